@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** Adds one group of subcommands to the program. */
+export type RegisterCommands = (program: Command) => void;
+
+/** Every command module, in help order. Each module exports a `register` function; add yours here. */
+export const commandModules: RegisterCommands[] = [];

@@ -1,0 +1,131 @@
+/**
+ * The kernel layer's contract: every numeric hot path of recsys goes through a {@link Kernels} object.
+ * Two implementations exist: the plain-TypeScript reference (slow, obviously correct, used by tests) and the
+ * WebAssembly SIMD one running on a worker-thread pool over shared memory (used everywhere else).
+ *
+ * Conventions: dense matrices are row-major float32; sparse matrices are CSR with sorted, unique column
+ * indices per row. Arrays may live anywhere; arrays allocated with {@link Kernels.allocF32} live in the shared
+ * WebAssembly memory and are passed to the kernels without copying.
+ */
+
+/** A row-major dense float32 matrix. `data.length` must be at least rows·cols. */
+export interface DenseMatrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+/** A CSR sparse matrix. */
+export interface CsrMatrix {
+  rows: number;
+  cols: number;
+  rowPtr: Int32Array;
+  colIdx: Int32Array;
+  values: Float32Array;
+}
+
+/** Options of {@link Kernels.gemm}: C = alpha·op(A)·op(B) + beta·C. */
+export interface GemmOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  /** Output (and input when beta ≠ 0); allocated when omitted. */
+  c?: DenseMatrix;
+}
+
+/** Options of the implicit-ALS half step. */
+export interface IalsOptions {
+  /** Confidence scale: c = 1 + alpha·r (linear) or 1 + alpha·log(1 + r/eps) (log). */
+  alpha: number;
+  confidence?: 'linear' | 'log';
+  /** eps of the log confidence (default 1). */
+  eps?: number;
+  /** L2 regularization λ. */
+  reg: number;
+  /** Scale λ by (number of entries in the row)^regExponent (Rendle et al. 2022 frequency scaling; 0 = plain). */
+  regExponent?: number;
+  /** Weight of unobserved entries (the Gram term is multiplied by it; default 1). */
+  unobservedWeight?: number;
+  /** 'cg' (warm-started from the current X, `cgSteps` steps) or 'cholesky' (exact). */
+  solver: 'cg' | 'cholesky';
+  cgSteps?: number;
+}
+
+/** Options of the explicit ALS-WR half step. */
+export interface AlsExplicitOptions {
+  /** λ; multiplied by the row's entry count when `scaleByCount` (ALS-WR, default true). */
+  reg: number;
+  scaleByCount?: boolean;
+}
+
+/** Options of top-k selection. */
+export interface TopKOptions {
+  /** Per score row, the columns never to return (e.g. the user's training items); rows align with the score rows. */
+  exclude?: CsrMatrix;
+  /** Columns never to return, for every row. */
+  excludeAll?: Int32Array;
+  /** When given, only these columns are ranked. */
+  candidates?: Int32Array;
+}
+
+/** Result of a top-k selection: rows × k, best first, padded with -1 / -Infinity. */
+export interface TopKResult {
+  k: number;
+  items: Int32Array;
+  scores: Float32Array;
+}
+
+/** The numeric kernels. All heavy methods are async because they run on worker threads. */
+export interface Kernels {
+  /** "reference" or "wasm". */
+  readonly kind: string;
+  /** Worker threads used. */
+  readonly threads: number;
+
+  /** A float32 array in shared memory (zero-initialized), passed to kernels without copying. */
+  allocF32(length: number): Float32Array;
+  /** An int32 array in shared memory. */
+  allocI32(length: number): Int32Array;
+  /** Returns an array from allocF32/allocI32 to the allocator. */
+  free(array: Float32Array | Int32Array): void;
+
+  /** C = alpha·op(A)·op(B) + beta·C. */
+  gemm(a: DenseMatrix, b: DenseMatrix, options?: GemmOptions): Promise<DenseMatrix>;
+  /** XᵀX (cols × cols), accumulated in float64. */
+  gram(x: DenseMatrix): Promise<DenseMatrix>;
+  /** Solves `batch` SPD systems A_b x_b = b_b; `a` holds batch k×k matrices, `b` batch k-vectors; returns x. */
+  choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array>;
+  /** Inverse of a symmetric positive definite matrix (blocked Cholesky on GEMM); throws when not SPD. */
+  spdInverse(a: DenseMatrix): Promise<DenseMatrix>;
+  /** A·B for CSR A (m × n) and dense B (n × d). */
+  csrMatmul(a: CsrMatrix, b: DenseMatrix): Promise<DenseMatrix>;
+  /** B·Aᵀ for dense B (d × n) and CSR A (m × n): d × m. */
+  denseCsrT(b: DenseMatrix, a: CsrMatrix): Promise<DenseMatrix>;
+  /**
+   * One implicit-ALS half step (Hu, Koren, Volinsky): for every row u of R, solves
+   * (w·YᵀY + Yᵤᵀ(Cᵤ − I)Yᵤ + λᵤI) xᵤ = Yᵤᵀ Cᵤ pᵤ, writing X in place. Rows without entries get xᵤ = 0.
+   */
+  ialsHalfStep(r: CsrMatrix, y: DenseMatrix, x: DenseMatrix, options: IalsOptions): Promise<void>;
+  /** One explicit ALS-WR half step: xᵤ = (Yᵤᵀ Yᵤ + λ nᵤ I)⁻¹ Yᵤᵀ rᵤ for every row, X in place. */
+  alsExplicitHalfStep(r: CsrMatrix, y: DenseMatrix, x: DenseMatrix, options: AlsExplicitOptions): Promise<void>;
+  /** Top-k columns of each row of `scores`. */
+  topk(scores: DenseMatrix, k: number, options?: TopKOptions): Promise<TopKResult>;
+  /**
+   * Fused scoring and top-k: scores = U·Vᵀ (+ itemBias) row by row, never storing the full score matrix.
+   * `u` holds one row per user to score; `options.exclude` rows align with `u`'s rows.
+   */
+  scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options?: TopKOptions & { itemBias?: Float32Array }): Promise<TopKResult>;
+
+  /** Euclidean norm of each row. */
+  rowNorms(x: DenseMatrix): Float32Array;
+  /** Scales each row to unit norm in place (zero rows stay zero). */
+  normalizeRows(x: DenseMatrix): void;
+  /** Σ a_i b_i in float64. */
+  dot(a: Float32Array, b: Float32Array): number;
+  /** y += alpha·x. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+
+  /** Stops the worker threads (the process can then exit). */
+  close(): Promise<void>;
+}
