@@ -1,0 +1,81 @@
+import type { DuplicateReport, Interactions } from './interactions.js';
+
+/** One kind of bad or dropped row found while loading a file. */
+export interface CleaningIssue {
+  /** File the rows came from. */
+  file: string;
+  /** What was wrong, e.g. "missing timestamp", "non-numeric watch_ratio", "outlier watch_ratio > 20". */
+  kind: string;
+  /** The field (column) concerned, when one. */
+  field?: string;
+  /** Rows affected. */
+  count: number;
+  /** What was done: dropped, kept, clipped, imputed... */
+  action: 'dropped' | 'kept' | 'clipped' | 'imputed' | 'merged';
+  /** The first few 1-based line numbers in the file (header = line 1). */
+  lines: number[];
+}
+
+/** What a load read, kept, merged and why: nothing is dropped without a line here. */
+export interface CleaningReport {
+  files: string[];
+  rowsRead: number;
+  rowsKept: number;
+  duplicates: DuplicateReport;
+  issues: CleaningIssue[];
+  /** Free-form remarks (e.g. "synthetic stand-in data"). */
+  notes: string[];
+}
+
+/** A multi-valued categorical feature per entity (item tags, genres): CSR over entities. */
+export interface MultiHot {
+  /** Vocabulary: index → name. */
+  names: string[];
+  /** Row pointers, length entities + 1. */
+  ptr: Int32Array;
+  /** Feature indices. */
+  idx: Int32Array;
+}
+
+/** A single-valued categorical feature per entity. */
+export interface Categorical {
+  /** Vocabulary: code → name. */
+  names: string[];
+  /** Code per entity, -1 where missing. */
+  codes: Int32Array;
+}
+
+/** Side information about users or items, aligned with the dense indices of the interactions. */
+export interface EntityFeatures {
+  /** Numeric columns (NaN where missing). */
+  numeric: Record<string, Float32Array>;
+  /** Single-valued categorical columns. */
+  categorical: Record<string, Categorical>;
+  /** Multi-valued categorical columns (tags, genres, categories). */
+  multiHot: Record<string, MultiHot>;
+  /** Free text columns (titles, captions), '' where missing. */
+  text: Record<string, string[]>;
+}
+
+/** A loaded data set: interactions plus whatever side data the source has. */
+export interface LoadedDataset {
+  /** Registry name, e.g. "kuairec-sample", "ml-1m". */
+  name: string;
+  /** One line describing the source (and whether it is synthetic). */
+  description: string;
+  /** What the value of an interaction means. */
+  valueKind: 'rating' | 'watch_ratio' | 'play_count' | 'implicit';
+  interactions: Interactions;
+  /** Extra numeric columns per interaction, aligned with the CSR entries of `interactions`. */
+  eventColumns: Record<string, Float32Array>;
+  userFeatures?: EntityFeatures;
+  itemFeatures?: EntityFeatures;
+  /** Social links between users (CSR over user indices), when the source has them. */
+  social?: { rowPtr: Int32Array; colIdx: Int32Array };
+  /**
+   * A second interaction matrix in the same user and item index spaces, for protocols that need one
+   * (KuaiRec: the fully observed small_matrix; empty of users/items not in it).
+   */
+  test?: Interactions;
+  report: CleaningReport;
+}
