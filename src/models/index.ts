@@ -1,0 +1,12 @@
+/**
+ * All built-in models, registered in the model registry on import. Each model module exports its class and a
+ * `ModelEntry` named `<something>Entry`; add one `registerModel(...)` line per model below.
+ */
+import { registerModel } from './registry.js';
+
+export { registerModel, modelEntry, modelEntries, createModel } from './registry.js';
+export type { ModelEntry } from './registry.js';
+export * from './recommender.js';
+
+// Registrations (one line each, keep sorted by file):
+void registerModel;
