@@ -1,0 +1,353 @@
+/**
+ * The plain-TypeScript reference implementation of {@link Kernels}: simple loops with float64 accumulation.
+ * It is slow and obviously correct; the tests hold the WebAssembly path against it.
+ */
+import type {
+  AlsExplicitOptions,
+  CsrMatrix,
+  DenseMatrix,
+  GemmOptions,
+  IalsOptions,
+  Kernels,
+  TopKOptions,
+  TopKResult,
+} from './api.js';
+import { checkCsr, checkDense, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
+
+/** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
+export function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let p = 0; p < j; p++) d -= a[j * n + p] * a[j * n + p];
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    a[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let p = 0; p < j; p++) s -= a[i * n + p] * a[j * n + p];
+      a[i * n + j] = s / ljj;
+    }
+    for (let i = 0; i < j; i++) a[i * n + j] = 0;
+  }
+  return true;
+}
+
+/** Solves L Lᵀ x = b in place in `b` given the lower factor L (n×n, row-major). */
+export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let p = 0; p < i; p++) s -= l[i * n + p] * b[p];
+    b[i] = s / l[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let p = i + 1; p < n; p++) s -= l[p * n + i] * b[p];
+    b[i] = s / l[i * n + i];
+  }
+}
+
+/** Confidence of an implicit observation with value `r`. */
+export function confidence(r: number, options: IalsOptions): number {
+  if ((options.confidence ?? 'linear') === 'log') return 1 + options.alpha * Math.log(1 + r / (options.eps ?? 1));
+  return 1 + options.alpha * r;
+}
+
+/** Sorted top-k of (score, column) pairs: score descending, then column ascending; NaN scores are never returned. */
+export function selectTopK(scores: ArrayLike<number>, columns: ArrayLike<number>, k: number, outItems: Int32Array, outScores: Float32Array, offset: number): void {
+  const order: number[] = [];
+  for (let i = 0; i < columns.length; i++) if (!Number.isNaN(scores[i])) order.push(i);
+  order.sort((x, y) => scores[y] - scores[x] || columns[x] - columns[y] || 0);
+  for (let j = 0; j < k; j++) {
+    if (j < order.length) {
+      outItems[offset + j] = columns[order[j]];
+      outScores[offset + j] = scores[order[j]];
+    } else {
+      outItems[offset + j] = -1;
+      outScores[offset + j] = -Infinity;
+    }
+  }
+}
+
+/** Top-k over each row of a score function, honouring exclusions and candidates. */
+function topkRows(rows: number, cols: number, k: number, options: TopKOptions, score: (row: number, col: number) => number): TopKResult {
+  const items = new Int32Array(rows * k);
+  const scores = new Float32Array(rows * k);
+  const excludedAll = new Set<number>(options.excludeAll ?? []);
+  for (let r = 0; r < rows; r++) {
+    const excluded = new Set<number>(excludedAll);
+    if (options.exclude) {
+      for (let p = options.exclude.rowPtr[r]; p < options.exclude.rowPtr[r + 1]; p++) excluded.add(options.exclude.colIdx[p]);
+    }
+    const cols0: number[] = [];
+    const vals: number[] = [];
+    const consider = (c: number): void => {
+      if (excluded.has(c)) return;
+      cols0.push(c);
+      vals.push(Math.fround(score(r, c)));
+    };
+    if (options.candidates) for (const c of options.candidates) consider(c);
+    else for (let c = 0; c < cols; c++) consider(c);
+    selectTopK(vals, cols0, k, items, scores, r * k);
+  }
+  return { k, items, scores };
+}
+
+/** Rows of an SPD system for one user of an ALS half step: builds A and b in float64, solves, writes X. */
+function solveRowDense(a: Float64Array, b: Float64Array, f: number, x: DenseMatrix, u: number, kernel: string): void {
+  if (!choleskyInPlace(a, f)) fail(kernel, `the system of row ${u} is not positive definite (is reg > 0?)`);
+  choleskySolveInPlace(a, f, b);
+  for (let j = 0; j < f; j++) x.data[u * f + j] = b[j];
+}
+
+/** The reference kernels (no workers, no shared memory). */
+export class ReferenceKernels implements Kernels {
+  /** Always "reference". */
+  readonly kind = 'reference';
+  /** Runs on the calling thread only. */
+  readonly threads = 1;
+
+  /** A plain zeroed Float32Array. */
+  allocF32(length: number): Float32Array {
+    return new Float32Array(length);
+  }
+
+  /** A plain zeroed Int32Array. */
+  allocI32(length: number): Int32Array {
+    return new Int32Array(length);
+  }
+
+  /** Nothing to do: the garbage collector owns these arrays. */
+  free(_array: Float32Array | Int32Array): void {}
+
+  /** Triple loop with float64 accumulation. */
+  async gemm(a: DenseMatrix, b: DenseMatrix, options: GemmOptions = {}): Promise<DenseMatrix> {
+    const { m, n, k } = gemmShape(a, b, options);
+    const alpha = options.alpha ?? 1;
+    const beta = options.beta ?? 0;
+    const c = options.c ?? { rows: m, cols: n, data: new Float32Array(m * n) };
+    const aAt = options.transA ? (i: number, p: number) => a.data[p * a.cols + i] : (i: number, p: number) => a.data[i * a.cols + p];
+    const bAt = options.transB ? (p: number, j: number) => b.data[j * b.cols + p] : (p: number, j: number) => b.data[p * b.cols + j];
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += aAt(i, p) * bAt(p, j);
+        const old = beta === 0 ? 0 : beta * c.data[i * n + j];
+        c.data[i * n + j] = alpha * s + old;
+      }
+    }
+    return c;
+  }
+
+  /** XᵀX with float64 sums. */
+  async gram(x: DenseMatrix): Promise<DenseMatrix> {
+    checkDense('gram', 'X', x);
+    const f = x.cols;
+    const acc = new Float64Array(f * f);
+    for (let r = 0; r < x.rows; r++) {
+      const o = r * f;
+      for (let i = 0; i < f; i++) {
+        const xi = x.data[o + i];
+        for (let j = 0; j < f; j++) acc[i * f + j] += xi * x.data[o + j];
+      }
+    }
+    return { rows: f, cols: f, data: Float32Array.from(acc) };
+  }
+
+  /** Cholesky in float64 for each system. */
+  async choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array> {
+    if (a.length < batch * k * k) fail('choleskySolveBatched', `a holds ${a.length} values, needs ${batch}·${k}·${k}`);
+    if (b.length < batch * k) fail('choleskySolveBatched', `b holds ${b.length} values, needs ${batch}·${k}`);
+    const out = new Float32Array(batch * k);
+    const l = new Float64Array(k * k);
+    const x = new Float64Array(k);
+    for (let s = 0; s < batch; s++) {
+      for (let i = 0; i < k * k; i++) l[i] = a[s * k * k + i];
+      for (let i = 0; i < k; i++) x[i] = b[s * k + i];
+      if (!choleskyInPlace(l, k)) fail('choleskySolveBatched', `system ${s} is not positive definite`);
+      choleskySolveInPlace(l, k, x);
+      for (let i = 0; i < k; i++) out[s * k + i] = x[i];
+    }
+    return out;
+  }
+
+  /** Cholesky, then inverse columns by solving against the identity, all float64. */
+  async spdInverse(a: DenseMatrix): Promise<DenseMatrix> {
+    checkDense('spdInverse', 'A', a);
+    if (a.rows !== a.cols) fail('spdInverse', `A must be square, is ${a.rows}×${a.cols}`);
+    const n = a.rows;
+    const l = new Float64Array(n * n);
+    for (let i = 0; i < n * n; i++) l[i] = a.data[i];
+    if (!choleskyInPlace(l, n)) fail('spdInverse', 'A is not symmetric positive definite');
+    const out = new Float32Array(n * n);
+    const e = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      e.fill(0);
+      e[j] = 1;
+      choleskySolveInPlace(l, n, e);
+      for (let i = 0; i < n; i++) out[i * n + j] = e[i];
+    }
+    return { rows: n, cols: n, data: out };
+  }
+
+  /** Row-by-row sparse × dense. */
+  async csrMatmul(a: CsrMatrix, b: DenseMatrix): Promise<DenseMatrix> {
+    checkCsr('csrMatmul', 'A', a);
+    checkDense('csrMatmul', 'B', b);
+    if (a.cols !== b.rows) fail('csrMatmul', `A is ${a.rows}×${a.cols}, B is ${b.rows}×${b.cols}`);
+    const d = b.cols;
+    const out = new Float32Array(a.rows * d);
+    const acc = new Float64Array(d);
+    for (let r = 0; r < a.rows; r++) {
+      acc.fill(0);
+      for (let p = a.rowPtr[r]; p < a.rowPtr[r + 1]; p++) {
+        const v = a.values[p];
+        const o = a.colIdx[p] * d;
+        for (let j = 0; j < d; j++) acc[j] += v * b.data[o + j];
+      }
+      for (let j = 0; j < d; j++) out[r * d + j] = acc[j];
+    }
+    return { rows: a.rows, cols: d, data: out };
+  }
+
+  /** B·Aᵀ: entry (i, r) = Σ_p B[i, col_p] · val_p over row r of A. */
+  async denseCsrT(b: DenseMatrix, a: CsrMatrix): Promise<DenseMatrix> {
+    checkCsr('denseCsrT', 'A', a);
+    checkDense('denseCsrT', 'B', b);
+    if (a.cols !== b.cols) fail('denseCsrT', `B is ${b.rows}×${b.cols}, A is ${a.rows}×${a.cols} (needs B.cols = A.cols)`);
+    const out = new Float32Array(b.rows * a.rows);
+    for (let i = 0; i < b.rows; i++) {
+      for (let r = 0; r < a.rows; r++) {
+        let s = 0;
+        for (let p = a.rowPtr[r]; p < a.rowPtr[r + 1]; p++) s += b.data[i * b.cols + a.colIdx[p]] * a.values[p];
+        out[i * a.rows + r] = s;
+      }
+    }
+    return { rows: b.rows, cols: a.rows, data: out };
+  }
+
+  /** Forms each user's normal equations densely and solves them exactly (the `cholesky` answer for both solvers). */
+  async ialsHalfStep(r: CsrMatrix, y: DenseMatrix, x: DenseMatrix, options: IalsOptions): Promise<void> {
+    checkHalfStep('ialsHalfStep', r, y, x);
+    const f = y.cols;
+    const w = options.unobservedWeight ?? 1;
+    const gram = (await this.gram(y)).data;
+    const a = new Float64Array(f * f);
+    const b = new Float64Array(f);
+    for (let u = 0; u < r.rows; u++) {
+      const start = r.rowPtr[u];
+      const end = r.rowPtr[u + 1];
+      if (end === start) {
+        x.data.fill(0, u * f, (u + 1) * f);
+        continue;
+      }
+      const lambda = options.reg * Math.pow(end - start, options.regExponent ?? 0);
+      for (let i = 0; i < f * f; i++) a[i] = w * gram[i];
+      for (let i = 0; i < f; i++) a[i * f + i] += lambda;
+      b.fill(0);
+      for (let p = start; p < end; p++) {
+        const c = confidence(r.values[p], options);
+        const o = r.colIdx[p] * f;
+        for (let i = 0; i < f; i++) {
+          const yi = y.data[o + i];
+          b[i] += c * yi;
+          for (let j = 0; j < f; j++) a[i * f + j] += (c - 1) * yi * y.data[o + j];
+        }
+      }
+      solveRowDense(a, b, f, x, u, 'ialsHalfStep');
+    }
+  }
+
+  /** Forms (YᵤᵀYᵤ + λ nᵤ I) densely per row and solves it. */
+  async alsExplicitHalfStep(r: CsrMatrix, y: DenseMatrix, x: DenseMatrix, options: AlsExplicitOptions): Promise<void> {
+    checkHalfStep('alsExplicitHalfStep', r, y, x);
+    const f = y.cols;
+    const a = new Float64Array(f * f);
+    const b = new Float64Array(f);
+    for (let u = 0; u < r.rows; u++) {
+      const start = r.rowPtr[u];
+      const end = r.rowPtr[u + 1];
+      if (end === start) {
+        x.data.fill(0, u * f, (u + 1) * f);
+        continue;
+      }
+      const lambda = options.reg * ((options.scaleByCount ?? true) ? end - start : 1);
+      a.fill(0);
+      b.fill(0);
+      for (let i = 0; i < f; i++) a[i * f + i] = lambda;
+      for (let p = start; p < end; p++) {
+        const o = r.colIdx[p] * f;
+        const v = r.values[p];
+        for (let i = 0; i < f; i++) {
+          const yi = y.data[o + i];
+          b[i] += v * yi;
+          for (let j = 0; j < f; j++) a[i * f + j] += yi * y.data[o + j];
+        }
+      }
+      solveRowDense(a, b, f, x, u, 'alsExplicitHalfStep');
+    }
+  }
+
+  /** Sorts the admissible columns of each row. */
+  async topk(scores: DenseMatrix, k: number, options: TopKOptions = {}): Promise<TopKResult> {
+    checkDense('topk', 'scores', scores);
+    checkTopK('topk', scores.rows, scores.cols, k, options);
+    return topkRows(scores.rows, scores.cols, k, options, (r, c) => scores.data[r * scores.cols + c]);
+  }
+
+  /** Scores each admissible (user, item) pair with a float64 dot product, then selects. */
+  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: TopKOptions & { itemBias?: Float32Array } = {}): Promise<TopKResult> {
+    checkDense('scoreTopK', 'U', u);
+    checkDense('scoreTopK', 'V', v);
+    if (u.cols !== v.cols) fail('scoreTopK', `U has ${u.cols} columns, V has ${v.cols}`);
+    if (options.itemBias && options.itemBias.length < v.rows) fail('scoreTopK', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
+    checkTopK('scoreTopK', u.rows, v.rows, k, options);
+    const f = u.cols;
+    const bias = options.itemBias;
+    return topkRows(u.rows, v.rows, k, options, (r, c) => {
+      let s = bias ? bias[c] : 0;
+      for (let j = 0; j < f; j++) s += u.data[r * f + j] * v.data[c * f + j];
+      return s;
+    });
+  }
+
+  /** √(Σ x²) per row in float64. */
+  rowNorms(x: DenseMatrix): Float32Array {
+    checkDense('rowNorms', 'X', x);
+    const out = new Float32Array(x.rows);
+    for (let r = 0; r < x.rows; r++) {
+      let s = 0;
+      for (let j = 0; j < x.cols; j++) s += x.data[r * x.cols + j] ** 2;
+      out[r] = Math.sqrt(s);
+    }
+    return out;
+  }
+
+  /** Divides each nonzero row by its norm. */
+  normalizeRows(x: DenseMatrix): void {
+    const norms = this.rowNorms(x);
+    for (let r = 0; r < x.rows; r++) {
+      if (norms[r] === 0) continue;
+      for (let j = 0; j < x.cols; j++) x.data[r * x.cols + j] /= norms[r];
+    }
+  }
+
+  /** Float64 dot product. */
+  dot(a: Float32Array, b: Float32Array): number {
+    if (a.length !== b.length) fail('dot', `lengths differ: ${a.length} and ${b.length}`);
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  }
+
+  /** y += alpha·x. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+    if (x.length !== y.length) fail('axpy', `lengths differ: ${x.length} and ${y.length}`);
+    for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+  }
+
+  /** Nothing to stop. */
+  async close(): Promise<void> {}
+}
+
+/** The shared reference instance. */
+export const referenceKernels: Kernels = new ReferenceKernels();

@@ -1,0 +1,91 @@
+/**
+ * Shape and argument checks shared by every {@link Kernels} implementation, so that both the reference and the
+ * WebAssembly path reject the same bad input with the same message.
+ */
+import type { CsrMatrix, DenseMatrix, GemmOptions, TopKOptions } from './api.js';
+
+/** Throws a `RangeError` prefixed with the kernel name. */
+export function fail(kernel: string, message: string): never {
+  throw new RangeError(`${kernel}: ${message}`);
+}
+
+/** Checks that `m` is a well-formed dense matrix; `name` is used in the error. */
+export function checkDense(kernel: string, name: string, m: DenseMatrix): void {
+  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0) {
+    fail(kernel, `${name} has invalid shape ${m.rows}×${m.cols}`);
+  }
+  if (m.data.length < m.rows * m.cols) {
+    fail(kernel, `${name} is ${m.rows}×${m.cols} but its data holds only ${m.data.length} values`);
+  }
+}
+
+/** Checks that `m` is a well-formed CSR matrix (row pointers monotone, column indices in range). */
+export function checkCsr(kernel: string, name: string, m: CsrMatrix): void {
+  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0) {
+    fail(kernel, `${name} has invalid shape ${m.rows}×${m.cols}`);
+  }
+  if (m.rowPtr.length < m.rows + 1) fail(kernel, `${name}.rowPtr has ${m.rowPtr.length} entries, needs ${m.rows + 1}`);
+  if (m.rowPtr[0] !== 0) fail(kernel, `${name}.rowPtr[0] is ${m.rowPtr[0]}, must be 0`);
+  const nnz = m.rowPtr[m.rows];
+  if (m.colIdx.length < nnz) fail(kernel, `${name}.colIdx has ${m.colIdx.length} entries, rowPtr says ${nnz}`);
+  if (m.values.length < nnz) fail(kernel, `${name}.values has ${m.values.length} entries, rowPtr says ${nnz}`);
+  for (let r = 0; r < m.rows; r++) {
+    if (m.rowPtr[r + 1] < m.rowPtr[r]) fail(kernel, `${name}.rowPtr decreases at row ${r}`);
+  }
+  for (let p = 0; p < nnz; p++) {
+    const c = m.colIdx[p];
+    if (c < 0 || c >= m.cols) fail(kernel, `${name}.colIdx[${p}] = ${c} is outside 0..${m.cols - 1}`);
+  }
+}
+
+/** The shape of op(A)·op(B): m × n with inner dimension k. */
+export interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Validates a GEMM call and returns its shape. */
+export function gemmShape(a: DenseMatrix, b: DenseMatrix, options: GemmOptions): GemmShape {
+  checkDense('gemm', 'A', a);
+  checkDense('gemm', 'B', b);
+  const m = options.transA ? a.cols : a.rows;
+  const k = options.transA ? a.rows : a.cols;
+  const kb = options.transB ? b.cols : b.rows;
+  const n = options.transB ? b.rows : b.cols;
+  if (k !== kb) {
+    fail('gemm', `inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${kb}×${n}`);
+  }
+  if (options.c) {
+    checkDense('gemm', 'C', options.c);
+    if (options.c.rows !== m || options.c.cols !== n) {
+      fail('gemm', `C is ${options.c.rows}×${options.c.cols}, expected ${m}×${n}`);
+    }
+  }
+  return { m, n, k };
+}
+
+/** Validates top-k options against a score matrix of `rows` × `cols`. */
+export function checkTopK(kernel: string, rows: number, cols: number, k: number, options: TopKOptions): void {
+  if (!Number.isInteger(k) || k < 0) fail(kernel, `k must be a non-negative integer, got ${k}`);
+  if (options.exclude) {
+    checkCsr(kernel, 'exclude', options.exclude);
+    if (options.exclude.rows !== rows) fail(kernel, `exclude has ${options.exclude.rows} rows, scores have ${rows}`);
+  }
+  if (options.excludeAll) {
+    for (const c of options.excludeAll) if (c < 0 || c >= cols) fail(kernel, `excludeAll holds ${c}, outside 0..${cols - 1}`);
+  }
+  if (options.candidates) {
+    for (const c of options.candidates) if (c < 0 || c >= cols) fail(kernel, `candidates holds ${c}, outside 0..${cols - 1}`);
+  }
+}
+
+/** Validates the shapes of an ALS half step: R is users × items, Y items × f, X users × f. */
+export function checkHalfStep(kernel: string, r: CsrMatrix, y: DenseMatrix, x: DenseMatrix): void {
+  checkCsr(kernel, 'R', r);
+  checkDense(kernel, 'Y', y);
+  checkDense(kernel, 'X', x);
+  if (y.rows !== r.cols) fail(kernel, `Y has ${y.rows} rows, R has ${r.cols} columns`);
+  if (x.rows !== r.rows) fail(kernel, `X has ${x.rows} rows, R has ${r.rows} rows`);
+  if (x.cols !== y.cols) fail(kernel, `X has ${x.cols} columns (factors), Y has ${y.cols}`);
+}
