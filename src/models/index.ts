@@ -10,3 +10,7 @@ export * from './recommender.js';
 
 // Registrations (one line each, keep sorted by file):
 void registerModel;
+import { popularityEntry } from './popularity.js';
+registerModel(popularityEntry);
+import { randomEntry } from './random.js';
+registerModel(randomEntry);
