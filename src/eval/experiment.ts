@@ -1,0 +1,242 @@
+/**
+ * The experiment runner: config → data set → filters → split → for each model fit + evaluate → one comparison
+ * table with fit and scoring times and paired tests against the first model. Stops cleanly on abort and returns
+ * what finished.
+ */
+import type { LoadedDataset } from '../data/dataset.js';
+import type { Interactions } from '../data/interactions.js';
+import { createModel } from '../models/index.js';
+import { AbortError, type Progress } from '../models/recommender.js';
+import type { ExperimentConfig, SplitConfig } from './config.js';
+import { evaluateModel, type EvaluationResult } from './evaluate.js';
+import { metricDirection, type MetricSpec } from './metrics.js';
+import * as splits from './splits.js';
+import type { Split } from './splits.js';
+import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
+import { syntheticDataset, type SyntheticOptions } from './synthetic.js';
+
+/** Loads a data set by name (the data layer's `loadDataset`, or a stand-in in tests). */
+export type DatasetLoader = (name: string, options: Record<string, unknown>) => Promise<LoadedDataset>;
+
+/** Options of {@link runExperiment}. */
+export interface RunOptions {
+  /** Progress of the current step; `phase` starts with the model label. */
+  onProgress?: (p: Progress) => void;
+  /** Aborting stops after the current unit of work; the results then hold the finished models. */
+  signal?: AbortSignal;
+  /** Overrides how data sets are loaded (default: `synthetic` is generated, others go to data/index.js). */
+  loadDataset?: DatasetLoader;
+  /** One-line messages (data loaded, split made...). */
+  log?: (line: string) => void;
+}
+
+/** One model's row of the comparison. */
+export interface ModelResult {
+  label: string;
+  model: string;
+  params: Record<string, unknown>;
+  /** Seconds in `fit` (summed over folds). */
+  fitSeconds: number;
+  /** Seconds in `recommend`/`score` during evaluation (summed over folds). */
+  scoringSeconds: number;
+  /** Summary per metric label (over folds: mean of fold means, stderr across folds). */
+  metrics: Record<string, MetricSummary>;
+  /** Users evaluated (summed over folds). */
+  usersEvaluated: number;
+  /** Users with test entries but no relevant item, excluded (summed over folds). */
+  usersWithoutRelevant: number;
+  notes: string[];
+  /** Set when the model failed; metrics are then empty. */
+  error?: string;
+}
+
+/** A paired per-user comparison of one model against the reference (first) model on one metric. */
+export interface Comparison {
+  metric: string;
+  model: string;
+  reference: string;
+  tTest: PairedTest;
+  wilcoxon: PairedTest;
+}
+
+/** Everything an experiment produced. */
+export interface ExperimentResults {
+  name: string;
+  dataset: string;
+  /** The split's description (first fold's, with the fold count). */
+  split: string;
+  protocol: string;
+  /** Metric labels in config order. */
+  metrics: string[];
+  /** Direction per metric label. */
+  directions: Record<string, 'higher' | 'lower' | 'none'>;
+  models: ModelResult[];
+  comparisons: Comparison[];
+  /** True when the run was stopped before every model finished. */
+  interrupted: boolean;
+  startedAt: string;
+  notes: string[];
+}
+
+/** Loads a data set: `synthetic` is generated here; any other name goes to the data layer's `loadDataset`. */
+export async function defaultLoadDataset(name: string, options: Record<string, unknown>): Promise<LoadedDataset> {
+  if (name === 'synthetic') return syntheticDataset(options as SyntheticOptions);
+  const spec = '../data/index.js';
+  let mod: { loadDataset?: (n: string, o?: Record<string, unknown>) => Promise<LoadedDataset> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (e) {
+    throw new Error(`data set "${name}": the data loaders (src/data/index.ts) are not available: ${(e as Error).message}`);
+  }
+  if (typeof mod.loadDataset !== 'function') throw new Error(`data set "${name}": src/data/index.ts exports no loadDataset`);
+  return mod.loadDataset(name, options);
+}
+
+/** Applies the config's filters in order: minValue, timeWindow, kCore, binarize. */
+export function applyFilters(data: Interactions, filters: ExperimentConfig['filters']): Interactions {
+  let d = data;
+  if (filters.minValue !== undefined) d = d.minValue(filters.minValue);
+  if (filters.timeWindow) d = d.timeWindow(filters.timeWindow.from, filters.timeWindow.to);
+  if (filters.kCore) d = d.kCore(filters.kCore.user, filters.kCore.item);
+  if (filters.binarize) d = d.binarize();
+  return d;
+}
+
+/** Makes the configured split(s): one, or k for k-fold. */
+export function makeSplits(dataset: LoadedDataset, data: Interactions, s: SplitConfig, seed: number): Split[] {
+  switch (s.method) {
+    case 'random': return [splits.randomSplit(data, { testRatio: s.testRatio, validationRatio: s.validationRatio, seed: s.seed ?? seed })];
+    case 'ratio': return [splits.ratioSplit(data, { ratios: s.ratios, order: s.order, seed: s.seed ?? seed })];
+    case 'leave-one-out': return [splits.leaveOneOut(data, { by: 'random', validation: s.validation, seed: s.seed ?? seed })];
+    case 'leave-last-out': return [splits.leaveOneOut(data, { by: 'time', validation: s.validation, seed: s.seed ?? seed })];
+    case 'temporal': return [splits.temporalSplit(data, { cutoff: s.cutoff, testRatio: s.testRatio, validationRatio: s.validationRatio })];
+    case 'kfold': return splits.kFold(data, { k: s.k, by: s.by ?? 'interaction', seed: s.seed ?? seed });
+    case 'stratified': return [splits.stratifiedSplit(data, { ratio: s.ratio, minRating: s.minRating, filterBy: s.filterBy, seed: s.seed ?? seed })];
+    case 'strong-generalization': return [splits.strongGeneralization(data, { testUsers: s.testUsers, validationUsers: s.validationUsers, foldInRatio: s.foldInRatio, minEntries: s.minEntries, seed: s.seed ?? seed })];
+    case 'kuairec': return [splits.kuaiRecSplit({ ...dataset, interactions: data }, { threshold: s.threshold })];
+  }
+}
+
+/** Fits a model on one split and evaluates it; returns the evaluation and the fit time. */
+export async function fitAndEvaluate(
+  modelName: string, params: Record<string, unknown>, split: Split, config: ExperimentConfig, metrics: MetricSpec[], dataset: LoadedDataset | null,
+  options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; label?: string } = {},
+): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
+  const model = createModel(modelName, params);
+  const label = options.label ?? modelName;
+  const t0 = performance.now();
+  await model.fit(split.train, { signal: options.signal, onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }) });
+  const fitSeconds = (performance.now() - t0) / 1000;
+  let itemFeatures;
+  if (config.diversityFeature) {
+    itemFeatures = dataset?.itemFeatures?.multiHot[config.diversityFeature];
+    if (!itemFeatures) throw new Error(`diversityFeature "${config.diversityFeature}": data set "${config.dataset}" has no such multi-hot item feature`);
+  }
+  const evaluation = await evaluateModel(model, split.train, split.test, {
+    metrics,
+    protocol: config.protocol.type,
+    negatives: config.protocol.negatives,
+    excludeSeen: config.protocol.excludeSeen ?? split.excludeSeen,
+    candidates: split.candidates,
+    relevanceThreshold: config.relevanceThreshold ?? split.relevanceThreshold,
+    foldIn: split.testFoldIn,
+    batchSize: config.protocol.batchSize,
+    seed: config.seed,
+    itemFeatures,
+    diversitySimilarity: config.diversitySimilarity,
+    bootstrap: config.bootstrap,
+    signal: options.signal,
+    onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }),
+  });
+  return { evaluation, fitSeconds };
+}
+
+/** Runs a validated experiment config; see the module comment. */
+export async function runExperiment(config: ExperimentConfig, options: RunOptions = {}): Promise<ExperimentResults> {
+  const startedAt = new Date().toISOString();
+  const log = options.log ?? (() => {});
+  const load = options.loadDataset ?? defaultLoadDataset;
+  const dataset = await load(config.dataset, config.datasetOptions);
+  const data = applyFilters(dataset.interactions, config.filters);
+  log(`data set ${dataset.name}: ${data.nUsers} users, ${data.nItems} items, ${data.nnz} interactions after filters`);
+  const folds = makeSplits(dataset, data, config.split, config.seed);
+  const splitText = folds.length > 1 ? `${folds[0].description.replace(/, fold 1/, '')} (${folds.length} folds)` : folds[0].description;
+  log(`split: ${splitText}; train ${folds[0].train.nnz}, test ${folds[0].test.nnz}${folds[0].validation ? `, validation ${folds[0].validation.nnz}` : ''}`);
+  const protocol = config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`;
+  const results: ExperimentResults = {
+    name: config.name, dataset: dataset.name, split: splitText, protocol,
+    metrics: config.metrics.map((m) => m.label),
+    directions: Object.fromEntries(config.metrics.map((m) => [m.label, metricDirection(m.name)])),
+    models: [], comparisons: [], interrupted: false, startedAt, notes: [],
+  };
+  const perUserByModel: Record<string, Float64Array>[] = [];
+  for (const mc of config.models) {
+    if (options.signal?.aborted) {
+      results.interrupted = true;
+      break;
+    }
+    const row: ModelResult = { label: mc.label, model: mc.model, params: mc.params, fitSeconds: 0, scoringSeconds: 0, metrics: {}, usersEvaluated: 0, usersWithoutRelevant: 0, notes: [] };
+    const foldEvals: EvaluationResult[] = [];
+    try {
+      for (const split of folds) {
+        const { evaluation, fitSeconds } = await fitAndEvaluate(mc.model, mc.params, split, config, config.metrics, dataset, { onProgress: options.onProgress, signal: options.signal, label: mc.label });
+        row.fitSeconds += fitSeconds;
+        row.scoringSeconds += evaluation.scoringSeconds;
+        row.usersEvaluated += evaluation.users.length;
+        row.usersWithoutRelevant += evaluation.usersWithoutRelevant;
+        for (const n of evaluation.notes) if (!row.notes.includes(n)) row.notes.push(n);
+        foldEvals.push(evaluation);
+      }
+    } catch (e) {
+      if (e instanceof AbortError || (e as Error).name === 'AbortError') {
+        results.interrupted = true;
+        break;
+      }
+      if ((e as Error).message.startsWith('unknown model')) throw new Error(`models: "${mc.label}": ${(e as Error).message}`);
+      row.error = (e as Error).message;
+      results.models.push(row);
+      perUserByModel.push({});
+      log(`${mc.label}: failed: ${row.error}`);
+      continue;
+    }
+    row.metrics = combineFolds(foldEvals, config.metrics.map((m) => m.label));
+    const concat: Record<string, Float64Array> = {};
+    for (const label of results.metrics) {
+      if (!foldEvals.every((f) => f.perUser[label])) continue;
+      concat[label] = Float64Array.from(foldEvals.flatMap((f) => [...f.perUser[label]]));
+    }
+    results.models.push(row);
+    perUserByModel.push(concat);
+    log(`${mc.label}: fit ${row.fitSeconds.toFixed(2)} s, scoring ${row.scoringSeconds.toFixed(2)} s`);
+  }
+  // Paired per-user tests of every model against the first one.
+  if (results.models.length > 1 && !results.models[0].error) {
+    for (let j = 1; j < results.models.length; j++) {
+      if (results.models[j].error) continue;
+      for (const label of results.metrics) {
+        const a = perUserByModel[j][label];
+        const b = perUserByModel[0][label];
+        if (!a || !b || a.length !== b.length) continue;
+        results.comparisons.push({ metric: label, model: results.models[j].label, reference: results.models[0].label, tTest: pairedTTest(a, b), wilcoxon: wilcoxonSignedRank(a, b) });
+      }
+    }
+  }
+  if (results.interrupted) results.notes.push(`interrupted: ${results.models.length} of ${config.models.length} models finished`);
+  return results;
+}
+
+/** One fold: its summary as is; several: the mean of fold means, the stderr across folds, the interval of fold means. */
+function combineFolds(folds: EvaluationResult[], labels: string[]): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {};
+  for (const label of labels) {
+    const sums = folds.map((f) => f.metrics[label]).filter((s): s is MetricSummary => s !== undefined);
+    if (sums.length === 0) continue;
+    if (sums.length === 1) {
+      out[label] = sums[0];
+      continue;
+    }
+    const s = summarize(sums.map((x) => x.mean), undefined, { resamples: 0 });
+    out[label] = { mean: s.mean, stderr: s.stderr, ci95: [NaN, NaN], n: sums.reduce((a, x) => a + x.n, 0) };
+  }
+  return out;
+}
