@@ -1,0 +1,30 @@
+/**
+ * The training core: layers with forward and backward passes, losses, optimizers, batching, early stopping,
+ * seeded randomness and weight files. All matrix products go through the kernel layer (`src/linalg`).
+ * See docs/nn.md.
+ */
+export { Rng } from './random.js';
+export { Param, Buffer, copyToKernel } from './tensor.js';
+export { glorotUniform, normalInit, smallNormalInit } from './init.js';
+export type { Layer } from './layers/layer.js';
+export { Sequential } from './layers/layer.js';
+export { Linear, addColumnSums, type LinearOptions } from './layers/linear.js';
+export { SparseLinear, compactTranspose } from './layers/sparse-linear.js';
+export { Embedding } from './layers/embedding.js';
+export { EmbeddingBag, type Bags, type BagMode } from './layers/embedding-bag.js';
+export { Activation, sigmoid, type ActivationKind } from './layers/activations.js';
+export { Dropout, dropoutCsr } from './layers/dropout.js';
+export { L2Normalize, l2NormalizeCsr } from './layers/l2-normalize.js';
+export { Concat } from './layers/concat.js';
+export { Reparameterize } from './layers/reparameterize.js';
+export type { LossResult } from './losses/loss.js';
+export { bceWithLogits } from './losses/bce.js';
+export { mse } from './losses/mse.js';
+export { multinomialNll } from './losses/multinomial.js';
+export { gaussianKl } from './losses/gaussian-kl.js';
+export { bpr, type BprResult } from './losses/bpr.js';
+export { InBatchSoftmax, type InBatchSoftmaxInput, type InBatchSoftmaxResult } from './losses/sampled-softmax.js';
+export { Sgd, Adam, Adagrad, makeOptimizer, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
+export { miniBatches, gatherCsrRows } from './batches.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { saveModelDir, readManifest, loadParams, loadArray, type ModelManifest, type StoredArray } from './weights.js';

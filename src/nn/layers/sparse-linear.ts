@@ -1,0 +1,92 @@
+/**
+ * A first layer fed by sparse data: y = X·W + b for a CSR batch X (rows = examples). The forward product is
+ * `Kernels.csrMatmul`; the weight gradient Xᵀ·δ only touches the rows of W whose columns occur in the batch, so
+ * it is computed as a compact transposed CSR (touched columns × batch) times δ and scattered into those rows.
+ */
+import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
+import { glorotUniform } from '../init.js';
+import type { Rng } from '../random.js';
+import { Param } from '../tensor.js';
+import { addColumnSums } from './linear.js';
+
+/** Sparse-input affine layer (no input gradient: its input is data). */
+export class SparseLinear {
+  /** Weight, in × out. */
+  readonly weight: Param;
+  /** Bias, 1 × out. */
+  readonly bias: Param;
+  private input: CsrMatrix | null = null;
+
+  constructor(private readonly kernels: Kernels, name: string, readonly inDim: number, readonly outDim: number, rng: Rng) {
+    this.weight = new Param(kernels, `${name}.weight`, inDim, outDim);
+    glorotUniform(this.weight, rng);
+    this.bias = new Param(kernels, `${name}.bias`, 1, outDim, { decay: false });
+  }
+
+  /** y = X·W + b (a new matrix from the kernel). */
+  async forward(x: CsrMatrix): Promise<DenseMatrix> {
+    if (x.cols !== this.inDim) throw new RangeError(`${this.weight.name}: input has ${x.cols} columns, expected ${this.inDim}`);
+    this.input = x;
+    const y = await this.kernels.csrMatmul(x, this.weight.matrix);
+    const b = this.bias.value;
+    const n = this.outDim;
+    for (let r = 0; r < x.rows; r++) {
+      const o = r * n;
+      for (let j = 0; j < n; j++) y.data[o + j] += b[j];
+    }
+    return y;
+  }
+
+  /** dW[touched rows] += (Xᵀ·dy)[touched rows]; db += Σ_rows dy. */
+  async backward(dy: DenseMatrix): Promise<void> {
+    const x = this.input;
+    if (!x) throw new Error(`${this.weight.name}: backward before forward`);
+    addColumnSums(dy, this.bias.grad);
+    const { touched, xt } = compactTranspose(x);
+    if (touched.length === 0) return;
+    const g = await this.kernels.csrMatmul(xt, dy);
+    const n = this.outDim;
+    const wg = this.weight.grad;
+    for (let t = 0; t < touched.length; t++) {
+      const o = touched[t] * n;
+      const s = t * n;
+      for (let j = 0; j < n; j++) wg[o + j] += g.data[s + j];
+    }
+  }
+
+  /** Weight and bias. */
+  params(): Param[] {
+    return [this.weight, this.bias];
+  }
+}
+
+/**
+ * The transpose of `x` restricted to its non-empty columns: `touched` lists those columns ascending and `xt` is
+ * touched.length × x.rows with row t holding column touched[t] of x (rows sorted ascending).
+ */
+export function compactTranspose(x: CsrMatrix): { touched: Int32Array; xt: CsrMatrix } {
+  const nnz = x.rowPtr[x.rows];
+  const count = new Map<number, number>();
+  for (let p = 0; p < nnz; p++) {
+    const c = x.colIdx[p];
+    count.set(c, (count.get(c) ?? 0) + 1);
+  }
+  const touched = Int32Array.from(count.keys()).sort();
+  const slot = new Map<number, number>();
+  const rowPtr = new Int32Array(touched.length + 1);
+  for (let t = 0; t < touched.length; t++) {
+    slot.set(touched[t], t);
+    rowPtr[t + 1] = rowPtr[t] + (count.get(touched[t]) ?? 0);
+  }
+  const next = rowPtr.slice(0, touched.length);
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  for (let r = 0; r < x.rows; r++) {
+    for (let p = x.rowPtr[r]; p < x.rowPtr[r + 1]; p++) {
+      const d = next[slot.get(x.colIdx[p]) ?? 0]++;
+      colIdx[d] = r;
+      values[d] = x.values[p];
+    }
+  }
+  return { touched, xt: { rows: touched.length, cols: x.rows, rowPtr, colIdx, values } };
+}

@@ -1,0 +1,182 @@
+/**
+ * Optimizers over {@link Param}s: SGD with momentum, Adam (optionally decoupled weight decay, AdamW) and Adagrad.
+ * `step` applies the accumulated gradients and then clears them. Weight decay skips params made with
+ * `decay: false` (biases).
+ */
+import type { Param } from './tensor.js';
+
+/** Updates parameters from their gradients. */
+export interface Optimizer {
+  /** Learning rate (may be changed between steps). */
+  lr: number;
+  /** Applies one update to every param and zeroes the gradients. */
+  step(params: Param[]): void;
+  /** Serializable hyperparameters (for model.json). */
+  describe(): Record<string, number | string | boolean>;
+}
+
+/** Options common to all optimizers. */
+export interface OptimizerOptions {
+  lr: number;
+  /** L2 penalty λ: adds λ·w to the gradient (Adam with `decoupled` subtracts lr·λ·w instead). */
+  weightDecay?: number;
+}
+
+/** Per-param optimizer state arrays, created on first use. */
+class StateTable {
+  private readonly states = new Map<Param, Float32Array[]>();
+  constructor(private readonly slots: number, private readonly initial = 0) {}
+  get(p: Param): Float32Array[] {
+    let s = this.states.get(p);
+    if (!s) {
+      s = Array.from({ length: this.slots }, () => new Float32Array(p.size).fill(this.initial));
+      this.states.set(p, s);
+    }
+    return s;
+  }
+}
+
+/** Stochastic gradient descent: v = μv + g; w −= lr·v. */
+export class Sgd implements Optimizer {
+  lr: number;
+  private readonly momentum: number;
+  private readonly weightDecay: number;
+  private readonly state = new StateTable(1);
+
+  constructor(options: OptimizerOptions & { momentum?: number }) {
+    this.lr = options.lr;
+    this.momentum = options.momentum ?? 0;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** One step. */
+  step(params: Param[]): void {
+    for (const p of params) {
+      const w = p.value;
+      const g = p.grad;
+      const wd = p.decay ? this.weightDecay : 0;
+      if (this.momentum === 0) {
+        for (let i = 0; i < w.length; i++) w[i] -= this.lr * (g[i] + wd * w[i]);
+      } else {
+        const [v] = this.state.get(p);
+        for (let i = 0; i < w.length; i++) {
+          v[i] = this.momentum * v[i] + g[i] + wd * w[i];
+          w[i] -= this.lr * v[i];
+        }
+      }
+      g.fill(0);
+    }
+  }
+
+  /** Hyperparameters. */
+  describe(): Record<string, number | string> {
+    return { type: 'sgd', lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
+  }
+}
+
+/** Adam (Kingma & Ba) with bias correction; `decoupled` turns weight decay into AdamW's. */
+export class Adam implements Optimizer {
+  lr: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly decoupled: boolean;
+  private readonly state = new StateTable(2);
+  private t = 0;
+
+  constructor(options: OptimizerOptions & { beta1?: number; beta2?: number; eps?: number; decoupled?: boolean }) {
+    this.lr = options.lr;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.decoupled = options.decoupled ?? false;
+  }
+
+  /** One step (the step counter is shared by all params). */
+  step(params: Param[]): void {
+    this.t++;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const c1 = 1 / (1 - Math.pow(b1, this.t));
+    const c2 = 1 / (1 - Math.pow(b2, this.t));
+    for (const p of params) {
+      const w = p.value;
+      const g = p.grad;
+      const [m, v] = this.state.get(p);
+      const wd = p.decay ? this.weightDecay : 0;
+      const l2 = this.decoupled ? 0 : wd;
+      const shrink = this.decoupled ? 1 - this.lr * wd : 1;
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i] + l2 * w[i];
+        const mi = b1 * m[i] + (1 - b1) * gi;
+        const vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * shrink - (this.lr * mi * c1) / (Math.sqrt(vi * c2) + this.eps);
+      }
+      g.fill(0);
+    }
+  }
+
+  /** Hyperparameters. */
+  describe(): Record<string, number | string | boolean> {
+    return { type: 'adam', lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
+  }
+}
+
+/** Adagrad: a += g²; w −= lr·g/(√a + ε). */
+export class Adagrad implements Optimizer {
+  lr: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly state: StateTable;
+
+  constructor(options: OptimizerOptions & { eps?: number; initialAccumulator?: number }) {
+    this.lr = options.lr;
+    this.eps = options.eps ?? 1e-10;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.state = new StateTable(1, options.initialAccumulator ?? 0);
+  }
+
+  /** One step. */
+  step(params: Param[]): void {
+    for (const p of params) {
+      const w = p.value;
+      const g = p.grad;
+      const wd = p.decay ? this.weightDecay : 0;
+      const [a] = this.state.get(p);
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i] + wd * w[i];
+        a[i] += gi * gi;
+        w[i] -= (this.lr * gi) / (Math.sqrt(a[i]) + this.eps);
+      }
+      g.fill(0);
+    }
+  }
+
+  /** Hyperparameters. */
+  describe(): Record<string, number | string> {
+    return { type: 'adagrad', lr: this.lr, eps: this.eps, weightDecay: this.weightDecay };
+  }
+}
+
+/** Optimizer names accepted by {@link makeOptimizer}. */
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'adagrad';
+
+/** Builds an optimizer by name (model hyperparameters use this). */
+export function makeOptimizer(name: OptimizerName, lr: number, weightDecay = 0, momentum = 0.9): Optimizer {
+  switch (name) {
+    case 'sgd':
+      return new Sgd({ lr, weightDecay, momentum });
+    case 'adam':
+      return new Adam({ lr, weightDecay });
+    case 'adamw':
+      return new Adam({ lr, weightDecay, decoupled: true });
+    case 'adagrad':
+      return new Adagrad({ lr, weightDecay });
+    default:
+      throw new Error(`unknown optimizer "${String(name)}"; known: sgd, adam, adamw, adagrad`);
+  }
+}

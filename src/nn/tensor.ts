@@ -1,0 +1,91 @@
+/**
+ * Storage for the training core: trainable {@link Param}s (value + gradient) and reusable activation
+ * {@link Buffer}s. Both live in arrays from `Kernels.allocF32`, so kernel calls on them are zero-copy.
+ */
+import type { DenseMatrix, Kernels } from '../linalg/api.js';
+
+/** A trainable rows × cols matrix (a vector is 1 × n) with its gradient, both row-major. */
+export class Param {
+  /** The values. */
+  readonly value: Float32Array;
+  /** The gradient; `backward` passes accumulate into it and the optimizer clears it after each step. */
+  readonly grad: Float32Array;
+  /** Whether weight decay applies (false for biases). */
+  readonly decay: boolean;
+
+  constructor(
+    readonly kernels: Kernels,
+    /** Unique name inside its model, used as the file name when saved. */
+    readonly name: string,
+    readonly rows: number,
+    readonly cols: number,
+    options: { decay?: boolean } = {},
+  ) {
+    this.value = kernels.allocF32(rows * cols);
+    this.grad = kernels.allocF32(rows * cols);
+    this.decay = options.decay ?? true;
+  }
+
+  /** The values as a matrix (no copy). */
+  get matrix(): DenseMatrix {
+    return { rows: this.rows, cols: this.cols, data: this.value };
+  }
+
+  /** The gradient as a matrix (no copy). */
+  get gradMatrix(): DenseMatrix {
+    return { rows: this.rows, cols: this.cols, data: this.grad };
+  }
+
+  /** Number of scalars. */
+  get size(): number {
+    return this.rows * this.cols;
+  }
+
+  /** Sets the gradient to zero. */
+  zeroGrad(): void {
+    this.grad.fill(0);
+  }
+
+  /** Returns the arrays to the kernel allocator; the param must not be used afterwards. */
+  dispose(): void {
+    this.kernels.free(this.value);
+    this.kernels.free(this.grad);
+  }
+}
+
+/**
+ * A growable activation buffer: `get(rows, cols)` returns a matrix view of at least rows·cols values, reusing
+ * the allocation when it is large enough. The contents are valid until the next `get`.
+ */
+export class Buffer {
+  private data: Float32Array;
+
+  constructor(private readonly kernels: Kernels) {
+    this.data = kernels.allocF32(0);
+  }
+
+  /** A rows × cols matrix over this buffer (contents unspecified unless `zero`). */
+  get(rows: number, cols: number, zero = false): DenseMatrix {
+    const need = rows * cols;
+    if (this.data.length < need) {
+      this.kernels.free(this.data);
+      this.data = this.kernels.allocF32(Math.max(need, Math.ceil(this.data.length * 1.5)));
+    } else if (zero) {
+      this.data.fill(0, 0, need);
+    }
+    return { rows, cols, data: this.data };
+  }
+
+  /** Frees the allocation. */
+  dispose(): void {
+    this.kernels.free(this.data);
+    this.data = new Float32Array(0);
+  }
+}
+
+/** A new rows × cols matrix in kernel memory holding a copy of `m`'s first rows·cols values. */
+export function copyToKernel(kernels: Kernels, m: DenseMatrix): DenseMatrix {
+  const data = kernels.allocF32(m.rows * m.cols);
+  data.set(m.data.subarray(0, m.rows * m.cols));
+  return { rows: m.rows, cols: m.cols, data };
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { referenceKernels as K } from '../../src/linalg/index.js';
+import { Adagrad, Adam, Sgd, makeOptimizer, type Optimizer } from '../../src/nn/optimizers.js';
+import { Param } from '../../src/nn/tensor.js';
+
+function param(values: number[], decay = true): Param {
+  const p = new Param(K, 'w', 1, values.length, { decay });
+  p.value.set(values);
+  return p;
+}
+
+describe('optimizers: hand-computed steps', () => {
+  it('SGD with momentum and weight decay', () => {
+    const p = param([1, -2]);
+    const opt = new Sgd({ lr: 0.1, momentum: 0.5, weightDecay: 0.1 });
+    p.grad.set([1, 1]);
+    opt.step([p]);
+    // v = g + λw = [1.1, 0.8]; w = [1 − 0.11, −2 − 0.08]
+    expect(Array.from(p.value)).toEqual([expect.closeTo(0.89, 6), expect.closeTo(-2.08, 6)]);
+    expect(Array.from(p.grad)).toEqual([0, 0]);
+    p.grad.set([1, 1]);
+    opt.step([p]);
+    // v = 0.5·[1.1, 0.8] + [1, 1] + 0.1·[0.89, −2.08] = [1.639, 1.192]
+    expect(p.value[0]).toBeCloseTo(0.89 - 0.1639, 6);
+    expect(p.value[1]).toBeCloseTo(-2.08 - 0.1192, 6);
+  });
+
+  it('Adam: first step moves each weight by lr against the gradient sign; bias params skip decay', () => {
+    const p = param([1, 1]);
+    const b = param([1], false);
+    const opt = new Adam({ lr: 0.01, weightDecay: 0.5, decoupled: true });
+    p.grad.set([3, -0.001]);
+    b.grad.set([2]);
+    opt.step([p, b]);
+    // AdamW: w·(1 − lr·λ) − lr·m̂/(√v̂ + ε) with m̂/√v̂ = sign(g).
+    expect(p.value[0]).toBeCloseTo(1 * (1 - 0.005) - 0.01, 5);
+    expect(p.value[1]).toBeCloseTo(1 * (1 - 0.005) + 0.01, 4);
+    expect(b.value[0]).toBeCloseTo(1 - 0.01, 6);
+  });
+
+  it('Adagrad accumulates squared gradients', () => {
+    const p = param([0]);
+    const opt = new Adagrad({ lr: 1 });
+    p.grad.set([2]);
+    opt.step([p]);
+    expect(p.value[0]).toBeCloseTo(-1, 6);
+    p.grad.set([2]);
+    opt.step([p]);
+    expect(p.value[0]).toBeCloseTo(-1 - 2 / Math.sqrt(8), 6);
+  });
+
+  for (const name of ['sgd', 'adam', 'adamw', 'adagrad'] as const) {
+    it(`${name} minimizes an ill-conditioned quadratic`, () => {
+      const p = param([3, -4]);
+      const opt: Optimizer = makeOptimizer(name, name === 'sgd' ? 0.05 : name === 'adagrad' ? 1 : 0.1);
+      const f = (): number => p.value[0] ** 2 + 10 * p.value[1] ** 2;
+      const start = f();
+      for (let t = 0; t < 300; t++) {
+        p.grad.set([2 * p.value[0], 20 * p.value[1]]);
+        opt.step([p]);
+      }
+      expect(f()).toBeLessThan(start * 1e-3);
+    });
+  }
+
+  it('rejects unknown names', () => {
+    expect(() => makeOptimizer('lbfgs' as never, 1)).toThrow(/unknown optimizer "lbfgs"/);
+  });
+});
