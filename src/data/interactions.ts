@@ -103,9 +103,11 @@ export class Interactions {
 
   /**
    * Builds the matrix from events, sorting them into CSR order with two stable counting sorts (O(n)) and
-   * merging repeated pairs by `policy`.
+   * merging repeated pairs by `policy`. `source[p]` is the input event that CSR entry p takes its timestamp
+   * (and any per-event side columns) from: the picked event for `last`/`first`, the latest-timed event (the
+   * last in input order when no time is known) for `sum`/`max`/`mean`.
    */
-  static fromCoo(input: CooInput, policy: DuplicatePolicy = 'last'): { interactions: Interactions; duplicates: DuplicateReport } {
+  static fromCoo(input: CooInput, policy: DuplicatePolicy = 'last'): { interactions: Interactions; duplicates: DuplicateReport; source: Int32Array } {
     const { users, items, userIdx, itemIdx } = input;
     const n = userIdx.length;
     if (itemIdx.length !== n) throw new Error(`userIdx (${n}) and itemIdx (${itemIdx.length}) differ in length`);
@@ -127,6 +129,7 @@ export class Interactions {
     const col = new Int32Array(n);
     const val = new Float32Array(n);
     const ts = input.timestamps ? new Float64Array(n) : null;
+    const source = new Int32Array(n);
     const srcVal = input.values;
     const srcTs = input.timestamps ?? null;
     let out = 0;
@@ -142,6 +145,7 @@ export class Interactions {
       const runLen = q - p;
       let v: number;
       let t = NaN;
+      let src = e0;
       if (runLen === 1) {
         v = srcVal ? srcVal[e0] : 1;
         if (srcTs) t = srcTs[e0];
@@ -166,7 +170,9 @@ export class Interactions {
           }
           v = srcVal ? srcVal[pick] : 1;
           if (srcTs) t = srcTs[pick];
+          src = pick;
         } else {
+          src = order[q - 1];
           let acc = policy === 'max' ? -Infinity : 0;
           for (let r = p; r < q; r++) {
             const e = order[r];
@@ -175,7 +181,10 @@ export class Interactions {
             else acc += x;
             if (srcTs) {
               const te = srcTs[e];
-              if (!Number.isNaN(te) && (Number.isNaN(t) || te > t)) t = te;
+              if (!Number.isNaN(te) && (Number.isNaN(t) || te >= t)) {
+                t = te;
+                src = e;
+              }
             }
           }
           v = policy === 'mean' ? acc / runLen : acc;
@@ -183,6 +192,7 @@ export class Interactions {
       }
       col[out] = it;
       val[out] = v;
+      source[out] = src;
       if (ts) ts[out] = t;
       rowCounts[u + 1]++;
       out++;
@@ -190,7 +200,7 @@ export class Interactions {
     }
     for (let u = 0; u < nU; u++) rowCounts[u + 1] += rowCounts[u];
     const interactions = new Interactions(users, items, rowCounts, col.slice(0, out), val.slice(0, out), ts ? ts.slice(0, out) : null);
-    return { interactions, duplicates: { policy, merged, pairs } };
+    return { interactions, duplicates: { policy, merged, pairs }, source: source.slice(0, out) };
   }
 
   /** The item indices of user `u` (a view, sorted ascending). */
