@@ -402,7 +402,8 @@ function assignHeldOut(data: Interactions, held: Uint8Array, foldInCode: number,
   for (let u = 0; u < data.nUsers; u++) {
     if (!held[u]) continue;
     const pos = orderedPositions(data, u, 'random', rng);
-    const nTarget = pos.length >= minEntries ? Math.floor((1 - foldIn) * pos.length) : 0;
+    // Rounded to 1e-9 first so that (1 − 0.8)·15 = 2.9999999999999996 counts as 3, as int(0.2·15) does.
+    const nTarget = pos.length >= minEntries ? Math.floor(Math.round((1 - foldIn) * pos.length * 1e9) / 1e9) : 0;
     for (let j = 0; j < pos.length; j++) assign[pos[j]] = j < nTarget ? targetCode : foldInCode;
   }
 }
