@@ -14,3 +14,5 @@ import { popularityEntry } from './popularity.js';
 registerModel(popularityEntry);
 import { randomEntry } from './random.js';
 registerModel(randomEntry);
+import { deepAutoEncoderEntry, multDaeEntry, multVaeEntry } from './neural/autoencoder.js';
+registerModel(deepAutoEncoderEntry); registerModel(multDaeEntry); registerModel(multVaeEntry);

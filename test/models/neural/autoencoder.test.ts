@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evaluateModel } from '../../../src/eval/evaluate.js';
+import { parseMetric } from '../../../src/eval/metrics.js';
+import { PopularityRecommender } from '../../../src/models/popularity.js';
+import { AutoEncoderRecommender } from '../../../src/models/neural/autoencoder.js';
+import type { Progress } from '../../../src/models/recommender.js';
+import { planted } from './planted.js';
+
+const data = planted();
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function ndcg10(model: { fit: unknown } & Parameters<typeof evaluateModel>[0]): Promise<number> {
+  const r = await evaluateModel(model, data.train, data.test, { metrics: [parseMetric('ndcg@10')], bootstrap: 0 });
+  return r.metrics['ndcg@10'].mean;
+}
+
+const small = { hidden: [48, 16], batchSize: 50, seed: 5 };
+
+describe('autoencoders on planted clusters', () => {
+  let popularity = 0;
+  it('popularity baseline', async () => {
+    const pop = new PopularityRecommender();
+    await pop.fit(data.train);
+    popularity = await ndcg10(pop);
+    expect(popularity).toBeLessThan(0.2);
+  });
+
+  it('Mult-VAE learns the clusters (NDCG@10 > 0.45, well above popularity), reports progress', async () => {
+    const model = new AutoEncoderRecommender('mult-vae', { ...small, epochs: 40, totalAnnealSteps: 100, lr: 3e-3 });
+    const progress: Progress[] = [];
+    await model.fit(data.train, { onProgress: (p) => progress.push(p) });
+    const ndcg = await ndcg10(model);
+    expect(ndcg).toBeGreaterThan(0.45);
+    expect(ndcg).toBeGreaterThan(2 * popularity);
+    expect(progress.length).toBe(40);
+    expect(progress[39]).toMatchObject({ phase: 'epoch', done: 40, total: 40 });
+    expect(model.history.loss[39]).toBeLessThan(model.history.loss[0]);
+    // foldIn gives the 16-d mean code; recommendForHistory ranks the history's cluster first.
+    const hist = data.train.userItems(0);
+    expect((await model.foldIn({ items: hist })).length).toBe(16);
+    const top = await model.recommendForHistory({ items: hist }, 5);
+    const hits = Array.from(top.items).filter((i) => data.itemCluster[i] === data.userCluster[0]).length;
+    expect(hits).toBeGreaterThanOrEqual(4);
+    for (const i of top.items) expect(Array.from(hist)).not.toContain(i);
+  });
+
+  it('Mult-DAE learns the clusters and is reproducible for a seed', async () => {
+    const a = new AutoEncoderRecommender('mult-dae', { ...small, epochs: 30, lr: 3e-3 });
+    await a.fit(data.train);
+    expect(await ndcg10(a)).toBeGreaterThan(0.45);
+    const users = Int32Array.from([0, 1, 2, 3]);
+    const items = Int32Array.from([5, 6, 7, 8]);
+    const run = async (seed: number): Promise<number[]> => {
+      const m = new AutoEncoderRecommender('mult-dae', { ...small, epochs: 3, lr: 3e-3, seed });
+      await m.fit(data.train);
+      return Array.from(await m.score(users, items));
+    };
+    const first = await run(5);
+    expect(await run(5)).toEqual(first);
+    expect(await run(6)).not.toEqual(first);
+  });
+
+  it('the seed deep autoencoder (BCE) learns with a usable learning rate, early-stops, and round-trips through save/load', async () => {
+    const model = new AutoEncoderRecommender('deep-autoencoder', { hidden: [48, 16], batchSize: 50, epochs: 60, lr: 1e-2, dropout: 0.3, holdout: 0.3, patience: 4 });
+    await model.fit(data.train);
+    expect(model.history.validationNdcg.length).toBeGreaterThan(0);
+    expect(await ndcg10(model)).toBeGreaterThan(0.45);
+    const dir = await mkdtemp(join(tmpdir(), 'ae-'));
+    dirs.push(dir);
+    await model.save(join(dir, 'm'));
+    const loaded = await AutoEncoderRecommender.load(join(dir, 'm'), 'deep-autoencoder');
+    const users = Int32Array.from([0, 10, 20]);
+    expect(Array.from((await loaded.recommend(users, 10)).items)).toEqual(Array.from((await model.recommend(users, 10)).items));
+    await expect(AutoEncoderRecommender.load(join(dir, 'm'), 'mult-vae')).rejects.toThrow(/field "model" is "deep-autoencoder", expected "mult-vae"/);
+  });
+
+  it('rejects bad hyperparameters by name', () => {
+    expect(() => new AutoEncoderRecommender('mult-vae', { hiddn: [1] } as never)).toThrow(/unknown hyperparameter "hiddn"/);
+    expect(() => new AutoEncoderRecommender('mult-vae', { lr: '0.1' } as never)).toThrow(/"lr" must be a number/);
+    expect(() => new AutoEncoderRecommender('mult-vae', { optimizer: 'rmsprop' })).toThrow(/"optimizer" must be one of/);
+  });
+});
