@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, validateConfig } from '../../src/eval/config.js';
+import { runExperiment } from '../../src/eval/experiment.js';
+import { formatResults, resultsToHtml } from '../../src/eval/format.js';
+
+const base = {
+  name: 'test',
+  dataset: { name: 'synthetic', users: 400, items: 200, perUser: 20, seed: 11 },
+  split: { method: 'ratio', ratios: [8, 2], seed: 1 },
+  metrics: ['ndcg@10', 'recall@10', 'roem', 'coverage@10', 'diversity@5'],
+  diversityFeature: 'tags',
+  bootstrap: 200,
+  models: ['random', 'popularity'],
+};
+
+describe('experiment runner', () => {
+  it('on data with a popularity structure, popularity beats random significantly', async () => {
+    const r = await runExperiment(validateConfig(base));
+    expect(r.models.map((m) => m.label)).toEqual(['random', 'popularity']);
+    const [rnd, pop] = r.models;
+    expect(pop.metrics['ndcg@10'].mean).toBeGreaterThan(rnd.metrics['ndcg@10'].mean + 0.1);
+    expect(pop.metrics.roem.mean).toBeLessThan(0.3);
+    expect(rnd.metrics.roem.mean).toBeGreaterThan(0.4);
+    expect(rnd.metrics.roem.mean).toBeLessThan(0.6);
+    expect(rnd.metrics['coverage@10'].mean).toBeGreaterThan(pop.metrics['coverage@10'].mean);
+    const c = r.comparisons.find((x) => x.metric === 'ndcg@10')!;
+    expect(c.model).toBe('popularity');
+    expect(c.tTest.pValue).toBeLessThan(0.01);
+    expect(c.wilcoxon.pValue).toBeLessThan(0.01);
+    expect(pop.usersEvaluated).toBeGreaterThan(300);
+    const ci = pop.metrics['ndcg@10'].ci95;
+    expect(ci[0]).toBeLessThan(pop.metrics['ndcg@10'].mean);
+    expect(ci[1]).toBeGreaterThan(pop.metrics['ndcg@10'].mean);
+    for (const f of ['text', 'markdown', 'csv', 'json'] as const) expect(formatResults(r, f)).toContain('popularity');
+    expect(formatResults(r, 'csv').split('\n')).toHaveLength(1 + 2 * 5);
+    expect(JSON.parse(formatResults(r, 'json')).models).toHaveLength(2);
+  });
+
+  it('averages k folds', async () => {
+    const r = await runExperiment(validateConfig({ ...base, split: { method: 'kfold', k: 3, by: 'user' }, metrics: ['recall@10'] }));
+    expect(r.split).toMatch(/3 folds/);
+    expect(Number.isFinite(r.models[1].metrics['recall@10'].stderr)).toBe(true);
+  });
+
+  it('an unknown model is a clear error', async () => {
+    await expect(runExperiment(validateConfig({ ...base, models: ['popularity', 'nope'] }))).rejects.toThrow(/models: "nope": unknown model "nope"; known: .*popularity/);
+  });
+
+  it('stops cleanly when aborted and keeps what finished', async () => {
+    const ac = new AbortController();
+    const r = await runExperiment(validateConfig({ ...base, models: ['popularity', 'random'] }), {
+      signal: ac.signal,
+      onProgress: (p) => { if (p.phase.startsWith('popularity: scoring') && p.done === p.total) ac.abort(); },
+    });
+    expect(r.interrupted).toBe(true);
+    expect(r.models.map((m) => m.label)).toEqual(['popularity']);
+    expect(formatResults(r, 'text')).toMatch(/interrupted: 1 of 2 models finished/);
+  });
+
+  it('the HTML fragment escapes every string and needs no external asset', async () => {
+    const r = await runExperiment(validateConfig({ ...base, name: '<b>x</b>', metrics: ['recall@5'], models: [{ label: '<script>alert(1)</script>', model: 'popularity' }, 'random'] }));
+    const html = resultsToHtml(r);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(html).not.toMatch(/src=|href=|<link|<style/);
+    expect(html).toMatch(/<strong>/); // the best value is bold
+  });
+});
+
+describe('config validation', () => {
+  const bad = (patch: Record<string, unknown>, pattern: RegExp): void => {
+    expect(() => validateConfig({ ...base, ...patch }, 'my.yaml')).toThrow(pattern);
+  };
+  it('names the file and the bad key', () => {
+    bad({ split: { method: 'random', testRatio: 1.5 } }, /^my\.yaml: split\.testRatio: must be a number in \(0, 1\)/);
+    bad({ split: { method: 'shuffle' } }, /my\.yaml: split\.method: must be one of/);
+    bad({ split: { method: 'random', testRatio: 0.2, ratio: 3 } }, /split\.ratio: unknown key/);
+    bad({ metrics: ['ndcg@10', 'ndgc@10'] }, /metrics\[1\]: .*unknown metric "ndgc"/);
+    bad({ models: [{ model: 'popularity', parms: {} }] }, /models\[0\]\.parms: unknown key/);
+    bad({ models: ['popularity', 'popularity'] }, /models\[1\]\.label: "popularity" is used twice/);
+    bad({ protocol: { type: 'sampled', negatives: 0 } }, /protocol\.negatives: must be a positive integer/);
+    bad({ dataset: 3 }, /dataset: required/);
+    bad({ colour: 'blue' }, /colour: unknown key/);
+    bad({ search: { model: 'ials', space: { rank: 3 }, metric: 'roem' } }, /search\.space\.rank: must be a list/);
+    bad({ search: { model: 'ials', strategy: 'random', space: { rank: [1] }, metric: 'roem' } }, /search\.trials: required for random search/);
+  });
+  it('reads YAML and JSON files, with a clear error for broken syntax', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(base));
+    expect(loadConfig(join(dir, 'a.json')).models).toHaveLength(2);
+    writeFileSync(join(dir, 'b.yaml'), 'dataset: [unclosed\n');
+    expect(() => loadConfig(join(dir, 'b.yaml'))).toThrow(/b\.yaml: not valid YAML/);
+  });
+  it('every shipped config validates', () => {
+    for (const f of ['kuairec-baselines', 'kuairec-models', 'ml1m-ratings', 'ials-grid', 'synthetic-baselines', 'synthetic-popularity-search']) {
+      expect(() => loadConfig(join('configs', `${f}.yaml`))).not.toThrow();
+    }
+    expect(readFileSync('configs/ials-grid.yaml', 'utf8')).toContain('metric: roem');
+  });
+});
