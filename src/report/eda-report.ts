@@ -1,0 +1,231 @@
+/** The EDA part of the HTML report: {@link EdaStats} → report sections with tables and inline SVG charts. */
+import type { CleaningReport } from '../data/dataset.js';
+import {
+  activityHistogramChart,
+  categoryBarChart,
+  correlationChart,
+  hourChart,
+  periodChart,
+  popularVsNicheChart,
+  popularityCurveChart,
+  sparsityHeatmapChart,
+  valueDistributionChart,
+  weekdayChart,
+} from './charts.js';
+import type { CategoricalSummary, EdaStats, FeatureStats, MatrixOverview, MultiHotSummary } from './eda.js';
+import { formatNumber, formatPercent } from './format.js';
+import { type HtmlCell, type ReportSection, figure, htmlTable, noteBox, paragraph, row } from './html.js';
+import type { Summary, ValueDistribution } from './stats.js';
+import { chartSvg } from './svg.js';
+
+/** Human label of a data set's interaction value. */
+export function valueLabel(kind: EdaStats['dataset']['valueKind']): string {
+  return { rating: 'rating', watch_ratio: 'watch ratio', play_count: 'play count', implicit: 'implicit feedback' }[kind];
+}
+
+/** Header row of {@link summaryRow} tables. */
+export const SUMMARY_HEADERS = ['', 'count', 'missing', 'min', 'p25', 'median', 'p75', 'p90', 'p99', 'max', 'mean'];
+
+/** One table row of a {@link Summary}, led by `label`. */
+export function summaryRow(label: string, s: Summary): HtmlCell[] {
+  return [label, s.count, s.missing, s.min, s.p25, s.median, s.p75, s.p90, s.p99, s.max, s.mean];
+}
+
+/** Whether the data set says it is synthetic (in its description or cleaning notes). */
+export function isSynthetic(stats: EdaStats): boolean {
+  return /synthetic|generated|stand-in/i.test([stats.dataset.description, ...stats.cleaning.notes].join(' '));
+}
+
+function overviewRows(o: MatrixOverview): HtmlCell[][] {
+  return [
+    ['users', o.users],
+    ['items', o.items],
+    ['interactions', o.interactions],
+    ['density', formatPercent(o.density)],
+    ['users with ≥ 1 interaction', o.activeUsers],
+    ['items with ≥ 1 interaction', o.activeItems],
+  ];
+}
+
+/** Overview: sizes, density, concentration, notes (synthetic data is flagged). */
+export function overviewSection(stats: EdaStats): ReportSection {
+  const notes = [...stats.cleaning.notes];
+  if (isSynthetic(stats) && !notes.some((n) => /synthetic/i.test(n))) notes.unshift('This is synthetic data generated with the real data set’s schema: the figures describe the generator, not real users.');
+  const main = htmlTable(['', 'value'], [
+    ...overviewRows(stats.overview),
+    ['interaction value', valueLabel(stats.dataset.valueKind)],
+    ['timestamps', stats.overview.hasTimestamps ? 'yes' : 'no'],
+    ['extra per-event columns', stats.overview.eventColumns.join(', ') || 'none'],
+    ['item-popularity Gini', stats.popularity.gini],
+    ['interactions on top 1% / 10% of items', `${formatPercent(stats.popularity.top1Share)} / ${formatPercent(stats.popularity.top10Share)}`],
+  ], { numericColumns: [1] });
+  const extra: string[] = [];
+  if (stats.test) extra.push(htmlTable(['', 'value'], overviewRows(stats.test), { caption: 'Second (test) matrix, same index spaces', numericColumns: [1] }));
+  if (stats.social) extra.push(htmlTable(['', 'value'], [['links', stats.social.links], ['users with links', stats.social.usersWithLinks], ['mean links per linked user', stats.social.meanDegree]], { caption: 'Social network', numericColumns: [1] }));
+  const html = [paragraph(stats.dataset.description), noteBox(notes, isSynthetic(stats) ? 'warning' : 'note'), row(main, ...extra)].join('\n');
+  return { id: 'overview', title: 'Overview', html };
+}
+
+/** The cleaning report: rows read and kept, duplicates merged, every issue with its first line numbers. */
+export function cleaningSection(report: CleaningReport): ReportSection {
+  const dropped = report.rowsRead - report.rowsKept;
+  const d = report.duplicates;
+  const summary = htmlTable(['', 'value'], [
+    ['files', report.files.join(', ') || '–'],
+    ['rows read', report.rowsRead],
+    ['rows kept', report.rowsKept],
+    ['rows not kept', dropped],
+    ['duplicate policy', d.policy],
+    ['events merged into another of the same (user, item)', d.merged],
+    ['(user, item) pairs with repeats', d.pairs],
+  ], { numericColumns: [1] });
+  const issues = report.issues.length === 0
+    ? paragraph('No issues found: every row was read as is.')
+    : htmlTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [i.file, i.kind, i.field ?? '', i.count, i.action, i.lines.join(', ')]), { caption: 'Issues' });
+  return { id: 'cleaning', title: 'Data cleaning', html: [summary, issues].join('\n') };
+}
+
+/** Users and items: activity quantiles, cold entities, long tail and activity histograms. */
+export async function activitySection(stats: EdaStats): Promise<ReportSection> {
+  const q = htmlTable(SUMMARY_HEADERS, [summaryRow('interactions per user', stats.userActivity.summary), summaryRow('interactions per item', stats.itemPopularity.summary)]);
+  const { users, items } = stats.cold;
+  const cold = htmlTable(['', 'total', 'zero interactions', `< ${users.threshold} interactions`, 'share cold'], [
+    ['users', users.total, users.zero, users.below, formatPercent(users.total === 0 ? 0 : users.below / users.total)],
+    ['items', items.total, items.zero, items.below, formatPercent(items.total === 0 ? 0 : items.below / items.total)],
+  ], { caption: 'Cold users and items', numericColumns: [4] });
+  const charts = await Promise.all([
+    chartSvg(popularityCurveChart(stats.popularity.curve)),
+    chartSvg(activityHistogramChart(stats.userActivity.histogram, 'user')),
+    chartSvg(activityHistogramChart(stats.itemPopularity.histogram, 'item')),
+  ]);
+  const html = [
+    q,
+    cold,
+    paragraph(`Item popularity Gini ${formatNumber(stats.popularity.gini)}; the top 1% of items hold ${formatPercent(stats.popularity.top1Share)} of interactions, the top 10% ${formatPercent(stats.popularity.top10Share)}.`),
+    row(
+      figure(charts[0], 'Each point is an item rank; a straight descending line on log–log axes is a power-law tail.'),
+      figure(charts[1], 'Users by number of interactions, bins doubling in width.'),
+      figure(charts[2], 'Items by number of interactions, bins doubling in width.'),
+    ),
+  ].join('\n');
+  return { id: 'activity', title: 'Users, items and popularity', html };
+}
+
+/** The sparsity heatmap. */
+export async function sparsitySection(stats: EdaStats): Promise<ReportSection> {
+  const svg = await chartSvg(sparsityHeatmapChart(stats.sparsity));
+  const cap = 'Users (rows) and items (columns) sorted by number of interactions, most active top-left; colour = share of filled cells in the block (log scale), white = empty block.';
+  return { id: 'sparsity', title: 'Sparsity', html: figure(svg, cap) };
+}
+
+function distributionFigure(svg: string, d: ValueDistribution): string {
+  const cap = d.kind === 'discrete'
+    ? 'One bar per distinct value.'
+    : d.clippedHigh > 0
+      ? `Long tail: equal-width bins from the minimum to the 99th percentile (${formatNumber(d.clipAt)}); ${formatNumber(d.clippedHigh)} larger values (up to ${formatNumber(d.summary.max)}) are left out of the bars but counted in the quantiles.`
+      : 'Equal-width bins from the minimum to the maximum.';
+  return figure(svg, cap);
+}
+
+/** Interaction value and per-event column distributions. */
+export async function valuesSection(stats: EdaStats): Promise<ReportSection> {
+  const label = valueLabel(stats.dataset.valueKind);
+  const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueKind)];
+  const table = htmlTable([...SUMMARY_HEADERS, 'std', 'left out of chart (long tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
+  const figures: string[] = [];
+  for (const c of cols) {
+    const d = c.distribution;
+    if (d.summary.count === 0 || (d.kind === 'discrete' && d.bins.length < 2)) continue;
+    figures.push(distributionFigure(await chartSvg(valueDistributionChart(d, c.name)), d));
+  }
+  return { id: 'values', title: 'Value distributions', html: [table, row(...figures)].join('\n') };
+}
+
+/** Activity by hour, weekday, month and day; null when the data has no timestamps. */
+export async function timeSection(stats: EdaStats): Promise<ReportSection | null> {
+  const t = stats.time;
+  if (!t || t.events === 0) return null;
+  const charts = [await chartSvg(hourChart(t.byHour, t.timeZone)), await chartSvg(weekdayChart(t.byWeekday, t.timeZone))];
+  if (t.byDay.length > 1) charts.push(await chartSvg(periodChart(t.byDay, 'day', t.timeZone)));
+  if (t.byMonth.length > 1) charts.push(await chartSvg(periodChart(t.byMonth, 'month', t.timeZone)));
+  const missing = t.missing > 0 ? ` ${formatNumber(t.missing)} events have no timestamp.` : '';
+  const html = [
+    paragraph(`From ${t.first} to ${t.last} (${t.timeZone}); ${formatNumber(t.events)} timestamped events.${missing} Buckets use local wall-clock time in ${t.timeZone} (change with --tz).`),
+    row(...charts.map((c) => figure(c))),
+  ].join('\n');
+  return { id: 'time', title: 'Activity over time', html };
+}
+
+/** Correlation matrix of per-event fields; null when there is nothing to correlate. */
+export async function correlationSection(stats: EdaStats): Promise<ReportSection | null> {
+  const c = stats.correlation;
+  if (!c) return null;
+  const svg = await chartSvg(correlationChart(c));
+  const cap = `Pearson r over ${formatNumber(c.events)} events (pairwise complete). "log user activity" / "log item popularity" are log(1 + interactions) of the event's user / item.`;
+  return { id: 'correlation', title: 'Correlations', html: figure(svg, cap) };
+}
+
+/** Head vs mid vs tail items. */
+export async function popularVsNicheSection(stats: EdaStats): Promise<ReportSection> {
+  const g = stats.popularVsNiche;
+  const table = htmlTable(['group', 'items', 'interactions', 'share of interactions', 'users reached', 'share of users', `mean ${valueLabel(stats.dataset.valueKind)}`, 'mean activity of users reached'],
+    g.map((x) => [x.group, x.items, x.interactions, formatPercent(x.interactionShare), x.usersReached, formatPercent(x.usersReachedShare), x.meanValue, x.meanUserActivity]), { numericColumns: [3, 5] });
+  const svg = await chartSvg(popularVsNicheChart(g, stats.overview.activeItems));
+  return { id: 'popular-vs-niche', title: 'Popular vs niche items', html: [table, figure(svg, 'Items with at least one interaction, ranked by interactions.')].join('\n') };
+}
+
+/** Orders categorical values numerically when every label is a number (age buckets), else keeps count order. */
+function chartOrder<T extends { value: string }>(values: T[]): T[] {
+  return values.every((v) => v.value.trim() !== '' && Number.isFinite(Number(v.value))) ? [...values].sort((a, b) => Number(a.value) - Number(b.value)) : values;
+}
+
+async function categoricalFigure(c: CategoricalSummary, entity: string): Promise<string> {
+  const shown = chartOrder(c.top.slice(0, 60));
+  const spec = categoryBarChart(`${entity}s by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.entities })), `${entity}s`);
+  const rest = c.otherEntities > 0 ? `; ${formatNumber(c.otherEntities)} ${entity}s have other values` : '';
+  return figure(await chartSvg(spec), `${formatNumber(c.distinct)} distinct values, ${formatNumber(c.missing)} missing${rest}.`);
+}
+
+async function multiHotFigure(m: MultiHotSummary, entity: string): Promise<string> {
+  const spec = categoryBarChart(`Top ${m.name} by interactions`, m.top.map((v) => ({ label: v.value, count: v.interactions })), 'interactions');
+  return figure(await chartSvg(spec), `${formatNumber(m.vocabulary)} values; ${formatNumber(m.entitiesWithAny)} ${entity}s have at least one, ${formatNumber(m.meanPerEntity)} per ${entity} on average.`);
+}
+
+/** User or item side features: numeric quantiles, categorical bars (demographics, geography), tags. */
+export async function featuresSection(f: FeatureStats, entity: 'user' | 'item'): Promise<ReportSection | null> {
+  const parts: string[] = [];
+  if (f.numeric.length > 0) parts.push(htmlTable(SUMMARY_HEADERS, f.numeric.map((n) => summaryRow(n.name, n.summary)), { caption: 'Numeric features' }));
+  if (f.text.length > 0) parts.push(htmlTable(['text feature', 'non-empty', 'mean length (characters)'], f.text.map((t) => [t.name, t.nonEmpty, t.meanLength])));
+  const tops: string[] = [];
+  for (const c of f.categorical) {
+    tops.push(htmlTable([c.name, `${entity}s`, 'interactions'], c.top.slice(0, 10).map((v) => [v.value, v.entities, v.interactions]), { caption: `${c.name}: top values` }));
+  }
+  for (const m of f.multiHot) {
+    tops.push(htmlTable([m.name, `${entity}s`, 'interactions'], m.top.slice(0, 10).map((v) => [v.value, v.entities, v.interactions]), { caption: `${m.name}: top values by interactions` }));
+  }
+  if (tops.length > 0) parts.push(row(...tops));
+  const figures: string[] = [];
+  for (const c of f.categorical) if (c.top.length > 1) figures.push(await categoricalFigure(c, entity));
+  for (const m of f.multiHot) if (m.top.length > 0) figures.push(await multiHotFigure(m, entity));
+  if (figures.length > 0) parts.push(row(...figures));
+  if (parts.length === 0) return null;
+  const title = entity === 'user' ? 'User features (demographics, geography)' : 'Item features (categories, tags)';
+  return { id: `${entity}-features`, title, html: parts.join('\n') };
+}
+
+/** Every EDA section, in report order (sections without data are left out). */
+export async function edaSections(stats: EdaStats): Promise<ReportSection[]> {
+  const sections: Array<ReportSection | null> = [
+    overviewSection(stats),
+    cleaningSection(stats.cleaning),
+    await activitySection(stats),
+    await sparsitySection(stats),
+    await valuesSection(stats),
+    await timeSection(stats),
+    await correlationSection(stats),
+    await popularVsNicheSection(stats),
+    stats.userFeatures ? await featuresSection(stats.userFeatures, 'user') : null,
+    stats.itemFeatures ? await featuresSection(stats.itemFeatures, 'item') : null,
+  ];
+  return sections.filter((s): s is ReportSection => s !== null);
+}

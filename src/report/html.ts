@@ -1,0 +1,158 @@
+/**
+ * Self-contained HTML reports: sections of HTML fragments in one page with inline CSS (no scripts, no
+ * fonts or images from the network), plus the helpers to build fragments safely.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { formatNumber } from './format.js';
+
+/** One section of a report: `html` is a trusted fragment (build it with the escaping helpers here). */
+export interface ReportSection {
+  /** Anchor id, unique within the report (letters, digits, '-' and '_'). */
+  id: string;
+  /** Heading text (escaped when rendered). */
+  title: string;
+  html: string;
+}
+
+/** A whole report. */
+export interface Report {
+  title: string;
+  subtitle?: string;
+  sections: ReportSection[];
+  /** Shown in the footer; omitted when absent (keeps renders reproducible). */
+  generatedAt?: string;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** A raw (already safe) HTML fragment for a table cell. */
+export interface RawHtml {
+  html: string;
+}
+
+/** A cell of {@link htmlTable}: text (escaped), a number (formatted, right-aligned) or raw HTML. */
+export type HtmlCell = string | number | RawHtml;
+
+/** Options of {@link htmlTable}. */
+export interface HtmlTableOptions {
+  caption?: string;
+  /** Right-align these columns even when their cells are text (e.g. "12.3%"). */
+  numericColumns?: number[];
+}
+
+/** An HTML table; numbers are formatted with {@link formatNumber} and right-aligned, text is escaped. */
+export function htmlTable(headers: string[], rows: HtmlCell[][], options: HtmlTableOptions = {}): string {
+  const numericCols = new Set(options.numericColumns ?? []);
+  const isNum = (c: number): boolean => numericCols.has(c) || (rows.length > 0 && rows.every((r) => typeof r[c] === 'number'));
+  const cell = (v: HtmlCell | undefined, c: number, tag: 'td' | 'th'): string => {
+    const cls = isNum(c) ? ' class="num"' : '';
+    const body = v === undefined ? '' : typeof v === 'number' ? escapeHtml(formatNumber(v)) : typeof v === 'string' ? escapeHtml(v) : v.html;
+    return `<${tag}${cls}>${body}</${tag}>`;
+  };
+  const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : '';
+  const head = `<thead><tr>${headers.map((h, c) => cell(h, c, 'th')).join('')}</tr></thead>`;
+  const body = `<tbody>${rows.map((r) => `<tr>${headers.map((_, c) => cell(r[c], c, 'td')).join('')}</tr>`).join('')}</tbody>`;
+  return `<table>${caption}${head}${body}</table>`;
+}
+
+/** A highlighted box of remarks (e.g. "synthetic data"); `kind` picks the colour. */
+export function noteBox(lines: string[], kind: 'note' | 'warning' = 'note'): string {
+  if (lines.length === 0) return '';
+  const items = lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('');
+  return `<div class="box ${kind}"><ul>${items}</ul></div>`;
+}
+
+/** A paragraph of escaped text. */
+export function paragraph(text: string): string {
+  return `<p>${escapeHtml(text)}</p>`;
+}
+
+/** An inline SVG chart with a caption. */
+export function figure(svg: string, caption?: string): string {
+  const cap = caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : '';
+  return `<figure>${svg}${cap}</figure>`;
+}
+
+/** Fragments side by side (wrapping on narrow screens). */
+export function row(...fragments: string[]): string {
+  return `<div class="row">${fragments.filter((f) => f.length > 0).join('')}</div>`;
+}
+
+const CSS = `
+:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --soft:#f6f8fa; --accent:#0969da; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; color:var(--fg); background:var(--bg); }
+header { padding:28px 40px 18px; border-bottom:1px solid var(--line); background:var(--soft); }
+header h1 { margin:0 0 4px; font-size:26px; }
+header p { margin:0; color:var(--muted); }
+nav { padding:10px 40px; border-bottom:1px solid var(--line); font-size:14px; }
+nav a { color:var(--accent); text-decoration:none; margin-right:16px; white-space:nowrap; }
+main { padding:8px 40px 40px; max-width:1400px; }
+section { margin-top:28px; }
+h2 { font-size:20px; border-bottom:1px solid var(--line); padding-bottom:6px; }
+h3 { font-size:16px; margin:18px 0 8px; }
+table { border-collapse:collapse; margin:8px 0 16px; font-size:13.5px; }
+caption { text-align:left; font-weight:600; padding:4px 0; }
+th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+th { background:var(--soft); font-weight:600; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+figure { margin:8px 24px 16px 0; display:inline-block; vertical-align:top; }
+figure svg { max-width:100%; height:auto; }
+figcaption { color:var(--muted); font-size:13px; max-width:620px; }
+.row { display:flex; flex-wrap:wrap; gap:8px 24px; align-items:flex-start; }
+.box { border-radius:6px; padding:8px 14px; margin:12px 0; }
+.box ul { margin:4px 0; padding-left:20px; }
+.box.note { background:#ddf4ff; border:1px solid #54aeff; }
+.box.warning { background:#fff8c5; border:1px solid #d4a72c; }
+footer { padding:16px 40px; color:var(--muted); font-size:12px; border-top:1px solid var(--line); }
+`;
+
+/** Renders a whole report as one self-contained HTML page (table of contents, sections, inline CSS). */
+export function renderReport(report: Report): string {
+  const seen = new Set<string>();
+  for (const s of report.sections) {
+    if (!/^[A-Za-z][\w-]*$/.test(s.id)) throw new Error(`report section id "${s.id}" must start with a letter and hold only letters, digits, '-' and '_'`);
+    if (seen.has(s.id)) throw new Error(`report section id "${s.id}" is used twice`);
+    seen.add(s.id);
+  }
+  const nav = report.sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('');
+  const sections = report.sections.map((s) => `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`).join('\n');
+  const subtitle = report.subtitle ? `<p>${escapeHtml(report.subtitle)}</p>` : '';
+  const footer = `<footer>Generated by recsys${report.generatedAt ? ` on ${escapeHtml(report.generatedAt)}` : ''}. Self-contained: no scripts, no network resources.</footer>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(report.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(report.title)}</h1>${subtitle}</header>
+<nav>${nav}</nav>
+<main>
+${sections}
+</main>
+${footer}
+</body>
+</html>
+`;
+}
+
+/**
+ * Writes a report (a {@link Report} or already rendered HTML) to `path` atomically: a temporary file in the
+ * same directory renamed over the target. Creates missing directories.
+ */
+export async function writeReport(path: string, report: Report | string): Promise<void> {
+  const html = typeof report === 'string' ? report : renderReport(report);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, html, 'utf8');
+  await rename(tmp, path);
+}
