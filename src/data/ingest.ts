@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CleaningLog } from './cleaning.js';
-import { DuckSession, sqlIdent, sqlString } from './duck.js';
+import { DuckSession, sqlIdent, sqlString, type FetchKind } from './duck.js';
 import { IdMap } from './id-map.js';
 
 /** Which columns of a file hold the user, item, value, time and extra per-event numbers. */
@@ -316,8 +316,8 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, prefix =
   const xs = staged.extra.map((_c, k) => `x${k}`);
   const sql = `SELECT CAST(s.rowid AS INTEGER), us.idx, it.idx, CAST(s.v AS FLOAT), s.t${xs.map((x) => `, s.${x}`).join('')}
     FROM ${staged.table} s JOIN ${prefix}users us ON ${cast('s.u')} = us.id JOIN ${prefix}items it ON ${cast('s.i')} = it.id WHERE s.ok`;
-  const kinds = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map(() => 'float32')] as const;
-  const { rows, columns } = await db.columns(sql, [...kinds], staged.rowsValid);
+  const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map((): FetchKind => 'float32')];
+  const { rows, columns } = await db.columns(sql, kinds, staged.rowsValid);
   // The join may reorder rows: put them back in file order by row id (an O(n) scatter, no sort).
   const rowid = columns[0] as Int32Array;
   const nRows = staged.rowsRead;
