@@ -11,7 +11,7 @@ import {
   type ItemFeatureSets, type MetricSpec, type Relevance,
 } from './metrics.js';
 import { Rng } from './rng.js';
-import { summarize, type MetricSummary } from './stats.js';
+import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 
 /** Options of {@link evaluateModel}. */
 export interface EvaluateOptions {
@@ -110,7 +110,8 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
     roemNum = new Float64Array(users.length);
     weights.roem = new Float64Array(users.length);
   }
-  const batchSize = options.batchSize ?? 1024;
+  // Cap a batch's result matrix at ~4M entries (full rankings of large catalogs would otherwise take GBs).
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 1024, Math.floor(4_194_304 / Math.max(1, K))));
   let scoringMs = 0;
   const total = users.length;
   let done = 0;
@@ -280,4 +281,13 @@ async function sampledProtocol(
     for (const m of ranking) if (perUser[m.label]) perUser[m.label][row] = (sums.get(m.label) ?? NaN) / rel.size;
     if ((row + 1) % 256 === 0 || row + 1 === users.length) progress(row + 1);
   }
+}
+
+/** Paired per-user tests of metric `label` between two evaluations of the same test set (a − b). */
+export function compareEvaluations(a: EvaluationResult, b: EvaluationResult, label: string): { tTest: PairedTest; wilcoxon: PairedTest } {
+  const va = a.perUser[label];
+  const vb = b.perUser[label];
+  if (!va || !vb) throw new Error(`compare: metric "${label}" has no per-user values in both evaluations`);
+  if (a.users.length !== b.users.length || a.users.some((u, j) => u !== b.users[j])) throw new Error('compare: the two evaluations cover different users');
+  return { tTest: pairedTTest(va, vb), wilcoxon: wilcoxonSignedRank(va, vb) };
 }

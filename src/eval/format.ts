@@ -9,10 +9,16 @@ import type { MetricSummary } from './stats.js';
 export type TableFormat = 'text' | 'markdown' | 'csv' | 'json' | 'html';
 
 function fmt(x: number): string {
+  if (x === 0) return '0';
   if (!Number.isFinite(x)) return Number.isNaN(x) ? '—' : String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
   return x.toFixed(4);
+}
+
+/** A p-value; underflow to 0 is shown as < 1e-300. */
+function fmtP(p: number): string {
+  return p === 0 ? '< 1e-300' : fmt(p);
 }
 
 function cell(s: MetricSummary | undefined): string {
@@ -55,7 +61,7 @@ function footer(results: ExperimentResults): string[] {
   const m0 = results.models.find((m) => !m.error);
   if (m0) lines.push(`users evaluated: ${m0.usersEvaluated}; users without relevant test items (excluded): ${m0.usersWithoutRelevant}; ± is the standard error over users`);
   for (const c of results.comparisons) {
-    lines.push(`${c.model} vs ${c.reference} on ${c.metric}: Δ=${fmt(c.tTest.meanDiff)}, paired t p=${fmt(c.tTest.pValue)}, Wilcoxon p=${fmt(c.wilcoxon.pValue)} (n=${c.tTest.n})`);
+    lines.push(`${c.model} vs ${c.reference} on ${c.metric}: Δ=${fmt(c.tTest.meanDiff)}, paired t p=${fmtP(c.tTest.pValue)}, Wilcoxon p=${fmtP(c.wilcoxon.pValue)} (n=${c.tTest.n})`);
   }
   for (const m of results.models) {
     if (m.error) lines.push(`${m.label}: failed: ${m.error}`);

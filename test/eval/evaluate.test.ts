@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
-import { evaluateModel } from '../../src/eval/evaluate.js';
+import { compareEvaluations, evaluateModel } from '../../src/eval/evaluate.js';
 import { parseMetric } from '../../src/eval/metrics.js';
 import { strongGeneralization } from '../../src/eval/splits.js';
 import { syntheticDataset } from '../../src/eval/synthetic.js';
@@ -58,6 +58,19 @@ describe('full-ranking protocol', () => {
     expect(model.calls[0].options.excludeSeen).toBe(true);
     // mrr without @k needs the full ranking: k = number of items
     expect(model.calls[0].k).toBe(6);
+  });
+
+  it('compares two evaluations user by user', async () => {
+    const good = await evaluateModel(new TableModel(table, train), train, test, { metrics: metrics('recall@1'), bootstrap: 0 });
+    const flat = await evaluateModel(new TableModel([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], train), train, test, { metrics: metrics('recall@1'), bootstrap: 0 });
+    // good: user 0 top-1 = 2 (miss, recall 0), user 1 top-1 = 5 (hit, 1/1), user 2 top-1 = 5 (miss);
+    // flat (ties → lowest index): user 0 → 1 (miss), user 1 → 0 (miss), user 2 → 0 (miss)
+    expect([...good.perUser['recall@1']]).toEqual([0, 1, 0]);
+    expect([...flat.perUser['recall@1']]).toEqual([0, 0, 0]);
+    const c = compareEvaluations(good, flat, 'recall@1');
+    expect(c.tTest.meanDiff).toBeCloseTo(1 / 3, 12);
+    expect(c.wilcoxon.n).toBe(1);
+    expect(() => compareEvaluations(good, flat, 'ndcg@10')).toThrow(/no per-user values/);
   });
 
   it('batches users through recommend', async () => {
