@@ -21,15 +21,19 @@ export const CHART_CONFIG = {
   point: { color: '#0969da' },
 } as const;
 
-function offlineLoader(): vega.Loader {
-  const refuse = (uri: string): Promise<never> => Promise.reject(new Error(`chart specs must inline their data; refusing to load "${uri}"`));
+/** A loader that loads nothing and records what was asked (vega only logs a warning on load failures). */
+function offlineLoader(refused: string[]): vega.Loader {
+  const refuse = (uri: string): Promise<never> => {
+    refused.push(uri);
+    return Promise.reject(new Error(`refusing to load "${uri}"`));
+  };
   const base = vega.loader();
   return { ...base, load: refuse, sanitize: refuse, http: refuse, file: refuse };
 }
 
 /**
- * Renders a Vega-Lite spec to an SVG string (starts with `<svg`). Compilation or rendering errors are
- * thrown with the chart's title, when it has one, in the message.
+ * Renders a Vega-Lite spec to an SVG string (starts with `<svg`). Compilation, data-loading and rendering
+ * errors are thrown with the chart's title, when it has one, in the message.
  */
 export async function chartSvg(spec: ChartSpec): Promise<string> {
   const withConfig = (spec.config ? spec : { ...spec, config: CHART_CONFIG }) as ChartSpec;
@@ -37,8 +41,10 @@ export async function chartSvg(spec: ChartSpec): Promise<string> {
   let view: vega.View | null = null;
   try {
     const compiled = compile(withConfig).spec;
-    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: offlineLoader(), logLevel: vega.Error });
+    const refused: string[] = [];
+    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: offlineLoader(refused), logLevel: vega.Error });
     const svg = await view.toSVG();
+    if (refused.length > 0) throw new Error(`chart specs must inline their data; refusing to load ${refused.map((u) => `"${u}"`).join(', ')}`);
     return svg.replace(/^<svg /, '<svg role="img" ');
   } catch (err) {
     throw new Error(`chart${title}: ${err instanceof Error ? err.message : String(err)}`);

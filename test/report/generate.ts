@@ -113,3 +113,8 @@ export function generateDataset(options: GenerateOptions = {}): LoadedDataset {
     },
   };
 }
+
+/** Every src/href attribute value of `html` that points at the network (http:, https: or //host). */
+export function networkRefs(html: string): string[] {
+  return [...html.matchAll(/\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?\/\/[^"'\s>]*)/gi)].map((m) => m[1]);
+}
