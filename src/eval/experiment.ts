@@ -86,6 +86,11 @@ export async function defaultLoadDataset(name: string, options: Record<string, u
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (e) {
+    // Until the data layer's registry exists, KuaiRec loads through its own loader.
+    if (name === 'kuairec' || name === 'kuairec-sample') {
+      const { loadKuaiRec } = await import('../data/datasets/kuairec.js');
+      return loadKuaiRec(name, options);
+    }
     throw new Error(`data set "${name}": the data loaders (src/data/index.ts) are not available: ${(e as Error).message}`);
   }
   if (typeof mod.loadDataset !== 'function') throw new Error(`data set "${name}": src/data/index.ts exports no loadDataset`);

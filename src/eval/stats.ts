@@ -33,7 +33,9 @@ export function summarize(values: ArrayLike<number>, weights?: ArrayLike<number>
   if (n === 0) return { mean: NaN, stderr: NaN, ci95: [NaN, NaN], n: 0 };
   const mean = weightedMean(v, w);
   let stderr = NaN;
-  if (n > 1) {
+  if (n > 1 && v.every((x) => x === v[0])) {
+    stderr = 0; // exactly, not rounding noise
+  } else if (n > 1) {
     let sw = 0;
     let s = 0;
     for (let j = 0; j < n; j++) {
@@ -103,7 +105,7 @@ export function pairedTTest(a: ArrayLike<number>, b: ArrayLike<number>): PairedT
   const n = d.length;
   if (n < 2) return { n, meanDiff: n ? d[0] : NaN, statistic: NaN, pValue: NaN };
   const mean = d.reduce((s, x) => s + x, 0) / n;
-  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const sd = d.every((x) => x === d[0]) ? 0 : Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
   if (sd === 0) return { n, meanDiff: mean, statistic: mean === 0 ? 0 : Math.sign(mean) * Infinity, pValue: mean === 0 ? 1 : 0 };
   const t = mean / (sd / Math.sqrt(n));
   return { n, meanDiff: mean, statistic: t, pValue: 2 * studentTUpperTail(Math.abs(t), n - 1) };

@@ -60,3 +60,12 @@ describe('summaries', () => {
     expect(quantileSorted([1, 2, 3, 4], 0.25)).toBeCloseTo(1.75, 12);
   });
 });
+
+describe('constant values', () => {
+  it('have a standard error of exactly 0, and a constant non-zero difference is certain', () => {
+    expect(summarize([0.1, 0.1, 0.1], undefined, { resamples: 0 }).stderr).toBe(0);
+    const r = pairedTTest([1.3, 2.3, 3.3], [1, 2, 3].map((x) => x));
+    expect(r.pValue).toBeLessThan(1e-6);
+    expect(pairedTTest([1, 2], [1, 2]).pValue).toBe(1);
+  });
+});
