@@ -71,6 +71,12 @@ export function checkTopK(kernel: string, rows: number, cols: number, k: number,
   if (options.exclude) {
     checkCsr(kernel, 'exclude', options.exclude);
     if (options.exclude.rows !== rows) fail(kernel, `exclude has ${options.exclude.rows} rows, scores have ${rows}`);
+    const { rowPtr, colIdx } = options.exclude;
+    for (let r = 0; r < rows; r++) {
+      for (let p = rowPtr[r] + 1; p < rowPtr[r + 1]; p++) {
+        if (colIdx[p] <= colIdx[p - 1]) fail(kernel, `exclude row ${r}: column indices must be sorted ascending and unique`);
+      }
+    }
   }
   if (options.excludeAll) {
     for (const c of options.excludeAll) if (c < 0 || c >= cols) fail(kernel, `excludeAll holds ${c}, outside 0..${cols - 1}`);

@@ -1,0 +1,252 @@
+/**
+ * The worker-thread pool behind the WebAssembly kernels. Every worker instantiates the same compiled module on
+ * the same shared memory; a job is "call exported function F(args…, chunk, scratch) for chunk = 0…n−1", and the
+ * workers pull chunk numbers from a shared atomic counter (dynamic load balancing). Jobs are posted through a
+ * control block in shared memory with Atomics.notify, and completion is awaited with Atomics.waitAsync, so a job
+ * costs no message round trip and the main thread's event loop stays free. Small jobs run synchronously on the
+ * main thread's own instance instead (no dispatch latency).
+ *
+ * The worker is a plain CommonJS script evaluated from a string, so it loads the same way under tsx/vitest
+ * (TypeScript sources), from dist/ and from bin/recsys.js without resolving any file.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SharedAllocator } from './allocator.js';
+import { wasmApi, type WasmExports, type WasmMemory, type WasmModule } from './wasm-api.js';
+
+/** Control block slots (Int32 indices). */
+const SEQ = 0;
+const NEXT = 1;
+const DONE = 2;
+const QUIT = 3;
+const FN = 4;
+const CHUNKS = 5;
+const NARGS = 6;
+const STATUS = 7;
+const ERROR_LENGTH = 8;
+const SCRATCH = 16;
+/** Int32 slots in the control block. */
+const CONTROL_SLOTS = 64;
+/** Most workers the control block has scratch slots for. */
+export const MAX_THREADS = CONTROL_SLOTS - SCRATCH;
+/** Most arguments of a job. */
+const MAX_ARGS = 32;
+/** Bytes reserved for a worker's error message. */
+const ERROR_BYTES = 1024;
+
+const WORKER_SOURCE = `
+'use strict';
+const { workerData } = require('node:worker_threads');
+const { module, memory, controlPtr, argsPtr, errorPtr, errorBytes, id, threads, names } = workerData;
+const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctrl = new Int32Array(memory.buffer, controlPtr, ${CONTROL_SLOTS});
+const args = new Float64Array(memory.buffer, argsPtr, ${MAX_ARGS});
+let seen = Atomics.load(ctrl, ${SEQ});
+for (;;) {
+  while (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen, 1000);
+  seen = Atomics.load(ctrl, ${SEQ});
+  if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
+  const fn = exports_[names[ctrl[${FN}]]];
+  const chunks = ctrl[${CHUNKS}];
+  const call = Array.from(args.subarray(0, ctrl[${NARGS}]));
+  const chunkArg = call.length;
+  call.push(0, ctrl[${SCRATCH} + id]);
+  try {
+    for (;;) {
+      const c = Atomics.add(ctrl, ${NEXT}, 1);
+      if (c >= chunks) break;
+      call[chunkArg] = c;
+      const status = fn(...call);
+      if (status !== 0) {
+        for (;;) {
+          const old = Atomics.load(ctrl, ${STATUS});
+          if ((old !== 0 && old <= status) || Atomics.compareExchange(ctrl, ${STATUS}, old, status) === old) break;
+        }
+      }
+    }
+  } catch (err) {
+    const text = new TextEncoder().encode(String(err && err.stack || err)).slice(0, errorBytes);
+    if (Atomics.compareExchange(ctrl, ${ERROR_LENGTH}, 0, text.length || 1) === 0) {
+      new Uint8Array(memory.buffer, errorPtr, errorBytes).set(text);
+    }
+  }
+  if (Atomics.add(ctrl, ${DONE}, 1) + 1 === threads) Atomics.notify(ctrl, ${DONE});
+}
+`;
+
+/** A numeric export of the kernel module. */
+type KernelFunction = (...args: number[]) => number;
+
+/** Atomics.waitAsync (ES2024; present in Node >= 16). */
+interface WaitAsyncResult {
+  async: boolean;
+  value: Promise<string> | string;
+}
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): WaitAsyncResult }).waitAsync;
+
+/** A job for {@link WorkerPool.run}. */
+export interface Job {
+  /** Export name of the chunked kernel. */
+  fn: string;
+  /** Arguments before (chunk, scratch). */
+  args: number[];
+  /** Number of chunks. */
+  chunks: number;
+  /** Scratch bytes every executing thread needs. */
+  scratchBytes: number;
+  /** Run on the worker threads (true) or synchronously on the main thread (false). */
+  parallel: boolean;
+}
+
+/** Thrown when a worker trapped (a bug or an out-of-bounds access), carrying the worker's message. */
+export class KernelTrapError extends Error {}
+
+/** Runs chunked kernel jobs on the main thread or the workers; one job at a time (callers queue). */
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly control: Int32Array;
+  private readonly argsView: Float64Array;
+  private readonly controlPtr: number;
+  private readonly argsPtr: number;
+  private readonly errorPtr: number;
+  private readonly names: string[];
+  private readonly local: WasmExports;
+  private readonly workerScratch: number[] = [];
+  private localScratch = 0;
+  private scratchSize = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  /** Instantiates the module on the main thread and starts `threads` workers on it. */
+  constructor(
+    private readonly module: WasmModule,
+    private readonly memory: WasmMemory,
+    private readonly allocator: SharedAllocator,
+    /** Number of worker threads. */
+    readonly threads: number,
+  ) {
+    if (threads < 1 || threads > MAX_THREADS) throw new RangeError(`linalg: threads must be in 1..${MAX_THREADS}, got ${threads}`);
+    this.local = new wasmApi.Instance(module, { env: { memory } }).exports;
+    this.names = wasmApi.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+    this.controlPtr = allocator.alloc(CONTROL_SLOTS * 4);
+    this.argsPtr = allocator.alloc(MAX_ARGS * 8);
+    this.errorPtr = allocator.alloc(ERROR_BYTES);
+    this.control = new Int32Array(allocator.buffer, this.controlPtr, CONTROL_SLOTS);
+    this.control.fill(0);
+    this.argsView = new Float64Array(allocator.buffer, this.argsPtr, MAX_ARGS);
+    for (let id = 0; id < threads; id++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          module,
+          memory,
+          controlPtr: this.controlPtr,
+          argsPtr: this.argsPtr,
+          errorPtr: this.errorPtr,
+          errorBytes: ERROR_BYTES,
+          id,
+          threads,
+          names: this.names,
+        },
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** The main thread's instance exports (for small synchronous helpers). */
+  get exports(): WasmExports {
+    return this.local;
+  }
+
+  /** Runs a job after the ones already queued; resolves to the smallest nonzero status any chunk returned, or 0. */
+  run(job: Job): Promise<number> {
+    const result = this.queue.then(() => this.execute(job));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Runs `body` exclusively (no job runs meanwhile); used by multi-step kernels that issue jobs themselves. */
+  exclusive<T>(body: (run: (job: Job) => Promise<number>) => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => body((job) => this.execute(job)));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    Atomics.store(this.control, QUIT, 1);
+    Atomics.add(this.control, SEQ, 1);
+    Atomics.notify(this.control, SEQ);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  /** Makes every thread's scratch region at least `bytes` long (kept across jobs, so repeated calls reuse it). */
+  private ensureScratch(bytes: number): void {
+    if (bytes <= this.scratchSize) return;
+    const size = Math.max(bytes, Math.ceil(this.scratchSize * 1.5));
+    if (this.localScratch) this.allocator.free(this.localScratch);
+    for (const p of this.workerScratch) this.allocator.free(p);
+    this.workerScratch.length = 0;
+    this.localScratch = this.allocator.alloc(size);
+    for (let t = 0; t < this.threads; t++) {
+      const p = this.allocator.alloc(size);
+      this.workerScratch.push(p);
+      this.control[SCRATCH + t] = p;
+    }
+    this.scratchSize = size;
+  }
+
+  private async execute(job: Job): Promise<number> {
+    if (this.closed) throw new Error('linalg: the kernels were closed');
+    if (job.args.length > MAX_ARGS) throw new RangeError(`linalg: job ${job.fn} has ${job.args.length} arguments, at most ${MAX_ARGS}`);
+    const fnIndex = this.names.indexOf(job.fn);
+    if (fnIndex < 0) throw new Error(`linalg: the kernel module has no function ${job.fn}`);
+    if (job.chunks <= 0) return 0;
+    this.ensureScratch(job.scratchBytes);
+    if (!job.parallel) return this.executeLocal(job);
+    const c = this.control;
+    this.argsView.set(job.args);
+    c[FN] = fnIndex;
+    c[CHUNKS] = job.chunks;
+    c[NARGS] = job.args.length;
+    Atomics.store(c, NEXT, 0);
+    Atomics.store(c, DONE, 0);
+    Atomics.store(c, STATUS, 0);
+    Atomics.store(c, ERROR_LENGTH, 0);
+    for (const w of this.workers) w.ref();
+    try {
+      Atomics.add(c, SEQ, 1);
+      Atomics.notify(c, SEQ);
+      for (;;) {
+        const done = Atomics.load(c, DONE);
+        if (done >= this.threads) break;
+        const wait = waitAsync(c, DONE, done);
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      for (const w of this.workers) w.unref();
+    }
+    const errorLength = Atomics.load(c, ERROR_LENGTH);
+    if (errorLength > 0) {
+      const text = new TextDecoder().decode(new Uint8Array(this.allocator.buffer, this.errorPtr, errorLength).slice());
+      throw new KernelTrapError(`linalg: ${job.fn} failed in a worker: ${text}`);
+    }
+    return Atomics.load(c, STATUS);
+  }
+
+  private executeLocal(job: Job): number {
+    const fn = this.local[job.fn] as KernelFunction;
+    const call = [...job.args, 0, this.localScratch];
+    const chunkArg = job.args.length;
+    let worst = 0;
+    for (let chunk = 0; chunk < job.chunks; chunk++) {
+      call[chunkArg] = chunk;
+      const status = fn(...call);
+      if (status !== 0 && (worst === 0 || status < worst)) worst = status;
+    }
+    return worst;
+  }
+}
