@@ -26,6 +26,8 @@ export interface FileFormat {
   columnNames?: string[];
   /** Text encoding (MovieLens 100k item file is latin-1). */
   encoding?: 'utf-8' | 'latin-1';
+  /** Quote character; '' turns quoting off (MovieLens .dat titles may start with a quote). Sniffed when omitted. */
+  quote?: string;
 }
 
 /** The unit of the time column: epoch seconds, epoch milliseconds, or an ISO date-time string. */
@@ -103,6 +105,7 @@ export function sourceSql(path: string, format: FileFormat = {}, rejects?: { tab
     `encoding=${sqlString(format.encoding ?? 'utf-8')}`,
   ];
   if (fk.gzip) opts.push("compression='gzip'");
+  if (format.quote !== undefined) opts.push(`quote=${sqlString(format.quote)}`, `escape=${sqlString(format.quote)}`);
   if (format.columnNames) opts.push(`names=[${format.columnNames.map(sqlString).join(', ')}]`);
   if (lenient) opts.push('ignore_errors=true');
   if (rejects) opts.push('store_rejects=true', `rejects_table=${sqlString(rejects.table)}`, `rejects_scan=${sqlString(rejects.scan)}`);

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { LoadProgress } from './load-options.js';
+import { cacheDir } from './paths.js';
+
+/** One file to fetch for a data set. */
+export interface DownloadSource {
+  url: string;
+  /** sha256 of the file, when known (null: not published; see `checksumNote`). */
+  sha256: string | null;
+  /** URL of a published md5 sum file (GroupLens publishes `<zip>.md5`), checked when sha256 is unknown. */
+  md5Url?: string;
+  /** Unzip after download (into the data set's cache folder). */
+  unzip: boolean;
+  /** Where checksums stand for this file. */
+  checksumNote: string;
+}
+
+const GROUPLENS = 'https://files.grouplens.org/datasets/movielens';
+
+function grouplens(zip: string): DownloadSource {
+  return { url: `${GROUPLENS}/${zip}`, sha256: null, md5Url: `${GROUPLENS}/${zip}.md5`, unzip: true, checksumNote: 'no sha256 published; verified against the md5 GroupLens publishes next to the zip' };
+}
+
+/** Official download locations per registry name. */
+export const DOWNLOADS: Record<string, DownloadSource[]> = {
+  'ml-100k': [grouplens('ml-100k.zip')],
+  'ml-1m': [grouplens('ml-1m.zip')],
+  'ml-10m': [grouplens('ml-10m.zip')],
+  'ml-20m': [grouplens('ml-20m.zip')],
+  'ml-25m': [grouplens('ml-25m.zip')],
+  'ml-32m': [grouplens('ml-32m.zip')],
+  'ml-latest-small': [grouplens('ml-latest-small.zip')],
+  kuairec: [
+    {
+      url: 'https://nas.chongminggao.top:4430/datasets/KuaiRec.zip',
+      sha256: null,
+      unzip: true,
+      checksumNote: 'checksum unknown: the KuaiRec project (https://kuairec.com) publishes no hash for KuaiRec.zip; size is about 430 MB',
+    },
+  ],
+  'msd-taste': [
+    {
+      url: 'http://millionsongdataset.com/sites/default/files/challenge/train_triplets.txt.zip',
+      sha256: null,
+      unzip: true,
+      checksumNote: 'checksum unknown: LabROSA (millionsongdataset.com/tasteprofile) publishes no hash',
+    },
+  ],
+  'msd-taste-10k': [
+    {
+      url: 'https://static.turi.com/datasets/millionsong/10000.txt',
+      sha256: null,
+      unzip: false,
+      checksumNote: 'checksum unknown; 10000.txt is a community subset (Turi mirror), not a LabROSA file',
+    },
+  ],
+};
+
+/** Options of {@link downloadDataset}. */
+export interface DownloadOptions {
+  dataDir?: string;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** Replaceable fetch (tests). */
+  fetchImpl?: typeof fetch;
+}
+
+/** sha256 (hex) of a file. */
+export async function sha256File(path: string): Promise<string> {
+  return hashFile(path, 'sha256');
+}
+
+async function hashFile(path: string, algo: 'sha256' | 'md5'): Promise<string> {
+  const h = createHash(algo);
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+/** Extracts a zip with the system `unzip` (present here; a clear error says what to do when it is not). */
+export function unzipFile(zip: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  try {
+    execFileSync('unzip', ['-o', '-q', zip, '-d', dest], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new Error(`cannot extract ${zip}: the \`unzip\` program is not installed; extract it by hand into ${dest}`);
+    throw new Error(`cannot extract ${zip}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Downloads a data set's files into `<cache>/<name>/` atomically (temp file + rename), verifies checksums
+ * where known, unzips archives, and reports progress in bytes. On network failure the error says which file
+ * to fetch by hand and where to put it.
+ */
+export async function downloadDataset(name: string, options: DownloadOptions = {}): Promise<string> {
+  const sources = DOWNLOADS[name];
+  if (!sources) throw new Error(`no download known for "${name}" (known: ${Object.keys(DOWNLOADS).join(', ')})`);
+  const dir = join(cacheDir(options.dataDir), name);
+  mkdirSync(dir, { recursive: true });
+  const doFetch = options.fetchImpl ?? fetch;
+  for (const src of sources) {
+    const file = src.url.slice(src.url.lastIndexOf('/') + 1);
+    const target = join(dir, file);
+    const tmp = `${target}.part-${process.pid}`;
+    const manual = `Download ${src.url} by hand and put it in ${dir}${src.unzip ? ' (then unzip it there)' : ''}, or put the extracted files in ../shared/data/${name}/.`;
+    if (!existsSync(target)) {
+      let res: Response;
+      try {
+        res = await doFetch(src.url, { signal: options.signal });
+      } catch (err) {
+        throw new Error(`cannot download ${src.url}: ${err instanceof Error ? err.message : String(err)} (offline?). ${manual}`);
+      }
+      if (!res.ok || !res.body) throw new Error(`cannot download ${src.url}: HTTP ${res.status}. ${manual}`);
+      const total = Number(res.headers.get('content-length') ?? 0);
+      let done = 0;
+      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+      body.on('data', (chunk: Buffer) => {
+        done += chunk.length;
+        options.onProgress?.({ phase: `downloading ${file}`, done, total: total || done });
+      });
+      try {
+        await pipeline(body, createWriteStream(tmp));
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw new Error(`download of ${src.url} failed: ${err instanceof Error ? err.message : String(err)}. ${manual}`);
+      }
+      await verify(src, tmp, doFetch);
+      renameSync(tmp, target);
+    }
+    if (src.unzip) unzipFile(target, dir);
+  }
+  return dir;
+}
+
+async function verify(src: DownloadSource, path: string, doFetch: typeof fetch): Promise<void> {
+  if (src.sha256) {
+    const got = await sha256File(path);
+    if (got !== src.sha256) {
+      rmSync(path, { force: true });
+      throw new Error(`checksum mismatch for ${src.url}: sha256 ${got}, expected ${src.sha256}`);
+    }
+    return;
+  }
+  if (src.md5Url) {
+    let expected: string | null = null;
+    try {
+      const r = await doFetch(src.md5Url);
+      if (r.ok) expected = /[0-9a-f]{32}/i.exec(await r.text())?.[0]?.toLowerCase() ?? null;
+    } catch {
+      expected = null;
+    }
+    if (!expected) return;
+    const got = await hashFile(path, 'md5');
+    if (got !== expected) {
+      rmSync(path, { force: true });
+      throw new Error(`checksum mismatch for ${src.url}: md5 ${got}, expected ${expected} (from ${src.md5Url})`);
+    }
+  }
+}
