@@ -109,16 +109,16 @@ export function valueDistributionChart(dist: ValueDistribution, label: string): 
 }
 
 /** Bars of counts over ordered labels (hours, weekdays). */
-function orderedBars(title: string, xTitle: string, labels: readonly string[], counts: number[]): TopLevelSpec {
+function orderedBars(title: string, xTitle: string, labels: readonly string[], counts: number[], labelAngle = 0): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title,
-    width: Math.min(WIDTH, 30 * labels.length + 40),
+    width: Math.min(WIDTH, Math.max(24 * labels.length, 160)),
     height: HEIGHT - 40,
     data: { values: labels.map((label, k) => ({ label, order: k, count: counts[k] })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'label', type: 'ordinal', sort: { field: 'order' }, title: xTitle, axis: { labelAngle: 0 } },
+      x: { field: 'label', type: 'ordinal', sort: { field: 'order' }, title: xTitle, axis: { labelAngle } },
       y: { field: 'count', type: 'quantitative', title: 'interactions' },
     },
   };
@@ -134,8 +134,11 @@ export function weekdayChart(byWeekday: number[], timeZone: string): TopLevelSpe
   return orderedBars(`Activity by day of week (${timeZone})`, 'day of week', WEEKDAYS, byWeekday);
 }
 
-/** Interactions per period ("YYYY-MM" or "YYYY-MM-DD") as a line over time. */
+/** Interactions per period ("YYYY-MM" or "YYYY-MM-DD"): bars up to 36 periods, else an area over time. */
 export function periodChart(periods: Array<{ period: string; count: number }>, unit: 'month' | 'day', timeZone: string): TopLevelSpec {
+  if (periods.length <= 36) {
+    return orderedBars(`Activity by ${unit} (${timeZone})`, unit, periods.map((p) => p.period), periods.map((p) => p.count), unit === 'day' || periods.length > 12 ? -60 : 0);
+  }
   const values = periods.map((p) => ({ date: unit === 'month' ? `${p.period}-01` : p.period, count: p.count }));
   return {
     $schema: SCHEMA,
@@ -143,7 +146,7 @@ export function periodChart(periods: Array<{ period: string; count: number }>, u
     width: WIDTH,
     height: HEIGHT - 40,
     data: { values },
-    mark: { type: values.length <= 36 ? 'bar' : 'area', ...(values.length > 36 ? { line: true, opacity: 0.3 } : {}) },
+    mark: { type: 'area', line: true, opacity: 0.3 },
     encoding: {
       x: { field: 'date', type: 'temporal', timeUnit: unit === 'month' ? 'yearmonth' : 'yearmonthdate', title: unit, axis: { labelAngle: -40 } },
       y: { field: 'count', type: 'quantitative', title: 'interactions' },

@@ -13,7 +13,7 @@ import {
   weekdayChart,
 } from './charts.js';
 import type { CategoricalSummary, EdaStats, FeatureStats, MatrixOverview, MultiHotSummary } from './eda.js';
-import { formatNumber, formatPercent } from './format.js';
+import { formatNumber, formatPercent, shortenPaths } from './format.js';
 import { type HtmlCell, type ReportSection, figure, htmlTable, noteBox, paragraph, row } from './html.js';
 import type { Summary, ValueDistribution } from './stats.js';
 import { chartSvg } from './svg.js';
@@ -49,7 +49,7 @@ function overviewRows(o: MatrixOverview): HtmlCell[][] {
 
 /** Overview: sizes, density, concentration, notes (synthetic data is flagged). */
 export function overviewSection(stats: EdaStats): ReportSection {
-  const notes = [...stats.cleaning.notes];
+  const notes = stats.cleaning.notes.map((n) => shortenPaths(n));
   if (isSynthetic(stats) && !notes.some((n) => /synthetic/i.test(n))) notes.unshift('This is synthetic data generated with the real data set’s schema: the figures describe the generator, not real users.');
   const main = htmlTable(['', 'value'], [
     ...overviewRows(stats.overview),
@@ -71,7 +71,7 @@ export function cleaningSection(report: CleaningReport): ReportSection {
   const dropped = report.rowsRead - report.rowsKept;
   const d = report.duplicates;
   const summary = htmlTable(['', 'value'], [
-    ['files', report.files.join(', ') || '–'],
+    ['files', report.files.map((f) => shortenPaths(f)).join(', ') || '–'],
     ['rows read', report.rowsRead],
     ['rows kept', report.rowsKept],
     ['rows not kept', dropped],
@@ -81,7 +81,7 @@ export function cleaningSection(report: CleaningReport): ReportSection {
   ], { numericColumns: [1] });
   const issues = report.issues.length === 0
     ? paragraph('No issues found: every row was read as is.')
-    : htmlTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [i.file, i.kind, i.field ?? '', i.count, i.action, i.lines.join(', ')]), { caption: 'Issues' });
+    : htmlTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [shortenPaths(i.file), i.kind, i.field ?? '', i.count, i.action, i.lines.join(', ')]), { caption: 'Issues' });
   return { id: 'cleaning', title: 'Data cleaning', html: [summary, issues].join('\n') };
 }
 
@@ -179,34 +179,53 @@ function chartOrder<T extends { value: string }>(values: T[]): T[] {
   return values.every((v) => v.value.trim() !== '' && Number.isFinite(Number(v.value))) ? [...values].sort((a, b) => Number(a.value) - Number(b.value)) : values;
 }
 
+/** Features charted first: demographics, geography, activity levels, top-level categories, tags and genres. */
+const CHART_FIRST = /gender|^age|occupation|state|country|region|province|city|active|category1|first_level|genre|tag/i;
+/** Geographic features: charted with all their values (states), not just the top ones. */
+const GEOGRAPHY = /state|country|region|province|city/i;
+/** Charts per feature kind at most (KuaiRec has 23 anonymized user categoricals: tables cover the rest). */
+const MAX_CATEGORICAL_CHARTS = 6;
+const MAX_TAG_CHARTS = 2;
+const MAX_BARS = 30;
+
+function pickForCharts<T extends { name: string }>(features: T[], max: number): T[] {
+  const first = features.filter((f) => CHART_FIRST.test(f.name));
+  const rest = features.filter((f) => !CHART_FIRST.test(f.name));
+  return [...first, ...rest].slice(0, max);
+}
+
 async function categoricalFigure(c: CategoricalSummary, entity: string): Promise<string> {
-  const shown = chartOrder(c.top.slice(0, 60));
+  const limit = GEOGRAPHY.test(c.name) ? 60 : MAX_BARS;
+  const shown = chartOrder(c.top.slice(0, limit));
   const spec = categoryBarChart(`${entity}s by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.entities })), `${entity}s`);
-  const rest = c.otherEntities > 0 ? `; ${formatNumber(c.otherEntities)} ${entity}s have other values` : '';
+  const hidden = c.top.slice(limit).reduce((n, v) => n + v.entities, 0) + c.otherEntities;
+  const rest = hidden > 0 ? `; ${formatNumber(hidden)} ${entity}s have values not shown` : '';
   return figure(await chartSvg(spec), `${formatNumber(c.distinct)} distinct values, ${formatNumber(c.missing)} missing${rest}.`);
 }
 
 async function multiHotFigure(m: MultiHotSummary, entity: string): Promise<string> {
-  const spec = categoryBarChart(`Top ${m.name} by interactions`, m.top.map((v) => ({ label: v.value, count: v.interactions })), 'interactions');
-  return figure(await chartSvg(spec), `${formatNumber(m.vocabulary)} values; ${formatNumber(m.entitiesWithAny)} ${entity}s have at least one, ${formatNumber(m.meanPerEntity)} per ${entity} on average.`);
+  const spec = categoryBarChart(`Top ${m.name} by interactions`, m.top.slice(0, MAX_BARS).map((v) => ({ label: v.value, count: v.interactions })), 'interactions');
+  return figure(await chartSvg(spec), `${formatNumber(m.vocabulary)} values; ${formatNumber(m.entitiesWithAny)} ${entity}s have at least one, ${formatNumber(m.meanPerEntity)} per ${entity} on average. Interactions = interactions of the ${entity}s carrying the value.`);
+}
+
+/** "a (41%), b (30%), c (12%)": the first `k` values with their share of `total`. */
+function topList(values: Array<{ value: string; entities: number }>, total: number, k = 4): string {
+  return values.slice(0, k).map((v) => `${v.value} (${formatPercent(total === 0 ? 0 : v.entities / total)})`).join(', ');
 }
 
 /** User or item side features: numeric quantiles, categorical bars (demographics, geography), tags. */
 export async function featuresSection(f: FeatureStats, entity: 'user' | 'item'): Promise<ReportSection | null> {
   const parts: string[] = [];
   if (f.numeric.length > 0) parts.push(htmlTable(SUMMARY_HEADERS, f.numeric.map((n) => summaryRow(n.name, n.summary)), { caption: 'Numeric features' }));
+  const kinds: HtmlCell[][] = [
+    ...f.categorical.map((c): HtmlCell[] => [c.name, 'categorical', c.distinct, c.missing, topList(c.top, f.entities - c.missing)]),
+    ...f.multiHot.map((m): HtmlCell[] => [m.name, 'multi-valued', m.vocabulary, f.entities - m.entitiesWithAny, topList(m.top, f.entities)]),
+  ];
+  if (kinds.length > 0) parts.push(htmlTable(['feature', 'kind', 'distinct values', `${entity}s without a value`, `most frequent (share of ${entity}s)`], kinds, { caption: 'Categorical features' }));
   if (f.text.length > 0) parts.push(htmlTable(['text feature', 'non-empty', 'mean length (characters)'], f.text.map((t) => [t.name, t.nonEmpty, t.meanLength])));
-  const tops: string[] = [];
-  for (const c of f.categorical) {
-    tops.push(htmlTable([c.name, `${entity}s`, 'interactions'], c.top.slice(0, 10).map((v) => [v.value, v.entities, v.interactions]), { caption: `${c.name}: top values` }));
-  }
-  for (const m of f.multiHot) {
-    tops.push(htmlTable([m.name, `${entity}s`, 'interactions'], m.top.slice(0, 10).map((v) => [v.value, v.entities, v.interactions]), { caption: `${m.name}: top values by interactions` }));
-  }
-  if (tops.length > 0) parts.push(row(...tops));
   const figures: string[] = [];
-  for (const c of f.categorical) if (c.top.length > 1) figures.push(await categoricalFigure(c, entity));
-  for (const m of f.multiHot) if (m.top.length > 0) figures.push(await multiHotFigure(m, entity));
+  for (const c of pickForCharts(f.categorical.filter((x) => x.top.length > 1), MAX_CATEGORICAL_CHARTS)) figures.push(await categoricalFigure(c, entity));
+  for (const m of pickForCharts(f.multiHot.filter((x) => x.top.length > 0), MAX_TAG_CHARTS)) figures.push(await multiHotFigure(m, entity));
   if (figures.length > 0) parts.push(row(...figures));
   if (parts.length === 0) return null;
   const title = entity === 'user' ? 'User features (demographics, geography)' : 'Item features (categories, tags)';

@@ -1,7 +1,7 @@
 /** The EDA as compact aligned terminal tables (the same {@link EdaStats} the HTML report uses). */
 import type { CleaningReport } from '../data/dataset.js';
 import type { EdaStats } from './eda.js';
-import { formatCorrelation, formatNumber, formatPercent, formatTable, type TextCell } from './format.js';
+import { formatCorrelation, formatNumber, formatPercent, formatTable, shortenPaths, type TextCell } from './format.js';
 import type { Summary } from './stats.js';
 import { WEEKDAYS } from './time.js';
 
@@ -18,9 +18,9 @@ export function cleaningText(report: CleaningReport): string {
     `Cleaning: ${formatNumber(report.rowsRead)} rows read, ${formatNumber(report.rowsKept)} kept; ${formatNumber(d.merged)} duplicate events merged (${formatNumber(d.pairs)} pairs, policy ${d.policy})`,
   ];
   if (report.issues.length > 0) {
-    lines.push(formatTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [i.file, i.kind, i.field ?? '', i.count, i.action, i.lines.slice(0, 5).join(', ')])));
+    lines.push(formatTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [shortenPaths(i.file), i.kind, i.field ?? '', i.count, i.action, i.lines.slice(0, 5).join(', ')])));
   }
-  for (const n of report.notes) lines.push(`  note: ${n}`);
+  for (const n of report.notes) lines.push(`  note: ${shortenPaths(n)}`);
   return lines.join('\n');
 }
 

@@ -76,3 +76,13 @@ function displayWidth(s: string): number {
   }
   return w;
 }
+
+/**
+ * `text` with absolute paths under the working directory shown relative to it
+ * ("/work/repo/data/x.csv" → "data/x.csv"), so reports do not carry machine-specific prefixes.
+ */
+export function shortenPaths(text: string, cwd: string = process.cwd()): string {
+  if (cwd === '/' || cwd === '') return text;
+  const prefix = cwd.endsWith('/') ? cwd : `${cwd}/`;
+  return text.split(prefix).join('');
+}
