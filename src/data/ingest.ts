@@ -53,6 +53,8 @@ export interface StagedTable {
   rowsRead: number;
   /** Rows that passed validation. */
   rowsValid: number;
+  /** SQL condition selecting the valid rows of `table`. */
+  validWhere: string;
   idType: 'int' | 'string';
   hasValue: boolean;
   hasTime: boolean;
@@ -252,43 +254,48 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   const rowsRead = rowsGood + rejectedLines.length;
   if (rowsRead === 0) throw new Error(`${path}: no data rows${headerLines ? ' (only a header line)' : ''}`);
 
-  const lines = async (cond: string): Promise<{ count: number; lines: number[] }> => {
-    const count = await db.scalar(`SELECT count(*) FROM ${table} WHERE ${cond}`);
-    if (count === 0) return { count, lines: [] };
-    const rows = await db.rows(`SELECT CAST(rowid AS BIGINT) AS r FROM ${table} WHERE ${cond} ORDER BY rowid LIMIT 5`);
-    return { count, lines: rows.map((r) => rowToLine(Number(r.r), headerLines, rejectedLines)) };
-  };
-  const check = async (cond: string, kind: string, field: string, column: string, action: 'dropped' | 'kept'): Promise<void> => {
-    const r = await lines(cond);
-    if (r.count === 0) return;
-    if (options.strict) throw new Error(`${path} line ${r.lines[0]}: ${kind} in field "${column}"`);
-    if (action === 'dropped' && r.count === rowsGood && rowsGood > 0) {
-      throw new Error(`${path} line ${r.lines[0]}: ${kind} in field "${column}" on every row — wrong column mapping or separator?`);
-    }
-    log.add({ file: path, kind, field: column, count: r.count, action, lines: r.lines });
-  };
-  await check('u_blank', 'missing id', mapping.user, mapping.user, 'dropped');
-  await check('NOT u_blank AND u IS NULL', 'malformed id (not an integer)', mapping.user, mapping.user, 'dropped');
-  await check('i_blank', 'missing id', mapping.item, mapping.item, 'dropped');
-  await check('NOT i_blank AND i IS NULL', 'malformed id (not an integer)', mapping.item, mapping.item, 'dropped');
-  if (mapping.value) {
-    await check('v_blank', 'missing value', mapping.value, mapping.value, 'dropped');
-    await check('NOT v_blank AND (v IS NULL OR isnan(v) OR isinf(v))', 'non-numeric value', mapping.value, mapping.value, 'dropped');
+  // All checks in one scan: count each condition, then fetch example lines only for those that occur.
+  interface Check {
+    cond: string;
+    kind: string;
+    column: string;
+    action: 'dropped' | 'kept';
   }
   const dropTime = options.missingTime === 'drop';
-  if (mapping.time) {
-    await check('t_blank', 'missing time', mapping.time, mapping.time, dropTime ? 'dropped' : 'kept');
-    await check('NOT t_blank AND t IS NULL', unit === 'iso' ? 'unparseable date-time' : 'non-numeric time', mapping.time, mapping.time, dropTime ? 'dropped' : 'kept');
+  const checks: Check[] = [
+    { cond: 'u_blank', kind: 'missing id', column: mapping.user, action: 'dropped' },
+    { cond: 'NOT u_blank AND u IS NULL', kind: 'malformed id (not an integer)', column: mapping.user, action: 'dropped' },
+    { cond: 'i_blank', kind: 'missing id', column: mapping.item, action: 'dropped' },
+    { cond: 'NOT i_blank AND i IS NULL', kind: 'malformed id (not an integer)', column: mapping.item, action: 'dropped' },
+  ];
+  if (mapping.value) {
+    checks.push({ cond: 'v_blank', kind: 'missing value', column: mapping.value, action: 'dropped' });
+    checks.push({ cond: 'NOT v_blank AND (v IS NULL OR isnan(v) OR isinf(v))', kind: 'non-numeric value', column: mapping.value, action: 'dropped' });
   }
-  for (let k = 0; k < extra.length; k++) {
-    await check(`NOT x${k}_blank AND x${k} IS NULL`, 'non-numeric value', extra[k], extra[k], 'kept');
-    await check(`x${k}_blank`, 'missing value', extra[k], extra[k], 'kept');
+  if (mapping.time) {
+    checks.push({ cond: 't_blank', kind: 'missing time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
+    checks.push({ cond: 'NOT t_blank AND t IS NULL', kind: unit === 'iso' ? 'unparseable date-time' : 'non-numeric time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
+  }
+  extra.forEach((c, k) => {
+    checks.push({ cond: `NOT x${k}_blank AND x${k} IS NULL`, kind: 'non-numeric value', column: c, action: 'kept' });
+    checks.push({ cond: `x${k}_blank`, kind: 'missing value', column: c, action: 'kept' });
+  });
+  const counts = await db.rows(`SELECT ${checks.map((c, k) => `count(*) FILTER (WHERE ${c.cond}) AS c${k}`).join(', ')} FROM ${table}`);
+  for (let k = 0; k < checks.length; k++) {
+    const count = Number(counts[0][`c${k}`]);
+    if (count === 0) continue;
+    const c = checks[k];
+    const rows = await db.rows(`SELECT CAST(rowid AS BIGINT) AS r FROM ${table} WHERE ${c.cond} ORDER BY rowid LIMIT 5`);
+    const lines = rows.map((r) => rowToLine(Number(r.r), headerLines, rejectedLines));
+    if (options.strict) throw new Error(`${path} line ${lines[0]}: ${c.kind} in field "${c.column}"`);
+    if (c.action === 'dropped' && count === rowsGood) {
+      throw new Error(`${path} line ${lines[0]}: ${c.kind} in field "${c.column}" on every row — wrong column mapping or separator?`);
+    }
+    log.add({ file: path, kind: c.kind, field: c.column, count, action: c.action, lines });
   }
   const ok = ['u IS NOT NULL', 'i IS NOT NULL', 'v IS NOT NULL', 'NOT isnan(v)', 'NOT isinf(v)', ...(dropTime && mapping.time ? ['t IS NOT NULL'] : [])].join(' AND ');
-  await db.exec(`ALTER TABLE ${table} ADD COLUMN ok BOOLEAN`);
-  await db.exec(`UPDATE ${table} SET ok = (${ok})`);
-  const rowsValid = await db.scalar(`SELECT count(*) FROM ${table} WHERE ok`);
-  return { table, file: path, rowsRead, rowsValid, idType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
+  const rowsValid = await db.scalar(`SELECT count(*) FROM ${table} WHERE ${ok}`);
+  return { table, file: path, validWhere: ok, rowsRead, rowsValid, idType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
 }
 
 /**
@@ -300,7 +307,7 @@ export async function buildIdMaps(db: DuckSession, tables: StagedTable[], prefix
   const idType = tables.some((t) => t.idType === 'string') ? 'string' : 'int';
   const cast = (c: string): string => (idType === 'string' ? `CAST(${c} AS VARCHAR)` : c);
   const make = async (name: string, c: string): Promise<IdMap> => {
-    const union = tables.map((t) => `SELECT ${cast(c)} AS id FROM ${t.table} WHERE ok`).join(' UNION ');
+    const union = tables.map((t) => `SELECT ${cast(c)} AS id FROM ${t.table} WHERE ${t.validWhere}`).join(' UNION ');
     await db.exec(`CREATE OR REPLACE TEMP TABLE ${prefix}${name} AS SELECT id, CAST(row_number() OVER (ORDER BY id) - 1 AS INTEGER) AS idx FROM (SELECT DISTINCT id FROM (${union}))`);
     if (idType === 'string') return IdMap.fromIds(await db.strings(`SELECT id FROM ${prefix}${name} ORDER BY idx`));
     const n = await db.scalar(`SELECT count(*) FROM ${prefix}${name}`);
@@ -317,8 +324,9 @@ export async function buildIdMaps(db: DuckSession, tables: StagedTable[], prefix
 export async function fetchEvents(db: DuckSession, staged: StagedTable, prefix = '_'): Promise<StagedEvents> {
   const cast = (c: string): string => (staged.idType === 'string' ? `CAST(${c} AS VARCHAR)` : c);
   const xs = staged.extra.map((_c, k) => `x${k}`);
-  const sql = `SELECT CAST(s.rowid AS INTEGER), us.idx, it.idx, CAST(s.v AS FLOAT), s.t${xs.map((x) => `, s.${x}`).join('')}
-    FROM ${staged.table} s JOIN ${prefix}users us ON ${cast('s.u')} = us.id JOIN ${prefix}items it ON ${cast('s.i')} = it.id WHERE s.ok`;
+  const sql = `SELECT CAST(s.r AS INTEGER), us.idx, it.idx, CAST(s.v AS FLOAT), s.t${xs.map((x) => `, s.${x}`).join('')}
+    FROM (SELECT rowid AS r, * FROM ${staged.table} WHERE ${staged.validWhere}) s
+    JOIN ${prefix}users us ON ${cast('s.u')} = us.id JOIN ${prefix}items it ON ${cast('s.i')} = it.id`;
   const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map((): FetchKind => 'float32')];
   const { rows, columns } = await db.columns(sql, kinds, staged.rowsValid);
   // The join may reorder rows: put them back in file order by row id (an O(n) scatter, no sort).
