@@ -153,6 +153,7 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
   if (ranking.length > 0 && protocol === 'full') {
     const excludeSeen = options.excludeSeen ?? true;
     for (let start = 0; start < users.length; start += batchSize) {
+      await yieldToEventLoop();
       throwIfAborted(options.signal);
       const batch = users.slice(start, start + batchSize);
       const t0 = performance.now();
@@ -209,6 +210,14 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
   return { metrics, perUser, users: Int32Array.from(users), usersWithoutRelevant, scoringSeconds: scoringMs / 1000, notes };
 }
 
+/**
+ * Lets timers, I/O and signal handlers (Ctrl-C) run: a chain of already-resolved awaits never returns to the
+ * event loop, so long evaluations call this between batches.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Scores held-out users from their fold-in histories (one `recommendForHistory` call per user). */
 async function recommendFoldIn(model: Recommender, foldIn: Interactions, batch: number[], k: number, candidates: Int32Array | undefined): Promise<TopK> {
   if (!model.recommendForHistory) throw new Error(`model "${model.name}" cannot score held-out users (no recommendForHistory); use a split that keeps test users in train`);
@@ -239,6 +248,7 @@ async function sampledProtocol(
   const touched = new Uint8Array(train.nItems);
   const nCand = negatives + 1;
   for (let row = 0; row < users.length; row++) {
+    if (row % 64 === 0) await yieldToEventLoop();
     throwIfAborted(options.signal);
     const u = users[row];
     const rel = relevanceOf(test, u, threshold);

@@ -6,9 +6,9 @@
 import type { LoadedDataset } from '../data/dataset.js';
 import type { Interactions } from '../data/interactions.js';
 import { createModel } from '../models/index.js';
-import { AbortError, type Progress } from '../models/recommender.js';
+import { AbortError, throwIfAborted, type Progress } from '../models/recommender.js';
 import type { ExperimentConfig, SplitConfig } from './config.js';
-import { evaluateModel, type EvaluationResult } from './evaluate.js';
+import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
 import { metricDirection, type MetricSpec } from './metrics.js';
 import * as splits from './splits.js';
 import type { Split } from './splits.js';
@@ -129,6 +129,8 @@ export async function fitAndEvaluate(
 ): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
   const model = createModel(modelName, params);
   const label = options.label ?? modelName;
+  await yieldToEventLoop();
+  throwIfAborted(options.signal);
   const t0 = performance.now();
   await model.fit(split.train, { signal: options.signal, onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }) });
   const fitSeconds = (performance.now() - t0) / 1000;
@@ -176,6 +178,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   };
   const perUserByModel: Record<string, Float64Array>[] = [];
   for (const mc of config.models) {
+    await yieldToEventLoop();
     if (options.signal?.aborted) {
       results.interrupted = true;
       break;

@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AbortError, type Progress } from '../models/recommender.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
+import { yieldToEventLoop } from './evaluate.js';
 import { applyFilters, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
 import { metricDirection } from './metrics.js';
 import { Rng } from './rng.js';
@@ -134,6 +135,7 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
     if (trial) {
       results.resumed++;
     } else {
+      await yieldToEventLoop();
       if (options.signal?.aborted) {
         results.interrupted = true;
         break;
