@@ -16,3 +16,5 @@ import { randomEntry } from './random.js';
 registerModel(randomEntry);
 import { deepAutoEncoderEntry, multDaeEntry, multVaeEntry } from './neural/autoencoder.js';
 registerModel(deepAutoEncoderEntry); registerModel(multDaeEntry); registerModel(multVaeEntry);
+import { twoTowerEntry } from './neural/two-tower.js';
+registerModel(twoTowerEntry);
