@@ -82,7 +82,7 @@ export interface ExperimentConfig {
   datasetOptions: Record<string, unknown>;
   filters: FilterConfig;
   split: SplitConfig;
-  protocol: { type: 'full' | 'sampled'; negatives: number; excludeSeen?: boolean; batchSize: number };
+  protocol: { type: 'full' | 'sampled'; negatives: number; excludeSeen?: boolean; batchSize: number; keepUsersWithoutRelevant: boolean };
   /** Test entries with value >= threshold are relevant (the split may set its own, e.g. KuaiRec 2.0). */
   relevanceThreshold?: number;
   metrics: MetricSpec[];
@@ -183,11 +183,11 @@ export function validateConfig(raw: unknown, source = 'config'): ExperimentConfi
   const split = validateSplit(top.split, seed, fail, num);
 
   // protocol
-  const protocol: ExperimentConfig['protocol'] = { type: 'full', negatives: 100, batchSize: 1024 };
+  const protocol: ExperimentConfig['protocol'] = { type: 'full', negatives: 100, batchSize: 1024, keepUsersWithoutRelevant: false };
   if (top.protocol !== undefined) {
     if (!isObj(top.protocol)) fail('protocol', 'must be a mapping');
     const p = top.protocol as Obj;
-    unknownKeys(p, ['type', 'negatives', 'excludeSeen', 'batchSize'], 'protocol.', fail);
+    unknownKeys(p, ['type', 'negatives', 'excludeSeen', 'batchSize', 'keepUsersWithoutRelevant'], 'protocol.', fail);
     if (p.type !== undefined) {
       if (p.type !== 'full' && p.type !== 'sampled') fail('protocol.type', `must be "full" or "sampled", got ${JSON.stringify(p.type)}`);
       protocol.type = p.type as 'full' | 'sampled';
@@ -195,6 +195,10 @@ export function validateConfig(raw: unknown, source = 'config'): ExperimentConfi
     const isPos = (x: number): boolean => Number.isInteger(x) && x >= 1;
     protocol.negatives = num(p, 'negatives', 'protocol.', isPos, 'a positive integer') ?? 100;
     protocol.batchSize = num(p, 'batchSize', 'protocol.', isPos, 'a positive integer') ?? 1024;
+    if (p.keepUsersWithoutRelevant !== undefined) {
+      if (typeof p.keepUsersWithoutRelevant !== 'boolean') fail('protocol.keepUsersWithoutRelevant', 'must be true or false');
+      protocol.keepUsersWithoutRelevant = p.keepUsersWithoutRelevant as boolean;
+    }
     if (p.excludeSeen !== undefined) {
       if (typeof p.excludeSeen !== 'boolean') fail('protocol.excludeSeen', 'must be true or false');
       protocol.excludeSeen = p.excludeSeen as boolean;

@@ -29,6 +29,11 @@ export interface EvaluateOptions {
   relevanceThreshold?: number;
   /** Held-out-user protocols: the fold-in histories, passed to `recommendForHistory`. */
   foldIn?: Interactions;
+  /**
+   * Also evaluate users whose test entries are all below the threshold (full protocol): their top-k metrics
+   * are 0 and AUC/ROEM undefined. Default false: they are excluded and counted.
+   */
+  keepUsersWithoutRelevant?: boolean;
   /** Users per `recommend` call (default 1024). */
   batchSize?: number;
   /** Seed of negative sampling and bootstrap (default 1). */
@@ -49,7 +54,7 @@ export interface EvaluationResult {
   metrics: Record<string, MetricSummary>;
   /** Per-user values per metric label, aligned with `users` (NaN where undefined); global metrics are absent. */
   perUser: Record<string, Float64Array>;
-  /** The evaluated users (those with at least one relevant test item). */
+  /** The evaluated users (those with at least one relevant test item, unless `keepUsersWithoutRelevant`). */
   users: Int32Array;
   /** Users with test entries but no relevant item (excluded from ranking metrics). */
   usersWithoutRelevant: number;
@@ -84,7 +89,10 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
     const n = test.rowPtr[u + 1] - test.rowPtr[u];
     if (n === 0) continue;
     if (relevanceOf(test, u, threshold).size > 0) users.push(u);
-    else usersWithoutRelevant++;
+    else {
+      usersWithoutRelevant++;
+      if (options.keepUsersWithoutRelevant && protocol === 'full') users.push(u);
+    }
   }
   const ranking = options.metrics.filter((m) => RANKING_K.has(m.name) || m.name === 'auc' || m.name === 'roem');
   const rating = options.metrics.filter((m) => m.name === 'rmse' || m.name === 'mae' || m.name === 'r2');

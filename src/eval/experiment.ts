@@ -148,6 +148,7 @@ export async function fitAndEvaluate(
     relevanceThreshold: config.relevanceThreshold ?? split.relevanceThreshold,
     foldIn: split.testFoldIn,
     batchSize: config.protocol.batchSize,
+    keepUsersWithoutRelevant: config.protocol.keepUsersWithoutRelevant,
     seed: config.seed,
     itemFeatures,
     diversitySimilarity: config.diversitySimilarity,

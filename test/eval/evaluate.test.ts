@@ -60,6 +60,15 @@ describe('full-ranking protocol', () => {
     expect(model.calls[0].k).toBe(6);
   });
 
+  it('can keep users without relevant items (their top-k metrics are 0)', async () => {
+    const r = await evaluateModel(new TableModel(table, train), train, test, { metrics: metrics('recall@2', 'auc'), relevanceThreshold: 3, keepUsersWithoutRelevant: true, bootstrap: 0 });
+    expect([...r.users]).toEqual([0, 1, 2]);
+    expect(r.usersWithoutRelevant).toBe(1);
+    expect(r.perUser['recall@2'][2]).toBe(0);
+    expect(r.perUser.auc[2]).toBeNaN();
+    expect(r.metrics['recall@2'].mean).toBeCloseTo(2 / 3, 12);
+  });
+
   it('compares two evaluations user by user', async () => {
     const good = await evaluateModel(new TableModel(table, train), train, test, { metrics: metrics('recall@1'), bootstrap: 0 });
     const flat = await evaluateModel(new TableModel([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], train), train, test, { metrics: metrics('recall@1'), bootstrap: 0 });
