@@ -36,7 +36,10 @@ export type TimeUnit = 'seconds' | 'milliseconds' | 'iso';
 /** Options of {@link stageInteractions}. */
 export interface StageOptions {
   format?: FileFormat;
-  /** Id column type: integers (malformed ids are dropped and reported) or strings; sniffed when 'auto' (default). */
+  /**
+   * Id column type, for both id columns: integers (malformed ids are dropped and reported) or strings;
+   * sniffed per column on the first 10,000 rows when 'auto' (default).
+   */
   idType?: 'auto' | 'int' | 'string';
   timeUnit?: TimeUnit;
   /** Rows without a usable time: kept with time NaN (default) or dropped. Either way they are reported. */
@@ -55,7 +58,9 @@ export interface StagedTable {
   rowsValid: number;
   /** SQL condition selecting the valid rows of `table`. */
   validWhere: string;
-  idType: 'int' | 'string';
+  /** Type of the user and item id columns (string when any table of a shared id space has strings). */
+  userIdType: 'int' | 'string';
+  itemIdType: 'int' | 'string';
   hasValue: boolean;
   hasTime: boolean;
   extra: string[];
@@ -210,21 +215,23 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   const isParquet = fileKind(path).kind === 'parquet';
   const col = (c: string): string => (isParquet ? `CAST(${sqlIdent(c)} AS VARCHAR)` : sqlIdent(c));
 
-  let idType: 'int' | 'string' = options.idType === 'string' ? 'string' : 'int';
+  let userIdType: 'int' | 'string' = options.idType === 'string' ? 'string' : 'int';
+  let itemIdType = userIdType;
   if (!options.idType || options.idType === 'auto') {
     const probe = await db.rows(
       `SELECT count(*) FILTER (WHERE NOT ${blank(col(mapping.user))} AND TRY_CAST(trim(${col(mapping.user)}) AS BIGINT) IS NULL) AS bu,
               count(*) FILTER (WHERE NOT ${blank(col(mapping.item))} AND TRY_CAST(trim(${col(mapping.item)}) AS BIGINT) IS NULL) AS bi
        FROM (SELECT * FROM ${sourceSql(path, format, undefined, true)} LIMIT 10000)`,
     );
-    idType = Number(probe[0].bu) === 0 && Number(probe[0].bi) === 0 ? 'int' : 'string';
+    userIdType = Number(probe[0].bu) === 0 ? 'int' : 'string';
+    itemIdType = Number(probe[0].bi) === 0 ? 'int' : 'string';
   }
-  const idExpr = (c: string): string => (idType === 'int' ? `TRY_CAST(trim(${col(c)}) AS BIGINT)` : `NULLIF(trim(${col(c)}), '')`);
+  const idExpr = (c: string, type: 'int' | 'string'): string => (type === 'int' ? `TRY_CAST(trim(${col(c)}) AS BIGINT)` : `NULLIF(trim(${col(c)}), '')`);
   const unit = options.timeUnit ?? 'seconds';
   const rej = { table: `${table}_rej`, scan: `${table}_rejscan` };
   const select = [
-    `${idExpr(mapping.user)} AS u`,
-    `${idExpr(mapping.item)} AS i`,
+    `${idExpr(mapping.user, userIdType)} AS u`,
+    `${idExpr(mapping.item, itemIdType)} AS i`,
     `${blank(col(mapping.user))} AS u_blank`,
     `${blank(col(mapping.item))} AS i_blank`,
     mapping.value ? `${num(col(mapping.value))} AS v` : 'CAST(1 AS DOUBLE) AS v',
@@ -295,7 +302,7 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   }
   const ok = ['u IS NOT NULL', 'i IS NOT NULL', 'v IS NOT NULL', 'NOT isnan(v)', 'NOT isinf(v)', ...(dropTime && mapping.time ? ['t IS NOT NULL'] : [])].join(' AND ');
   const rowsValid = await db.scalar(`SELECT count(*) FROM ${table} WHERE ${ok}`);
-  return { table, file: path, validWhere: ok, rowsRead, rowsValid, idType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
+  return { table, file: path, validWhere: ok, rowsRead, rowsValid, userIdType, itemIdType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
 }
 
 /**
@@ -304,29 +311,33 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
  */
 export async function buildIdMaps(db: DuckSession, tables: StagedTable[], prefix = '_'): Promise<{ users: IdMap; items: IdMap }> {
   if (tables.length === 0) throw new Error('buildIdMaps: no tables');
-  const idType = tables.some((t) => t.idType === 'string') ? 'string' : 'int';
-  const cast = (c: string): string => (idType === 'string' ? `CAST(${c} AS VARCHAR)` : c);
-  const make = async (name: string, c: string): Promise<IdMap> => {
-    const union = tables.map((t) => `SELECT ${cast(c)} AS id FROM ${t.table} WHERE ${t.validWhere}`).join(' UNION ');
+  const make = async (name: string, c: 'u' | 'i', idType: 'int' | 'string'): Promise<IdMap> => {
+    const cast = idType === 'string' ? `CAST(${c} AS VARCHAR)` : c;
+    const union = tables.map((t) => `SELECT ${cast} AS id FROM ${t.table} WHERE ${t.validWhere}`).join(' UNION ');
     await db.exec(`CREATE OR REPLACE TEMP TABLE ${prefix}${name} AS SELECT id, CAST(row_number() OVER (ORDER BY id) - 1 AS INTEGER) AS idx FROM (SELECT DISTINCT id FROM (${union}))`);
     if (idType === 'string') return IdMap.fromIds(await db.strings(`SELECT id FROM ${prefix}${name} ORDER BY idx`));
     const n = await db.scalar(`SELECT count(*) FROM ${prefix}${name}`);
     const { columns } = await db.columns(`SELECT CAST(id AS DOUBLE) FROM ${prefix}${name} ORDER BY idx`, ['float64'], n);
     return IdMap.fromIds(Array.from(columns[0] as Float64Array));
   };
-  const users = await make('users', 'u');
-  const items = await make('items', 'i');
-  for (const t of tables) t.idType = idType;
+  const userType = tables.some((t) => t.userIdType === 'string') ? 'string' : 'int';
+  const itemType = tables.some((t) => t.itemIdType === 'string') ? 'string' : 'int';
+  const users = await make('users', 'u', userType);
+  const items = await make('items', 'i', itemType);
+  for (const t of tables) {
+    t.userIdType = userType;
+    t.itemIdType = itemType;
+  }
   return { users, items };
 }
 
 /** Fetches the valid events of a staged table in file order, in the dense index space of {@link buildIdMaps}. */
 export async function fetchEvents(db: DuckSession, staged: StagedTable, prefix = '_'): Promise<StagedEvents> {
-  const cast = (c: string): string => (staged.idType === 'string' ? `CAST(${c} AS VARCHAR)` : c);
+  const cast = (c: string, type: 'int' | 'string'): string => (type === 'string' ? `CAST(${c} AS VARCHAR)` : c);
   const xs = staged.extra.map((_c, k) => `x${k}`);
   const sql = `SELECT CAST(s.r AS INTEGER), us.idx, it.idx, CAST(s.v AS FLOAT), s.t${xs.map((x) => `, s.${x}`).join('')}
     FROM (SELECT rowid AS r, * FROM ${staged.table} WHERE ${staged.validWhere}) s
-    JOIN ${prefix}users us ON ${cast('s.u')} = us.id JOIN ${prefix}items it ON ${cast('s.i')} = it.id`;
+    JOIN ${prefix}users us ON ${cast('s.u', staged.userIdType)} = us.id JOIN ${prefix}items it ON ${cast('s.i', staged.itemIdType)} = it.id`;
   const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map((): FetchKind => 'float32')];
   const { rows, columns } = await db.columns(sql, kinds, staged.rowsValid);
   // The join may reorder rows: put them back in file order by row id (an O(n) scatter, no sort).
