@@ -103,9 +103,9 @@ export class Interactions {
 
   /**
    * Builds the matrix from events, sorting them into CSR order with two stable counting sorts (O(n)) and
-   * merging repeated pairs by `policy`. `source[p]` is the input event that CSR entry p takes its timestamp
-   * (and any per-event side columns) from: the picked event for `last`/`first`, the latest-timed event (the
-   * last in input order when no time is known) for `sum`/`max`/`mean`.
+   * merging repeated pairs by `policy`. `source[p]` is the input event that CSR entry p takes its per-event
+   * side columns from: the picked event for `last`/`first`, the (last) largest-valued event for `max`, the
+   * latest-timed event (the last in input order when no time is known) for `sum`/`mean`.
    */
   static fromCoo(input: CooInput, policy: DuplicatePolicy = 'last'): { interactions: Interactions; duplicates: DuplicateReport; source: Int32Array } {
     const { users, items, userIdx, itemIdx } = input;
@@ -174,11 +174,14 @@ export class Interactions {
         } else {
           src = order[q - 1];
           let acc = policy === 'max' ? -Infinity : 0;
+          let maxSrc = src;
           for (let r = p; r < q; r++) {
             const e = order[r];
             const x = srcVal ? srcVal[e] : 1;
-            if (policy === 'max') acc = x > acc ? x : acc;
-            else acc += x;
+            if (policy === 'max') {
+              if (x >= acc) maxSrc = e;
+              acc = x > acc ? x : acc;
+            } else acc += x;
             if (srcTs) {
               const te = srcTs[e];
               if (!Number.isNaN(te) && (Number.isNaN(t) || te >= t)) {
@@ -187,6 +190,7 @@ export class Interactions {
               }
             }
           }
+          if (policy === 'max') src = maxSrc;
           v = policy === 'mean' ? acc / runLen : acc;
         }
       }

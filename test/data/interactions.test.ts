@@ -53,7 +53,9 @@ function naiveMerge(evs: Ev[], policy: DuplicatePolicy, withTime: boolean): Map<
       const vs = ks.map((k) => Math.fround(evs[k].v));
       const v = policy === 'max' ? Math.max(...vs) : policy === 'sum' ? vs.reduce((a, b) => a + b, 0) : vs.reduce((a, b) => a + b, 0) / vs.length;
       const t = known.length ? Math.max(...known.map((k) => evs[k].t)) : NaN;
-      out.set(key, { v, t, src: -1 });
+      // max: side columns come from the (last) largest-valued event.
+      const src = policy === 'max' ? ks.filter((k) => Math.fround(evs[k].v) === v).pop()! : -1;
+      out.set(key, { v, t, src });
     }
   }
   return out;
