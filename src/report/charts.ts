@@ -113,7 +113,7 @@ function orderedBars(title: string, xTitle: string, labels: readonly string[], c
   return {
     $schema: SCHEMA,
     title,
-    width: Math.min(WIDTH, Math.max(24 * labels.length, 160)),
+    width: Math.min(WIDTH, Math.max(40 * labels.length, 280)),
     height: HEIGHT - 40,
     data: { values: labels.map((label, k) => ({ label, order: k, count: counts[k] })) },
     mark: 'bar',

@@ -150,7 +150,7 @@ export async function timeSection(stats: EdaStats): Promise<ReportSection | null
   if (t.byMonth.length > 1) charts.push(await chartSvg(periodChart(t.byMonth, 'month', t.timeZone)));
   const missing = t.missing > 0 ? ` ${formatNumber(t.missing)} events have no timestamp.` : '';
   const html = [
-    paragraph(`From ${t.first} to ${t.last} (${t.timeZone}); ${formatNumber(t.events)} timestamped events.${missing} Buckets use local wall-clock time in ${t.timeZone} (change with --tz).`),
+    paragraph(`From ${t.first} to ${t.last} (${t.timeZone}); ${formatNumber(t.events)} timestamped events.${missing} Hours, days and months are wall-clock time in ${t.timeZone} (change with --tz).`),
     row(...charts.map((c) => figure(c))),
   ].join('\n');
   return { id: 'time', title: 'Activity over time', html };
@@ -174,9 +174,21 @@ export async function popularVsNicheSection(stats: EdaStats): Promise<ReportSect
   return { id: 'popular-vs-niche', title: 'Popular vs niche items', html: [table, figure(svg, 'Items with at least one interaction, ranked by interactions.')].join('\n') };
 }
 
-/** Orders categorical values numerically when every label is a number (age buckets), else keeps count order. */
-function chartOrder<T extends { value: string }>(values: T[]): T[] {
-  return values.every((v) => v.value.trim() !== '' && Number.isFinite(Number(v.value))) ? [...values].sort((a, b) => Number(a.value) - Number(b.value)) : values;
+/** The sort key of an ordered label ("18-24" → 18, "Under 18" → 17.5, "56+" → 56), or NaN. */
+function orderKey(label: string): number {
+  const m = /^\s*(under|below|<)?\s*(-?\d+(?:\.\d+)?)/i.exec(label);
+  if (!m) return NaN;
+  return Number(m[2]) - (m[1] ? 0.5 : 0);
+}
+
+/**
+ * Orders values by the number they start with when every label starts with a distinct number (age buckets
+ * "Under 18", "18-24", "56+"; codes "1", "18"), else keeps the given (count) order.
+ */
+export function chartOrder<T extends { value: string }>(values: T[]): T[] {
+  const keys = values.map((v) => orderKey(v.value));
+  if (keys.some((k) => Number.isNaN(k)) || new Set(keys).size !== keys.length) return values;
+  return values.map((v, k) => ({ v, key: keys[k] })).sort((a, b) => a.key - b.key).map((x) => x.v);
 }
 
 /** Features charted first: demographics, geography, activity levels, top-level categories, tags and genres. */
@@ -219,7 +231,7 @@ export async function featuresSection(f: FeatureStats, entity: 'user' | 'item'):
   if (f.numeric.length > 0) parts.push(htmlTable(SUMMARY_HEADERS, f.numeric.map((n) => summaryRow(n.name, n.summary)), { caption: 'Numeric features' }));
   const kinds: HtmlCell[][] = [
     ...f.categorical.map((c): HtmlCell[] => [c.name, 'categorical', c.distinct, c.missing, topList(c.top, f.entities - c.missing)]),
-    ...f.multiHot.map((m): HtmlCell[] => [m.name, 'multi-valued', m.vocabulary, f.entities - m.entitiesWithAny, topList(m.top, f.entities)]),
+    ...f.multiHot.map((m): HtmlCell[] => [m.name, 'multi-valued', m.vocabulary, f.entities - m.entitiesWithAny, topList([...m.top].sort((a, b) => b.entities - a.entities), f.entities)]),
   ];
   if (kinds.length > 0) parts.push(htmlTable(['feature', 'kind', 'distinct values', `${entity}s without a value`, `most frequent (share of ${entity}s)`], kinds, { caption: 'Categorical features' }));
   if (f.text.length > 0) parts.push(htmlTable(['text feature', 'non-empty', 'mean length (characters)'], f.text.map((t) => [t.name, t.nonEmpty, t.meanLength])));

@@ -43,7 +43,7 @@ export function edaSummaryText(stats: EdaStats): string {
     ['items', items.total, items.zero, items.below, formatPercent(items.total === 0 ? 0 : items.below / items.total)],
   ]));
   out.push('');
-  out.push(formatTable(['items', 'count', 'interactions', 'users reached', `mean ${stats.dataset.valueKind}`, 'mean user activity'],
+  out.push(formatTable(['items', 'count', 'share of interactions', 'share of users reached', `mean ${stats.dataset.valueKind}`, 'mean user activity'],
     stats.popularVsNiche.map((g) => [g.group, g.items, formatPercent(g.interactionShare), formatPercent(g.usersReachedShare), formatNumber(g.meanValue), formatNumber(g.meanUserActivity)])));
   const t = stats.time;
   if (t && t.events > 0) {
@@ -54,9 +54,8 @@ export function edaSummaryText(stats: EdaStats): string {
   }
   if (stats.correlation) {
     const c = stats.correlation;
-    const pairs: string[] = [];
-    for (let i = 0; i < c.names.length; i++) for (let j = i + 1; j < c.names.length; j++) pairs.push(`${c.names[i]}~${c.names[j]} ${formatCorrelation(c.r[i][j])}`);
-    out.push(`  pearson r: ${pairs.join(', ')}`);
+    out.push('');
+    out.push(formatTable(['pearson r', ...c.names.map((_, j) => `(${j + 1})`)], c.names.map((name, i) => [`(${i + 1}) ${name}`, ...c.r[i].map((r) => formatCorrelation(r))])));
   }
   return out.join('\n');
 }

@@ -141,7 +141,7 @@ export interface EdaStats {
   cold: { users: ColdCounts; items: ColdCounts };
   /** Distribution of the interaction value (rating, watch ratio...). */
   values: ValueDistribution;
-  /** Distributions of the extra per-event columns. */
+  /** Distributions of the extra per-event columns (see {@link analysedEventColumns}). */
   eventColumns: Array<{ name: string; distribution: ValueDistribution }>;
   /** Pearson correlations of the value, the event columns and log user/item activity; null without columns. */
   correlation: (CorrelationMatrix & { events: number }) | null;
@@ -178,7 +178,7 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
   };
   progress('popularity');
   const values = valueDistribution(x.values);
-  const eventColumns = Object.entries(dataset.eventColumns).map(([name, col]) => {
+  const eventColumns = Object.entries(analysedEventColumns(dataset)).map(([name, col]) => {
     if (col.length !== x.nnz) throw new Error(`${dataset.name}: event column "${name}" has ${col.length} entries, the interactions ${x.nnz}`);
     return { name, distribution: valueDistribution(col) };
   });
@@ -226,6 +226,18 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
     test,
     cleaning: dataset.report,
   };
+}
+
+/** Calendar columns a loader may derive from the timestamps (in UTC); the time section covers them. */
+const CALENDAR_COLUMNS = new Set(['hour', 'day_of_week', 'weekday', 'day', 'month', 'year']);
+
+/**
+ * The event columns whose distributions and correlations are shown: all of them, except calendar columns
+ * derived from the timestamps (hour, day_of_week, month...) when the data has timestamps.
+ */
+export function analysedEventColumns(dataset: LoadedDataset): Record<string, Float32Array> {
+  const hasTime = dataset.interactions.timestamps !== null;
+  return Object.fromEntries(Object.entries(dataset.eventColumns).filter(([name]) => !(hasTime && CALENDAR_COLUMNS.has(name))));
 }
 
 /** Users, items, interactions, density and active counts of a matrix. */
@@ -409,7 +421,7 @@ function correlations(dataset: LoadedDataset, userCounts: Int32Array, itemCounts
     itemPop[k] = Math.log1p(itemCounts[x.colIdx[p]]);
   }
   const columns: Record<string, Float64Array> = { [dataset.valueKind]: pick(x.values) };
-  for (const [name, col] of Object.entries(dataset.eventColumns)) if (name !== dataset.valueKind) columns[name] = pick(col);
+  for (const [name, col] of Object.entries(analysedEventColumns(dataset))) if (name !== dataset.valueKind) columns[name] = pick(col);
   columns['log user activity'] = userAct;
   columns['log item popularity'] = itemPop;
   for (const [name, col] of Object.entries(columns)) if (isConstant(col)) delete columns[name];

@@ -91,8 +91,8 @@ body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helveti
 header { padding:28px 40px 18px; border-bottom:1px solid var(--line); background:var(--soft); }
 header h1 { margin:0 0 4px; font-size:26px; }
 header p { margin:0; color:var(--muted); }
-nav { padding:10px 40px; border-bottom:1px solid var(--line); font-size:14px; }
-nav a { color:var(--accent); text-decoration:none; margin-right:16px; white-space:nowrap; }
+nav { padding:10px 40px; border-bottom:1px solid var(--line); font-size:14px; display:flex; flex-wrap:wrap; gap:4px 16px; }
+nav a { color:var(--accent); text-decoration:none; white-space:nowrap; }
 main { padding:8px 40px 40px; max-width:1400px; }
 section { margin-top:28px; }
 h2 { font-size:20px; border-bottom:1px solid var(--line); padding-bottom:6px; }

@@ -136,3 +136,14 @@ describe('computeEda', () => {
     expect(s.overview.hasTimestamps).toBe(false);
   });
 });
+
+describe('calendar event columns', () => {
+  it('are left to the time section when the data has timestamps', () => {
+    const ds = tiny();
+    ds.eventColumns = { ...ds.eventColumns, hour: Float32Array.from([0, 1, 2, 0, NaN, 1]), month: new Float32Array(6).fill(1) };
+    const s = computeEda(ds);
+    expect(s.eventColumns.map((c) => c.name)).toEqual(['dur', 'constant']);
+    expect(s.correlation!.names).not.toContain('hour');
+    expect(s.overview.eventColumns).toContain('hour');
+  });
+});
