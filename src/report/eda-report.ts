@@ -174,16 +174,17 @@ export async function popularVsNicheSection(stats: EdaStats): Promise<ReportSect
   return { id: 'popular-vs-niche', title: 'Popular vs niche items', html: [table, figure(svg, 'Items with at least one interaction, ranked by interactions.')].join('\n') };
 }
 
-/** The sort key of an ordered label ("18-24" → 18, "Under 18" → 17.5, "56+" → 56), or NaN. */
+/** The sort key of an ordered label ("18-24" → 18, "Under 18" → 17.5, "56+" → 56, "[10,50)" → 10), or NaN. */
 function orderKey(label: string): number {
-  const m = /^\s*(under|below|<)?\s*(-?\d+(?:\.\d+)?)/i.exec(label);
+  const m = /^\s*[[(]?\s*(under|below|<)?\s*(-?\d+(?:\.\d+)?)/i.exec(label);
   if (!m) return NaN;
   return Number(m[2]) - (m[1] ? 0.5 : 0);
 }
 
 /**
  * Orders values by the number they start with when every label starts with a distinct number (age buckets
- * "Under 18", "18-24", "56+"; codes "1", "18"), else keeps the given (count) order.
+ * "Under 18", "18-24", "56+"; ranges "[0,10)", "[10,50)", "500+"; codes "1", "18"), else keeps the given
+ * (count) order.
  */
 export function chartOrder<T extends { value: string }>(values: T[]): T[] {
   const keys = values.map((v) => orderKey(v.value));

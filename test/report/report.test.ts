@@ -68,6 +68,8 @@ describe('chartOrder', () => {
   it('orders age buckets by their leading number and leaves other labels in count order', () => {
     const ages = ['25-34', 'Under 18', '56+', '18-24'].map((value) => ({ value }));
     expect(chartOrder(ages).map((v) => v.value)).toEqual(['Under 18', '18-24', '25-34', '56+']);
+    const ranges = ['[10,50)', '500+', '[0,10)', '[50,150)'].map((value) => ({ value }));
+    expect(chartOrder(ranges).map((v) => v.value)).toEqual(['[0,10)', '[10,50)', '[50,150)', '500+']);
     const cats = ['cat1_3', 'cat1_1', 'cat1_10'].map((value) => ({ value }));
     expect(chartOrder(cats).map((v) => v.value)).toEqual(['cat1_3', 'cat1_1', 'cat1_10']);
     const mixed = ['5', 'F', '1'].map((value) => ({ value }));
