@@ -18,3 +18,5 @@ import { deepAutoEncoderEntry, multDaeEntry, multVaeEntry } from './neural/autoe
 registerModel(deepAutoEncoderEntry); registerModel(multDaeEntry); registerModel(multVaeEntry);
 import { twoTowerEntry } from './neural/two-tower.js';
 registerModel(twoTowerEntry);
+import { rankingEntry } from './neural/ranking.js';
+registerModel(rankingEntry);
