@@ -1,0 +1,132 @@
+/**
+ * BPR-MF (Rendle et al. 2009): pairwise ranking by SGD on ln σ(x̂_ui − x̂_uj) with item biases, negatives drawn
+ * uniformly with positives rejected, learning rate decayed per epoch (lr·decay^epoch). With `threads` > 1 the
+ * epoch's updates run on worker threads sharing the factor arrays (SharedArrayBuffer, Hogwild: lock-free, the
+ * rare conflicting writes are tolerated); `threads: 1` runs on the main thread and is deterministic.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Interactions } from '../data/interactions.js';
+import { Rng } from '../nn/random.js';
+import { readParams } from './base.js';
+import { bprSteps } from './bpr-sgd.js';
+import { FactorRecommender } from './factor-model.js';
+import { requireAtLeast, requireInt, resolveParams } from './params.js';
+import type { FitOptions } from './recommender.js';
+import { throwIfAborted } from './recommender.js';
+import type { ModelEntry } from './registry.js';
+
+/** Hyperparameters of {@link BprRecommender}; `threads: 0` means all cores. */
+export const BPR_DEFAULTS = { factors: 64, epochs: 100, lr: 0.05, lrDecay: 0.98, reg: 0.001, initStd: 0.01, threads: 0, seed: 42 };
+
+/** The worker: evaluates the SGD function from source and runs chunks of steps on the shared arrays. */
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const steps = new Function('return (' + workerData.source + ')')();
+const a = workerData.arrays;
+parentPort.on('message', (m) => {
+  const r = steps(a.userF, a.itemF, a.itemB, a.rowPtr, a.colIdx, a.entryUser, a.nItems, a.f, m.steps, m.lr, m.reg, m.seed);
+  parentPort.postMessage(r);
+});
+`;
+
+function sharedF32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
+function sharedI32(src: Int32Array): Int32Array {
+  const a = new Int32Array(new SharedArrayBuffer(src.length * 4));
+  a.set(src);
+  return a;
+}
+
+/** BPR-MF; see the module comment. */
+export class BprRecommender extends FactorRecommender {
+  readonly name = 'bpr';
+  readonly params: typeof BPR_DEFAULTS;
+
+  constructor(params: Record<string, unknown> = {}) {
+    super();
+    const p = resolveParams('bpr', BPR_DEFAULTS, params);
+    requireInt('bpr', 'factors', p.factors, 1);
+    requireInt('bpr', 'epochs', p.epochs, 0);
+    requireInt('bpr', 'threads', p.threads, 0);
+    requireAtLeast('bpr', 'lr', p.lr, 0);
+    requireAtLeast('bpr', 'lrDecay', p.lrDecay, 0);
+    requireAtLeast('bpr', 'reg', p.reg, 0);
+    this.params = p;
+  }
+
+  /** Epochs of nnz updates each; reports the mean ln σ(x) of each epoch. */
+  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
+    const p = this.params;
+    if (train.nnz === 0) throw new Error('bpr: the training data has no entries');
+    const f = p.factors;
+    const threads = Math.max(1, Math.min(p.threads || availableParallelism(), 64));
+    const rng = new Rng(p.seed);
+    const userF = sharedF32(train.nUsers * f);
+    const itemF = sharedF32(train.nItems * f);
+    const itemB = sharedF32(train.nItems);
+    for (let j = 0; j < userF.length; j++) userF[j] = rng.normal() * p.initStd;
+    for (let j = 0; j < itemF.length; j++) itemF[j] = rng.normal() * p.initStd;
+    const arrays = { userF, itemF, itemB, rowPtr: sharedI32(train.rowPtr), colIdx: sharedI32(train.colIdx), entryUser: sharedI32(train.rowIndices()), nItems: train.nItems, f };
+    const workers: Worker[] = [];
+    if (threads > 1) {
+      for (let t = 0; t < threads; t++) workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData: { source: bprSteps.toString(), arrays } }));
+    }
+    try {
+      for (let ep = 0; ep < p.epochs; ep++) {
+        throwIfAborted(options.signal);
+        const lr = p.lr * Math.pow(p.lrDecay, ep);
+        let logLik = 0;
+        let used = 0;
+        if (workers.length === 0) {
+          [logLik, used] = bprSteps(userF, itemF, itemB, arrays.rowPtr, arrays.colIdx, arrays.entryUser, train.nItems, f, train.nnz, lr, p.reg, rng.nextU32());
+        } else {
+          const per = Math.ceil(train.nnz / workers.length);
+          const results = await Promise.all(
+            workers.map(
+              (w) =>
+                new Promise<[number, number]>((resolve, reject) => {
+                  const onError = (e: Error): void => reject(e);
+                  w.once('error', onError);
+                  w.once('message', (r: [number, number]) => {
+                    w.off('error', onError);
+                    resolve(r);
+                  });
+                  w.postMessage({ steps: per, lr, reg: p.reg, seed: rng.nextU32() });
+                }),
+            ),
+          );
+          for (const [l, n] of results) {
+            logLik += l;
+            used += n;
+          }
+        }
+        options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: used ? logLik / used : 0 } });
+      }
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+    this.train = train;
+    this.userFactors = { rows: train.nUsers, cols: f, data: userF };
+    this.itemFactors = { rows: train.nItems, cols: f, data: itemF };
+    this.itemBias = itemB;
+    this.factorsChanged();
+  }
+
+  /** Restores a model saved with `save`. */
+  static async load(dir: string): Promise<BprRecommender> {
+    return new BprRecommender(await readParams(dir, 'bpr')).restoreFrom(dir);
+  }
+}
+
+/** Registry entry of BPR-MF. */
+export const bprEntry: ModelEntry = {
+  name: 'bpr',
+  description: 'BPR-MF: pairwise SGD with rejected-positive negative sampling, lr decay, Hogwild worker threads',
+  create: (params) => new BprRecommender(params),
+  load: (dir) => BprRecommender.load(dir),
+  defaults: { ...BPR_DEFAULTS },
+};
