@@ -40,7 +40,7 @@ const { module, memory, controlPtr, argsPtr, errorPtr, errorBytes, id, threads, 
 const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, controlPtr, ${CONTROL_SLOTS});
 const args = new Float64Array(memory.buffer, argsPtr, ${MAX_ARGS});
-let seen = Atomics.load(ctrl, ${SEQ});
+let seen = 0; // the control block starts zeroed: a job posted before this worker started is still seen
 for (;;) {
   while (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen, 1000);
   seen = Atomics.load(ctrl, ${SEQ});

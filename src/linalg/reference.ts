@@ -85,7 +85,7 @@ function topkRows(rows: number, cols: number, k: number, options: TopKOptions, s
       cols0.push(c);
       vals.push(Math.fround(score(r, c)));
     };
-    if (options.candidates) for (const c of options.candidates) consider(c);
+    if (options.candidates) for (const c of new Set(options.candidates)) consider(c);
     else for (let c = 0; c < cols; c++) consider(c);
     selectTopK(vals, cols0, k, items, scores, r * k);
   }

@@ -1,0 +1,165 @@
+// The worker pool and the shared-memory allocator: thread counts give identical bits, memory is reused instead
+// of grown, impossible sizes fail clearly, shared arrays are used in place, idle workers never hold the process.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SharedAllocator } from '../../src/linalg/allocator.js';
+import { referenceKernels as R } from '../../src/linalg/reference.js';
+import type { WasmKernels } from '../../src/linalg/wasm.js';
+import { wasmApi } from '../../src/linalg/wasm-api.js';
+import { integerDense, randomCsr, randomDense, randomSpd, relError, rng } from './helpers.js';
+import { wasmKernels } from './setup.js';
+
+let one: WasmKernels;
+let two: WasmKernels;
+beforeAll(async () => {
+  one = await wasmKernels(1);
+  two = await wasmKernels(2);
+});
+afterAll(async () => {
+  await one.close();
+  await two.close();
+});
+
+describe('1 and 2 threads give bit-identical results', () => {
+  const rand = rng(99);
+  it('gemm, gram, spdInverse', async () => {
+    const a = randomDense(333, 250, rand);
+    const b = randomDense(250, 190, rand);
+    expect((await one.gemm(a, b)).data).toEqual((await two.gemm(a, b)).data);
+    expect((await one.gemm(b, a, { transA: true, transB: true })).data).toEqual((await two.gemm(b, a, { transA: true, transB: true })).data);
+    const x = randomDense(5000, 40, rand);
+    expect((await one.gram(x)).data).toEqual((await two.gram(x)).data);
+    const spd = randomSpd(260, rand);
+    expect((await one.spdInverse(spd)).data).toEqual((await two.spdInverse(spd)).data);
+  });
+  it('ALS steps, sparse products and fused top-k', async () => {
+    const r = randomCsr(400, 300, 0.05, rand);
+    const y = randomDense(300, 32, rand);
+    for (const solver of ['cg', 'cholesky'] as const) {
+      const x1 = randomDense(400, 32, rand);
+      const x2 = { ...x1, data: x1.data.slice() };
+      await one.ialsHalfStep(r, y, x1, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
+      await two.ialsHalfStep(r, y, x2, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
+      expect(x1.data).toEqual(x2.data);
+    }
+    expect((await one.csrMatmul(r, y)).data).toEqual((await two.csrMatmul(r, y)).data);
+    const u = randomDense(500, 32, rand);
+    const exclude = randomCsr(500, 300, 0.1, rand);
+    const o1 = await one.scoreTopK(u, y, 10, { exclude });
+    const o2 = await two.scoreTopK(u, y, 10, { exclude });
+    expect(o1.items).toEqual(o2.items);
+    expect(o1.scores).toEqual(o2.scores);
+  });
+});
+
+describe('shared-memory allocator', () => {
+  const make = (pages = 2) => {
+    const memory = new wasmApi.Memory({ initial: pages, maximum: 65536, shared: true });
+    return { memory, alloc: new SharedAllocator(memory, 1000) };
+  };
+
+  it('reserves the static region, aligns, reuses and coalesces freed blocks', () => {
+    const { alloc } = make();
+    const a = alloc.alloc(100);
+    expect(a).toBeGreaterThanOrEqual(1000);
+    expect(a % 64).toBe(0);
+    const b = alloc.alloc(100);
+    const c = alloc.alloc(100);
+    alloc.free(b);
+    expect(alloc.alloc(64)).toBe(b); // first fit reuses the hole
+    alloc.free(a);
+    alloc.free(b);
+    alloc.free(c);
+    expect(alloc.bytesInUse).toBe(0);
+    expect(alloc.alloc(300)).toBe(a); // the three blocks merged back into one
+  });
+
+  it('grows on demand, then stops growing for repeated same-size requests', () => {
+    const { alloc } = make(1);
+    const before = alloc.bytesReserved;
+    for (let i = 0; i < 20; i++) alloc.free(alloc.alloc(1 << 20));
+    expect(alloc.bytesReserved).toBeGreaterThan(before);
+    expect(alloc.bytesReserved).toBeLessThan(before + (2 << 20));
+  });
+
+  it('fails clearly for sizes wasm32 cannot hold, and for double frees', () => {
+    const { alloc } = make();
+    expect(() => alloc.alloc(5 * 2 ** 30)).toThrow(/cannot allocate 5\.00 GiB.*beyond wasm32's 4 GiB limit/);
+    const p = alloc.alloc(10);
+    alloc.free(p);
+    expect(() => alloc.free(p)).toThrow(/not an allocated block/);
+  });
+
+  it('kernels reuse their temporaries: repeated calls do not grow memory', async () => {
+    const rand = rng(7);
+    const a = randomDense(300, 200, rand);
+    const b = randomDense(200, 250, rand);
+    const r = randomCsr(100, 200, 0.1, rand);
+    const run = async () => {
+      await two.gemm(a, b);
+      await two.scoreTopK(a, randomDense(1000, 200, rand), 10);
+      await two.ialsHalfStep(r, randomDense(200, 16, rand), randomDense(100, 16, rand), { alpha: 1, reg: 1, solver: 'cholesky' });
+      await two.spdInverse(randomSpd(150, rand));
+    };
+    await run();
+    const reserved = two.memory.bytesReserved;
+    const inUse = two.memory.bytesInUse;
+    for (let i = 0; i < 5; i++) await run();
+    expect(two.memory.bytesReserved).toBe(reserved);
+    expect(two.memory.bytesInUse).toBe(inUse);
+  });
+
+  it('allocF32 arrays are used in place (zero copy) and free checks its argument', async () => {
+    const rand = rng(8);
+    const a = { rows: 50, cols: 40, data: two.allocF32(2000) };
+    const b = { rows: 40, cols: 30, data: two.allocF32(1200) };
+    a.data.set(randomDense(50, 40, rand).data);
+    b.data.set(randomDense(40, 30, rand).data);
+    const c = { rows: 50, cols: 30, data: two.allocF32(1500) };
+    const returned = await two.gemm(a, b, { c });
+    expect(returned.data).toBe(c.data);
+    expect(relError(c.data, (await R.gemm(a, b)).data)).toBeLessThan(1e-5);
+    two.free(a.data);
+    two.free(b.data);
+    two.free(c.data);
+    expect(() => two.free(c.data)).toThrow(/not allocated by allocF32/);
+    expect(() => two.free(new Float32Array(4))).toThrow(/not allocated by allocF32/);
+    expect(two.allocI32(3)).toEqual(new Int32Array(3));
+  });
+
+  it('integer top-k through shared arrays', async () => {
+    const s = integerDense(3, 10, 2, rng(1));
+    const shared = { ...s, data: two.allocF32(30) };
+    shared.data.set(s.data);
+    expect((await two.topk(shared, 4)).items).toEqual((await R.topk(s, 4)).items);
+    two.free(shared.data);
+  });
+});
+
+describe('lifecycle', () => {
+  it('rejects calls after close', async () => {
+    const k = await wasmKernels(1);
+    await k.close();
+    await expect(k.gemm(randomDense(2, 2, Math.random), randomDense(2, 2, Math.random))).rejects.toThrow(/closed/);
+  });
+
+  it('a script that never calls close() still exits (idle workers are unref-ed)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recsys-linalg-'));
+    const script = join(dir, 'no-close.mts');
+    const index = pathToFileURL(join(process.cwd(), 'src/linalg/index.ts')).href;
+    writeFileSync(
+      script,
+      `import { getKernels } from ${JSON.stringify(index)};\n` +
+        `const k = await getKernels({ kind: 'wasm', threads: 2 });\n` +
+        `const a = { rows: 300, cols: 300, data: new Float32Array(90000).fill(1) };\n` +
+        `const c = await k.gemm(a, a);\n` +
+        `console.log(k.kind, k.threads, c.data[0]);\n`,
+    );
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8' });
+    expect(out.trim()).toBe('wasm 2 300');
+  });
+});
