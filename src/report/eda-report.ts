@@ -207,11 +207,19 @@ function pickForCharts<T extends { name: string }>(features: T[], max: number): 
   return [...first, ...rest].slice(0, max);
 }
 
-async function categoricalFigure(c: CategoricalSummary, entity: string): Promise<string> {
+/**
+ * Bars of one categorical feature: users per value (demographics, geography) for users; interactions per
+ * value (what gets watched: categories) for items.
+ */
+async function categoricalFigure(c: CategoricalSummary, entity: 'user' | 'item'): Promise<string> {
   const limit = GEOGRAPHY.test(c.name) ? 60 : MAX_BARS;
-  const shown = chartOrder(c.top.slice(0, limit));
-  const spec = categoryBarChart(`${entity}s by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.entities })), `${entity}s`);
-  const hidden = c.top.slice(limit).reduce((n, v) => n + v.entities, 0) + c.otherEntities;
+  const byInteractions = entity === 'item';
+  const ranked = byInteractions ? [...c.top].sort((a, b) => b.interactions - a.interactions) : c.top;
+  const shown = chartOrder(ranked.slice(0, limit));
+  const spec = byInteractions
+    ? categoryBarChart(`Interactions by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.interactions })), 'interactions')
+    : categoryBarChart(`${entity}s by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.entities })), `${entity}s`);
+  const hidden = ranked.slice(limit).reduce((n, v) => n + v.entities, 0) + c.otherEntities;
   const rest = hidden > 0 ? `; ${formatNumber(hidden)} ${entity}s have values not shown` : '';
   return figure(await chartSvg(spec), `${formatNumber(c.distinct)} distinct values, ${formatNumber(c.missing)} missing${rest}.`);
 }

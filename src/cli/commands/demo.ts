@@ -12,7 +12,7 @@ import type { EdaStats } from '../../report/eda.js';
 import { edaSections } from '../../report/eda-report.js';
 import { cleaningText, edaSummaryText } from '../../report/eda-text.js';
 import { type ReportSection, writeReport } from '../../report/html.js';
-import { suggestedTimeZone } from '../../report/time.js';
+import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { interruptSignal } from '../progress.js';
 import { edaWithProgress, loadWithProgress } from './eda.js';
 
@@ -77,6 +77,7 @@ async function loadDemoData(options: DemoOptions, progress: boolean, log: (line:
 export async function runDemo(options: DemoOptions = {}): Promise<{ reportPath: string; sections: ReportSection[] }> {
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const progress = options.progress ?? true;
+  if (options.timeZone !== undefined) parseTimeZone(options.timeZone); // a bad zone fails before the load
   const dataset = await loadDemoData(options, progress, log);
   log(cleaningText(dataset.report));
   const timeZone = options.timeZone ?? suggestedTimeZone(dataset.name);

@@ -10,7 +10,7 @@ import { computeEda, type EdaStats } from '../../report/eda.js';
 import { edaSections } from '../../report/eda-report.js';
 import { cleaningText, edaSummaryText } from '../../report/eda-text.js';
 import { writeReport } from '../../report/html.js';
-import { suggestedTimeZone } from '../../report/time.js';
+import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
 interface EdaFlags {
@@ -81,6 +81,7 @@ export function register(program: Command): void {
     .action(async (name: string, flags: EdaFlags) => {
       const cold = positiveInt(flags.cold, '--cold');
       const blocks = positiveInt(flags.blocks, '--blocks');
+      if (flags.tz !== undefined) parseTimeZone(flags.tz); // a bad zone fails before the load
       const ds = await loadWithProgress(name, {
         dataDir: flags.dataDir,
         path: flags.path,
