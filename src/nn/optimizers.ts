@@ -1,7 +1,8 @@
 /**
  * Optimizers over {@link Param}s: SGD with momentum, Adam (optionally decoupled weight decay, AdamW) and Adagrad.
  * `step` applies the accumulated gradients and then clears them. Weight decay skips params made with
- * `decay: false` (biases).
+ * `decay: false` (biases). Row-sparse params (embedding tables) get lazy updates: only the rows touched since the
+ * last step change, and their optimizer state only advances on those steps.
  */
 import type { Param } from './tensor.js';
 
@@ -20,6 +21,18 @@ export interface OptimizerOptions {
   lr: number;
   /** L2 penalty λ: adds λ·w to the gradient (Adam with `decoupled` subtracts lr·λ·w instead). */
   weightDecay?: number;
+}
+
+/** Calls `f(start, end)` over the whole param, or over each touched row of a sparse param. */
+function forEachRange(p: Param, f: (start: number, end: number) => void): void {
+  if (!p.sparse) return f(0, p.size);
+  for (const r of p.touchedRows()) f(r * p.cols, (r + 1) * p.cols);
+}
+
+/** Zeroes the gradient (only the touched rows of a sparse param). */
+function clearGrad(p: Param): void {
+  if (p.sparse) p.clearRows();
+  else p.grad.fill(0);
 }
 
 /** Per-param optimizer state arrays, created on first use. */
@@ -55,16 +68,18 @@ export class Sgd implements Optimizer {
       const w = p.value;
       const g = p.grad;
       const wd = p.decay ? this.weightDecay : 0;
-      if (this.momentum === 0) {
-        for (let i = 0; i < w.length; i++) w[i] -= this.lr * (g[i] + wd * w[i]);
-      } else {
-        const [v] = this.state.get(p);
-        for (let i = 0; i < w.length; i++) {
+      const v = this.momentum === 0 ? null : this.state.get(p)[0];
+      forEachRange(p, (a, b) => {
+        if (!v) {
+          for (let i = a; i < b; i++) w[i] -= this.lr * (g[i] + wd * w[i]);
+          return;
+        }
+        for (let i = a; i < b; i++) {
           v[i] = this.momentum * v[i] + g[i] + wd * w[i];
           w[i] -= this.lr * v[i];
         }
-      }
-      g.fill(0);
+      });
+      clearGrad(p);
     }
   }
 
@@ -108,15 +123,17 @@ export class Adam implements Optimizer {
       const wd = p.decay ? this.weightDecay : 0;
       const l2 = this.decoupled ? 0 : wd;
       const shrink = this.decoupled ? 1 - this.lr * wd : 1;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i] + l2 * w[i];
-        const mi = b1 * m[i] + (1 - b1) * gi;
-        const vi = b2 * v[i] + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = w[i] * shrink - (this.lr * mi * c1) / (Math.sqrt(vi * c2) + this.eps);
-      }
-      g.fill(0);
+      forEachRange(p, (a, b) => {
+        for (let i = a; i < b; i++) {
+          const gi = g[i] + l2 * w[i];
+          const mi = b1 * m[i] + (1 - b1) * gi;
+          const vi = b2 * v[i] + (1 - b2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          w[i] = w[i] * shrink - (this.lr * mi * c1) / (Math.sqrt(vi * c2) + this.eps);
+        }
+      });
+      clearGrad(p);
     }
   }
 
@@ -147,12 +164,14 @@ export class Adagrad implements Optimizer {
       const g = p.grad;
       const wd = p.decay ? this.weightDecay : 0;
       const [a] = this.state.get(p);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i] + wd * w[i];
-        a[i] += gi * gi;
-        w[i] -= (this.lr * gi) / (Math.sqrt(a[i]) + this.eps);
-      }
-      g.fill(0);
+      forEachRange(p, (lo, hi) => {
+        for (let i = lo; i < hi; i++) {
+          const gi = g[i] + wd * w[i];
+          a[i] += gi * gi;
+          w[i] -= (this.lr * gi) / (Math.sqrt(a[i]) + this.eps);
+        }
+      });
+      clearGrad(p);
     }
   }
 

@@ -12,6 +12,13 @@ export class Param {
   readonly grad: Float32Array;
   /** Whether weight decay applies (false for biases). */
   readonly decay: boolean;
+  /**
+   * Row-sparse gradients (embedding tables): backward passes call {@link markRow} for the rows they touch, and
+   * optimizers update only those rows (lazy updates, as TensorFlow's sparse Adam / Adagrad do).
+   */
+  readonly sparse: boolean;
+  private readonly rowMarked: Uint8Array;
+  private marked: number[] = [];
 
   constructor(
     readonly kernels: Kernels,
@@ -19,11 +26,34 @@ export class Param {
     readonly name: string,
     readonly rows: number,
     readonly cols: number,
-    options: { decay?: boolean } = {},
+    options: { decay?: boolean; sparse?: boolean } = {},
   ) {
     this.value = kernels.allocF32(rows * cols);
     this.grad = kernels.allocF32(rows * cols);
     this.decay = options.decay ?? true;
+    this.sparse = options.sparse ?? false;
+    this.rowMarked = new Uint8Array(this.sparse ? rows : 0);
+  }
+
+  /** Records that row `r` has a gradient (sparse params only; a no-op otherwise). */
+  markRow(r: number): void {
+    if (!this.sparse || this.rowMarked[r]) return;
+    this.rowMarked[r] = 1;
+    this.marked.push(r);
+  }
+
+  /** The rows with a gradient since the last {@link clearRows} (sparse params), in first-touch order. */
+  touchedRows(): readonly number[] {
+    return this.marked;
+  }
+
+  /** Zeroes the gradient of the touched rows and forgets them (sparse params). */
+  clearRows(): void {
+    for (const r of this.marked) {
+      this.rowMarked[r] = 0;
+      this.grad.fill(0, r * this.cols, (r + 1) * this.cols);
+    }
+    this.marked = [];
   }
 
   /** The values as a matrix (no copy). */
@@ -44,6 +74,10 @@ export class Param {
   /** Sets the gradient to zero. */
   zeroGrad(): void {
     this.grad.fill(0);
+    if (this.sparse) {
+      for (const r of this.marked) this.rowMarked[r] = 0;
+      this.marked = [];
+    }
   }
 
   /** Returns the arrays to the kernel allocator; the param must not be used afterwards. */

@@ -63,6 +63,29 @@ describe('optimizers: hand-computed steps', () => {
     });
   }
 
+  it('row-sparse params: only touched rows move, and they move exactly as a dense param would', () => {
+    for (const name of ['sgd', 'adam', 'adagrad'] as const) {
+      const sparse = new Param(K, 't', 3, 2, { sparse: true });
+      const dense = new Param(K, 't', 1, 2);
+      sparse.value.set([1, 2, 3, 4, 5, 6]);
+      dense.value.set([3, 4]);
+      const a = makeOptimizer(name, 0.1, 0.01);
+      const b = makeOptimizer(name, 0.1, 0.01);
+      for (let t = 0; t < 3; t++) {
+        sparse.grad.set([0.5, -1], 2);
+        sparse.markRow(1);
+        dense.grad.set([0.5, -1]);
+        a.step([sparse]);
+        b.step([dense]);
+      }
+      expect(Array.from(sparse.value.subarray(0, 2))).toEqual([1, 2]);
+      expect(Array.from(sparse.value.subarray(4, 6))).toEqual([5, 6]);
+      expect(Array.from(sparse.value.subarray(2, 4))).toEqual(Array.from(dense.value));
+      expect(Array.from(sparse.grad)).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(sparse.touchedRows().length).toBe(0);
+    }
+  });
+
   it('rejects unknown names', () => {
     expect(() => makeOptimizer('lbfgs' as never, 1)).toThrow(/unknown optimizer "lbfgs"/);
   });

@@ -26,7 +26,7 @@ export class EmbeddingBag {
   private bags: Bags | null = null;
 
   constructor(kernels: Kernels, name: string, readonly count: number, readonly dim: number, readonly mode: BagMode, rng: Rng, std = 0.05) {
-    this.table = new Param(kernels, `${name}.table`, count, dim);
+    this.table = new Param(kernels, `${name}.table`, count, dim, { sparse: true });
     normalInit(this.table, rng, std);
     this.out = new Buffer(kernels);
   }
@@ -72,6 +72,7 @@ export class EmbeddingBag {
       for (let p = a; p < b; p++) {
         const w = scale * (bags.weights ? bags.weights[p] : 1);
         const s = bags.ids[p] * d;
+        this.table.markRow(bags.ids[p]);
         for (let j = 0; j < d; j++) g[s + j] += w * dy.data[o + j];
       }
     }

@@ -12,7 +12,7 @@ export class Embedding {
   private ids: Int32Array | null = null;
 
   constructor(kernels: Kernels, name: string, readonly count: number, readonly dim: number, rng: Rng, std = 0.05) {
-    this.table = new Param(kernels, `${name}.table`, count, dim);
+    this.table = new Param(kernels, `${name}.table`, count, dim, { sparse: true });
     normalInit(this.table, rng, std);
     this.out = new Buffer(kernels);
   }
@@ -46,6 +46,7 @@ export class Embedding {
       if (id < 0) continue;
       const o = id * d;
       const s = r * d;
+      this.table.markRow(id);
       for (let j = 0; j < d; j++) g[o + j] += dy.data[s + j];
     }
   }
