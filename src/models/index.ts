@@ -20,3 +20,6 @@ import { twoTowerEntry } from './neural/two-tower.js';
 registerModel(twoTowerEntry);
 import { rankingEntry } from './neural/ranking.js';
 registerModel(rankingEntry);
+import { alsEntry } from './als.js'; import { biasedMfEntry } from './biased-mf.js'; import { bprEntry } from './bpr.js'; import { easeEntry } from './ease.js'; import { ialsEntry } from './ials.js'; import { itemKnnEntry } from './item-knn.js'; import { pureSvdEntry } from './pure-svd.js'; import { ratingBaselineEntries } from './rating-baselines.js';
+for (const e of [alsEntry, biasedMfEntry, bprEntry, easeEntry, ialsEntry, itemKnnEntry, pureSvdEntry, ...ratingBaselineEntries]) registerModel(e);
+export { loadModel } from './load.js';
