@@ -5,7 +5,7 @@
  */
 import type { LoadedDataset } from '../data/dataset.js';
 import type { Interactions } from '../data/interactions.js';
-import { createModel } from '../models/index.js';
+import { createModel, modelEntry } from '../models/index.js';
 import { AbortError, throwIfAborted, type Progress } from '../models/recommender.js';
 import type { ExperimentConfig, SplitConfig } from './config.js';
 import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
@@ -162,6 +162,7 @@ export async function fitAndEvaluate(
 /** Runs a validated experiment config; see the module comment. */
 export async function runExperiment(config: ExperimentConfig, options: RunOptions = {}): Promise<ExperimentResults> {
   const startedAt = new Date().toISOString();
+  checkModelNames(config);
   const log = options.log ?? (() => {});
   const load = options.loadDataset ?? defaultLoadDataset;
   const dataset = await load(config.dataset, config.datasetOptions);
@@ -232,6 +233,24 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   }
   if (results.interrupted) results.notes.push(`interrupted: ${results.models.length} of ${config.models.length} models finished`);
   return results;
+}
+
+/** Fails fast, before any data is loaded, when a config names an unregistered model. */
+export function checkModelNames(config: ExperimentConfig): void {
+  for (const mc of config.models) {
+    try {
+      modelEntry(mc.model);
+    } catch (e) {
+      throw new Error(`models: "${mc.label}": ${(e as Error).message}`);
+    }
+  }
+  if (config.search) {
+    try {
+      modelEntry(config.search.model);
+    } catch (e) {
+      throw new Error(`search.model: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** One fold: its summary as is; several: the mean of fold means, the stderr across folds, the interval of fold means. */

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { AbortError, type Progress } from '../models/recommender.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
-import { applyFilters, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
+import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
 import { metricDirection } from './metrics.js';
 import { Rng } from './rng.js';
 import { kFold } from './splits.js';
@@ -111,6 +111,7 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
   if (!search) throw new Error('config has no search section');
   const direction = metricDirection(search.metric.name);
   if (direction === 'none') throw new Error(`search.metric: ${search.metric.label} has no better direction and cannot select models`);
+  checkModelNames({ ...config, models: [] });
   const log = options.log ?? (() => {});
   const dataset = await (options.loadDataset ?? defaultLoadDataset)(config.dataset, config.datasetOptions);
   const data = applyFilters(dataset.interactions, config.filters);

@@ -45,8 +45,11 @@ describe('experiment runner', () => {
     expect(Number.isFinite(r.models[1].metrics['recall@10'].stderr)).toBe(true);
   });
 
-  it('an unknown model is a clear error', async () => {
-    await expect(runExperiment(validateConfig({ ...base, models: ['popularity', 'nope'] }))).rejects.toThrow(/models: "nope": unknown model "nope"; known: .*popularity/);
+  it('an unknown model is a clear error, before any data is loaded', async () => {
+    let loaded = false;
+    const loadDataset = async () => { loaded = true; throw new Error('should not load'); };
+    await expect(runExperiment(validateConfig({ ...base, models: ['popularity', 'nope'] }), { loadDataset })).rejects.toThrow(/models: "nope": unknown model "nope"; known: .*popularity/);
+    expect(loaded).toBe(false);
   });
 
   it('stops cleanly when aborted and keeps what finished', async () => {

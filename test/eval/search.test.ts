@@ -89,6 +89,10 @@ describe('search with cross-validation', () => {
     expect(readTrials(file)).toHaveLength(3);
   });
 
+  it('an unknown model is a clear error', async () => {
+    await expect(runSearch(searchConfig(join(tmpdir(), 'y.jsonl'), { model: 'ials-nope' }))).rejects.toThrow(/search\.model: unknown model "ials-nope"/);
+  });
+
   it('refuses a metric without a direction', async () => {
     await expect(runSearch(searchConfig(join(tmpdir(), 'x.jsonl'), { metric: 'arp@10' }))).rejects.toThrow(/no better direction/);
   });
