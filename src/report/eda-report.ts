@@ -14,7 +14,7 @@ import {
 } from './charts.js';
 import type { CategoricalSummary, EdaStats, FeatureStats, MatrixOverview, MultiHotSummary } from './eda.js';
 import { formatNumber, formatPercent, shortenPaths } from './format.js';
-import { type HtmlCell, type ReportSection, figure, htmlTable, noteBox, paragraph, row } from './html.js';
+import { type HtmlCell, type ReportSection, escapeHtml, figure, htmlTable, noteBox, paragraph, row } from './html.js';
 import type { Summary, ValueDistribution } from './stats.js';
 import { chartSvg } from './svg.js';
 
@@ -26,9 +26,11 @@ export function valueLabel(kind: EdaStats['dataset']['valueKind']): string {
 /** Header row of {@link summaryRow} tables. */
 export const SUMMARY_HEADERS = ['', 'count', 'missing', 'min', 'p25', 'median', 'p75', 'p90', 'p99', 'max', 'mean'];
 
-/** One table row of a {@link Summary}, led by `label`. */
+/** One table row of a {@link Summary}, led by `label`; values of year columns are shown without separators. */
 export function summaryRow(label: string, s: Summary): HtmlCell[] {
-  return [label, s.count, s.missing, s.min, s.p25, s.median, s.p75, s.p90, s.p99, s.max, s.mean];
+  const row: HtmlCell[] = [label, s.count, s.missing, s.min, s.p25, s.median, s.p75, s.p90, s.p99, s.max, s.mean];
+  if (!/year/i.test(label)) return row;
+  return row.map((v, k) => (k >= 3 && typeof v === 'number' ? { html: formatNumber(v, 4, false), numeric: true } : v));
 }
 
 /** Whether the data set says it is synthetic (in its description or cleaning notes). */
@@ -51,34 +53,33 @@ function overviewRows(o: MatrixOverview): HtmlCell[][] {
 export function overviewSection(stats: EdaStats): ReportSection {
   const notes = stats.cleaning.notes.map((n) => shortenPaths(n));
   if (isSynthetic(stats) && !notes.some((n) => /synthetic/i.test(n))) notes.unshift('This is synthetic data generated with the real data set’s schema: the figures describe the generator, not real users.');
-  const main = htmlTable(['', 'value'], [
+  const main = htmlTable(['', ''], [
     ...overviewRows(stats.overview),
     ['interaction value', valueLabel(stats.dataset.valueKind)],
     ['timestamps', stats.overview.hasTimestamps ? 'yes' : 'no'],
     ['extra per-event columns', stats.overview.eventColumns.join(', ') || 'none'],
     ['item-popularity Gini', stats.popularity.gini],
     ['interactions on top 1% / 10% of items', `${formatPercent(stats.popularity.top1Share)} / ${formatPercent(stats.popularity.top10Share)}`],
-  ], { numericColumns: [1] });
+  ]);
   const extra: string[] = [];
-  if (stats.test) extra.push(htmlTable(['', 'value'], overviewRows(stats.test), { caption: 'Second (test) matrix, same index spaces', numericColumns: [1] }));
-  if (stats.social) extra.push(htmlTable(['', 'value'], [['links', stats.social.links], ['users with links', stats.social.usersWithLinks], ['mean links per linked user', stats.social.meanDegree]], { caption: 'Social network', numericColumns: [1] }));
+  if (stats.test) extra.push(htmlTable(['', ''], overviewRows(stats.test), { caption: 'Second (test) matrix, same index spaces' }));
+  if (stats.social) extra.push(htmlTable(['', ''], [['links', stats.social.links], ['users with links', stats.social.usersWithLinks], ['mean links per linked user', stats.social.meanDegree]], { caption: 'Social network' }));
   const html = [paragraph(stats.dataset.description), noteBox(notes, isSynthetic(stats) ? 'warning' : 'note'), row(main, ...extra)].join('\n');
   return { id: 'overview', title: 'Overview', html };
 }
 
 /** The cleaning report: rows read and kept, duplicates merged, every issue with its first line numbers. */
 export function cleaningSection(report: CleaningReport): ReportSection {
-  const dropped = report.rowsRead - report.rowsKept;
   const d = report.duplicates;
-  const summary = htmlTable(['', 'value'], [
-    ['files', report.files.map((f) => shortenPaths(f)).join(', ') || '–'],
+  const files = report.files.length === 0 ? '–' : report.files.map((f) => escapeHtml(shortenPaths(f))).join('<br>');
+  const summary = htmlTable(['', ''], [
+    ['files', { html: files }],
     ['rows read', report.rowsRead],
     ['rows kept', report.rowsKept],
-    ['rows not kept', dropped],
     ['duplicate policy', d.policy],
     ['events merged into another of the same (user, item)', d.merged],
     ['(user, item) pairs with repeats', d.pairs],
-  ], { numericColumns: [1] });
+  ]);
   const issues = report.issues.length === 0
     ? paragraph('No issues found: every row was read as is.')
     : htmlTable(['file', 'issue', 'field', 'rows', 'action', 'first lines'], report.issues.map((i) => [shortenPaths(i.file), i.kind, i.field ?? '', i.count, i.action, i.lines.join(', ')]), { caption: 'Issues' });

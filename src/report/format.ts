@@ -1,13 +1,14 @@
 /** Readable number formatting and aligned plain-text tables for the terminal. */
 
 /**
- * A number for people: integers with thousands separators from five digits on ("12,530,806", "1999"), other
- * values with 4 significant digits ("0.003601", "2.718", "1234.6" → "1235"), "NaN" shown as "–" and
- * infinities as "∞".
+ * A number for people: integers with thousands separators ("12,530,806"; none with `group` false, for
+ * years), other values with 4 significant digits ("0.003601", "2.718", "1234.6" → "1,235"), "NaN" shown
+ * as "–" and infinities as "∞".
  */
-export function formatNumber(v: number, significant = 4): string {
+export function formatNumber(v: number, significant = 4, group = true): string {
   if (Number.isNaN(v)) return '–';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  const groupThousands = group ? groupDigits : (s: string): string => s;
   if (Number.isInteger(v)) return groupThousands(String(v));
   const abs = Math.abs(v);
   if (abs >= 10 ** significant) return groupThousands(String(Math.round(v)));
@@ -20,10 +21,9 @@ export function formatNumber(v: number, significant = 4): string {
   return frac === undefined ? groupThousands(int) : `${groupThousands(int)}.${frac}`;
 }
 
-function groupThousands(intText: string): string {
+function groupDigits(intText: string): string {
   const neg = intText.startsWith('-');
   const digits = neg ? intText.slice(1) : intText;
-  if (digits.length <= 4) return intText; // 1999, 1241: no separator in four-digit numbers (years read right)
   const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return neg ? `-${grouped}` : grouped;
 }

@@ -34,6 +34,8 @@ export function escapeHtml(text: string): string {
 /** A raw (already safe) HTML fragment for a table cell. */
 export interface RawHtml {
   html: string;
+  /** Right-align the cell like a number. */
+  numeric?: boolean;
 }
 
 /** A cell of {@link htmlTable}: text (escaped), a number (formatted, right-aligned) or raw HTML. */
@@ -46,17 +48,22 @@ export interface HtmlTableOptions {
   numericColumns?: number[];
 }
 
-/** An HTML table; numbers are formatted with {@link formatNumber} and right-aligned, text is escaped. */
+/**
+ * An HTML table; number cells are formatted with {@link formatNumber} and right-aligned (headers too when the
+ * whole column is numeric), text is escaped and left-aligned unless its column is in `numericColumns`.
+ * Headers that are all empty give a table without a header row (key–value tables).
+ */
 export function htmlTable(headers: string[], rows: HtmlCell[][], options: HtmlTableOptions = {}): string {
   const numericCols = new Set(options.numericColumns ?? []);
-  const isNum = (c: number): boolean => numericCols.has(c) || (rows.length > 0 && rows.every((r) => typeof r[c] === 'number'));
+  const isNumColumn = (c: number): boolean => numericCols.has(c) || (rows.length > 0 && rows.every((r) => typeof r[c] === 'number'));
   const cell = (v: HtmlCell | undefined, c: number, tag: 'td' | 'th'): string => {
-    const cls = isNum(c) ? ' class="num"' : '';
+    const right = tag === 'th' ? isNumColumn(c) : typeof v === 'number' || (typeof v === 'object' && v.numeric === true) || numericCols.has(c);
+    const cls = right ? ' class="num"' : '';
     const body = v === undefined ? '' : typeof v === 'number' ? escapeHtml(formatNumber(v)) : typeof v === 'string' ? escapeHtml(v) : v.html;
     return `<${tag}${cls}>${body}</${tag}>`;
   };
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : '';
-  const head = `<thead><tr>${headers.map((h, c) => cell(h, c, 'th')).join('')}</tr></thead>`;
+  const head = headers.every((h) => h === '') ? '' : `<thead><tr>${headers.map((h, c) => cell(h, c, 'th')).join('')}</tr></thead>`;
   const body = `<tbody>${rows.map((r) => `<tr>${headers.map((_, c) => cell(r[c], c, 'td')).join('')}</tr>`).join('')}</tbody>`;
   return `<table>${caption}${head}${body}</table>`;
 }

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { formatCorrelation, formatNumber, formatPercent, formatTable } from '../../src/report/format.js';
 
 describe('formatNumber', () => {
-  it('groups integers from five digits on and keeps four significant digits otherwise', () => {
+  it('groups integers and keeps four significant digits otherwise', () => {
     expect(formatNumber(12530806)).toBe('12,530,806');
-    expect(formatNumber(-1234)).toBe('-1234');
-    expect(formatNumber(-12345)).toBe('-12,345');
-    expect(formatNumber(1999)).toBe('1999');
+    expect(formatNumber(-1234)).toBe('-1,234');
+    expect(formatNumber(1999, 4, false)).toBe('1999');
+    expect(formatNumber(1965.3, 4, false)).toBe('1965');
     expect(formatNumber(0)).toBe('0');
     expect(formatNumber(2.5)).toBe('2.5');
     expect(formatNumber(3.14159)).toBe('3.142');
     expect(formatNumber(0.0036011)).toBe('0.003601');
-    expect(formatNumber(1234.56)).toBe('1235');
+    expect(formatNumber(1234.56)).toBe('1,235');
     expect(formatNumber(98765.4)).toBe('98,765');
     expect(formatNumber(1e-9)).toBe('1.000e-9');
     expect(formatNumber(NaN)).toBe('–');

@@ -19,6 +19,10 @@ describe('htmlTable', () => {
     expect(t).toContain('<td class="num">0.5</td>');
     expect(t).not.toContain('<b>');
     expect(htmlTable(['raw'], [[{ html: '<em>ok</em>' }]])).toContain('<em>ok</em>');
+    const kv = htmlTable(['', ''], [['users', 5], ['kind', 'rating']]);
+    expect(kv).not.toContain('<thead>');
+    expect(kv).toContain('<td class="num">5</td>');
+    expect(kv).toContain('<td>rating</td>');
   });
 });
 

@@ -34,7 +34,7 @@ describe('the whole EDA report on a generated data set', async () => {
   it('shows the cleaning report and flags synthetic data', () => {
     const cleaning = sections.find((s) => s.id === 'cleaning')!.html;
     expect(cleaning).toContain('17, 240, 999');
-    expect(cleaning).toContain('<td class="num">8003</td>'); // rows read
+    expect(cleaning).toContain('<td class="num">8,003</td>'); // rows read
     expect(sections[0].html).toContain('class="box warning"');
   });
 
@@ -46,10 +46,10 @@ describe('the whole EDA report on a generated data set', async () => {
 
   it('prints the same figures as terminal tables', () => {
     const text = edaSummaryText(stats);
-    expect(text).toContain(String(stats.overview.interactions)); // four digits: no separator
+    expect(text).toContain(stats.overview.interactions.toLocaleString('en-US'));
     expect(text).toContain('UTC+08:00');
     expect(text).toMatch(/per user\s+\d/);
-    expect(cleaningText(stats.cleaning)).toContain('8003 rows read, 8000 kept');
+    expect(cleaningText(stats.cleaning)).toContain('8,003 rows read, 8,000 kept');
   });
 
   it('works for ratings without side data or event columns', async () => {
@@ -74,5 +74,16 @@ describe('chartOrder', () => {
     expect(chartOrder(cats).map((v) => v.value)).toEqual(['cat1_3', 'cat1_1', 'cat1_10']);
     const mixed = ['5', 'F', '1'].map((value) => ({ value }));
     expect(chartOrder(mixed).map((v) => v.value)).toEqual(['5', 'F', '1']);
+  });
+});
+
+describe('summaryRow', () => {
+  it('shows years without thousands separators, right-aligned', async () => {
+    const { summaryRow } = await import('../../src/report/eda-report.js');
+    const { htmlTable } = await import('../../src/report/html.js');
+    const { summarize } = await import('../../src/report/stats.js');
+    const t = htmlTable(['', 'count', 'missing', 'min'], [summaryRow('year', summarize([1930, 1999])), summaryRow('plays', summarize([1930, 1999]))]);
+    expect(t).toContain('<td class="num">1930</td>');
+    expect(t).toContain('<td class="num">1,930</td>');
   });
 });
