@@ -1,6 +1,7 @@
 // Single-threaded SGEMM on raw pointers: C = alpha·op(A)·op(B) + beta·C, BLIS-style.
 // op(A) blocks of MC×KC and op(B) panels of KC×NC are packed into contiguous scratch buffers (alpha folded into
-// the A pack, tails zero-padded), then a 6×8 register-blocked f32x4 micro-kernel (mul + add) sweeps the tiles.
+// the A pack, tails zero-padded), then a 6×8 register-blocked f32x4 micro-kernel (FMA in the relaxed-SIMD build,
+// mul + add otherwise) sweeps the tiles.
 
 /** Rows of the register tile. */
 export const MR: i32 = 6;
@@ -72,6 +73,16 @@ function packB(b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: 
   }
 }
 
+/**
+ * c + a·b. The relaxed-SIMD build (kernels-relaxed.wasm) fuses it into one FMA, which halves the instruction
+ * count of the micro-kernel (the front end, not the FP pipes, limits the mul + add version).
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** Writes an MR×NR accumulator row (two vectors) to C: C = acc + beta·C (C not read when beta is 0). */
 // @ts-ignore: decorator
 @inline function storeRow(c: usize, lo: v128, hi: v128, beta: f32): void {
@@ -97,23 +108,23 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, rows: i3
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     a = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
     a = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a, b0));
-    c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    c50 = madd(a, b0, c50);
+    c51 = madd(a, b1, c51);
     pa += 24;
     pb += 32;
   }

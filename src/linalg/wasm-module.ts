@@ -1,32 +1,62 @@
 /**
- * Finds and compiles build/kernels.wasm (built by `npm run build:wasm`). The file sits at the package root, which
+ * Finds and compiles the kernels built by `npm run build:wasm`. The files sit in build/ at the package root, which
  * is two levels above src/linalg/ when running TypeScript sources and three above dist/src/linalg/ when compiled.
+ *
+ * Two builds exist: kernels-relaxed.wasm uses relaxed SIMD (f32x4.relaxed_madd → FMA, about twice the GEMM
+ * throughput) and kernels.wasm plain SIMD. Node 20 validates relaxed SIMD only with
+ * --experimental-wasm-relaxed-simd, which is switched on here through v8.setFlagsFromString before compiling;
+ * when that or the compilation fails (or RECSYS_WASM_RELAXED=0), the plain build is used.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { wasmApi, type WasmModule } from './wasm-api.js';
 
-/** Path of the compiled kernels, or undefined when it has not been built. */
-export function kernelWasmPath(): string | undefined {
+/** Path of a compiled kernel file (default build/kernels.wasm), or undefined when it has not been built. */
+export function kernelWasmPath(file = 'kernels.wasm'): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, 'build', 'kernels.wasm');
+    const candidate = join(dir, 'build', file);
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
   return undefined;
 }
 
-let compiled: Promise<WasmModule> | undefined;
+/** A compiled kernel module and which build it is. */
+export interface KernelModule {
+  module: WasmModule;
+  /** 'relaxed-simd' (FMA) or 'simd'. */
+  variant: 'relaxed-simd' | 'simd';
+}
 
-/** The compiled kernel module (compiled once per process); rejects with a clear message when it is missing. */
-export function loadKernelModule(): Promise<WasmModule> {
-  compiled ??= (async () => {
+let compiled: Promise<KernelModule> | undefined;
+
+async function compileRelaxed(): Promise<WasmModule | undefined> {
+  if (process.env.RECSYS_WASM_RELAXED === '0') return undefined;
+  const path = kernelWasmPath('kernels-relaxed.wasm');
+  if (!path) return undefined;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return await wasmApi.compile(await readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The compiled kernel module (compiled once per process); rejects with a clear message when none was built. */
+export function loadKernelModule(): Promise<KernelModule> {
+  compiled ??= (async (): Promise<KernelModule> => {
+    const relaxed = await compileRelaxed();
+    if (relaxed) return { module: relaxed, variant: 'relaxed-simd' };
     const path = kernelWasmPath();
     if (!path) throw new Error('linalg: build/kernels.wasm not found; run `npm run build:wasm`');
-    return wasmApi.compile(await readFile(path));
+    return { module: await wasmApi.compile(await readFile(path)), variant: 'simd' };
   })();
+  compiled.catch(() => {
+    compiled = undefined;
+  });
   return compiled;
 }

@@ -139,6 +139,8 @@ export class WasmKernels implements Kernels {
   constructor(
     private readonly allocator: SharedAllocator,
     private readonly pool: WorkerPool,
+    /** Which kernel build runs: 'relaxed-simd' (FMA) or 'simd'. */
+    readonly variant: 'relaxed-simd' | 'simd',
   ) {}
 
   /** Worker threads. */
@@ -559,12 +561,12 @@ export class WasmKernels implements Kernels {
 
 /** Compiles the kernels, creates the shared memory and starts `threads` workers. */
 export async function createWasmKernels(threads: number = defaultThreads()): Promise<WasmKernels> {
-  const module = await loadKernelModule();
+  const { module, variant } = await loadKernelModule();
   const memory = new wasmApi.Memory({ initial: INITIAL_PAGES, maximum: 65536, shared: true });
   const probe = new wasmApi.Instance(module, { env: { memory } }).exports;
   gemmScratchBytes = (probe.GEMM_SCRATCH_BYTES as WasmGlobal).value as number;
   const base = (probe.heapBase as Fn)() + 1024;
   const allocator = new SharedAllocator(memory, base);
   const pool = new WorkerPool(module, memory, allocator, threads);
-  return new WasmKernels(allocator, pool);
+  return new WasmKernels(allocator, pool, variant);
 }

@@ -157,9 +157,13 @@ describe('lifecycle', () => {
         `const k = await getKernels({ kind: 'wasm', threads: 2 });\n` +
         `const a = { rows: 300, cols: 300, data: new Float32Array(90000).fill(1) };\n` +
         `const c = await k.gemm(a, a);\n` +
-        `console.log(k.kind, k.threads, c.data[0]);\n`,
+        `console.log(k.kind, k.threads, c.data[0], k.variant);\n`,
     );
     const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8' });
-    expect(out.trim()).toBe('wasm 2 300');
+    expect(out.trim()).toBe('wasm 2 300 relaxed-simd');
+    // The plain-SIMD build (used when relaxed SIMD cannot be enabled) gives the same answer.
+    const env = { ...process.env, RECSYS_WASM_RELAXED: '0' };
+    const plain = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8', env });
+    expect(plain.trim()).toBe('wasm 2 300 simd');
   });
 });

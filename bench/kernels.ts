@@ -1,0 +1,247 @@
+/**
+ * `npm run bench -- kernels [--quick]`: throughput of the WebAssembly kernels on 1 thread and on all threads,
+ * with numpy/OpenBLAS GEMM measured in the same run (python3) as the reference. Inputs are generated and live in
+ * the shared memory (allocF32), so the figures are kernel time without copy-in/out.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import type { CsrMatrix, DenseMatrix, Kernels } from '../src/linalg/api.js';
+import { createWasmKernels } from '../src/linalg/wasm.js';
+
+/** One row of the result table. */
+interface Row {
+  kernel: string;
+  size: string;
+  unit: string;
+  one: number;
+  all: number;
+  numpyOne?: number;
+  numpyAll?: number;
+}
+
+/** Seconds of the fastest of `reps` runs after one warm-up (fastest: least disturbed by other load). */
+async function best(body: () => Promise<unknown>, minSeconds = 0.3, maxReps = 20): Promise<number> {
+  await body();
+  let fastest = Infinity;
+  const started = performance.now();
+  for (let r = 0; r < maxReps; r++) {
+    const t = performance.now();
+    await body();
+    fastest = Math.min(fastest, (performance.now() - t) / 1000);
+    if ((performance.now() - started) / 1000 > minSeconds && r >= 2) break;
+  }
+  return fastest;
+}
+
+let seed = 12345;
+function rand(): number {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+}
+
+function dense(k: Kernels, rows: number, cols: number): DenseMatrix {
+  const data = k.allocF32(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
+  return { rows, cols, data };
+}
+
+function csr(rows: number, cols: number, perRow: number): CsrMatrix {
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(rows * perRow);
+  const values = new Float32Array(rows * perRow);
+  for (let r = 0; r < rows; r++) {
+    const picked = new Set<number>();
+    while (picked.size < perRow) picked.add(Math.floor(rand() * cols));
+    const sorted = [...picked].sort((a, b) => a - b);
+    colIdx.set(sorted, r * perRow);
+    for (let j = 0; j < perRow; j++) values[r * perRow + j] = 1 + Math.floor(rand() * 5);
+    rowPtr[r + 1] = (r + 1) * perRow;
+  }
+  return { rows, cols, rowPtr, colIdx, values };
+}
+
+/** numpy GEMM GFLOP/s per size with OPENBLAS_NUM_THREADS = threads (undefined: library default), or undefined. */
+function numpyGemm(sizes: number[], threads: number | undefined, keepCoreType = false): { gflops: Map<number, number>; info: string } | undefined {
+  const script = `
+import json, time, numpy as np
+info = 'threadpoolctl not installed'
+try:
+    from threadpoolctl import threadpool_info
+    info = '; '.join(f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')} threads={d.get('num_threads')}" for d in threadpool_info())
+except Exception:
+    pass
+out = {}
+for n in ${JSON.stringify(sizes)}:
+    a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32)
+    a @ b
+    best = 1e9; start = time.perf_counter(); reps = 0
+    while reps < 3 or (time.perf_counter() - start < 0.3 and reps < 20):
+        t = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t); reps += 1
+    out[n] = 2 * n ** 3 / best / 1e9
+print(json.dumps({'gflops': out, 'info': info}))
+`;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!keepCoreType) {
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+  }
+  if (threads !== undefined) env.OPENBLAS_NUM_THREADS = String(threads);
+  else delete env.OPENBLAS_NUM_THREADS;
+  try {
+    const out = execFileSync('python3', ['-c', script], { env, encoding: 'utf8', timeout: 300_000 });
+    const parsed = JSON.parse(out) as { gflops: Record<string, number>; info: string };
+    return { gflops: new Map(Object.entries(parsed.gflops).map(([n, g]) => [Number(n), g])), info: parsed.info };
+  } catch (err) {
+    process.stderr.write(`numpy reference unavailable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    return undefined;
+  }
+}
+
+/** Measures every kernel on `k`; returns figures keyed by row label. */
+async function measure(k: Kernels, quick: boolean, gemmSizes: number[]): Promise<Map<string, { size: string; unit: string; value: number }>> {
+  const out = new Map<string, { size: string; unit: string; value: number }>();
+  const put = (kernel: string, size: string, unit: string, value: number) => out.set(`${kernel}|${size}`, { size, unit, value });
+
+  for (const n of gemmSizes) {
+    const a = dense(k, n, n);
+    const b = dense(k, n, n);
+    const c = dense(k, n, n);
+    const t = await best(() => k.gemm(a, b, { c }), n >= 2048 ? 0.1 : 0.3, n >= 2048 ? 3 : 20);
+    put('GEMM', `${n}³`, 'GFLOP/s', (2 * n ** 3) / t / 1e9);
+    for (const m of [a, b, c]) k.free(m.data);
+  }
+  {
+    // The neural-net shape: a 512×600 batch times a 600×600 weight, many times.
+    const a = dense(k, 512, 600);
+    const b = dense(k, 600, 600);
+    const c = dense(k, 512, 600);
+    const t = await best(() => k.gemm(a, b, { c }), 0.5, 200);
+    put('GEMM', '512×600·600×600', 'ms/call', t * 1000);
+    const tiny = dense(k, 8, 8);
+    const tinyC = dense(k, 8, 8);
+    put('GEMM (call overhead)', '8³', 'µs/call', (await best(() => k.gemm(tiny, tiny, { c: tinyC }), 0.2, 2000)) * 1e6);
+  }
+  {
+    const rows = quick ? 20000 : 100000;
+    for (const f of [64, 128]) {
+      const x = dense(k, rows, f);
+      const t = await best(() => k.gram(x));
+      put('Gram XᵀX', `${rows}×${f}`, 'GFLOP/s', (2 * rows * f * f) / t / 1e9);
+      k.free(x.data);
+    }
+  }
+  {
+    const a = csr(quick ? 5000 : 20000, 10000, 50);
+    const b = dense(k, 10000, 64);
+    const t = await best(() => k.csrMatmul(a, b));
+    put('SpMM CSR·dense', `${a.rows}×10k nnz=${a.rowPtr[a.rows]} d=64`, 'GFLOP/s', (2 * a.rowPtr[a.rows] * 64) / t / 1e9);
+    k.free(b.data);
+  }
+  for (const [kk, batch] of [[64, quick ? 500 : 2000], [128, quick ? 100 : 400]]) {
+    const a = k.allocF32(batch * kk * kk);
+    const b = k.allocF32(batch * kk);
+    for (let s = 0; s < batch; s++) {
+      for (let i = 0; i < kk; i++) {
+        b[s * kk + i] = rand();
+        for (let j = 0; j < kk; j++) a[s * kk * kk + i * kk + j] = i === j ? kk : 1 / (1 + Math.abs(i - j));
+      }
+    }
+    const t = await best(() => k.choleskySolveBatched(a, b, kk, batch));
+    put('batched Cholesky solve', `k=${kk} ×${batch}`, 'systems/s', batch / t);
+    k.free(a);
+    k.free(b);
+  }
+  {
+    const items = 10000;
+    const users = quick ? 500 : 2000;
+    const s = dense(k, users, items);
+    put('top-k (k=10) of scores', `${users}×10k`, 'users/s', users / (await best(() => k.topk(s, 10))));
+    k.free(s.data);
+    const u = dense(k, users, 64);
+    const v = dense(k, items, 64);
+    const seen = csr(users, items, 20);
+    put('scoreTopK U·Vᵀ+top-10', `${users}×10k f=64, 20 excluded`, 'users/s', users / (await best(() => k.scoreTopK(u, v, 10, { exclude: seen }))));
+    k.free(u.data);
+    k.free(v.data);
+  }
+  {
+    const users = quick ? 5000 : 20000;
+    const r = csr(users, 10000, 50);
+    const y = dense(k, 10000, 64);
+    const x = dense(k, users, 64);
+    for (const solver of ['cg', 'cholesky'] as const) {
+      const t = await best(() => k.ialsHalfStep(r, y, x, { alpha: 10, reg: 0.1, solver, cgSteps: 3 }), 0.3, 5);
+      put(`iALS half step (${solver === 'cg' ? 'CG 3 steps' : 'Cholesky'})`, `${users} users nnz=${r.rowPtr[users]} f=64`, 's', t);
+    }
+    k.free(y.data);
+    k.free(x.data);
+  }
+  {
+    const n = quick ? 1024 : 4096;
+    const a = k.allocF32(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = i === j ? n : 1 / (1 + Math.abs(i - j));
+    const t = await best(() => k.spdInverse({ rows: n, cols: n, data: a }), 0.1, 2);
+    put('SPD inverse', `n=${n}`, 's', t);
+    k.free(a);
+  }
+  return out;
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  if (v >= 1000) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toPrecision(3);
+}
+
+/** Runs the benchmark and prints the table. */
+export async function run(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const all = availableParallelism();
+  const gemmSizes = quick ? [256, 512, 1024] : [256, 512, 1024, 2048];
+  process.stdout.write(`kernels benchmark: ${all} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+
+  const one = await createWasmKernels(1);
+  process.stdout.write(`kernel build: ${one.variant}${one.variant === 'simd' ? ' (relaxed SIMD unavailable: no FMA)' : ' (f32x4.relaxed_madd = FMA)'}\n`);
+  const figuresOne = await measure(one, quick, gemmSizes);
+  await one.close();
+  const many = await createWasmKernels(all);
+  const figuresAll = await measure(many, quick, gemmSizes);
+  await many.close();
+
+  const np1 = numpyGemm(gemmSizes, 1);
+  const npAll = numpyGemm(gemmSizes, undefined);
+  // The machine's environment pins OpenBLAS to its Haswell (AVX2) kernels; shown for comparison.
+  const npHaswell = process.env.OPENBLAS_CORETYPE ? numpyGemm(gemmSizes, 1, true) : undefined;
+
+  const rows: Row[] = [];
+  for (const [key, f1] of figuresOne) {
+    const kernel = key.split('|')[0];
+    const fa = figuresAll.get(key);
+    const n = Number(/^(\d+)³$/.exec(f1.size)?.[1]);
+    const isGemm = kernel === 'GEMM' && Number.isFinite(n);
+    rows.push({ kernel, size: f1.size, unit: f1.unit, one: f1.value, all: fa?.value ?? NaN, numpyOne: isGemm ? np1?.gflops.get(n) : undefined, numpyAll: isGemm ? npAll?.gflops.get(n) : undefined });
+  }
+  const header = ['kernel', 'size', 'unit', '1 thread', `${all} threads`, 'scaling', 'numpy 1T', `numpy ${all}T`, 'wasm/numpy 1T', `wasm/numpy ${all}T`];
+  const lowerIsBetter = (unit: string) => unit === 's' || unit.startsWith('ms') || unit.startsWith('µs');
+  const table = rows.map((r) => [
+    r.kernel,
+    r.size,
+    r.unit,
+    fmt(r.one),
+    fmt(r.all),
+    fmt(lowerIsBetter(r.unit) ? r.one / r.all : r.all / r.one) + '×',
+    fmt(r.numpyOne),
+    fmt(r.numpyAll),
+    r.numpyOne ? fmt(r.one / r.numpyOne) : '–',
+    r.numpyAll ? fmt(r.all / r.numpyAll) : '–',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  process.stdout.write(line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n' + table.map(line).join('\n') + '\n');
+  if (npHaswell) {
+    const cells = gemmSizes.map((n) => `${n}³ ${fmt(npHaswell.gflops.get(n))} (wasm 1T = ${fmt(figuresOne.get(`GEMM|${n}³`)!.value / npHaswell.gflops.get(n)!)}×)`);
+    process.stdout.write(`numpy 1T with the environment's OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}: ${cells.join(', ')} GFLOP/s\n`);
+  }
+  process.stdout.write(`numpy: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; threadpoolctl: ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+}
