@@ -113,18 +113,15 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
   let nUsersWithTrain = 0;
   for (let u = 0; u < train.nUsers; u++) if (train.rowPtr[u + 1] > train.rowPtr[u]) nUsersWithTrain++;
   const coverageLists: Int32Array[] = [];
-  let roemNum: Float64Array | null = null;
-  if (ranking.some((m) => m.name === 'roem')) {
-    roemNum = new Float64Array(users.length);
-    weights.roem = new Float64Array(users.length);
-  }
+  // ROEM is a pooled ratio: per-user values weigh by their Σ r_ui.
+  if (ranking.some((m) => m.name === 'roem')) weights.roem = new Float64Array(users.length);
   // Cap a batch's result matrix at ~4M entries (full rankings of large catalogs would otherwise take GBs).
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 1024, Math.floor(4_194_304 / Math.max(1, K))));
   let scoringMs = 0;
   const total = users.length;
   let done = 0;
 
-  const scoreUser = (row: number, u: number, ranked: Int32Array, scores: Float32Array, rel: Relevance): void => {
+  const scoreUser = (row: number, ranked: Int32Array, scores: Float32Array, rel: Relevance): void => {
     for (const m of ranking) {
       const arr = perUser[m.label];
       switch (m.name) {
@@ -141,7 +138,6 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
         case 'auc': arr[row] = aucOfRanking(ranked, scores, rel); break;
         case 'roem': {
           const t = percentileRankTerms(ranked, scores, rel);
-          roemNum![row] = t.numerator;
           weights.roem[row] = t.denominator;
           arr[row] = t.denominator > 0 ? t.numerator / t.denominator : NaN;
           break;
@@ -154,7 +150,6 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
       }
     }
     if (ranking.some((m) => m.name === 'coverage')) coverageLists.push(ranked.slice(0, maxK));
-    void u;
   };
 
   const report = (): void => options.onProgress?.({ phase: 'scoring users', done, total });
@@ -175,7 +170,7 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
       for (let r = 0; r < batch.length; r++) {
         const row = start + r;
         const u = batch[r];
-        scoreUser(row, u, top.items.subarray(r * K, (r + 1) * K), top.scores.subarray(r * K, (r + 1) * K), relevanceOf(test, u, threshold));
+        scoreUser(row, top.items.subarray(r * K, (r + 1) * K), top.scores.subarray(r * K, (r + 1) * K), relevanceOf(test, u, threshold));
       }
       done += batch.length;
       report();
@@ -194,7 +189,7 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
     } else if (m.name === 'coverage') {
       const catalog = options.candidates ? options.candidates.length : train.nItems;
       metrics[m.label] = { mean: catalogCoverage(coverageLists, m.k, catalog), stderr: NaN, ci95: [NaN, NaN], n: coverageLists.length };
-    } else if (m.name === 'roem' && roemNum && protocol === 'full') {
+    } else if (m.name === 'roem' && protocol === 'full') {
       metrics[m.label] = summarize(perUser[m.label], weights.roem, boot);
     } else {
       metrics[m.label] = summarize(perUser[m.label], undefined, boot);

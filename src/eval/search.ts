@@ -9,6 +9,7 @@ import { AbortError, type Progress } from '../models/recommender.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
 import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
+import { escapeHtml } from './format.js';
 import { metricDirection } from './metrics.js';
 import { Rng } from './rng.js';
 import { kFold } from './splits.js';
@@ -173,14 +174,35 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
   return results;
 }
 
-/** The trials as a text table, best first. */
-export function formatSearch(results: SearchResults): string {
+/** Trials best first (failed or undefined scores last) and the parameter names over all trials. */
+function rankedTrials(results: SearchResults): { keys: string[]; sorted: Trial[] } {
   const keys = [...new Set(results.trials.flatMap((t) => Object.keys(t.params)))];
+  const worst = results.direction === 'higher' ? -Infinity : Infinity;
   const sorted = [...results.trials].sort((a, b) => {
-    const x = Number.isFinite(a.mean) ? a.mean : results.direction === 'higher' ? -Infinity : Infinity;
-    const y = Number.isFinite(b.mean) ? b.mean : results.direction === 'higher' ? -Infinity : Infinity;
+    const x = Number.isFinite(a.mean) ? a.mean : worst;
+    const y = Number.isFinite(b.mean) ? b.mean : worst;
     return results.direction === 'higher' ? y - x : x - y;
   });
+  return { keys, sorted };
+}
+
+/** The trials as an HTML fragment (escaped `<figure>` with a table, best first, the best row bold). */
+export function searchToHtml(results: SearchResults): string {
+  const { keys, sorted } = rankedTrials(results);
+  const td = (text: string, bold: boolean): string => `<td style="text-align:right;padding:2px 8px;border-bottom:1px solid #ddd">${bold ? `<strong>${escapeHtml(text)}</strong>` : escapeHtml(text)}</td>`;
+  const head = [...keys, `${results.metric} (${results.direction} is better)`, '± se', 'fit s'].map((h) => `<th style="text-align:right;padding:2px 8px;border-bottom:2px solid #444">${escapeHtml(h)}</th>`).join('');
+  const rows = sorted.map((t) => {
+    const best = t === results.best;
+    const cells = [...keys.map((k) => String(t.params[k] ?? '')), t.error ? `failed: ${t.error}` : t.mean.toFixed(5), Number.isFinite(t.stderr) ? t.stderr.toFixed(5) : '—', t.fitSeconds.toFixed(2)];
+    return `<tr>${cells.map((c) => td(c, best)).join('')}</tr>`;
+  }).join('\n');
+  const caption = `${results.model}: ${results.trials.length} of ${results.planned} trials${results.interrupted ? ' (interrupted)' : ''}, selected on ${results.metric}`;
+  return `<figure class="recsys-search" style="margin:1em 0;font-family:system-ui,sans-serif;font-size:13px">\n<figcaption style="font-weight:600">${escapeHtml(caption)}</figcaption>\n<table style="border-collapse:collapse">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>\n</figure>`;
+}
+
+/** The trials as a text table, best first. */
+export function formatSearch(results: SearchResults): string {
+  const { keys, sorted } = rankedTrials(results);
   const header = [...keys, results.metric, '± se', 'fit s', 'score s'];
   const body = sorted.map((t) => [
     ...keys.map((k) => String(t.params[k] ?? '')),

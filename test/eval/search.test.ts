@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/eval/config.js';
-import { formatSearch, planTrials, readTrials, runSearch, trialKey } from '../../src/eval/search.js';
+import { formatSearch, planTrials, readTrials, runSearch, searchToHtml, trialKey } from '../../src/eval/search.js';
 
 function searchConfig(results: string, extra: Record<string, unknown> = {}) {
   return validateConfig({
@@ -56,6 +56,9 @@ describe('search with cross-validation', () => {
     expect(r.test!['ndcg@10'].mean).toBeGreaterThan(0);
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6);
     expect(formatSearch(r)).toMatch(/6 of 6 trials \(0 resumed/);
+    const html = searchToHtml(r);
+    expect(html.match(/<tr>/g)).toHaveLength(7);
+    expect(html).toContain('roem (lower is better)');
   });
 
   it('resumes from a partial results file: finished trials are skipped, a torn last line ignored', async () => {

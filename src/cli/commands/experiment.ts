@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { formatResults, type TableFormat } from '../../eval/format.js';
 import { loadConfig } from '../../eval/config.js';
 import { runExperiment } from '../../eval/experiment.js';
-import { formatSearch, runSearch } from '../../eval/search.js';
+import { formatSearch, runSearch, searchToHtml } from '../../eval/search.js';
 import type { Progress } from '../../models/recommender.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
@@ -63,7 +63,7 @@ export function register(program: Command): void {
         if (config.search && flags.search) {
           const results = await runSearch(config, { signal, onProgress: bars.onProgress, log });
           bars.stop();
-          text = format === 'json' ? JSON.stringify(results, null, 2) : formatSearch(results);
+          text = format === 'json' ? JSON.stringify(results, null, 2) : format === 'html' ? searchToHtml(results) : formatSearch(results);
         } else {
           const results = await runExperiment(config, { signal, onProgress: bars.onProgress, log });
           bars.stop();
