@@ -80,6 +80,21 @@ describe('autoencoders on planted clusters', () => {
     await expect(AutoEncoderRecommender.load(join(dir, 'm'), 'mult-vae')).rejects.toThrow(/field "model" is "deep-autoencoder", expected "mult-vae"/);
   });
 
+  it('stops at the next batch when the signal is aborted', async () => {
+    const controller = new AbortController();
+    const model = new AutoEncoderRecommender('mult-vae', { ...small, epochs: 50 });
+    const done: number[] = [];
+    const fit = model.fit(data.train, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        done.push(p.done);
+        if (p.done === 2) controller.abort();
+      },
+    });
+    await expect(fit).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+    expect(done).toEqual([1, 2]);
+  });
+
   it('rejects bad hyperparameters by name', () => {
     expect(() => new AutoEncoderRecommender('mult-vae', { hiddn: [1] } as never)).toThrow(/unknown hyperparameter "hiddn"/);
     expect(() => new AutoEncoderRecommender('mult-vae', { lr: '0.1' } as never)).toThrow(/"lr" must be a number/);
