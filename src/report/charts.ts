@@ -55,12 +55,13 @@ export function activityHistogramChart(bins: Bin[], entity: string): TopLevelSpe
 /** Block densities with users (rows) and items (columns) sorted by activity; empty blocks stay white. */
 export function sparsityHeatmapChart(blocks: SparsityBlocks): TopLevelSpec {
   const values = blocks.cells.filter((c) => c.nnz > 0).map((c) => ({ row: c.row, col: c.col, density: c.density }));
-  const side = 420;
+  // Whole-pixel square cells: fractional cell edges leave anti-aliasing seams between the cells.
+  const cell = Math.max(4, Math.floor(420 / Math.max(1, blocks.colBlocks, blocks.rowBlocks)));
   return {
     $schema: SCHEMA,
     title: `Sparsity: ${blocks.rowBlocks}×${blocks.colBlocks} blocks, most active first`,
-    width: side,
-    height: Math.round((side * Math.max(1, blocks.rowBlocks)) / Math.max(1, blocks.colBlocks)),
+    width: cell * Math.max(1, blocks.colBlocks),
+    height: cell * Math.max(1, blocks.rowBlocks),
     data: { values },
     // 2,500 cells: no per-cell aria labels, they would triple the SVG's size.
     mark: { type: 'rect', aria: false },
