@@ -52,7 +52,11 @@ export function defaultThreads(): number {
 class Staging {
   private readonly owned: number[] = [];
 
-  constructor(private readonly allocator: SharedAllocator) {}
+  constructor(
+    private readonly allocator: SharedAllocator,
+    /** Kernel name prefixed to allocation errors. */
+    private readonly kernel: string,
+  ) {}
 
   /** Address of `data[0..length)` in shared memory: in place when it already lives there, else a copy. */
   f32(data: Float32Array, length: number): number {
@@ -74,7 +78,12 @@ class Staging {
 
   /** A temporary block of `n` bytes (not zeroed). */
   bytes(n: number): number {
-    const p = this.allocator.alloc(n);
+    let p: number;
+    try {
+      p = this.allocator.alloc(n);
+    } catch (err) {
+      throw new RangeError(`${this.kernel}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.owned.push(p);
     return p;
   }
@@ -216,7 +225,7 @@ export class WasmKernels implements Kernels {
   async gemm(a: DenseMatrix, b: DenseMatrix, options: GemmOptions = {}): Promise<DenseMatrix> {
     const { m, n, k } = gemmShape(a, b, options);
     const beta = options.beta ?? 0;
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'gemm');
     try {
       const pa = st.f32(a.data, a.rows * a.cols);
       const pb = st.f32(b.data, b.rows * b.cols);
@@ -253,7 +262,7 @@ export class WasmKernels implements Kernels {
   /** XᵀX. */
   async gram(x: DenseMatrix): Promise<DenseMatrix> {
     checkDense('gram', 'X', x);
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'gram');
     try {
       const sum = await this.gramRaw(st, st.f32(x.data, x.rows * x.cols), x.rows, x.cols);
       return { rows: x.cols, cols: x.cols, data: Float32Array.from(sum) };
@@ -268,7 +277,7 @@ export class WasmKernels implements Kernels {
     if (a.length < batch * k * k) fail('choleskySolveBatched', `a holds ${a.length} values, needs ${batch}·${k}·${k}`);
     if (b.length < batch * k) fail('choleskySolveBatched', `b holds ${b.length} values, needs ${batch}·${k}`);
     if (batch === 0 || k === 0) return new Float32Array(batch * k);
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'choleskySolveBatched');
     try {
       const pa = st.f32(a, batch * k * k);
       const pb = st.f32(b, batch * k);
@@ -305,7 +314,7 @@ export class WasmKernels implements Kernels {
     const invertLowerBlock = ex.invertLowerBlock as Fn;
     const copyBlock = ex.copyBlock as Fn;
     const fillUpper = ex.fillUpper as Fn;
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'spdInverse');
     try {
       const w = st.bytes(n * n * 4);
       st.viewF32(w, n * n).set(a.data.subarray(0, n * n));
@@ -357,7 +366,7 @@ export class WasmKernels implements Kernels {
     if (a.cols !== b.rows) fail('csrMatmul', `A is ${a.rows}×${a.cols}, B is ${b.rows}×${b.cols}`);
     const d = b.cols;
     if (a.rows === 0 || d === 0) return { rows: a.rows, cols: d, data: new Float32Array(a.rows * d) };
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'csrMatmul');
     try {
       const s = this.stageCsr(st, a);
       const pb = st.f32(b.data, b.rows * d);
@@ -382,7 +391,7 @@ export class WasmKernels implements Kernels {
     checkDense('denseCsrT', 'B', b);
     if (a.cols !== b.cols) fail('denseCsrT', `B is ${b.rows}×${b.cols}, A is ${a.rows}×${a.cols} (needs B.cols = A.cols)`);
     if (b.rows === 0 || a.rows === 0) return { rows: b.rows, cols: a.rows, data: new Float32Array(b.rows * a.rows) };
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'denseCsrT');
     try {
       const s = this.stageCsr(st, a);
       const pb = st.f32(b.data, b.rows * b.cols);
@@ -407,7 +416,7 @@ export class WasmKernels implements Kernels {
     const f = y.cols;
     if (r.rows === 0) return;
     if (f === 0) return;
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, kernel);
     try {
       const s = this.stageCsr(st, r);
       const py = st.f32(y.data, y.rows * f);
@@ -479,7 +488,7 @@ export class WasmKernels implements Kernels {
     checkTopK('topk', scores.rows, scores.cols, k, options);
     const rows = scores.rows;
     if (rows === 0 || k === 0) return { k, items: new Int32Array(rows * k), scores: new Float32Array(rows * k) };
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'topk');
     try {
       const ps = st.f32(scores.data, rows * scores.cols);
       const sel = this.stageSelection(st, options);
@@ -508,7 +517,7 @@ export class WasmKernels implements Kernels {
     checkTopK('scoreTopK', u.rows, v.rows, k, options);
     const users = u.rows;
     if (users === 0 || k === 0) return { k, items: new Int32Array(users * k), scores: new Float32Array(users * k) };
-    const st = new Staging(this.allocator);
+    const st = new Staging(this.allocator, 'scoreTopK');
     try {
       const pu = st.f32(u.data, users * u.cols);
       const pv = st.f32(v.data, v.rows * v.cols);

@@ -94,6 +94,13 @@ describe('shared-memory allocator', () => {
     expect(() => alloc.free(p)).toThrow(/not an allocated block/);
   });
 
+  it('a kernel whose output cannot fit in 4 GiB fails naming the kernel and the sizes, and leaks nothing', async () => {
+    const inUse = two.memory.bytesInUse;
+    const col = { rows: 70000, cols: 1, data: new Float32Array(70000).fill(1) };
+    await expect(two.gemm(col, col, { transB: true })).rejects.toThrow(/^gemm: linalg: cannot allocate 18\.25 GiB.*4 GiB limit/);
+    expect(two.memory.bytesInUse).toBe(inUse);
+  });
+
   it('kernels reuse their temporaries: repeated calls do not grow memory', async () => {
     const rand = rng(7);
     const a = randomDense(300, 200, rand);
