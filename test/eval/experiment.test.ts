@@ -99,7 +99,7 @@ describe('config validation', () => {
     expect(() => loadConfig(join(dir, 'b.yaml'))).toThrow(/b\.yaml: not valid YAML/);
   });
   it('every shipped config validates', () => {
-    for (const f of ['kuairec-baselines', 'kuairec-models', 'ml1m-ratings', 'ials-grid', 'synthetic-baselines', 'synthetic-popularity-search']) {
+    for (const f of ['kuairec-baselines', 'kuairec-models', 'ml1m-ratings', 'ials-grid', 'synthetic-baselines', 'synthetic-popularity-search', 'synthetic-scale']) {
       expect(() => loadConfig(join('configs', `${f}.yaml`))).not.toThrow();
     }
     expect(readFileSync('configs/ials-grid.yaml', 'utf8')).toContain('metric: roem');
