@@ -38,6 +38,9 @@ export interface RawHtml {
   numeric?: boolean;
 }
 
+/** Text that reads as a formatted number: "9.7%", "1,234", "5.6% / 29.0%", "–". */
+const NUMERIC_TEXT = /^(?:[-−]?[\d,.]+%?|–)(?: \/ (?:[-−]?[\d,.]+%?|–))*$/;
+
 /** A cell of {@link htmlTable}: text (escaped), a number (formatted, right-aligned) or raw HTML. */
 export type HtmlCell = string | number | RawHtml;
 
@@ -50,14 +53,15 @@ export interface HtmlTableOptions {
 
 /**
  * An HTML table; number cells are formatted with {@link formatNumber} and right-aligned (headers too when the
- * whole column is numeric), text is escaped and left-aligned unless its column is in `numericColumns`.
+ * whole column is numeric), text is escaped and left-aligned unless it reads as a number ("9.7%") or its
+ * column is in `numericColumns`.
  * Headers that are all empty give a table without a header row (key–value tables).
  */
 export function htmlTable(headers: string[], rows: HtmlCell[][], options: HtmlTableOptions = {}): string {
   const numericCols = new Set(options.numericColumns ?? []);
   const isNumColumn = (c: number): boolean => numericCols.has(c) || (rows.length > 0 && rows.every((r) => typeof r[c] === 'number'));
   const cell = (v: HtmlCell | undefined, c: number, tag: 'td' | 'th'): string => {
-    const right = tag === 'th' ? isNumColumn(c) : typeof v === 'number' || (typeof v === 'object' && v.numeric === true) || numericCols.has(c);
+    const right = tag === 'th' ? isNumColumn(c) : typeof v === 'number' || (typeof v === 'string' && NUMERIC_TEXT.test(v)) || (typeof v === 'object' && v.numeric === true) || numericCols.has(c);
     const cls = right ? ' class="num"' : '';
     const body = v === undefined ? '' : typeof v === 'number' ? escapeHtml(formatNumber(v)) : typeof v === 'string' ? escapeHtml(v) : v.html;
     return `<${tag}${cls}>${body}</${tag}>`;

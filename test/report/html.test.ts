@@ -23,6 +23,7 @@ describe('htmlTable', () => {
     expect(kv).not.toContain('<thead>');
     expect(kv).toContain('<td class="num">5</td>');
     expect(kv).toContain('<td>rating</td>');
+    expect(htmlTable(['', ''], [['density', '9.7%'], ['top', '5.6% / 29.0%'], ['x', '5 items']])).toMatch(/<td class="num">9\.7%<\/td>.*<td class="num">5\.6% \/ 29\.0%<\/td>.*<td>5 items<\/td>/);
   });
 });
 
