@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
 
 /** One column fetched from a query, as a typed array (NULL → NaN for floats, -1 for ints). */
 export type FetchedColumn = Int32Array | Float32Array | Float64Array;
@@ -40,11 +41,16 @@ export class DuckSession {
 
   /**
    * Streams a query and copies its columns into typed arrays sized `expectedRows` (grown when exceeded).
-   * Column i of the result is converted as `kinds[i]`.
+   * Column i must have the SQL type matching `kinds[i]` (INTEGER, FLOAT, DOUBLE); chunks are copied as raw
+   * memory (no per-value conversion). NULL becomes -1 (int32) or NaN (floats).
    */
   async columns(sql: string, kinds: FetchKind[], expectedRows = 1024): Promise<{ rows: number; columns: FetchedColumn[] }> {
     const result = await this.connection.stream(sql);
     if (result.columnCount !== kinds.length) throw new Error(`query returns ${result.columnCount} columns, ${kinds.length} kinds given`);
+    kinds.forEach((k, j) => {
+      const got = result.columnType(j).typeId;
+      if (got !== SQL_TYPE[k]) throw new Error(`column ${j} of the query has type ${result.columnType(j).toString()}, expected ${DuckDBTypeId[SQL_TYPE[k]]} for ${k}`);
+    });
     let cap = Math.max(1, expectedRows);
     let cols: FetchedColumn[] = kinds.map((k) => allocate(k, cap));
     let n = 0;
@@ -61,12 +67,15 @@ export class DuckSession {
         });
       }
       for (let j = 0; j < kinds.length; j++) {
-        const vec = chunk.getColumnVector(j);
         const out = cols[j];
-        const missing = kinds[j] === 'int32' ? -1 : NaN;
-        for (let r = 0; r < m; r++) {
-          const v = vec.getItem(r);
-          out[n + r] = v === null ? missing : Number(v);
+        const width = out.BYTES_PER_ELEMENT;
+        const vec = bindings.data_chunk_get_vector(chunk.chunk, j);
+        const bytes = bindings.vector_get_data(vec, m * width);
+        new Uint8Array(out.buffer, out.byteOffset + n * width, m * width).set(bytes);
+        const validity = bindings.vector_get_validity(vec, Math.ceil(m / 64) * 8);
+        if (validity) {
+          const missing = kinds[j] === 'int32' ? -1 : NaN;
+          for (let r = 0; r < m; r++) if (!bindings.validity_row_is_valid(validity, r)) out[n + r] = missing;
         }
       }
       n += m;
@@ -96,6 +105,8 @@ export class DuckSession {
     this.instance.closeSync();
   }
 }
+
+const SQL_TYPE: Record<FetchKind, DuckDBTypeId> = { int32: DuckDBTypeId.INTEGER, float32: DuckDBTypeId.FLOAT, float64: DuckDBTypeId.DOUBLE };
 
 function allocate(kind: FetchKind, n: number): FetchedColumn {
   return kind === 'int32' ? new Int32Array(n) : kind === 'float32' ? new Float32Array(n) : new Float64Array(n);

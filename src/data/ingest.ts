@@ -100,8 +100,11 @@ export function defaultFormat(path: string): { delimiter: string; header: boolea
   return { delimiter: ',', header: true };
 }
 
-/** SQL for a table function reading `path` with every column as VARCHAR. */
-export function sourceSql(path: string, format: FileFormat = {}, rejects?: { table: string; scan: string }, lenient = false): string {
+/**
+ * SQL for a table function reading `path`: every column VARCHAR except those given SQL types in `types`
+ * (values that do not parse make the row rejected into `rejects`, with its line number and column).
+ */
+export function sourceSql(path: string, format: FileFormat = {}, rejects?: { table: string; scan: string }, lenient = false, types: Record<string, string> = {}): string {
   const fk = fileKind(path);
   if (fk.kind === 'parquet') return `read_parquet(${sqlString(path)})`;
   const d = defaultFormat(path);
@@ -114,6 +117,8 @@ export function sourceSql(path: string, format: FileFormat = {}, rejects?: { tab
   if (fk.gzip) opts.push("compression='gzip'");
   if (format.quote !== undefined) opts.push(`quote=${sqlString(format.quote)}`, `escape=${sqlString(format.quote)}`);
   if (format.columnNames) opts.push(`names=[${format.columnNames.map(sqlString).join(', ')}]`);
+  const typed = Object.entries(types);
+  if (typed.length) opts.push(`types={${typed.map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(', ')}}`);
   if (lenient) opts.push('ignore_errors=true');
   if (rejects) opts.push('store_rejects=true', `rejects_table=${sqlString(rejects.table)}`, `rejects_scan=${sqlString(rejects.scan)}`);
   return `read_csv(${sqlString(path)}, ${opts.join(', ')})`;
@@ -173,17 +178,6 @@ function blank(x: string): string {
   return `(${x} IS NULL OR trim(${x}) = '')`;
 }
 
-/** SQL casting a VARCHAR expression to DOUBLE (NULL when not numeric). */
-function num(x: string): string {
-  return `TRY_CAST(trim(${x}) AS DOUBLE)`;
-}
-
-function timeSql(x: string, unit: TimeUnit): string {
-  if (unit === 'milliseconds') return `(${num(x)} / 1000.0)`;
-  if (unit === 'iso') return `epoch(TRY_CAST(trim(${x}) AS TIMESTAMP))`;
-  return num(x);
-}
-
 /** Maps a 0-based data-row number to its 1-based file line, skipping header and rejected lines. */
 export function rowToLine(row: number, headerLines: number, rejectedLines: readonly number[]): number {
   let line = row + 1 + headerLines;
@@ -195,9 +189,10 @@ export function rowToLine(row: number, headerLines: number, rejectedLines: reado
 }
 
 /**
- * Loads an interaction file into the temp table `table` (columns u, i, v, t, x0.., ok) with DuckDB, checking
- * the columns and counting every bad row in `log`: malformed rows, missing or malformed ids and values are
- * dropped; missing or malformed times are kept with NaN (or dropped with `missingTime: 'drop'`).
+ * Loads an interaction file into the temp table `table` (columns u, i, v, t, x0..) with DuckDB's typed CSV
+ * reader, checking the columns and counting every bad row in `log`: rows that do not parse (wrong number of
+ * fields, non-numeric number or id) are rejected by the reader with their line and column and dropped;
+ * missing ids and values are dropped; missing times are kept with NaN (or dropped with `missingTime: 'drop'`).
  */
 export async function stageInteractions(db: DuckSession, table: string, path: string, mapping: ColumnMapping, options: StageOptions, log: CleaningLog): Promise<StagedTable> {
   const format = options.format ?? {};
@@ -213,55 +208,77 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   checkColumns(path, found, wanted, format);
   log.file(path);
   const isParquet = fileKind(path).kind === 'parquet';
-  const col = (c: string): string => (isParquet ? `CAST(${sqlIdent(c)} AS VARCHAR)` : sqlIdent(c));
 
   let userIdType: 'int' | 'string' = options.idType === 'string' ? 'string' : 'int';
   let itemIdType = userIdType;
   if (!options.idType || options.idType === 'auto') {
+    const c = (x: string): string => (isParquet ? `CAST(${sqlIdent(x)} AS VARCHAR)` : sqlIdent(x));
     const probe = await db.rows(
-      `SELECT count(*) FILTER (WHERE NOT ${blank(col(mapping.user))} AND TRY_CAST(trim(${col(mapping.user)}) AS BIGINT) IS NULL) AS bu,
-              count(*) FILTER (WHERE NOT ${blank(col(mapping.item))} AND TRY_CAST(trim(${col(mapping.item)}) AS BIGINT) IS NULL) AS bi
+      `SELECT count(*) FILTER (WHERE NOT ${blank(c(mapping.user))} AND TRY_CAST(trim(${c(mapping.user)}) AS BIGINT) IS NULL) AS bu,
+              count(*) FILTER (WHERE NOT ${blank(c(mapping.item))} AND TRY_CAST(trim(${c(mapping.item)}) AS BIGINT) IS NULL) AS bi
        FROM (SELECT * FROM ${sourceSql(path, format, undefined, true)} LIMIT 10000)`,
     );
     userIdType = Number(probe[0].bu) === 0 ? 'int' : 'string';
     itemIdType = Number(probe[0].bi) === 0 ? 'int' : 'string';
   }
-  const idExpr = (c: string, type: 'int' | 'string'): string => (type === 'int' ? `TRY_CAST(trim(${col(c)}) AS BIGINT)` : `NULLIF(trim(${col(c)}), '')`);
   const unit = options.timeUnit ?? 'seconds';
-  const rej = { table: `${table}_rej`, scan: `${table}_rejscan` };
+  // SQL types the reader parses each mapped column as; a value that does not parse rejects its row.
+  const types: Record<string, string> = {};
+  if (userIdType === 'int') types[mapping.user] = 'BIGINT';
+  if (itemIdType === 'int') types[mapping.item] = 'BIGINT';
+  if (mapping.value) types[mapping.value] = 'DOUBLE';
+  if (mapping.time) types[mapping.time] = unit === 'iso' ? 'TIMESTAMP' : 'DOUBLE';
+  for (const c of extra) types[c] = 'DOUBLE';
+  // Parquet columns arrive typed: cast leniently (what does not convert becomes NULL and is reported as missing).
+  const col = (c: string): string => {
+    if (!isParquet) return sqlIdent(c);
+    const t = types[c] ?? 'VARCHAR';
+    return t === 'VARCHAR' ? `CAST(${sqlIdent(c)} AS VARCHAR)` : `TRY_CAST(${sqlIdent(c)} AS ${t})`;
+  };
+  const idSql = (c: string, type: 'int' | 'string'): string => (type === 'int' ? col(c) : `NULLIF(trim(${col(c)}), '')`);
+  const timeSql = (c: string): string => (unit === 'iso' ? `epoch(${col(c)})` : unit === 'milliseconds' ? `(${col(c)} / 1000.0)` : col(c));
   const select = [
-    `${idExpr(mapping.user, userIdType)} AS u`,
-    `${idExpr(mapping.item, itemIdType)} AS i`,
-    `${blank(col(mapping.user))} AS u_blank`,
-    `${blank(col(mapping.item))} AS i_blank`,
-    mapping.value ? `${num(col(mapping.value))} AS v` : 'CAST(1 AS DOUBLE) AS v',
-    mapping.value ? `${blank(col(mapping.value))} AS v_blank` : 'false AS v_blank',
-    mapping.time ? `${timeSql(col(mapping.time), unit)} AS t` : 'CAST(NULL AS DOUBLE) AS t',
-    mapping.time ? `${blank(col(mapping.time))} AS t_blank` : 'false AS t_blank',
-    ...extra.map((c, k) => `CAST(${num(col(c))} AS FLOAT) AS x${k}`),
-    ...extra.map((c, k) => `${blank(col(c))} AS x${k}_blank`),
+    `${idSql(mapping.user, userIdType)} AS u`,
+    `${idSql(mapping.item, itemIdType)} AS i`,
+    mapping.value ? `CAST(${col(mapping.value)} AS FLOAT) AS v` : 'CAST(1 AS FLOAT) AS v',
+    mapping.time ? `CAST(${timeSql(mapping.time)} AS DOUBLE) AS t` : 'CAST(NULL AS DOUBLE) AS t',
+    ...extra.map((c, k) => `CAST(${col(c)} AS FLOAT) AS x${k}`),
   ];
+  const rej = { table: `${table}_rej`, scan: `${table}_rejscan` };
   try {
-    await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${select.join(', ')} FROM ${sourceSql(path, format, isParquet ? undefined : rej)}`);
+    await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${select.join(', ')} FROM ${sourceSql(path, format, isParquet ? undefined : rej, false, isParquet ? {} : types)}`);
   } catch (err) {
     throw new Error(`${path}: read failed: ${firstLine(err)}`);
   }
   const headerLines = !isParquet && (format.header ?? defaultFormat(path).header) ? 1 : 0;
+  const rowsGood = await db.scalar(`SELECT count(*) FROM ${table}`);
+
+  // Rows the reader rejected: group by (error type, column), one issue each, with example lines.
   let rejectedLines: number[] = [];
   if (!isParquet) {
-    const rejRows = await db.rows(`SELECT CAST(line AS BIGINT) AS line, error_type, column_name FROM ${rej.table} ORDER BY line`);
-    rejectedLines = [...new Set(rejRows.map((r) => Number(r.line)))];
-    if (rejectedLines.length > 0) {
-      const what = String(rejRows[0].error_type ?? 'malformed').toLowerCase();
-      if (options.strict) throw new Error(`${path} line ${rejectedLines[0]}: malformed row (${what})`);
-      log.add({ file: path, kind: `malformed row (wrong number of fields or bad quoting; first: ${what})`, count: rejectedLines.length, action: 'dropped', lines: rejectedLines.slice(0, 5) });
+    rejectedLines = (await db.rows(`SELECT DISTINCT CAST(line AS BIGINT) AS line FROM ${rej.table} ORDER BY line`)).map((r) => Number(r.line));
+    const groups = await db.rows(
+      `SELECT error_type, CASE WHEN error_type = 'CAST' THEN column_name END AS col, count(DISTINCT line) AS n, list(DISTINCT CAST(line AS BIGINT) ORDER BY CAST(line AS BIGINT))[1:5] AS lines
+       FROM ${rej.table} GROUP BY ALL ORDER BY min(line)`,
+    );
+    const idCols = new Set([mapping.user, mapping.item]);
+    for (const g of groups) {
+      const column = g.col === null ? undefined : String(g.col);
+      const type = String(g.error_type);
+      const kind = type === 'CAST' ? (column && idCols.has(column) ? 'malformed id (not an integer)' : unit === 'iso' && column === mapping.time ? 'unparseable date-time' : 'non-numeric value') : `malformed row (${type.toLowerCase()})`;
+      const lines = (g.lines as unknown as { items: unknown[] }).items.map(Number);
+      const count = Number(g.n);
+      if (options.strict) throw new Error(`${path} line ${lines[0]}: ${kind}${column ? ` in field "${column}"` : ''}`);
+      if (rowsGood === 0 && type === 'CAST' && count === rejectedLines.length) {
+        throw new Error(`${path} line ${lines[0]}: ${kind} in field "${column}" on every row — wrong column mapping or separator?`);
+      }
+      log.add({ file: path, kind, field: column, count, action: 'dropped', lines });
     }
   }
-  const rowsGood = await db.scalar(`SELECT count(*) FROM ${table}`);
   const rowsRead = rowsGood + rejectedLines.length;
   if (rowsRead === 0) throw new Error(`${path}: no data rows${headerLines ? ' (only a header line)' : ''}`);
 
-  // All checks in one scan: count each condition, then fetch example lines only for those that occur.
+  // Missing fields in parsed rows: one scan counts every condition; example lines only for those that occur.
   interface Check {
     cond: string;
     kind: string;
@@ -270,23 +287,15 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   }
   const dropTime = options.missingTime === 'drop';
   const checks: Check[] = [
-    { cond: 'u_blank', kind: 'missing id', column: mapping.user, action: 'dropped' },
-    { cond: 'NOT u_blank AND u IS NULL', kind: 'malformed id (not an integer)', column: mapping.user, action: 'dropped' },
-    { cond: 'i_blank', kind: 'missing id', column: mapping.item, action: 'dropped' },
-    { cond: 'NOT i_blank AND i IS NULL', kind: 'malformed id (not an integer)', column: mapping.item, action: 'dropped' },
+    { cond: 'u IS NULL', kind: 'missing id', column: mapping.user, action: 'dropped' },
+    { cond: 'i IS NULL', kind: 'missing id', column: mapping.item, action: 'dropped' },
   ];
   if (mapping.value) {
-    checks.push({ cond: 'v_blank', kind: 'missing value', column: mapping.value, action: 'dropped' });
-    checks.push({ cond: 'NOT v_blank AND (v IS NULL OR isnan(v) OR isinf(v))', kind: 'non-numeric value', column: mapping.value, action: 'dropped' });
+    checks.push({ cond: 'v IS NULL', kind: 'missing value', column: mapping.value, action: 'dropped' });
+    checks.push({ cond: 'isnan(v) OR isinf(v)', kind: 'non-finite value', column: mapping.value, action: 'dropped' });
   }
-  if (mapping.time) {
-    checks.push({ cond: 't_blank', kind: 'missing time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
-    checks.push({ cond: 'NOT t_blank AND t IS NULL', kind: unit === 'iso' ? 'unparseable date-time' : 'non-numeric time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
-  }
-  extra.forEach((c, k) => {
-    checks.push({ cond: `NOT x${k}_blank AND x${k} IS NULL`, kind: 'non-numeric value', column: c, action: 'kept' });
-    checks.push({ cond: `x${k}_blank`, kind: 'missing value', column: c, action: 'kept' });
-  });
+  if (mapping.time) checks.push({ cond: 't IS NULL', kind: 'missing time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
+  extra.forEach((c, k) => checks.push({ cond: `x${k} IS NULL`, kind: 'missing value', column: c, action: 'kept' }));
   const counts = await db.rows(`SELECT ${checks.map((c, k) => `count(*) FILTER (WHERE ${c.cond}) AS c${k}`).join(', ')} FROM ${table}`);
   for (let k = 0; k < checks.length; k++) {
     const count = Number(counts[0][`c${k}`]);
@@ -331,34 +340,83 @@ export async function buildIdMaps(db: DuckSession, tables: StagedTable[], prefix
   return { users, items };
 }
 
-/** Fetches the valid events of a staged table in file order, in the dense index space of {@link buildIdMaps}. */
-export async function fetchEvents(db: DuckSession, staged: StagedTable, prefix = '_'): Promise<StagedEvents> {
+/** A dense lookup from integer id − min to index, when the id range is small enough to be worth it. */
+function denseLookup(ids: IdMap, rows: number): { min: number; lut: Int32Array } | null {
+  if (ids.size === 0) return null;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < ids.size; k++) {
+    const id = ids.idOf(k);
+    if (typeof id !== 'number') return null;
+    if (id < min) min = id;
+    if (id > max) max = id;
+  }
+  const span = max - min + 1;
+  if (span > 2 ** 30 || span > 4 * rows + (1 << 20)) return null;
+  const lut = new Int32Array(span).fill(-1);
+  for (let k = 0; k < ids.size; k++) lut[(ids.idOf(k) as number) - min] = k;
+  return { min, lut };
+}
+
+/**
+ * Fetches the valid events of a staged table in file order, in the dense index space of {@link buildIdMaps}.
+ * Integer ids with a compact range are mapped in JS through a lookup table (a plain ordered scan); other ids
+ * through a join with the id tables, after which rows are put back in file order.
+ */
+export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { users: IdMap; items: IdMap }, prefix = '_'): Promise<StagedEvents> {
+  const xs = staged.extra.map((_c, k) => `s.x${k}`);
+  const ul = staged.userIdType === 'int' ? denseLookup(ids.users, staged.rowsValid) : null;
+  const il = staged.itemIdType === 'int' ? denseLookup(ids.items, staged.rowsValid) : null;
+  const direct = ul !== null && il !== null;
   const cast = (c: string, type: 'int' | 'string'): string => (type === 'string' ? `CAST(${c} AS VARCHAR)` : c);
-  const xs = staged.extra.map((_c, k) => `x${k}`);
-  const sql = `SELECT CAST(s.r AS INTEGER), us.idx, it.idx, CAST(s.v AS FLOAT), s.t${xs.map((x) => `, s.${x}`).join('')}
-    FROM (SELECT rowid AS r, * FROM ${staged.table} WHERE ${staged.validWhere}) s
-    JOIN ${prefix}users us ON ${cast('s.u', staged.userIdType)} = us.id JOIN ${prefix}items it ON ${cast('s.i', staged.itemIdType)} = it.id`;
+  const sql = direct
+    ? `SELECT CAST(s.rowid AS INTEGER), CAST(s.u - ${ul.min} AS INTEGER), CAST(s.i - ${il.min} AS INTEGER), s.v, s.t${xs.map((x) => `, ${x}`).join('')}
+       FROM ${staged.table} s WHERE ${staged.validWhere}`
+    : `SELECT CAST(s.r AS INTEGER), us.idx, it.idx, s.v, s.t${xs.map((x) => `, ${x}`).join('')}
+       FROM (SELECT rowid AS r, * FROM ${staged.table} WHERE ${staged.validWhere}) s
+       JOIN ${prefix}users us ON ${cast('s.u', staged.userIdType)} = us.id JOIN ${prefix}items it ON ${cast('s.i', staged.itemIdType)} = it.id`;
   const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map((): FetchKind => 'float32')];
   const { rows, columns } = await db.columns(sql, kinds, staged.rowsValid);
-  // The join may reorder rows: put them back in file order by row id (an O(n) scatter, no sort).
   const rowid = columns[0] as Int32Array;
-  const nRows = staged.rowsRead;
-  const slot = new Int32Array(nRows).fill(-1);
-  for (let r = 0; r < rows; r++) slot[rowid[r]] = r;
-  const order = new Int32Array(rows);
-  let o = 0;
-  for (let k = 0; k < nRows; k++) if (slot[k] >= 0) order[o++] = slot[k];
-  const permute = <T extends Int32Array | Float32Array | Float64Array>(src: T, make: (n: number) => T): T => {
-    const out = make(rows);
-    for (let r = 0; r < rows; r++) out[r] = src[order[r]];
-    return out;
-  };
+  let userIdx = columns[1] as Int32Array;
+  let itemIdx = columns[2] as Int32Array;
+  if (direct) {
+    for (let r = 0; r < rows; r++) {
+      userIdx[r] = ul.lut[userIdx[r]];
+      itemIdx[r] = il.lut[itemIdx[r]];
+    }
+  }
+  let values = columns[3] as Float32Array;
+  let timestamps = columns[4] as Float64Array;
+  let extraCols = columns.slice(5) as Float32Array[];
+  let sorted = true;
+  for (let r = 1; r < rows && sorted; r++) if (rowid[r] <= rowid[r - 1]) sorted = false;
+  if (!sorted) {
+    // Put rows back in file order by row id (an O(n) scatter, no sort).
+    const slot = new Int32Array(staged.rowsRead).fill(-1);
+    for (let r = 0; r < rows; r++) slot[rowid[r]] = r;
+    const order = new Int32Array(rows);
+    let o = 0;
+    for (let k = 0; k < slot.length; k++) if (slot[k] >= 0) order[o++] = slot[k];
+    const permute = <T extends Int32Array | Float32Array | Float64Array>(src: T): T => {
+      const out = src.slice(0, rows) as T;
+      for (let r = 0; r < rows; r++) out[r] = src[order[r]];
+      return out;
+    };
+    userIdx = permute(userIdx);
+    itemIdx = permute(itemIdx);
+    values = permute(values);
+    timestamps = permute(timestamps);
+    extraCols = extraCols.map(permute);
+    const sortedIds = permute(rowid);
+    rowid.set(sortedIds);
+  }
   // Rows are now ascending by row id, so one merge pass over the rejected lines maps rows to file lines.
-  const lines = new Int32Array(rows);
+  const lines = rowid;
   const rej = staged.rejectedLines;
   let skipped = 0;
   for (let r = 0; r < rows; r++) {
-    let line = rowid[order[r]] + 1 + staged.headerLines + skipped;
+    let line = rowid[r] + 1 + staged.headerLines + skipped;
     while (skipped < rej.length && rej[skipped] <= line) {
       skipped++;
       line++;
@@ -367,16 +425,9 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, prefix =
   }
   const extra: Record<string, Float32Array> = {};
   staged.extra.forEach((c, k) => {
-    extra[c] = permute(columns[5 + k] as Float32Array, (n) => new Float32Array(n));
+    extra[c] = extraCols[k];
   });
-  return {
-    userIdx: permute(columns[1] as Int32Array, (n) => new Int32Array(n)),
-    itemIdx: permute(columns[2] as Int32Array, (n) => new Int32Array(n)),
-    values: staged.hasValue ? permute(columns[3] as Float32Array, (n) => new Float32Array(n)) : null,
-    timestamps: staged.hasTime ? permute(columns[4] as Float64Array, (n) => new Float64Array(n)) : null,
-    extra,
-    lines,
-  };
+  return { userIdx, itemIdx, values: staged.hasValue ? values : null, timestamps: staged.hasTime ? timestamps : null, extra, lines };
 }
 
 /** The file name of a path, for short messages. */

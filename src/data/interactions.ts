@@ -125,11 +125,16 @@ export class Interactions {
     const byItem = countingSort(itemIdx, nI, null);
     const order = countingSort(userIdx, nU, byItem);
 
+    // Count distinct pairs first so the output arrays are allocated at their final size (no copy).
+    let distinct = 0;
+    for (let r = 0; r < n; r++) {
+      if (r === 0 || userIdx[order[r]] !== userIdx[order[r - 1]] || itemIdx[order[r]] !== itemIdx[order[r - 1]]) distinct++;
+    }
     const rowCounts = new Int32Array(nU + 1);
-    const col = new Int32Array(n);
-    const val = new Float32Array(n);
-    const ts = input.timestamps ? new Float64Array(n) : null;
-    const source = new Int32Array(n);
+    const col = new Int32Array(distinct);
+    const val = new Float32Array(distinct);
+    const ts = input.timestamps ? new Float64Array(distinct) : null;
+    const source = new Int32Array(distinct);
     const srcVal = input.values;
     const srcTs = input.timestamps ?? null;
     let out = 0;
@@ -203,8 +208,8 @@ export class Interactions {
       p = q;
     }
     for (let u = 0; u < nU; u++) rowCounts[u + 1] += rowCounts[u];
-    const interactions = new Interactions(users, items, rowCounts, col.slice(0, out), val.slice(0, out), ts ? ts.slice(0, out) : null);
-    return { interactions, duplicates: { policy, merged, pairs }, source: source.slice(0, out) };
+    const interactions = new Interactions(users, items, rowCounts, col, val, ts);
+    return { interactions, duplicates: { policy, merged, pairs }, source };
   }
 
   /** The item indices of user `u` (a view, sorted ascending). */

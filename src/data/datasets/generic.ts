@@ -27,7 +27,7 @@ export async function loadInteractionsFile(path: string, mapping: ColumnMapping,
     checkAborted(options.signal);
     options.onProgress?.({ phase: 'factorizing ids', done: 1, total: 3 });
     const { users, items } = await buildIdMaps(db, [staged]);
-    const events = await fetchEvents(db, staged);
+    const events = await fetchEvents(db, staged, { users, items });
     checkAborted(options.signal);
     options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
     if (options.clip !== undefined) clipValues(events, options.clip, path, mapping.value ?? 'value', log);

@@ -61,9 +61,12 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
   const policy = options.duplicatePolicy ?? 'last';
   const threshold = options.outlierThreshold ?? KUAIREC_OUTLIER_THRESHOLD;
   const total = options.interactionsOnly ? 3 : 5;
+  // Phases: reading, ids, [item features, user features,] matrices.
   const progress = (phase: string, done: number): void => options.onProgress?.({ phase, done, total });
 
-  return withDuck(async (db) => {
+  // DuckDB work first (reading, ids, side tables); the database is closed before the matrices are built so
+  // its memory is released before the JS arrays peak.
+  const read = await withDuck(async (db) => {
     progress('reading big_matrix', 0);
     const bigStage = await stageInteractions(db, 'big', bigPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log);
     const smallStage = smallPath ? await stageInteractions(db, 'small', smallPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log) : null;
@@ -71,42 +74,47 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
     checkAborted(options.signal);
     progress('factorizing ids', 1);
     const { users, items } = await buildIdMaps(db, smallStage ? [bigStage, smallStage] : [bigStage]);
-    const bigEvents = await fetchEvents(db, bigStage);
-    const smallEvents = smallStage ? await fetchEvents(db, smallStage) : null;
+    const bigEvents = await fetchEvents(db, bigStage, { users, items });
+    const smallEvents = smallStage ? await fetchEvents(db, smallStage, { users, items }) : null;
+    await db.exec('DROP TABLE big');
+    if (smallStage) await db.exec('DROP TABLE small');
     checkAborted(options.signal);
-    progress('building matrices', 2);
-    reportOutliers(bigEvents, threshold, bigPath, log, options.clip);
-    if (smallEvents && smallPath) reportOutliers(smallEvents, threshold, smallPath, log, options.clip);
-    const big = assembleMatrix(bigEvents, users, items, policy, bigPath, log);
-    const small = smallEvents && smallPath ? assembleMatrix(smallEvents, users, items, policy, smallPath, log) : null;
-    const filtered = options.filters ? applyFilters(big, options.filters, log) : big;
-    const ds: LoadedDataset = {
-      name,
-      description: synthetic
-        ? 'KuaiRec 2.0 schema, SYNTHETIC stand-in data (generated; not the real KuaiRec; see data/kuairec-sample/README.md)'
-        : 'KuaiRec 2.0 (Gao et al., CIKM 2022): Kuaishou short-video watch ratios; big_matrix train, fully observed small_matrix test',
-      valueKind: 'watch_ratio',
-      interactions: filtered.interactions,
-      eventColumns: filtered.eventColumns,
-      test: small?.interactions,
-      report: log.report(bigStage.rowsRead + (smallStage?.rowsRead ?? 0), filtered.interactions.nnz, big.duplicates),
-    };
+    const side: Pick<LoadedDataset, 'itemFeatures' | 'userFeatures' | 'social'> = {};
     if (!options.interactionsOnly) {
-      progress('item features', 3);
-      ds.itemFeatures = await loadItemFeatures(db, items, file, log);
+      progress('item features', 2);
+      side.itemFeatures = await loadItemFeatures(db, items, file, log);
       checkAborted(options.signal);
-      progress('user features', 4);
+      progress('user features', 3);
       const uf = file('user_features.csv');
-      if (uf) ds.userFeatures = await loadUserFeatures(db, uf, users, log);
+      if (uf) side.userFeatures = await loadUserFeatures(db, uf, users, log);
       else log.note('user_features.csv not found: no user features');
       const sn = file('social_network.csv');
-      if (sn) ds.social = await loadSocial(db, sn, users, log);
+      if (sn) side.social = await loadSocial(db, sn, users, log);
       else log.note('social_network.csv not found: no social links');
-      ds.report = { ...log.report(ds.report.rowsRead, ds.report.rowsKept, ds.report.duplicates) };
     }
-    progress('done', total);
-    return ds;
+    return { users, items, bigEvents, smallEvents, rowsRead: bigStage.rowsRead + (smallStage?.rowsRead ?? 0), side };
   });
+  checkAborted(options.signal);
+  progress('building matrices', total - 1);
+  const { users, items, bigEvents, smallEvents } = read;
+  reportOutliers(bigEvents, threshold, bigPath, log, options.clip);
+  if (smallEvents && smallPath) reportOutliers(smallEvents, threshold, smallPath, log, options.clip);
+  const big = assembleMatrix(bigEvents, users, items, policy, bigPath, log);
+  const small = smallEvents && smallPath ? assembleMatrix(smallEvents, users, items, policy, smallPath, log) : null;
+  const filtered = options.filters ? applyFilters(big, options.filters, log) : big;
+  progress('done', total);
+  return {
+    name,
+    description: synthetic
+      ? 'KuaiRec 2.0 schema, SYNTHETIC stand-in data (generated; not the real KuaiRec; see data/kuairec-sample/README.md)'
+      : 'KuaiRec 2.0 (Gao et al., CIKM 2022): Kuaishou short-video watch ratios; big_matrix train, fully observed small_matrix test',
+    valueKind: 'watch_ratio',
+    interactions: filtered.interactions,
+    eventColumns: filtered.eventColumns,
+    test: small?.interactions,
+    ...read.side,
+    report: log.report(read.rowsRead, filtered.interactions.nnz, big.duplicates),
+  };
 }
 
 function reportOutliers(ev: StagedEvents, threshold: number, file: string, log: CleaningLog, clip: number | undefined): void {

@@ -108,7 +108,7 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
     options.onProgress?.({ phase: `reading ${layout.ratings.file}`, done: 0, total: 3 });
     const staged = await stageInteractions(db, 'ratings', ratingsPath, layout.ratings.mapping, { format: layout.ratings.format, idType: 'int', strict: options.strict }, log);
     const { users, items } = await buildIdMaps(db, [staged]);
-    const events = await fetchEvents(db, staged);
+    const events = await fetchEvents(db, staged, { users, items });
     checkAborted(options.signal);
     options.onProgress?.({ phase: 'building matrix', done: 1, total: 3 });
     if (options.clip !== undefined) clipValues(events, options.clip, ratingsPath, 'rating', log);
