@@ -63,14 +63,12 @@ export function generateDataset(options: GenerateOptions = {}): LoadedDataset {
   }
   const { interactions, duplicates } = Interactions.fromCoo({ users: IdMap.range(nU), items: IdMap.range(nI), userIdx, itemIdx, values, timestamps }, 'last');
   const videoDuration = Float32Array.from({ length: nI }, () => 5 + rand() * 55);
-  const rows = interactions.rowIndices();
   const playDuration = new Float32Array(interactions.nnz);
   const videoCol = new Float32Array(interactions.nnz);
   for (let p = 0; p < interactions.nnz; p++) {
     const i = interactions.colIdx[p];
     videoCol[p] = videoDuration[i];
     playDuration[p] = interactions.values[p] * videoDuration[i] * (0.9 + 0.2 * rand());
-    void rows;
   }
   const states = ['CA', 'NY', 'TX', 'WA', 'MA', 'IL'];
   const tagNames = ['food', 'music', 'sports', 'pets', 'travel', 'games', 'news', 'comedy'];
