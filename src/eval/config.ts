@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { parseMetric, type MetricSpec } from './metrics.js';
 
-/** Filters applied to the interactions before splitting, in this order. */
+/** Filters applied to the interactions before splitting, in the data layer's order: timeWindow, minValue, kCore, binarize. */
 export interface FilterConfig {
   /** Keep entries with value >= minValue. */
   minValue?: number;

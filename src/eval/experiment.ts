@@ -4,6 +4,7 @@
  * what finished.
  */
 import type { LoadedDataset } from '../data/dataset.js';
+import { applyFilters as applyDataFilters } from '../data/filters.js';
 import type { Interactions } from '../data/interactions.js';
 import { createModel, modelEntry } from '../models/index.js';
 import { AbortError, throwIfAborted, type Progress } from '../models/recommender.js';
@@ -81,30 +82,14 @@ export interface ExperimentResults {
 /** Loads a data set: `synthetic` is generated here; any other name goes to the data layer's `loadDataset`. */
 export async function defaultLoadDataset(name: string, options: Record<string, unknown>): Promise<LoadedDataset> {
   if (name === 'synthetic') return syntheticDataset(options as SyntheticOptions);
-  const spec = '../data/index.js';
-  let mod: { loadDataset?: (n: string, o?: Record<string, unknown>) => Promise<LoadedDataset> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    // Until the data layer's registry exists, KuaiRec loads through its own loader.
-    if (name === 'kuairec' || name === 'kuairec-sample') {
-      const { loadKuaiRec } = await import('../data/datasets/kuairec.js');
-      return loadKuaiRec(name, options);
-    }
-    throw new Error(`data set "${name}": the data loaders (src/data/index.ts) are not available: ${(e as Error).message}`);
-  }
-  if (typeof mod.loadDataset !== 'function') throw new Error(`data set "${name}": src/data/index.ts exports no loadDataset`);
-  return mod.loadDataset(name, options);
+  // Imported lazily: the data layer brings DuckDB, which generated-data experiments do not need.
+  const { loadDataset } = await import('../data/index.js');
+  return loadDataset(name, options);
 }
 
-/** Applies the config's filters in order: minValue, timeWindow, kCore, binarize. */
+/** Applies the config's filters with the data layer's `applyFilters` (time window, minValue, k-core, binarize). */
 export function applyFilters(data: Interactions, filters: ExperimentConfig['filters']): Interactions {
-  let d = data;
-  if (filters.minValue !== undefined) d = d.minValue(filters.minValue);
-  if (filters.timeWindow) d = d.timeWindow(filters.timeWindow.from, filters.timeWindow.to);
-  if (filters.kCore) d = d.kCore(filters.kCore.user, filters.kCore.item);
-  if (filters.binarize) d = d.binarize();
-  return d;
+  return applyDataFilters({ interactions: data, eventColumns: {} }, filters).interactions;
 }
 
 /** Makes the configured split(s): one, or k for k-fold. */

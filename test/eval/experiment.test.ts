@@ -105,3 +105,18 @@ describe('config validation', () => {
     expect(readFileSync('configs/ials-grid.yaml', 'utf8')).toContain('metric: roem');
   });
 });
+
+describe('filters', () => {
+  it('run before the split (minValue, k-core, binarize)', async () => {
+    const { applyFilters } = await import('../../src/eval/experiment.js');
+    const { syntheticDataset } = await import('../../src/eval/synthetic.js');
+    const d = syntheticDataset({ users: 100, items: 60, seed: 3 }).interactions;
+    const f = applyFilters(d, { minValue: 4, kCore: { user: 3, item: 3 }, binarize: true });
+    expect(f.nUsers).toBe(d.nUsers);
+    expect(f.nnz).toBeLessThan(d.nnz);
+    expect([...new Set(f.values)]).toEqual([1]);
+    for (const c of f.userCounts()) expect(c === 0 || c >= 3).toBe(true);
+    for (const c of f.itemCounts()) expect(c === 0 || c >= 3).toBe(true);
+    for (let u = 0; u < f.nUsers; u++) for (const i of f.userItems(u)) expect(d.get(u, i)).toBeGreaterThanOrEqual(4);
+  });
+});
