@@ -65,14 +65,13 @@ export function choleskySolve64(l: usize, n: i32, x: usize): void {
 /** Inverts the lower-triangular n×n float64 matrix at `l` into `out` (lower, zeros above). */
 export function lowerInverse64(l: usize, n: i32, out: usize): void {
   memory.fill(out, 0, <usize>(n * n) * 8);
-  // Column j of L⁻¹ by forward substitution: out[i][j] = -(Σ_{p=j}^{i-1} L[i][p]·out[p][j]) / L[i][i].
-  for (let j = 0; j < n; j++) {
-    store<f64>(out + <usize>(j * n + j) * 8, 1 / load<f64>(l + <usize>(j * n + j) * 8));
-    for (let i = j + 1; i < n; i++) {
-      let s: f64 = 0;
-      const row = l + <usize>(i * n) * 8;
-      for (let p = j; p < i; p++) s += load<f64>(row + <usize>p * 8) * load<f64>(out + <usize>(p * n + j) * 8);
-      store<f64>(out + <usize>(i * n + j) * 8, -s / load<f64>(row + <usize>i * 8));
-    }
+  // Row i of L⁻¹ = −(Σ_{p<i} L[i][p]·row p of L⁻¹) / L[i][i], plus 1/L[i][i] on the diagonal: contiguous axpys.
+  for (let i = 0; i < n; i++) {
+    const row = l + <usize>(i * n) * 8;
+    const dst = out + <usize>(i * n) * 8;
+    for (let p = 0; p < i; p++) axpy64(load<f64>(row + <usize>p * 8), out + <usize>(p * n) * 8, dst, p + 1);
+    const inv = 1 / load<f64>(row + <usize>i * 8);
+    for (let j = 0; j < i; j++) store<f64>(dst + <usize>j * 8, -load<f64>(dst + <usize>j * 8) * inv);
+    store<f64>(dst + <usize>i * 8, inv);
   }
 }

@@ -61,9 +61,16 @@ export function copyBlock(src: usize, lds: i32, dst: usize, ldd: i32, rows: i32,
 
 /** Zeroes the strict upper triangle (zero = 1) or copies the lower triangle onto it (zero = 0) of an n×n matrix. */
 export function fillUpper(a: usize, n: i32, zero: i32): void {
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      store<f32>(a + <usize>(i * n + j) * 4, zero != 0 ? 0 : load<f32>(a + <usize>(j * n + i) * 4));
+  // 32×32 tiles keep the transposed reads within a few cache lines.
+  for (let i0 = 0; i0 < n; i0 += 32) {
+    for (let j0 = i0; j0 < n; j0 += 32) {
+      const iEnd = min(n, i0 + 32);
+      const jEnd = min(n, j0 + 32);
+      for (let i = i0; i < iEnd; i++) {
+        for (let j = max(j0, i + 1); j < jEnd; j++) {
+          store<f32>(a + <usize>(i * n + j) * 4, zero != 0 ? 0 : load<f32>(a + <usize>(j * n + i) * 4));
+        }
+      }
     }
   }
 }
