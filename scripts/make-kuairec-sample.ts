@@ -68,10 +68,9 @@ The schema follows KuaiRec 2.0 (see ATTRIBUTION): ${ATTRIBUTION}`,
   const seed = Number(opt('--seed', '42'));
   await withDuck(async (db) => {
     const src = (f: string): string => `read_csv(${sqlString(need(f))}, header=true, all_varchar=true)`;
-    await db.exec(`SELECT setseed(${(seed % 1000) / 1000})`);
-    await db.exec(`CREATE TABLE su AS SELECT DISTINCT user_id FROM ${src('small_matrix.csv')} ORDER BY hash(user_id + ${seed}) LIMIT ${nUsers}`);
-    await db.exec(`CREATE TABLE si AS SELECT DISTINCT video_id FROM ${src('small_matrix.csv')} ORDER BY hash(video_id + ${seed}) LIMIT ${nItems}`);
-    await db.exec(`CREATE TABLE bu AS SELECT DISTINCT user_id FROM ${src('big_matrix.csv')} WHERE user_id NOT IN (SELECT user_id FROM su) ORDER BY hash(user_id + ${seed}) LIMIT ${extraUsers}`);
+    await db.exec(`CREATE TABLE su AS SELECT DISTINCT user_id FROM ${src('small_matrix.csv')} ORDER BY hash(user_id || '-${seed}') LIMIT ${nUsers}`);
+    await db.exec(`CREATE TABLE si AS SELECT DISTINCT video_id FROM ${src('small_matrix.csv')} ORDER BY hash(video_id || '-${seed}') LIMIT ${nItems}`);
+    await db.exec(`CREATE TABLE bu AS SELECT DISTINCT user_id FROM ${src('big_matrix.csv')} WHERE user_id NOT IN (SELECT user_id FROM su) ORDER BY hash(user_id || '-${seed}') LIMIT ${extraUsers}`);
     await db.exec(`CREATE TABLE users AS SELECT user_id FROM su UNION SELECT user_id FROM bu`);
     await db.exec(`CREATE TABLE items AS SELECT video_id FROM si UNION (SELECT video_id FROM ${src('big_matrix.csv')} WHERE user_id IN (SELECT user_id FROM users) GROUP BY video_id ORDER BY count(*) DESC LIMIT 2500)`);
     const copy = async (f: string, where: string, gz: boolean): Promise<void> => {
@@ -87,6 +86,9 @@ The schema follows KuaiRec 2.0 (see ATTRIBUTION): ${ATTRIBUTION}`,
     await copy('user_features.csv', 'user_id IN (SELECT user_id FROM users)', false);
     await copy('social_network.csv', 'user_id IN (SELECT user_id FROM users)', false);
   });
+  // A sample of a synthetic stand-in stays labelled synthetic.
+  const marker = findFile([from], 'SYNTHETIC', ['..']);
+  if (marker) writeFileSync(join(out, 'SYNTHETIC'), `sampled from synthetic files in ${from}\n`);
   writeFileSync(join(out, 'ATTRIBUTION'), `A sample of the real data set:\n${ATTRIBUTION}`);
   writeFileSync(join(out, 'README.md'), `# kuairec-sample — a deterministic sample of real KuaiRec 2.0 (seed ${seed})\n\n${ATTRIBUTION}`);
 }

@@ -156,3 +156,20 @@ describe('embedded kuairec-sample', () => {
     expect(v[v.length - 1]).toBeGreaterThan(20);
   });
 });
+
+describe('scripts/make-kuairec-sample.ts --from', () => {
+  it('samples full-format files keeping the small matrix fully observed and the synthetic label', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const full = join(dir, 'fullish');
+    writeSyntheticKuaiRec(full, { ...TINY, users: 80, items: 120, bigRows: 3000, smallUsers: 12, smallItems: 20 });
+    writeFileSync(join(full, 'SYNTHETIC'), 'test\n');
+    const out = join(dir, 'sampled');
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/make-kuairec-sample.ts', '--from', full, '--out', out, '--users', '5', '--items', '7', '--extra-users', '30'], { stdio: 'ignore' });
+    const ds = await loadKuaiRec('kuairec-sample', { path: out });
+    expect(ds.test!.nnz).toBe(5 * 7);
+    expect(Array.from(ds.test!.userCounts()).filter((c) => c > 0)).toEqual([7, 7, 7, 7, 7]);
+    expect(ds.description).toMatch(/SYNTHETIC/);
+    const users = new Set(Array.from({ length: ds.interactions.nUsers }, (_, u) => ds.interactions.users.idOf(u)));
+    expect(users.size).toBeLessThanOrEqual(35);
+  }, 30_000);
+});

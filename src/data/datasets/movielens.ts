@@ -104,42 +104,50 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
   if (!ratingsPath) throw missingDataError(name, layout.ratings.file, dirs, `(the official zip extracts to ${layout.folder}/)`);
   const dir = ratingsPath.slice(0, ratingsPath.lastIndexOf('/'));
   const log = new CleaningLog();
-  return withDuck(async (db) => {
+  // DuckDB work first (ratings, ids, side tables); closed before the matrix is built to release its memory.
+  const read = await withDuck(async (db) => {
     options.onProgress?.({ phase: `reading ${layout.ratings.file}`, done: 0, total: 3 });
     const staged = await stageInteractions(db, 'ratings', ratingsPath, layout.ratings.mapping, { format: layout.ratings.format, idType: 'int', strict: options.strict }, log);
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
+    await db.exec('DROP TABLE ratings');
     checkAborted(options.signal);
-    options.onProgress?.({ phase: 'building matrix', done: 1, total: 3 });
-    if (options.clip !== undefined) clipValues(events, options.clip, ratingsPath, 'rating', log);
-    const m = assembleMatrix(events, users, items, options.duplicatePolicy ?? 'last', ratingsPath, log);
-    if (m.interactions.timestamps) Object.assign(m.eventColumns, timeFeatures(m.interactions.timestamps));
-    const filtered = options.filters ? applyFilters(m, options.filters, log) : m;
-    options.onProgress?.({ phase: 'side data', done: 2, total: 3 });
+    options.onProgress?.({ phase: 'side data', done: 1, total: 3 });
     const moviesPath = findFile([dir], layout.movies.file);
-    const ds: LoadedDataset = {
-      name,
-      description: layout.description,
-      valueKind: 'rating',
-      interactions: filtered.interactions,
-      eventColumns: filtered.eventColumns,
-      report: log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
-    };
-    if (moviesPath) ds.itemFeatures = await loadMovies(db, moviesPath, layout, items, log);
-    else log.note(`${layout.movies.file} not found: no movie features`);
+    const itemFeatures = moviesPath ? await loadMovies(db, moviesPath, layout, items, log) : undefined;
+    if (!moviesPath) log.note(`${layout.movies.file} not found: no movie features`);
+    let userFeatures: EntityFeatures | undefined;
     if (layout.users) {
       const usersPath = findFile([dir], layout.users.file);
-      if (usersPath) ds.userFeatures = await loadUsers(db, usersPath, layout, users, log, name);
+      if (usersPath) userFeatures = await loadUsers(db, usersPath, layout, users, log, name);
       else log.note(`${layout.users.file} not found: no user features`);
     }
-    if (/synthetic/i.test(dir) || findFile([dir], 'SYNTHETIC')) {
-      log.note('SYNTHETIC DATA: generated MovieLens-format files');
-      ds.description += ' — SYNTHETIC stand-in files';
-    }
-    ds.report = log.report(ds.report.rowsRead, ds.report.rowsKept, ds.report.duplicates);
-    options.onProgress?.({ phase: 'done', done: 3, total: 3 });
-    return ds;
+    return { staged, users, items, events, itemFeatures, userFeatures };
   });
+  checkAborted(options.signal);
+  options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
+  const { staged, users, items, events } = read;
+  if (options.clip !== undefined) clipValues(events, options.clip, ratingsPath, 'rating', log);
+  const m = assembleMatrix(events, users, items, options.duplicatePolicy ?? 'last', ratingsPath, log);
+  if (m.interactions.timestamps) Object.assign(m.eventColumns, timeFeatures(m.interactions.timestamps));
+  const filtered = options.filters ? applyFilters(m, options.filters, log) : m;
+  let description = layout.description;
+  if (/synthetic/i.test(dir) || findFile([dir], 'SYNTHETIC')) {
+    log.note('SYNTHETIC DATA: generated MovieLens-format files');
+    description += ' — SYNTHETIC stand-in files';
+  }
+  options.onProgress?.({ phase: 'done', done: 3, total: 3 });
+  const ds: LoadedDataset = {
+    name,
+    description,
+    valueKind: 'rating',
+    interactions: filtered.interactions,
+    eventColumns: filtered.eventColumns,
+    report: log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
+  };
+  if (read.itemFeatures) ds.itemFeatures = read.itemFeatures;
+  if (read.userFeatures) ds.userFeatures = read.userFeatures;
+  return ds;
 }
 
 async function loadMovies(db: DuckSession, path: string, layout: MovieLensLayout, items: IdMap, log: CleaningLog): Promise<EntityFeatures> {
