@@ -92,6 +92,8 @@ export interface ExperimentConfig {
   diversitySimilarity: 'jaccard' | 'cosine';
   /** Bootstrap resamples per metric. */
   bootstrap: number;
+  /** Which held-out part the models are scored on (default test; validation for model selection). */
+  evaluateOn: 'test' | 'validation';
   seed: number;
   search?: SearchConfig;
 }
@@ -134,7 +136,7 @@ export function validateConfig(raw: unknown, source = 'config'): ExperimentConfi
   };
   if (!isObj(raw)) fail('(top level)', 'must be a mapping of keys to values');
   const top = raw as Obj;
-  const known = ['name', 'dataset', 'filters', 'split', 'protocol', 'relevance', 'metrics', 'models', 'diversityFeature', 'diversitySimilarity', 'bootstrap', 'seed', 'search'];
+  const known = ['name', 'dataset', 'filters', 'split', 'protocol', 'relevance', 'metrics', 'models', 'diversityFeature', 'diversitySimilarity', 'bootstrap', 'evaluateOn', 'seed', 'search'];
   unknownKeys(top, known, '', fail);
   const num = (obj: Obj, key: string, path: string, check: (x: number) => boolean = () => true, what = 'a number'): number | undefined => {
     const v = obj[key];
@@ -260,12 +262,17 @@ export function validateConfig(raw: unknown, source = 'config'): ExperimentConfi
   }
   const bootstrap = num(top, 'bootstrap', '', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0') ?? 1000;
 
+  let evaluateOn: 'test' | 'validation' = 'test';
+  if (top.evaluateOn !== undefined) {
+    if (top.evaluateOn !== 'test' && top.evaluateOn !== 'validation') fail('evaluateOn', `must be "test" or "validation", got ${JSON.stringify(top.evaluateOn)}`);
+    evaluateOn = top.evaluateOn as 'test' | 'validation';
+  }
   let search: SearchConfig | undefined;
   if (top.search !== undefined) search = validateSearch(top.search, seed, fail, num);
   if (models.length === 0 && !search) fail('models', 'required: at least one model (or a search section)');
 
   const name = typeof top.name === 'string' ? top.name : dataset;
-  return { name, dataset, datasetOptions, filters, split, protocol, relevanceThreshold, metrics, models, diversityFeature, diversitySimilarity, bootstrap, seed, search };
+  return { name, dataset, datasetOptions, filters, split, protocol, relevanceThreshold, metrics, models, diversityFeature, diversitySimilarity, bootstrap, evaluateOn, seed, search };
 }
 
 type Fail = (key: string, msg: string) => never;

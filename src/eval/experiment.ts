@@ -124,14 +124,17 @@ export async function fitAndEvaluate(
     itemFeatures = dataset?.itemFeatures?.multiHot[config.diversityFeature];
     if (!itemFeatures) throw new Error(`diversityFeature "${config.diversityFeature}": data set "${config.dataset}" has no such multi-hot item feature`);
   }
-  const evaluation = await evaluateModel(model, split.train, split.test, {
+  const onValidation = config.evaluateOn === 'validation';
+  if (onValidation && !split.validation) throw new Error(`evaluateOn: validation, but the split (${split.description}) makes no validation part`);
+  const target = onValidation ? split.validation! : split.test;
+  const evaluation = await evaluateModel(model, split.train, target, {
     metrics,
     protocol: config.protocol.type,
     negatives: config.protocol.negatives,
     excludeSeen: config.protocol.excludeSeen ?? split.excludeSeen,
     candidates: split.candidates,
     relevanceThreshold: config.relevanceThreshold ?? split.relevanceThreshold,
-    foldIn: split.testFoldIn,
+    foldIn: onValidation ? split.validationFoldIn : split.testFoldIn,
     batchSize: config.protocol.batchSize,
     keepUsersWithoutRelevant: config.protocol.keepUsersWithoutRelevant,
     seed: config.seed,
@@ -154,9 +157,10 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   const data = applyFilters(dataset.interactions, config.filters);
   log(`data set ${dataset.name}: ${data.nUsers} users, ${data.nItems} items, ${data.nnz} interactions after filters`);
   const folds = makeSplits(dataset, data, config.split, config.seed);
+  if (config.evaluateOn === 'validation' && !folds[0].validation) throw new Error(`evaluateOn: validation, but the split (${folds[0].description}) makes no validation part`);
   const splitText = folds.length > 1 ? `${folds[0].description.replace(/, fold 1/, '')} (${folds.length} folds)` : folds[0].description;
   log(`split: ${splitText}; train ${folds[0].train.nnz}, test ${folds[0].test.nnz}${folds[0].validation ? `, validation ${folds[0].validation.nnz}` : ''}`);
-  const protocol = config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`;
+  const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}`;
   const results: ExperimentResults = {
     name: config.name, dataset: dataset.name, split: splitText, protocol,
     metrics: config.metrics.map((m) => m.label),

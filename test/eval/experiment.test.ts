@@ -39,6 +39,15 @@ describe('experiment runner', () => {
     expect(JSON.parse(formatResults(r, 'json')).models).toHaveLength(2);
   });
 
+  it('can score the validation part instead of test', async () => {
+    const cfg = { ...base, split: { method: 'leave-last-out', validation: true }, metrics: ['hitrate@10', 'ndcg@10'], evaluateOn: 'validation' };
+    const onVal = await runExperiment(validateConfig(cfg));
+    const onTest = await runExperiment(validateConfig({ ...cfg, evaluateOn: 'test' }));
+    expect(onVal.protocol).toMatch(/validation/);
+    expect(onVal.models[1].metrics['ndcg@10'].mean).not.toBe(onTest.models[1].metrics['ndcg@10'].mean);
+    await expect(runExperiment(validateConfig({ ...cfg, split: { method: 'leave-last-out' } }))).rejects.toThrow(/makes no validation part/);
+  });
+
   it('averages k folds', async () => {
     const r = await runExperiment(validateConfig({ ...base, split: { method: 'kfold', k: 3, by: 'user' }, metrics: ['recall@10'] }));
     expect(r.split).toMatch(/3 folds/);
