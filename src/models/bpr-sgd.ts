@@ -9,7 +9,7 @@
  * items u has not interacted with (rejecting positives by binary search in u's sorted row, up to 32 tries),
  * then with x = p_u·(q_i − q_j) + b_i − b_j and g = σ(−x):
  * p_u += lr(g(q_i − q_j) − λp_u), q_i += lr(g·p_u − λq_i), q_j += lr(−g·p_u − λq_j), b_i += lr(g − λb_i),
- * b_j += lr(−g − λb_j). Returns [Σ ln σ(x), samples used] for the loss report.
+ * b_j += lr(−g − λb_j). Returns [Σ ln σ(x), count] over every 16th update, for the loss report.
  */
 export function bprSteps(
   userF: Float32Array,
@@ -70,8 +70,11 @@ export function bprSteps(
     let x = itemB[i] - itemB[j];
     for (let c = 0; c < f; c++) x += userF[pu + c] * (itemF[qi + c] - itemF[qj + c]);
     const g = 1 / (1 + Math.exp(x));
-    logLik += x > -30 ? -Math.log1p(Math.exp(-x)) : x;
-    used++;
+    // ln σ(x) on every 16th sample only (an unbiased estimate for the report, at 1/16 of the cost).
+    if ((step & 15) === 0) {
+      logLik += x > -30 ? -Math.log1p(Math.exp(-x)) : x;
+      used++;
+    }
     for (let c = 0; c < f; c++) {
       const a = userF[pu + c];
       const bi = itemF[qi + c];
