@@ -155,6 +155,50 @@ describe('embedded kuairec-sample', () => {
     expect(median).toBeLessThan(1.5);
     expect(v[v.length - 1]).toBeGreaterThan(20);
   });
+  it('has preference structure: a user-kNN on big_matrix beats popularity on the fully observed small_matrix', () => {
+    const x = ds.interactions;
+    const t = ds.test!;
+    const pop = x.itemCounts();
+    const c = x.csc();
+    const uc = x.userCounts();
+    // NDCG@20 with the watch ratio (capped at 5) as graded gain, over each small-matrix user's items.
+    const ndcg = (scores: ArrayLike<number>, u: number): number => {
+      const items = Array.from(t.userItems(u));
+      const gains = Array.from(t.userValues(u), (v) => Math.min(v, 5));
+      const ranked = items.map((i, j) => [scores[i], gains[j]] as const).sort((a, b) => b[0] - a[0]);
+      const ideal = [...gains].sort((a, b) => b - a);
+      let dcg = 0;
+      let idcg = 0;
+      for (let r = 0; r < 20; r++) {
+        dcg += ranked[r][1] / Math.log2(r + 2);
+        idcg += ideal[r] / Math.log2(r + 2);
+      }
+      return dcg / idcg;
+    };
+    const mark = new Uint8Array(x.nItems);
+    const sim = new Float64Array(x.nUsers);
+    const score = new Float64Array(x.nItems);
+    let popSum = 0;
+    let knnSum = 0;
+    let n = 0;
+    for (let u = 0; u < t.nUsers; u++) {
+      if (t.rowPtr[u + 1] === t.rowPtr[u]) continue;
+      mark.fill(0);
+      for (const i of x.userItems(u)) mark[i] = 1;
+      for (let v = 0; v < x.nUsers; v++) {
+        let o = 0;
+        for (const i of x.userItems(v)) o += mark[i];
+        sim[v] = v === u ? 0 : o / Math.sqrt(uc[v] * uc[u] + 1e-9);
+      }
+      score.fill(0);
+      for (const i of t.userItems(u)) for (let q = c.colPtr[i]; q < c.colPtr[i + 1]; q++) score[i] += sim[c.rowIdx[q]];
+      popSum += ndcg(pop, u);
+      knnSum += ndcg(score, u);
+      n++;
+    }
+    expect(n).toBe(200);
+    expect(knnSum / n).toBeGreaterThan((popSum / n) * 1.05);
+  });
 });
 
 describe('scripts/make-kuairec-sample.ts --from', () => {

@@ -140,8 +140,8 @@ function affinity(m: Model, d: number, u: number, i: number): number {
 
 /** A watch ratio drawn from the latent model: log-normal around exp(affinity), with rare extreme outliers. */
 function watchRatio(m: Model, o: KuaiRecSyntheticOptions, rng: SeededRandom, u: number, i: number): number {
-  const mu = -0.35 + 0.45 * affinity(m, o.factors, u, i) + m.itemBias[i] + m.userBias[u];
-  let r = rng.logNormal(mu, 0.55);
+  const mu = -0.4 + 0.75 * affinity(m, o.factors, u, i) + 0.7 * m.itemBias[i] + m.userBias[u];
+  let r = rng.logNormal(mu, 0.45);
   if (rng.next() < o.outlierRate) r = 20 + rng.logNormal(Math.log(40), 1.0);
   return r;
 }
@@ -190,7 +190,7 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
     for (let i = 0; i < o.items; i++) {
       const pop = m.popCum[i] - (i ? m.popCum[i - 1] : 0);
       // Small-matrix pairs are kept out of big_matrix so small_matrix can serve as a clean test set.
-      const w = inSmallUser[u] && inSmallItem[i] ? 0 : pop * Math.exp(1.2 * affinity(m, o.factors, u, i));
+      const w = inSmallUser[u] && inSmallItem[i] ? 0 : pop * Math.exp(1.5 * affinity(m, o.factors, u, i));
       cum[i] = acc += w;
     }
     const times = new Float64Array(n);
