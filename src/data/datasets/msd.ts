@@ -33,6 +33,7 @@ export async function loadMsd(name: 'msd-taste' | 'msd-taste-10k', options: MsdL
     const staged = await stageInteractions(db, 'triplets', path, { user: 'user', item: 'song', value: 'play_count' }, { format: { delimiter: '\t', header: false, quote: '', columnNames: TRIPLET_COLUMNS }, idType: 'string', strict: options.strict }, log);
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
+    await db.exec('DROP TABLE triplets');
     checkAborted(options.signal);
     options.onProgress?.({ phase: 'building matrix', done: 1, total: 3 });
     if (options.clip !== undefined) clipValues(events, options.clip, path, 'play_count', log);
