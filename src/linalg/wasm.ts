@@ -423,6 +423,7 @@ export class WasmKernels implements Kernels {
       const xInPlace = this.allocator.addressOf(x.data);
       const px = xInPlace ?? st.f32(x.data, x.rows * f);
       let g = 0;
+      let g32 = 0;
       let mode = 2;
       let w = 0;
       let regExponent = explicit && (explicit.scaleByCount ?? true) ? 1 : 0;
@@ -440,14 +441,16 @@ export class WasmKernels implements Kernels {
         const gram = await this.gramRaw(st, py, y.rows, f);
         g = st.bytes(f * f * 8);
         new Float64Array(this.allocator.buffer, g, f * f).set(Float32Array.from(gram));
+        g32 = st.bytes(f * f * 4);
+        st.viewF32(g32, f * f).set(gram);
       }
       const reg = implicit ? implicit.reg : (explicit as AlsExplicitOptions).reg;
       const perChunk = Math.max(1, Math.min(64, Math.ceil(r.rows / (this.threads * 16))));
       const status = await this.run({
         fn: 'alsChunk',
-        args: [s.rowPtr, s.colIdx, s.values, py, px, f, r.rows, g, w, mode, implicit?.alpha ?? 0, implicit?.eps ?? 1, reg, regExponent, solver, cgSteps, perChunk],
+        args: [s.rowPtr, s.colIdx, s.values, py, px, f, r.rows, g, g32, w, mode, implicit?.alpha ?? 0, implicit?.eps ?? 1, reg, regExponent, solver, cgSteps, perChunk],
         chunks: Math.ceil(r.rows / perChunk),
-        scratchBytes: (f * f + 7 * f) * 8 + 64,
+        scratchBytes: (this.exports.alsScratchBytes as Fn)(f),
         parallel: work >= PARALLEL_MIN_WORK,
       });
       if (status !== 0) fail(kernel, `the system of row ${status - 1} is not positive definite (is reg > 0?)`);
