@@ -9,7 +9,7 @@ import { Rng } from '../nn/random.js';
 import { f32, num, readParams } from './base.js';
 import { biasPrediction, fitBiases, type Biases } from './biases.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
-import { itemUserCsr, userItemCsr } from './matrices.js';
+import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions } from './recommender.js';
@@ -52,20 +52,25 @@ export class AlsRecommender extends FactorRecommender {
     const p = this.params;
     const kn = await this.kernels();
     const rng = new Rng(p.seed);
-    const users = randomMatrix(train.nUsers, p.factors, p.initScale, rng);
-    const items = randomMatrix(train.nItems, p.factors, p.initScale, rng);
     const opts = { reg: p.reg, scaleByCount: p.scaleByCount };
-    const r = userItemCsr(train);
-    const rt = itemUserCsr(train);
-    for (let it = 0; it < p.iterations; it++) {
-      throwIfAborted(options.signal);
-      await kn.alsExplicitHalfStep(r, items, users, opts);
-      await kn.alsExplicitHalfStep(rt, users, items, opts);
-      options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
+    const shared = new SharedCopies(kn);
+    try {
+      const users = shared.dense(randomMatrix(train.nUsers, p.factors, p.initScale, rng));
+      const items = shared.dense(randomMatrix(train.nItems, p.factors, p.initScale, rng));
+      const r = shared.csr(userItemCsr(train));
+      const rt = shared.csr(itemUserCsr(train));
+      for (let it = 0; it < p.iterations; it++) {
+        throwIfAborted(options.signal);
+        await kn.alsExplicitHalfStep(r, items, users, opts);
+        await kn.alsExplicitHalfStep(rt, users, items, opts);
+        options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
+      }
+      this.userFactors = { rows: users.rows, cols: users.cols, data: users.data.slice() };
+      this.itemFactors = { rows: items.rows, cols: items.cols, data: items.data.slice() };
+    } finally {
+      shared.release();
     }
     this.train = train;
-    this.userFactors = users;
-    this.itemFactors = items;
     this.biases = fitBiases(train, p.reg, p.reg, 5);
     this.markKnown();
     this.factorsChanged();

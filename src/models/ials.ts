@@ -9,7 +9,7 @@ import type { IalsOptions } from '../linalg/api.js';
 import { Rng } from '../nn/random.js';
 import { historyRow, readParams } from './base.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
-import { itemUserCsr, userItemCsr } from './matrices.js';
+import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions, History } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
@@ -74,20 +74,25 @@ export class IalsRecommender extends FactorRecommender {
     const kn = await this.kernels();
     const rng = new Rng(p.seed);
     const scale = p.initScale / Math.sqrt(p.factors);
-    const users = randomMatrix(train.nUsers, p.factors, scale, rng);
-    const items = randomMatrix(train.nItems, p.factors, scale, rng);
-    const r = userItemCsr(train);
-    const rt = itemUserCsr(train);
-    const opts = this.halfStepOptions();
-    for (let it = 0; it < p.iterations; it++) {
-      throwIfAborted(options.signal);
-      await kn.ialsHalfStep(r, items, users, opts);
-      await kn.ialsHalfStep(rt, users, items, opts);
-      options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
+    const shared = new SharedCopies(kn);
+    try {
+      const users = shared.dense(randomMatrix(train.nUsers, p.factors, scale, rng));
+      const items = shared.dense(randomMatrix(train.nItems, p.factors, scale, rng));
+      const r = shared.csr(userItemCsr(train));
+      const rt = shared.csr(itemUserCsr(train));
+      const opts = this.halfStepOptions();
+      for (let it = 0; it < p.iterations; it++) {
+        throwIfAborted(options.signal);
+        await kn.ialsHalfStep(r, items, users, opts);
+        await kn.ialsHalfStep(rt, users, items, opts);
+        options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
+      }
+      this.userFactors = { rows: users.rows, cols: users.cols, data: users.data.slice() };
+      this.itemFactors = { rows: items.rows, cols: items.cols, data: items.data.slice() };
+    } finally {
+      shared.release();
     }
     this.train = train;
-    this.userFactors = users;
-    this.itemFactors = items;
     this.factorsChanged();
   }
 

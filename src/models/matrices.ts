@@ -1,6 +1,6 @@
 /** Views of an {@link Interactions} matrix in the kernel layer's CSR form. */
 import type { Interactions } from '../data/interactions.js';
-import type { CsrMatrix } from '../linalg/api.js';
+import type { CsrMatrix, DenseMatrix, Kernels } from '../linalg/api.js';
 
 /** The users × items CSR (shares the arrays). */
 export function userItemCsr(train: Interactions): CsrMatrix {
@@ -16,4 +16,45 @@ export function itemUserCsr(train: Interactions): CsrMatrix {
 /** A CSR with the same structure and `values` replaced. */
 export function withValues(m: CsrMatrix, values: Float32Array): CsrMatrix {
   return { rows: m.rows, cols: m.cols, rowPtr: m.rowPtr, colIdx: m.colIdx, values };
+}
+
+/**
+ * Copies of CSR and dense matrices in the kernels' shared memory (so repeated kernel calls during a fit do
+ * not copy them each time); `release` returns them to the allocator.
+ */
+export class SharedCopies {
+  private readonly arrays: (Float32Array | Int32Array)[] = [];
+
+  constructor(private readonly kn: Kernels) {}
+
+  /** A shared copy of `m`. */
+  csr(m: CsrMatrix): CsrMatrix {
+    const nnz = m.rowPtr[m.rows];
+    return { rows: m.rows, cols: m.cols, rowPtr: this.i32(m.rowPtr.subarray(0, m.rows + 1)), colIdx: this.i32(m.colIdx.subarray(0, nnz)), values: this.f32(m.values.subarray(0, nnz)) };
+  }
+
+  /** A shared copy of `m`. */
+  dense(m: DenseMatrix): DenseMatrix {
+    return { rows: m.rows, cols: m.cols, data: this.f32(m.data.subarray(0, m.rows * m.cols)) };
+  }
+
+  private f32(src: Float32Array): Float32Array {
+    const a = this.kn.allocF32(src.length);
+    a.set(src);
+    this.arrays.push(a);
+    return a;
+  }
+
+  private i32(src: Int32Array): Int32Array {
+    const a = this.kn.allocI32(src.length);
+    a.set(src);
+    this.arrays.push(a);
+    return a;
+  }
+
+  /** Frees every copy. */
+  release(): void {
+    for (const a of this.arrays) this.kn.free(a);
+    this.arrays.length = 0;
+  }
 }
