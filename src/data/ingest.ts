@@ -294,7 +294,7 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     checks.push({ cond: 'v IS NULL', kind: 'missing value', column: mapping.value, action: 'dropped' });
     checks.push({ cond: 'isnan(v) OR isinf(v)', kind: 'non-finite value', column: mapping.value, action: 'dropped' });
   }
-  if (mapping.time) checks.push({ cond: 't IS NULL', kind: 'missing time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
+  if (mapping.time) checks.push({ cond: 't IS NULL OR isnan(t)', kind: 'missing time', column: mapping.time, action: dropTime ? 'dropped' : 'kept' });
   extra.forEach((c, k) => checks.push({ cond: `x${k} IS NULL`, kind: 'missing value', column: c, action: 'kept' }));
   const counts = await db.rows(`SELECT ${checks.map((c, k) => `count(*) FILTER (WHERE ${c.cond}) AS c${k}`).join(', ')} FROM ${table}`);
   for (let k = 0; k < checks.length; k++) {
@@ -309,7 +309,7 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     }
     log.add({ file: path, kind: c.kind, field: c.column, count, action: c.action, lines });
   }
-  const ok = ['u IS NOT NULL', 'i IS NOT NULL', 'v IS NOT NULL', 'NOT isnan(v)', 'NOT isinf(v)', ...(dropTime && mapping.time ? ['t IS NOT NULL'] : [])].join(' AND ');
+  const ok = ['u IS NOT NULL', 'i IS NOT NULL', 'v IS NOT NULL', 'NOT isnan(v)', 'NOT isinf(v)', ...(dropTime && mapping.time ? ['t IS NOT NULL', 'NOT isnan(t)'] : [])].join(' AND ');
   const rowsValid = await db.scalar(`SELECT count(*) FROM ${table} WHERE ${ok}`);
   return { table, file: path, validWhere: ok, rowsRead, rowsValid, userIdType, itemIdType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
 }

@@ -50,14 +50,14 @@ describe('loadInteractionsFile formats', () => {
   });
 
   it('keeps timestamps and factorizes integer ids numerically, string ids as strings', async () => {
-    const ds = await loadInteractionsFile(file('ids.csv', 'user,item,rating,ts\n10,b,1,5\n9,a,1,6\n100,c,1,\n'), MAP);
+    const ds = await loadInteractionsFile(file('ids.csv', 'user,item,rating,ts\n10,b,1,5\n9,a,1,6\n100,c,1,\n100,a,1,NaN\n'), MAP);
     expect(ds.interactions.users.ids()).toEqual([9, 10, 100]);
     expect(ds.interactions.items.ids()).toEqual(['a', 'b', 'c']);
     const x = ds.interactions;
     expect(x.timestamps![x.find(x.users.indexOf(10), x.items.indexOf('b'))]).toBe(5);
     expect(Number.isNaN(x.timestamps![x.find(x.users.indexOf(100), x.items.indexOf('c'))])).toBe(true);
     const missing = ds.report.issues.find((i) => i.kind === 'missing time')!;
-    expect(missing).toMatchObject({ count: 1, action: 'kept', lines: [4], field: 'ts' });
+    expect(missing).toMatchObject({ count: 2, action: 'kept', lines: [4, 5], field: 'ts' });
   });
 
   it('supports millisecond and ISO times', async () => {

@@ -23,6 +23,7 @@ interface InfoFlags {
   valueCol?: string;
   timeCol?: string;
   delimiter?: string;
+  metadata?: string;
   progress: boolean;
 }
 
@@ -102,6 +103,7 @@ export function register(program: Command): void {
     .option('--value-col <name>', 'generic: value column')
     .option('--time-col <name>', 'generic: time column (epoch seconds)')
     .option('--delimiter <sep>', 'generic: field separator')
+    .option('--metadata <csv>', 'msd-taste: song metadata CSV (song_id,title,artist_name,year)')
     .option('--no-progress', 'hide the progress bar')
     .action(async (name: string, flags: InfoFlags) => {
       if (flags.duplicates && !POLICIES.includes(flags.duplicates as DuplicatePolicy)) throw new Error(`--duplicates must be one of ${POLICIES.join(', ')}`);
@@ -119,6 +121,7 @@ export function register(program: Command): void {
         valueCol: flags.valueCol,
         timeCol: flags.timeCol,
         delimiter: flags.delimiter,
+        metadata: flags.metadata,
         signal,
         onProgress: flags.progress ? (p) => bar.update(p) : undefined,
       };
