@@ -66,27 +66,28 @@ export class SparseLinear {
  */
 export function compactTranspose(x: CsrMatrix): { touched: Int32Array; xt: CsrMatrix } {
   const nnz = x.rowPtr[x.rows];
-  const count = new Map<number, number>();
-  for (let p = 0; p < nnz; p++) {
-    const c = x.colIdx[p];
-    count.set(c, (count.get(c) ?? 0) + 1);
+  const count = new Int32Array(x.cols);
+  for (let p = 0; p < nnz; p++) count[x.colIdx[p]]++;
+  let nTouched = 0;
+  for (let c = 0; c < x.cols; c++) if (count[c] > 0) nTouched++;
+  const touched = new Int32Array(nTouched);
+  const rowPtr = new Int32Array(nTouched + 1);
+  // count[c] becomes the next write position of column c's slot.
+  for (let c = 0, t = 0; c < x.cols; c++) {
+    if (count[c] === 0) continue;
+    touched[t] = c;
+    rowPtr[t + 1] = rowPtr[t] + count[c];
+    count[c] = rowPtr[t];
+    t++;
   }
-  const touched = Int32Array.from(count.keys()).sort();
-  const slot = new Map<number, number>();
-  const rowPtr = new Int32Array(touched.length + 1);
-  for (let t = 0; t < touched.length; t++) {
-    slot.set(touched[t], t);
-    rowPtr[t + 1] = rowPtr[t] + (count.get(touched[t]) ?? 0);
-  }
-  const next = rowPtr.slice(0, touched.length);
   const colIdx = new Int32Array(nnz);
   const values = new Float32Array(nnz);
   for (let r = 0; r < x.rows; r++) {
     for (let p = x.rowPtr[r]; p < x.rowPtr[r + 1]; p++) {
-      const d = next[slot.get(x.colIdx[p]) ?? 0]++;
+      const d = count[x.colIdx[p]]++;
       colIdx[d] = r;
       values[d] = x.values[p];
     }
   }
-  return { touched, xt: { rows: touched.length, cols: x.rows, rowPtr, colIdx, values } };
+  return { touched, xt: { rows: nTouched, cols: x.rows, rowPtr, colIdx, values } };
 }
