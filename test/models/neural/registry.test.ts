@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel, modelEntry } from '../../../src/models/index.js';
+import { usesFeatures } from '../../../src/models/neural/features.js';
+import { planted } from './planted.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('neural models in the registry', () => {
+  const names = ['deep-autoencoder', 'mult-dae', 'mult-vae', 'two-tower', 'mlp-ranker'];
+
+  it('are registered with defaults that construct a model, and reject unknown hyperparameters', () => {
+    for (const name of names) {
+      const e = modelEntry(name);
+      expect(e.load).toBeTypeOf('function');
+      expect(createModel(name, e.defaults).name).toBe(name);
+      expect(() => createModel(name, { nope: 1 })).toThrow(new RegExp(`${name}: unknown hyperparameter "nope"`));
+    }
+    expect(usesFeatures(createModel('two-tower'))).toBe(true);
+    expect(usesFeatures(createModel('mlp-ranker'))).toBe(true);
+    expect(usesFeatures(createModel('mult-vae'))).toBe(false);
+  });
+
+  it('save through the model and load through the registry entry', async () => {
+    const data = planted(60, 30, 3, 8);
+    const dir = await mkdtemp(join(tmpdir(), 'reg-'));
+    dirs.push(dir);
+    const params: Record<string, Record<string, unknown>> = {
+      'deep-autoencoder': { hidden: [8, 4], epochs: 1, batchSize: 20 },
+      'mult-dae': { hidden: [8, 4], epochs: 1, batchSize: 20 },
+      'mult-vae': { hidden: [8, 4], epochs: 1, batchSize: 20 },
+      'two-tower': { hidden: [8], dim: 4, idDim: 4, epochs: 1, batchSize: 32 },
+      'mlp-ranker': { hidden: [8, 4], epochs: 1, batchSize: 64 },
+    };
+    for (const name of names) {
+      const m = createModel(name, params[name]);
+      await m.fit(data.train);
+      await m.save!(join(dir, name));
+      const back = await modelEntry(name).load!(join(dir, name));
+      const users = [0, 5, 9];
+      expect(Array.from((await back.recommend(users, 5)).items)).toEqual(Array.from((await m.recommend(users, 5)).items));
+    }
+  });
+});
