@@ -81,7 +81,7 @@ interface WaitAsyncResult {
   async: boolean;
   value: Promise<string> | string;
 }
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): WaitAsyncResult }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult }).waitAsync;
 
 /** A job for {@link WorkerPool.run}. */
 export interface Job {
@@ -115,6 +115,8 @@ export class WorkerPool {
   private scratchSize = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set when a worker died: no job can complete any more. */
+  private broken: string | undefined;
 
   /** Instantiates the module on the main thread and starts `threads` workers on it. */
   constructor(
@@ -149,6 +151,12 @@ export class WorkerPool {
         },
       });
       worker.unref();
+      worker.on('error', (err) => {
+        this.broken ??= `worker ${id} failed: ${err.message}`;
+      });
+      worker.on('exit', (code) => {
+        if (!this.closed) this.broken ??= `worker ${id} exited with code ${code}`;
+      });
       this.workers.push(worker);
     }
   }
@@ -201,6 +209,7 @@ export class WorkerPool {
 
   private async execute(job: Job): Promise<number> {
     if (this.closed) throw new Error('linalg: the kernels were closed');
+    if (this.broken) throw new Error(`linalg: the worker pool is broken (${this.broken})`);
     if (job.args.length > MAX_ARGS) throw new RangeError(`linalg: job ${job.fn} has ${job.args.length} arguments, at most ${MAX_ARGS}`);
     const fnIndex = this.names.indexOf(job.fn);
     if (fnIndex < 0) throw new Error(`linalg: the kernel module has no function ${job.fn}`);
@@ -223,7 +232,8 @@ export class WorkerPool {
       for (;;) {
         const done = Atomics.load(c, DONE);
         if (done >= this.threads) break;
-        const wait = waitAsync(c, DONE, done);
+        if (this.broken) throw new Error(`linalg: ${job.fn} cannot finish: ${this.broken}`);
+        const wait = waitAsync(c, DONE, done, 1000);
         if (wait.async) await wait.value;
       }
     } finally {

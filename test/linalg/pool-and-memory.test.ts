@@ -154,6 +154,15 @@ describe('lifecycle', () => {
     await expect(k.gemm(randomDense(2, 2, Math.random), randomDense(2, 2, Math.random))).rejects.toThrow(/closed/);
   });
 
+  it('a dead worker makes jobs fail instead of hanging', async () => {
+    const k = await wasmKernels(2);
+    const internals = k as unknown as { pool: { workers: { terminate(): Promise<number> }[] } };
+    await internals.pool.workers[1].terminate();
+    const a = randomDense(300, 300, rng(2));
+    await expect(k.gemm(a, a)).rejects.toThrow(/worker 1 exited/);
+    await k.close();
+  });
+
   it('a script that never calls close() still exits (idle workers are unref-ed)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'recsys-linalg-'));
     const script = join(dir, 'no-close.mts');
