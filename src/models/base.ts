@@ -7,7 +7,7 @@
 import type { Interactions } from '../data/interactions.js';
 import type { CsrMatrix, Kernels, TopKOptions, TopKResult } from '../linalg/api.js';
 import { getKernels } from '../linalg/index.js';
-import { dataFingerprint, interactionArrays, loadSnapshot, readManifest, restoreInteractions, saveSnapshot, type ModelSnapshot, type ShapedArray } from './persistence.js';
+import { loadTrainedModel, readManifest, saveTrainedModel, type ShapedArray } from './persistence.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from './recommender.js';
 import type { ParamValue } from './params.js';
 
@@ -86,24 +86,14 @@ export abstract class TrainedRecommender implements Recommender {
 
   /** Writes the model to `dir` atomically. */
   async save(dir: string): Promise<void> {
-    const train = this.trainData;
     const { state, arrays } = this.exportState();
-    await saveSnapshot(dir, {
-      modelType: this.name,
-      hyperparameters: { ...this.params },
-      users: train.users,
-      items: train.items,
-      dataFingerprint: dataFingerprint(train),
-      state,
-      provenance: this.provenance,
-      arrays: { ...interactionArrays(train), ...arrays },
-    });
+    await saveTrainedModel(dir, { modelType: this.name, hyperparameters: { ...this.params }, train: this.trainData, state, arrays, provenance: this.provenance });
   }
 
   /** Restores a saved model of this type into this (freshly constructed) instance. */
   protected async restoreFrom(dir: string): Promise<this> {
-    const snap: ModelSnapshot = await loadSnapshot(dir, this.name);
-    this.train = restoreInteractions(dir, snap);
+    const { snapshot: snap, train } = await loadTrainedModel(dir, this.name);
+    this.train = train;
     this.provenance = snap.provenance;
     this.importState(snap.state, snap.arrays, `${dir}/model.json`);
     return this;

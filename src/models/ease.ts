@@ -6,7 +6,7 @@
 import type { Interactions } from '../data/interactions.js';
 import type { DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
 import { checkK, f32, historyRow, itemOptions, readParams, TrainedRecommender, userRowsCsr, type ModelState } from './base.js';
-import { gramBlockSize, itemGramRows } from './item-gram.js';
+import { gramBlockSize, itemGramColumns } from './item-gram.js';
 import { itemUserCsr, withValues } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, resolveParams } from './params.js';
@@ -48,8 +48,9 @@ export class EaseRecommender extends TrainedRecommender {
     for (let s = 0, step = 0; s < n; s += block, step++) {
       throwIfAborted(options.signal);
       const e = Math.min(n, s + block);
-      const rows = await itemGramRows(kn, xt, s, e);
-      g.data.set(rows.data.subarray(0, (e - s) * n), s * n);
+      const cols = await itemGramColumns(kn, xt, s, e);
+      const b = e - s;
+      for (let i = 0; i < n; i++) g.data.set(cols.data.subarray(i * b, i * b + b), i * n + s);
       options.onProgress?.({ phase: 'gram', done: step + 1, total: steps });
     }
     for (let i = 0; i < n; i++) g.data[i * n + i] += this.params.reg;

@@ -7,7 +7,7 @@
 import type { Interactions } from '../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
 import { checkK, f32, historyRow, i32, itemOptions, readParams, TrainedRecommender, type ModelState } from './base.js';
-import { gramBlockSize, itemGramRows } from './item-gram.js';
+import { gramBlockSize, itemGramColumns } from './item-gram.js';
 import { itemUserCsr, withValues } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
@@ -95,13 +95,16 @@ export class ItemKnnRecommender extends TrainedRecommender {
     for (let s = 0, step = 0; s < n; s += block, step++) {
       throwIfAborted(options.signal);
       const e = Math.min(n, s + block);
-      const g = await itemGramRows(kn, xt, s, e);
-      for (let r = 0; r < e - s; r++) {
-        const ni = norms[s + r];
-        const row = g.data.subarray(r * n, (r + 1) * n);
-        for (let j = 0; j < n; j++) {
-          const d = ni * norms[j] + p.shrink;
-          row[j] = row[j] > 0 && d > 0 ? row[j] / d : 0;
+      const cols = await itemGramColumns(kn, xt, s, e);
+      const b = e - s;
+      // Transpose to one row per block item while applying the shrunk cosine normalization.
+      const g: DenseMatrix = { rows: b, cols: n, data: new Float32Array(b * n) };
+      for (let j = 0; j < n; j++) {
+        const nj = norms[j];
+        for (let r = 0; r < b; r++) {
+          const dot = cols.data[j * b + r];
+          const d = norms[s + r] * nj + p.shrink;
+          g.data[r * n + j] = dot > 0 && d > 0 ? dot / d : 0;
         }
       }
       const self = Int32Array.from({ length: e - s }, (_, r) => s + r);

@@ -263,3 +263,34 @@ export function restoreInteractions(dir: string, s: ModelSnapshot): Interactions
   if (dataFingerprint(train) !== s.dataFingerprint) throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: the stored training matrix does not match dataFingerprint`);
   return train;
 }
+
+/** What {@link saveTrainedModel} writes. */
+export interface TrainedModelParts {
+  modelType: string;
+  hyperparameters: Record<string, unknown>;
+  train: Interactions;
+  state?: Record<string, unknown>;
+  arrays?: Record<string, ShapedArray>;
+  provenance?: Record<string, unknown>;
+}
+
+/** Saves a model together with its training matrix (for excluding seen items after loading). */
+export async function saveTrainedModel(dir: string, parts: TrainedModelParts): Promise<void> {
+  const { train } = parts;
+  await saveSnapshot(dir, {
+    modelType: parts.modelType,
+    hyperparameters: parts.hyperparameters,
+    users: train.users,
+    items: train.items,
+    dataFingerprint: dataFingerprint(train),
+    state: parts.state ?? {},
+    provenance: parts.provenance ?? {},
+    arrays: { ...interactionArrays(train), ...(parts.arrays ?? {}) },
+  });
+}
+
+/** Loads a model saved by {@link saveTrainedModel}: the snapshot and the restored training matrix. */
+export async function loadTrainedModel(dir: string, modelType: string): Promise<{ snapshot: ModelSnapshot; train: Interactions }> {
+  const snapshot = await loadSnapshot(dir, modelType);
+  return { snapshot, train: restoreInteractions(dir, snapshot) };
+}
