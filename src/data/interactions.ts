@@ -122,8 +122,7 @@ export class Interactions {
       if (i < 0 || i >= nI) throw new RangeError(`event ${e}: item index ${i} outside [0, ${nI})`);
     }
     // Stable counting sort by item, then stable counting sort by user: CSR order, input order within a pair.
-    const byItem = countingSort(itemIdx, nI, null);
-    const order = countingSort(userIdx, nU, byItem);
+    const order = groupedByUserOrder(userIdx, itemIdx, nI) ?? countingSort(userIdx, nU, countingSort(itemIdx, nI, null));
 
     // Count distinct pairs first so the output arrays are allocated at their final size (no copy).
     let distinct = 0;
@@ -391,6 +390,36 @@ export class Interactions {
     }
     return -1;
   }
+}
+
+/**
+ * CSR order for events already grouped by user (user indices non-decreasing, as in files sorted by user):
+ * each user's run is sorted by (item, position) with a native sort of packed int32 keys. Null when the
+ * events are not grouped or the keys would not fit in 31 bits.
+ */
+function groupedByUserOrder(userIdx: Int32Array, itemIdx: Int32Array, nItems: number): Int32Array | null {
+  const n = userIdx.length;
+  let maxRun = 0;
+  let start = 0;
+  for (let e = 1; e <= n; e++) {
+    if (e === n || userIdx[e] !== userIdx[e - 1]) {
+      if (e < n && userIdx[e] < userIdx[e - 1]) return null;
+      if (e - start > maxRun) maxRun = e - start;
+      start = e;
+    }
+  }
+  if (n === 0 || nItems * maxRun >= 2 ** 31) return null;
+  const keys = new Int32Array(n);
+  for (let e = 0, s = 0; e <= n; e++) {
+    if (e === n || (e > s && userIdx[e] !== userIdx[s])) {
+      const run = keys.subarray(s, e);
+      for (let k = 0; k < run.length; k++) run[k] = itemIdx[s + k] * maxRun + k;
+      run.sort();
+      for (let k = 0; k < run.length; k++) run[k] = s + (run[k] % maxRun);
+      s = e;
+    }
+  }
+  return keys;
 }
 
 /** Stable counting sort of positions by `keys` (0..nKeys-1); sorts `order` (or the identity) and returns it. */

@@ -64,9 +64,11 @@ function naiveMerge(evs: Ev[], policy: DuplicatePolicy, withTime: boolean): Map<
 describe('Interactions.fromCoo', () => {
   it('builds CSR equal to a naive build, for every merging policy, with and without time', () => {
     const rng = new SeededRandom(1);
-    for (const withTime of [true, false]) {
+    // grouped = events sorted by user (the fast path for files sorted by user), else random order.
+    for (const [withTime, grouped] of [[true, false], [false, false], [true, true], [false, true]]) {
       for (const policy of ['last', 'first', 'sum', 'max', 'mean'] as DuplicatePolicy[]) {
-        const evs = randomEvents(rng, 13, 17, 400, withTime);
+        const raw = randomEvents(rng, 13, 17, 400, withTime);
+        const evs = grouped ? raw.map((e, k) => ({ e, k })).sort((a, b) => a.e.u - b.e.u || a.k - b.k).map((x) => x.e) : raw;
         const { interactions: x, duplicates, source } = build(evs, 13, 17, policy, withTime);
         const ref = naiveMerge(evs, policy, withTime);
         expect(x.nnz).toBe(ref.size);
