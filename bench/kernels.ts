@@ -69,7 +69,19 @@ try:
     from threadpoolctl import threadpool_info
     info = '; '.join(f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')} threads={d.get('num_threads')}" for d in threadpool_info())
 except Exception:
-    pass
+    # No threadpoolctl: ask numpy's bundled OpenBLAS directly.
+    try:
+        import ctypes, glob, os
+        for lib in glob.glob(os.path.join(os.path.dirname(np.__file__), '..', 'numpy.libs', '*openblas*')):
+            blas = ctypes.CDLL(lib)
+            for prefix in ('scipy_openblas_', 'openblas_'):
+                for suffix in ('64_', ''):
+                    if hasattr(blas, prefix + 'get_corename' + suffix):
+                        core = getattr(blas, prefix + 'get_corename' + suffix); core.restype = ctypes.c_char_p
+                        conf = getattr(blas, prefix + 'get_config' + suffix); conf.restype = ctypes.c_char_p
+                        info = f"kernel {core().decode()} ({conf().decode()}; via ctypes, threadpoolctl not installed)"
+    except Exception:
+        pass
 out = {}
 for n in ${JSON.stringify(sizes)}:
     a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32)

@@ -173,13 +173,6 @@ export class WorkerPool {
     return result;
   }
 
-  /** Runs `body` exclusively (no job runs meanwhile); used by multi-step kernels that issue jobs themselves. */
-  exclusive<T>(body: (run: (job: Job) => Promise<number>) => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => body((job) => this.execute(job)));
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
   /** Stops the workers. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -56,6 +56,17 @@ describe('1 and 2 threads give bit-identical results', () => {
   });
 });
 
+describe('concurrent calls', () => {
+  it('calls issued together are queued and each gets its own answer', async () => {
+    const rand = rng(55);
+    const pairs = Array.from({ length: 6 }, (_, i) => [randomDense(120 + i, 90, rand), randomDense(90, 150 - i, rand)] as const);
+    const results = await Promise.all(pairs.map(([a, b]) => two.gemm(a, b)));
+    for (let i = 0; i < pairs.length; i++) {
+      expect(relError(results[i].data, (await R.gemm(pairs[i][0], pairs[i][1])).data)).toBeLessThan(1e-5);
+    }
+  });
+});
+
 describe('shared-memory allocator', () => {
   const make = (pages = 2) => {
     const memory = new wasmApi.Memory({ initial: pages, maximum: 65536, shared: true });
