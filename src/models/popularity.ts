@@ -7,6 +7,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
+import { loadTrainedModel, saveTrainedModel } from './persistence.js';
 
 /** Hyperparameters of {@link PopularityRecommender}. */
 export interface PopularityParams {
@@ -128,6 +129,26 @@ export class PopularityRecommender implements Recommender {
     }
   }
 
+  /** Writes the model (popularity scores, order and training matrix) to `dir` atomically (docs/model-format.md). */
+  async save(dir: string): Promise<void> {
+    const arrays = { itemScores: { data: this.itemScores, shape: [this.itemScores.length] }, order: { data: this.order, shape: [this.order.length] } };
+    await saveTrainedModel(dir, { modelType: this.name, hyperparameters: { ...this.params }, train: this.requireTrain(), arrays });
+  }
+
+  /** Restores a model written by {@link save}. */
+  static async load(dir: string): Promise<PopularityRecommender> {
+    const { snapshot, train } = await loadTrainedModel(dir, 'popularity');
+    const m = new PopularityRecommender(parseParams(snapshot.hyperparameters));
+    const scores = snapshot.arrays.itemScores?.data;
+    const order = snapshot.arrays.order?.data;
+    if (!(scores instanceof Float64Array) || scores.length !== train.nItems) throw new Error(`${dir}/model.json: array "itemScores" missing or not float64 [${train.nItems}]`);
+    if (!(order instanceof Int32Array) || order.length !== train.nItems) throw new Error(`${dir}/model.json: array "order" missing or not int32 [${train.nItems}]`);
+    m.itemScores = scores;
+    m.order = order;
+    m.train = train;
+    return m;
+  }
+
   private requireTrain(): Interactions {
     if (!this.train) throw new Error('popularity: recommend called before fit');
     return this.train;
@@ -156,5 +177,6 @@ export const popularityEntry: ModelEntry = {
   name: 'popularity',
   description: 'Most popular unseen items, by interaction count or recency-weighted count (half-life in days)',
   create: (params) => new PopularityRecommender(parseParams(params)),
+  load: (dir) => PopularityRecommender.load(dir),
   defaults: { ...DEFAULTS },
 };

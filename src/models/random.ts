@@ -6,6 +6,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
+import { loadTrainedModel, saveTrainedModel } from './persistence.js';
 
 /** Hyperparameters of {@link RandomRecommender}. */
 export interface RandomParams {
@@ -90,6 +91,19 @@ export class RandomRecommender implements Recommender {
     const userKey = -1 - (key & 0x3fffffff);
     selectTopK(itemPool(train.nItems, options.candidates), banned, (i) => this.scoreOf(userKey, i), k, out, 0);
     return out;
+  }
+
+  /** Writes the model (seed and training matrix) to `dir` atomically (docs/model-format.md). */
+  async save(dir: string): Promise<void> {
+    await saveTrainedModel(dir, { modelType: this.name, hyperparameters: { ...this.params }, train: this.requireTrain() });
+  }
+
+  /** Restores a model written by {@link save}. */
+  static async load(dir: string): Promise<RandomRecommender> {
+    const { snapshot, train } = await loadTrainedModel(dir, 'random');
+    const m = new RandomRecommender(parseParams(snapshot.hyperparameters));
+    m.train = train;
+    return m;
   }
 
   private requireTrain(): Interactions {
@@ -196,5 +210,6 @@ export const randomEntry: ModelEntry = {
   name: 'random',
   description: 'Uniformly random scores (seeded, deterministic): the floor every model must beat',
   create: (params) => new RandomRecommender(parseParams(params)),
+  load: (dir) => RandomRecommender.load(dir),
   defaults: { ...DEFAULTS },
 };

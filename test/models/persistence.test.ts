@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getKernels } from '../../src/linalg/index.js';
 import { loadModel } from '../../src/models/index.js';
 import { IalsRecommender } from '../../src/models/ials.js';
+import { PopularityRecommender } from '../../src/models/popularity.js';
+import { RandomRecommender } from '../../src/models/random.js';
 import { dataFingerprint, loadSnapshot, readManifest } from '../../src/models/persistence.js';
 import { SMALL_MODELS } from './all-models.js';
 import { randomMatrix } from './fixtures.js';
@@ -41,6 +43,23 @@ describe.each(Object.keys(SMALL_MODELS))('%s save → load', (name) => {
     expect(manifest.provenance).toEqual({ dataset: 'generated' });
     expect(manifest.dataFingerprint).toBe(dataFingerprint(train));
     expect(manifest.users).toEqual(train.users.ids());
+  });
+});
+
+describe.each([
+  ['popularity', () => new PopularityRecommender()],
+  ['random', () => new RandomRecommender({ seed: 3 })],
+] as const)('%s save → load', (name, make) => {
+  it('gives identical recommendations and scores', async () => {
+    const m = make();
+    await m.fit(train);
+    const dir = join(root, `baseline-${name}`);
+    await m.save(dir);
+    const back = await loadModel(dir);
+    expect(back.name).toBe(name);
+    expect(Array.from((await back.recommend(users, 5)).items)).toEqual(Array.from((await m.recommend(users, 5)).items));
+    const it = Int32Array.from({ length: 20 }, (_, j) => j % 15);
+    expect(Array.from(await back.score!(users, it))).toEqual(Array.from(await m.score(users, it)));
   });
 });
 
