@@ -1,0 +1,56 @@
+/** `recsys train` on a generated CSV file and `recsys recommend` on the saved model. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
+import { readManifest } from '../../src/models/persistence.js';
+
+const root = mkdtempSync(join(tmpdir(), 'recsys-cli-models-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<string> {
+  const out: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'recsys', ...args]);
+  } finally {
+    spy.mockRestore();
+    err.mockRestore();
+  }
+  return out.join('');
+}
+
+describe('train and recommend commands', () => {
+  // Users u1..u6 like items a,b,c (group 1) or x,y,z (group 2); string ids exercise the id maps.
+  const rows = ['user,item,rating'];
+  for (let u = 1; u <= 6; u++) for (const it of u <= 3 ? ['a', 'b', 'c'] : ['x', 'y', 'z']) if (!(u === 1 && it === 'c')) rows.push(`u${u},${it},5`);
+  rows.push('u1,x,1');
+  const csv = join(root, 'ratings.csv');
+  writeFileSync(csv, rows.join('\n') + '\n');
+  const dir = join(root, 'model');
+
+  it('trains item-knn from a file with a column mapping and recommends unseen items by external id', async () => {
+    const text = await run(['train', '--input', csv, '--user-col', 'user', '--item-col', 'item', '--value-col', 'rating', '--model', 'item-knn', '--param', 'neighbors=3', '--out', dir]);
+    expect(text).toMatch(/fitted item-knn in .* saved to/);
+    const m = await readManifest(dir);
+    expect(m.modelType).toBe('item-knn');
+    expect(m.provenance.input).toBe(csv);
+    expect(m.hyperparameters.neighbors).toBe(3);
+    const rec = await run(['recommend', '--model', dir, '--user', 'u1', '-k', '1']);
+    expect(rec).toMatch(/top 1 for user u1/);
+    expect(rec).toMatch(/ 1\. c /);
+    const sim = await run(['recommend', '--model', dir, '--item', 'a', '-k', '2']);
+    expect(sim.split('\n').slice(1, 3).map((l) => l.trim().split(/\s+/)[1]).sort()).toEqual(['b', 'c']);
+  });
+
+  it('rejects unknown users, bad parameters and missing inputs clearly', async () => {
+    await expect(run(['recommend', '--model', dir, '--user', 'nobody'])).rejects.toThrow(/unknown user id "nobody"/);
+    await expect(run(['train', '--input', csv, '--user-col', 'user', '--item-col', 'item', '--model', 'ials', '--param', 'factorz=3', '--out', join(root, 'x')])).rejects.toThrow(/unknown hyperparameter "factorz"/);
+    await expect(run(['train', '--model', 'ials', '--out', join(root, 'y')])).rejects.toThrow(/--dataset NAME or --input FILE/);
+  });
+});
