@@ -35,11 +35,12 @@ const ERROR_BYTES = 1024;
 
 const WORKER_SOURCE = `
 'use strict';
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, controlPtr, argsPtr, errorPtr, errorBytes, id, threads, names } = workerData;
 const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, controlPtr, ${CONTROL_SLOTS});
 const args = new Float64Array(memory.buffer, argsPtr, ${MAX_ARGS});
+parentPort.postMessage('ready');
 let seen = 0; // the control block starts zeroed: a job posted before this worker started is still seen
 for (;;) {
   while (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen, 1000);
@@ -135,6 +136,7 @@ export class WorkerPool {
     this.control = new Int32Array(allocator.buffer, this.controlPtr, CONTROL_SLOTS);
     this.control.fill(0);
     this.argsView = new Float64Array(allocator.buffer, this.argsPtr, MAX_ARGS);
+    const ready: Promise<void>[] = [];
     for (let id = 0; id < threads; id++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -151,6 +153,13 @@ export class WorkerPool {
         },
       });
       worker.unref();
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`linalg: worker ${id} exited with code ${code} while starting`)));
+        }),
+      );
       worker.on('error', (err) => {
         this.broken ??= `worker ${id} failed: ${err.message}`;
       });
@@ -159,7 +168,12 @@ export class WorkerPool {
       });
       this.workers.push(worker);
     }
+    this.ready = Promise.all(ready).then(() => undefined);
+    this.ready.catch(() => undefined);
   }
+
+  /** Resolves once every worker has instantiated the module (rejects if one failed to start). */
+  readonly ready: Promise<void>;
 
   /** The main thread's instance exports (for small synchronous helpers). */
   get exports(): WasmExports {

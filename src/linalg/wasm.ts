@@ -580,5 +580,11 @@ export async function createWasmKernels(threads: number = defaultThreads()): Pro
   const base = (probe.heapBase as Fn)() + 1024;
   const allocator = new SharedAllocator(memory, base);
   const pool = new WorkerPool(module, memory, allocator, threads);
+  try {
+    await pool.ready;
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
   return new WasmKernels(allocator, pool, variant);
 }
