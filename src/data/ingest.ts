@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { CleaningLog } from './cleaning.js';
 import { DuckSession, sqlIdent, sqlString, type FetchKind } from './duck.js';
 import { IdMap } from './id-map.js';
@@ -428,9 +427,4 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { u
     extra[c] = extraCols[k];
   });
   return { userIdx, itemIdx, values: staged.hasValue ? values : null, timestamps: staged.hasTime ? timestamps : null, extra, lines };
-}
-
-/** The file name of a path, for short messages. */
-export function shortName(path: string): string {
-  return basename(path);
 }

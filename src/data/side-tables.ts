@@ -25,7 +25,7 @@ export interface SideTableOptions {
  * `log`; missing columns raise an error naming file and field. Meant for tables up to a few hundred thousand rows.
  */
 export async function readSideTable(db: DuckSession, path: string, columns: string[], log: CleaningLog, options: SideTableOptions = {}): Promise<SideTable> {
-  const format = options.format ?? {};
+  let format = options.format ?? {};
   const table = options.table ?? 'side';
   const found = await fileColumns(db, path, format);
   checkColumns(path, found, columns.map((c) => ({ field: 'required', column: c })), format);
@@ -36,9 +36,16 @@ export async function readSideTable(db: DuckSession, path: string, columns: stri
   await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${cols} FROM ${sourceSql(path, format, isParquet ? undefined : rej)}`);
   let rejected: number[] = [];
   if (!isParquet) {
+    // Text that is not UTF-8 (older MovieLens files are latin-1): read again as latin-1 when no encoding was set.
+    const badEncoding = await db.scalar(`SELECT count(*) FROM ${rej.table} WHERE error_type = 'INVALID ENCODING'`);
+    if (badEncoding > 0 && !format.encoding) {
+      format = { ...format, encoding: 'latin-1' };
+      await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${cols} FROM ${sourceSql(path, format, rej)}`);
+      log.note(`${path}: not valid UTF-8 (${badEncoding} rows); read as latin-1`);
+    }
     const r = await db.rows(`SELECT DISTINCT CAST(line AS BIGINT) AS line FROM ${rej.table} ORDER BY line`);
     rejected = r.map((x) => Number(x.line));
-    log.add({ file: path, kind: 'malformed row (wrong number of fields or bad quoting)', count: rejected.length, action: 'dropped', lines: rejected.slice(0, 5) });
+    log.add({ file: path, kind: 'malformed row (wrong number of fields, bad quoting or encoding)', count: rejected.length, action: 'dropped', lines: rejected.slice(0, 5) });
   }
   if (options.fetchRows === false) return { file: path, columns, rows: [], lines: [] };
   const raw = await db.rows(`SELECT * FROM ${table} ORDER BY rowid`);

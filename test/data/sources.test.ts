@@ -185,3 +185,16 @@ describe('features and helpers', () => {
     expect(Number.isNaN(f.hour[1])).toBe(true);
   });
 });
+
+describe('side-table encoding', () => {
+  it('a latin-1 movies.dat without a declared encoding is re-read as latin-1 and noted', async () => {
+    const folder = join(dir, 'ml10', 'ml-10m');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'ratings.dat'), '1::1::4.5::978300760\n1::2::3::978300761\n');
+    writeFileSync(join(folder, 'movies.dat'), Buffer.from('1::Café Society (1995)::Drama\n2::Toy Story (1995)::Comedy\n', 'latin1'));
+    const ds = await loadMovieLens('ml-10m', { dataDir: join(dir, 'ml10') });
+    expect(ds.itemFeatures!.text.title).toEqual(['Café Society', 'Toy Story']);
+    expect(ds.report.notes.some((n) => /not valid UTF-8 .* read as latin-1/.test(n))).toBe(true);
+    expect(ds.interactions.get(0, 0)).toBe(4.5);
+  });
+});

@@ -102,6 +102,7 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
   const big = assembleMatrix(bigEvents, users, items, policy, bigPath, log);
   const small = smallEvents && smallPath ? assembleMatrix(smallEvents, users, items, policy, smallPath, log) : null;
   const filtered = options.filters ? applyFilters(big, options.filters, log) : big;
+  if (small) log.note(`rows read counts big_matrix and small_matrix; interactions kept counts big_matrix (train); small_matrix (test) has ${small.interactions.nnz} entries`);
   progress('done', total);
   return {
     name,
