@@ -197,7 +197,8 @@ export function gemmBlock(
 
 /**
  * One chunk of a parallel GEMM: the grid of rowsPerChunk × colsPerChunk blocks of C is numbered row-major.
- * With `lower`, a block only computes the columns left of its last row (C is a square lower triangle).
+ * With `lower`, a block only computes the columns left of its last row (C is a square lower triangle), and the
+ * numbering starts from the bottom.
  */
 export function gemmChunk(
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32,
@@ -205,7 +206,9 @@ export function gemmChunk(
   rowsPerChunk: i32, colsPerChunk: i32, lower: i32, chunk: i32, scratch: usize,
 ): i32 {
   const chunksPerRow = (n + colsPerChunk - 1) / colsPerChunk;
-  const r0 = (chunk / chunksPerRow) * rowsPerChunk;
+  // Lower-triangle blocks grow with the row: hand out the bottom (largest) ones first for better balance.
+  const rowChunk = lower != 0 ? (m + rowsPerChunk - 1) / rowsPerChunk - 1 - chunk / chunksPerRow : chunk / chunksPerRow;
+  const r0 = rowChunk * rowsPerChunk;
   const c0 = (chunk % chunksPerRow) * colsPerChunk;
   const rows = min(rowsPerChunk, m - r0);
   let cols = min(colsPerChunk, n - c0);
