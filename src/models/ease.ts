@@ -7,7 +7,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
 import { checkK, f32, historyRow, itemOptions, readParams, TrainedRecommender, userRowsCsr, type ModelState } from './base.js';
 import { gramBlockSize, itemGramColumns } from './item-gram.js';
-import { itemUserCsr, withValues } from './matrices.js';
+import { itemUserCsr, SharedCopies, withValues } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, resolveParams } from './params.js';
 import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
@@ -41,17 +41,25 @@ export class EaseRecommender extends TrainedRecommender {
     const kn = await this.kernels();
     const n = train.nItems;
     const base = itemUserCsr(train);
-    const xt = withValues(base, this.params.binary ? new Float32Array(base.values.length).fill(1) : base.values);
+    const shared = new SharedCopies(kn);
     const g: DenseMatrix = { rows: n, cols: n, data: kn.allocF32(n * n) };
     const block = gramBlockSize(train.nUsers, n);
     const steps = Math.ceil(n / block) + 1;
-    for (let s = 0, step = 0; s < n; s += block, step++) {
-      throwIfAborted(options.signal);
-      const e = Math.min(n, s + block);
-      const cols = await itemGramColumns(kn, xt, s, e);
-      const b = e - s;
-      for (let i = 0; i < n; i++) g.data.set(cols.data.subarray(i * b, i * b + b), i * n + s);
-      options.onProgress?.({ phase: 'gram', done: step + 1, total: steps });
+    try {
+      const xt = shared.csr(withValues(base, this.params.binary ? new Float32Array(base.values.length).fill(1) : base.values));
+      for (let s = 0, step = 0; s < n; s += block, step++) {
+        throwIfAborted(options.signal);
+        const e = Math.min(n, s + block);
+        const cols = await itemGramColumns(kn, xt, s, e);
+        const b = e - s;
+        for (let i = 0; i < n; i++) g.data.set(cols.data.subarray(i * b, i * b + b), i * n + s);
+        options.onProgress?.({ phase: 'gram', done: step + 1, total: steps });
+      }
+    } catch (err) {
+      kn.free(g.data);
+      throw err;
+    } finally {
+      shared.release();
     }
     for (let i = 0; i < n; i++) g.data[i * n + i] += this.params.reg;
     throwIfAborted(options.signal);

@@ -1,13 +1,20 @@
 /**
  * Blocks of the item–item Gram matrix XᵀX for a users × items matrix X, computed on the kernel layer as
  * Xᵀ · dense(X[:, block]) with `csrMatmul` (cost nnz · block per block, a contiguous SIMD axpy per
- * non-zero; measured ~8× faster than the `denseCsrT` formulation of the same product).
+ * non-zero; measured ~8× faster than the `denseCsrT` formulation of the same product). Pass Xᵀ in the
+ * kernels' shared memory ({@link SharedCopies}) so that it is not copied for every block.
  */
 import type { CsrMatrix, DenseMatrix, Kernels } from '../linalg/api.js';
+import type { SharedCopies } from './matrices.js';
 
-/** Items per block so that the dense input and output blocks stay near `budget` floats. */
-export function gramBlockSize(nUsers: number, nItems: number, budget = 32 * 1024 * 1024): number {
-  return Math.max(1, Math.min(nItems, Math.floor(budget / Math.max(1, nUsers + nItems))));
+/**
+ * Items per block: the dense users × block input should stay in cache (≈ 8 MB: every non-zero of Xᵀ reads
+ * one of its rows), a multiple of 8 between 8 and 512. Measured on KuaiRec-shaped data (7,176 users): 128–256
+ * columns per block are ~3× faster than 1,024.
+ */
+export function gramBlockSize(nUsers: number, nItems: number): number {
+  const b = Math.floor((2 * 1024 * 1024) / Math.max(1, nUsers) / 8) * 8;
+  return Math.max(1, Math.min(nItems, Math.max(8, Math.min(512, b))));
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
 import { checkK, f32, historyRow, i32, itemOptions, readParams, TrainedRecommender, type ModelState } from './base.js';
 import { gramBlockSize, itemGramColumns } from './item-gram.js';
-import { itemUserCsr, withValues } from './matrices.js';
+import { itemUserCsr, SharedCopies, withValues } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
@@ -80,7 +80,8 @@ export class ItemKnnRecommender extends TrainedRecommender {
     const n = train.nItems;
     const base = itemUserCsr(train);
     const raw = p.binary ? new Float32Array(base.values.length).fill(1) : base.values;
-    const xt = withValues(base, weightItemUser(withValues(base, raw), p.weighting, p.bm25K1, p.bm25B));
+    const shared = new SharedCopies(kn);
+    const xt = shared.csr(withValues(base, weightItemUser(withValues(base, raw), p.weighting, p.bm25K1, p.bm25B)));
     const norms = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -92,26 +93,30 @@ export class ItemKnnRecommender extends TrainedRecommender {
     const nbrSim = new Float32Array(n * kk);
     const block = gramBlockSize(train.nUsers, n);
     const blocks = Math.ceil(n / block);
-    for (let s = 0, step = 0; s < n; s += block, step++) {
-      throwIfAborted(options.signal);
-      const e = Math.min(n, s + block);
-      const cols = await itemGramColumns(kn, xt, s, e);
-      const b = e - s;
-      // Transpose to one row per block item while applying the shrunk cosine normalization.
-      const g: DenseMatrix = { rows: b, cols: n, data: new Float32Array(b * n) };
-      for (let j = 0; j < n; j++) {
-        const nj = norms[j];
-        for (let r = 0; r < b; r++) {
-          const dot = cols.data[j * b + r];
-          const d = norms[s + r] * nj + p.shrink;
-          g.data[r * n + j] = dot > 0 && d > 0 ? dot / d : 0;
+    try {
+      for (let s = 0, step = 0; s < n; s += block, step++) {
+        throwIfAborted(options.signal);
+        const e = Math.min(n, s + block);
+        const cols = await itemGramColumns(kn, xt, s, e);
+        const b = e - s;
+        // Transpose to one row per block item while applying the shrunk cosine normalization.
+        const g: DenseMatrix = { rows: b, cols: n, data: new Float32Array(b * n) };
+        for (let j = 0; j < n; j++) {
+          const nj = norms[j];
+          for (let r = 0; r < b; r++) {
+            const dot = cols.data[j * b + r];
+            const d = norms[s + r] * nj + p.shrink;
+            g.data[r * n + j] = dot > 0 && d > 0 ? dot / d : 0;
+          }
         }
+        const self = Int32Array.from({ length: e - s }, (_, r) => s + r);
+        const top = await kn.topk(g, kk, { exclude: { rows: e - s, cols: n, rowPtr: Int32Array.from({ length: e - s + 1 }, (_, r) => r), colIdx: self, values: new Float32Array(e - s).fill(1) } });
+        nbrIdx.set(top.items, s * kk);
+        nbrSim.set(top.scores, s * kk);
+        options.onProgress?.({ phase: 'similarity', done: step + 1, total: blocks });
       }
-      const self = Int32Array.from({ length: e - s }, (_, r) => s + r);
-      const top = await kn.topk(g, kk, { exclude: { rows: e - s, cols: n, rowPtr: Int32Array.from({ length: e - s + 1 }, (_, r) => r), colIdx: self, values: new Float32Array(e - s).fill(1) } });
-      nbrIdx.set(top.items, s * kk);
-      nbrSim.set(top.scores, s * kk);
-      options.onProgress?.({ phase: 'similarity', done: step + 1, total: blocks });
+    } finally {
+      shared.release();
     }
     this.similarity = compactNeighbours(n, kk, nbrIdx, nbrSim);
     this.train = train;
