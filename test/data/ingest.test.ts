@@ -129,6 +129,22 @@ describe('validation', () => {
     expect(ds.report.notes.some((n) => /value >= 4: removed 1 of 3/.test(n))).toBe(true);
   });
 
+  it('missingTime "drop", forced string ids, and an aborted signal', async () => {
+    const p = file('opts.csv', 'user,item,rating,ts\n007,1,5,\n7,1,4,10\n');
+    const dropped = await loadInteractionsFile(p, MAP, { missingTime: 'drop' });
+    expect(dropped.interactions.nnz).toBe(1);
+    expect(dropped.report.issues.find((i) => i.kind === 'missing time')).toMatchObject({ action: 'dropped', lines: [2] });
+    const strings = await loadInteractionsFile(p, MAP, { idType: 'string' });
+    expect(strings.interactions.users.ids()).toEqual(['007', '7']);
+    const ints = await loadInteractionsFile(p, MAP);
+    // As integers "007" and "7" are the same user: a repeated pair, merged and reported.
+    expect(ints.interactions.users.ids()).toEqual([7]);
+    expect(ints.report.duplicates.merged).toBe(1);
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(loadInteractionsFile(p, MAP, { signal: ctl.signal })).rejects.toThrow(/aborted/);
+  });
+
   it('rowToLine skips the header and rejected lines', () => {
     expect(rowToLine(0, 1, [])).toBe(2);
     expect(rowToLine(0, 1, [2, 3])).toBe(4);
