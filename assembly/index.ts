@@ -3,7 +3,7 @@
 export { gemmChunk, gemmBlock, gramChunk, GEMM_SCRATCH_BYTES, MR, NR } from './gemm';
 export { choleskySolveChunk, solveScratchBytes, factorDiagonalBlock, invertLowerBlock, copyBlock, fillUpper } from './solve';
 export { alsChunk, alsScratchBytes } from './als';
-export { csrMatmulChunk, denseCsrTChunk } from './sparse';
+export { csrMatmulChunk, transposeChunk } from './sparse';
 export { topkChunk, topkScratchBytes, scoreTopKChunk, scoreTopKScratchBytes, ITEM_BLOCK } from './topk';
 
 /** First byte after the module's static data: the host allocator starts above it. */

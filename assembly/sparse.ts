@@ -1,4 +1,5 @@
-// Sparse CSR × dense products on raw pointers, chunked over output rows.
+// Sparse CSR × dense products on raw pointers, chunked over output rows, and a tiled transpose (the host computes
+// dense × CSRᵀ as (CSR × denseᵀ)ᵀ, which keeps the inner loop a contiguous SIMD row update).
 
 /** Rows [chunk·perChunk, …) of out (rows × d) = A (CSR) · B (n × d). */
 export function csrMatmulChunk(rowPtr: usize, colIdx: usize, values: usize, b: usize, d: i32, out: usize, rows: i32, perChunk: i32, chunk: i32, _scratch: usize): i32 {
@@ -23,18 +24,17 @@ export function csrMatmulChunk(rowPtr: usize, colIdx: usize, values: usize, b: u
   return 0;
 }
 
-/** Rows [chunk·perChunk, …) of out (bRows × aRows) = B (bRows × n) · Aᵀ, A CSR (aRows × n); float64 sums. */
-export function denseCsrTChunk(b: usize, n: i32, bRows: i32, rowPtr: usize, colIdx: usize, values: usize, aRows: i32, out: usize, perChunk: i32, chunk: i32, _scratch: usize): i32 {
-  const end = min(bRows, (chunk + 1) * perChunk);
-  for (let i = chunk * perChunk; i < end; i++) {
-    const row = b + <usize>(i * n) * 4;
-    for (let r = 0; r < aRows; r++) {
-      let s: f64 = 0;
-      const e = load<i32>(rowPtr + <usize>(r + 1) * 4);
-      for (let p = load<i32>(rowPtr + <usize>r * 4); p < e; p++) {
-        s += <f64>load<f32>(row + <usize>load<i32>(colIdx + <usize>p * 4) * 4) * <f64>load<f32>(values + <usize>p * 4);
+/** Rows [chunk·perChunk, …) of src (rows × cols, float32) transposed into dst (cols × rows), in 16×16 tiles. */
+export function transposeChunk(src: usize, rows: i32, cols: i32, dst: usize, perChunk: i32, chunk: i32, _scratch: usize): i32 {
+  const r0 = chunk * perChunk;
+  const r1 = min(rows, r0 + perChunk);
+  for (let i0 = r0; i0 < r1; i0 += 16) {
+    const iEnd = min(r1, i0 + 16);
+    for (let j0 = 0; j0 < cols; j0 += 16) {
+      const jEnd = min(cols, j0 + 16);
+      for (let i = i0; i < iEnd; i++) {
+        for (let j = j0; j < jEnd; j++) store<f32>(dst + <usize>(j * rows + i) * 4, load<f32>(src + <usize>(i * cols + j) * 4));
       }
-      store<f32>(out + <usize>(i * aRows + r) * 4, <f32>s);
     }
   }
   return 0;

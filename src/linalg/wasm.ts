@@ -371,40 +371,49 @@ export class WasmKernels implements Kernels {
       const s = this.stageCsr(st, a);
       const pb = st.f32(b.data, b.rows * d);
       const out = st.bytes(a.rows * d * 4);
-      const perChunk = Math.max(16, Math.ceil(a.rows / (this.threads * 32)));
-      await this.run({
-        fn: 'csrMatmulChunk',
-        args: [s.rowPtr, s.colIdx, s.values, pb, d, out, a.rows, perChunk],
-        chunks: Math.ceil(a.rows / perChunk),
-        scratchBytes: 0,
-        parallel: 2 * a.rowPtr[a.rows] * d >= PARALLEL_MIN_WORK,
-      });
+      await this.csrMatmulRaw(s, a.rows, a.rowPtr[a.rows], pb, d, out);
       return { rows: a.rows, cols: d, data: st.viewF32(out, a.rows * d).slice() };
     } finally {
       st.release();
     }
   }
 
-  /** B·Aᵀ, chunked over the rows of B. */
+  /** Transposes rows × cols float32 at `src` into `dst` (cols × rows). */
+  private transposeRaw(src: number, rows: number, cols: number, dst: number): Promise<number> {
+    const perChunk = Math.max(16, Math.ceil(rows / (this.threads * 4) / 16) * 16);
+    return this.run({ fn: 'transposeChunk', args: [src, rows, cols, dst, perChunk], chunks: Math.ceil(rows / perChunk), scratchBytes: 0, parallel: rows * cols >= PARALLEL_MIN_WORK / 4 });
+  }
+
+  /** CSR × dense on staged pointers: out (rows × d). */
+  private csrMatmulRaw(s: StagedCsr, rows: number, nnz: number, b: number, d: number, out: number): Promise<number> {
+    const perChunk = Math.max(16, Math.ceil(rows / (this.threads * 32)));
+    return this.run({
+      fn: 'csrMatmulChunk',
+      args: [s.rowPtr, s.colIdx, s.values, b, d, out, rows, perChunk],
+      chunks: Math.ceil(rows / perChunk),
+      scratchBytes: 0,
+      parallel: 2 * nnz * d >= PARALLEL_MIN_WORK,
+    });
+  }
+
+  /** B·Aᵀ computed as (A·Bᵀ)ᵀ: transpose B, CSR × dense with contiguous SIMD row updates, transpose back. */
   async denseCsrT(b: DenseMatrix, a: CsrMatrix): Promise<DenseMatrix> {
     checkCsr('denseCsrT', 'A', a);
     checkDense('denseCsrT', 'B', b);
     if (a.cols !== b.cols) fail('denseCsrT', `B is ${b.rows}×${b.cols}, A is ${a.rows}×${a.cols} (needs B.cols = A.cols)`);
-    if (b.rows === 0 || a.rows === 0) return { rows: b.rows, cols: a.rows, data: new Float32Array(b.rows * a.rows) };
+    const d = b.rows;
+    if (d === 0 || a.rows === 0) return { rows: d, cols: a.rows, data: new Float32Array(d * a.rows) };
     const st = new Staging(this.allocator, 'denseCsrT');
     try {
       const s = this.stageCsr(st, a);
-      const pb = st.f32(b.data, b.rows * b.cols);
-      const out = st.bytes(b.rows * a.rows * 4);
-      const perChunk = Math.max(1, Math.ceil(b.rows / (this.threads * 8)));
-      await this.run({
-        fn: 'denseCsrTChunk',
-        args: [pb, b.cols, b.rows, s.rowPtr, s.colIdx, s.values, a.rows, out, perChunk],
-        chunks: Math.ceil(b.rows / perChunk),
-        scratchBytes: 0,
-        parallel: 2 * a.rowPtr[a.rows] * b.rows >= PARALLEL_MIN_WORK,
-      });
-      return { rows: b.rows, cols: a.rows, data: st.viewF32(out, b.rows * a.rows).slice() };
+      const pb = st.f32(b.data, d * b.cols);
+      const bt = st.bytes(Math.max(b.cols * d, 1) * 4);
+      const tmp = st.bytes(a.rows * d * 4);
+      const out = st.bytes(d * a.rows * 4);
+      await this.transposeRaw(pb, d, b.cols, bt);
+      await this.csrMatmulRaw(s, a.rows, a.rowPtr[a.rows], bt, d, tmp);
+      await this.transposeRaw(tmp, a.rows, d, out);
+      return { rows: d, cols: a.rows, data: st.viewF32(out, d * a.rows).slice() };
     } finally {
       st.release();
     }

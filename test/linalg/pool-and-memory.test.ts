@@ -47,6 +47,8 @@ describe('1 and 2 threads give bit-identical results', () => {
       expect(x1.data).toEqual(x2.data);
     }
     expect((await one.csrMatmul(r, y)).data).toEqual((await two.csrMatmul(r, y)).data);
+    const bt = randomDense(40, 300, rand);
+    expect((await one.denseCsrT(bt, r)).data).toEqual((await two.denseCsrT(bt, r)).data);
     const u = randomDense(500, 32, rand);
     const exclude = randomCsr(500, 300, 0.1, rand);
     const o1 = await one.scoreTopK(u, y, 10, { exclude });
