@@ -7,6 +7,7 @@ import { formatCleaningReport } from '../../data/cleaning.js';
 import { DOWNLOADS, downloadDataset } from '../../data/download.js';
 import { listDatasets, loadDataset, type DatasetLoadOptions } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
+import type { InteractionFilters } from '../../data/filters.js';
 import type { DuplicatePolicy } from '../../data/interactions.js';
 import { cacheDir } from '../../data/paths.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
@@ -24,6 +25,9 @@ interface InfoFlags {
   timeCol?: string;
   delimiter?: string;
   metadata?: string;
+  minValue?: string;
+  kCore?: string;
+  binarize?: boolean;
   progress: boolean;
 }
 
@@ -50,6 +54,23 @@ export function describeDataset(ds: LoadedDataset): string {
   feats('user', ds.userFeatures);
   if (ds.social) lines.push(`social links: ${ds.social.colIdx.length}`);
   return lines.join('\n');
+}
+
+/** The --min-value / --k-core / --binarize flags as loader filters (undefined when none is given). */
+function parseFilters(flags: InfoFlags): InteractionFilters | undefined {
+  const f: InteractionFilters = {};
+  if (flags.minValue !== undefined) {
+    const v = Number(flags.minValue);
+    if (!Number.isFinite(v)) throw new Error(`--min-value must be a number, got "${flags.minValue}"`);
+    f.minValue = v;
+  }
+  if (flags.kCore !== undefined) {
+    const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(flags.kCore);
+    if (!m) throw new Error(`--k-core must be "users,items" (e.g. 5,5), got "${flags.kCore}"`);
+    f.kCore = { user: Number(m[1]), item: Number(m[2]) };
+  }
+  if (flags.binarize) f.binarize = true;
+  return Object.keys(f).length ? f : undefined;
 }
 
 function countNonEmpty(c: Int32Array): number {
@@ -104,14 +125,19 @@ export function register(program: Command): void {
     .option('--time-col <name>', 'generic: time column (epoch seconds)')
     .option('--delimiter <sep>', 'generic: field separator')
     .option('--metadata <csv>', 'msd-taste: song metadata CSV (song_id,title,artist_name,year)')
+    .option('--min-value <v>', 'keep interactions with value >= v')
+    .option('--k-core <users,items>', 'iteratively keep users with >= users and items with >= items interactions, e.g. 5,5')
+    .option('--binarize', 'set every kept value to 1')
     .option('--no-progress', 'hide the progress bar')
     .action(async (name: string, flags: InfoFlags) => {
       if (flags.duplicates && !POLICIES.includes(flags.duplicates as DuplicatePolicy)) throw new Error(`--duplicates must be one of ${POLICIES.join(', ')}`);
       const clip = flags.clip === undefined ? undefined : Number(flags.clip);
       if (clip !== undefined && !Number.isFinite(clip)) throw new Error(`--clip must be a number, got "${flags.clip}"`);
+      const filters = parseFilters(flags);
       const bar = new ProgressBar(name);
       const { signal, dispose } = interruptSignal();
       const options: DatasetLoadOptions = {
+        filters,
         dataDir: flags.dataDir,
         path: flags.path,
         duplicatePolicy: flags.duplicates as DuplicatePolicy | undefined,
