@@ -34,6 +34,12 @@ export interface GemmOptions {
   c?: DenseMatrix;
 }
 
+/** Options of {@link Kernels.spdInverse}. */
+export interface SpdInverseOptions {
+  /** Write the inverse into the input matrix (default false). */
+  overwrite?: boolean;
+}
+
 /** Options of the implicit-ALS half step. */
 export interface IalsOptions {
   /** Confidence scale: c = 1 + alpha·r (linear) or 1 + alpha·log(1 + r/eps) (log). */
@@ -96,8 +102,12 @@ export interface Kernels {
   gram(x: DenseMatrix): Promise<DenseMatrix>;
   /** Solves `batch` SPD systems A_b x_b = b_b; `a` holds batch k×k matrices, `b` batch k-vectors; returns x. */
   choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array>;
-  /** Inverse of a symmetric positive definite matrix (blocked Cholesky on GEMM); throws when not SPD. */
-  spdInverse(a: DenseMatrix): Promise<DenseMatrix>;
+  /**
+   * Inverse of a symmetric positive definite matrix (blocked Cholesky on GEMM); throws when not SPD.
+   * With `overwrite`, the result is written into `a` (returned; its contents are destroyed even on failure); when
+   * `a.data` comes from allocF32 no n×n copy is made at all (n = 20,000 then needs 1.6 GB instead of 4.8 GB).
+   */
+  spdInverse(a: DenseMatrix, options?: SpdInverseOptions): Promise<DenseMatrix>;
   /** A·B for CSR A (m × n) and dense B (n × d). */
   csrMatmul(a: CsrMatrix, b: DenseMatrix): Promise<DenseMatrix>;
   /** B·Aᵀ for dense B (d × n) and CSR A (m × n): d × m. */

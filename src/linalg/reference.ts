@@ -9,6 +9,7 @@ import type {
   GemmOptions,
   IalsOptions,
   Kernels,
+  SpdInverseOptions,
   TopKOptions,
   TopKResult,
 } from './api.js';
@@ -171,7 +172,7 @@ export class ReferenceKernels implements Kernels {
   }
 
   /** Cholesky, then inverse columns by solving against the identity, all float64. */
-  async spdInverse(a: DenseMatrix): Promise<DenseMatrix> {
+  async spdInverse(a: DenseMatrix, options: SpdInverseOptions = {}): Promise<DenseMatrix> {
     checkDense('spdInverse', 'A', a);
     if (a.rows !== a.cols) fail('spdInverse', `A must be square, is ${a.rows}×${a.cols}`);
     const n = a.rows;
@@ -185,6 +186,10 @@ export class ReferenceKernels implements Kernels {
       e[j] = 1;
       choleskySolveInPlace(l, n, e);
       for (let i = 0; i < n; i++) out[i * n + j] = e[i];
+    }
+    if (options.overwrite) {
+      a.data.set(out);
+      return a;
     }
     return { rows: n, cols: n, data: out };
   }

@@ -13,6 +13,7 @@ import type {
   GemmOptions,
   IalsOptions,
   Kernels,
+  SpdInverseOptions,
   TopKOptions,
   TopKResult,
 } from './api.js';
@@ -303,7 +304,7 @@ export class WasmKernels implements Kernels {
    * updates), in-place triangular inverse Z = L⁻¹ by block rows, then A⁻¹ = ZᵀZ by block rows; all in one n×n
    * working matrix plus an n×128 temporary.
    */
-  async spdInverse(a: DenseMatrix): Promise<DenseMatrix> {
+  async spdInverse(a: DenseMatrix, options: SpdInverseOptions = {}): Promise<DenseMatrix> {
     checkDense('spdInverse', 'A', a);
     if (a.rows !== a.cols) fail('spdInverse', `A must be square, is ${a.rows}×${a.cols}`);
     const n = a.rows;
@@ -316,8 +317,9 @@ export class WasmKernels implements Kernels {
     const fillUpper = ex.fillUpper as Fn;
     const st = new Staging(this.allocator, 'spdInverse');
     try {
-      const w = st.bytes(n * n * 4);
-      st.viewF32(w, n * n).set(a.data.subarray(0, n * n));
+      const inPlace = options.overwrite ? this.allocator.addressOf(a.data) : undefined;
+      const w = inPlace ?? st.bytes(n * n * 4);
+      if (inPlace === undefined) st.viewF32(w, n * n).set(a.data.subarray(0, n * n));
       const inv = st.bytes(nb * nb * 4);
       const tmp = st.bytes(n * nb * 4);
       const small = st.bytes(2 * nb * nb * 8 + 64);
@@ -353,6 +355,11 @@ export class WasmKernels implements Kernels {
         copyBlock(tmp, iEnd, at(i0, 0), n, ib, iEnd);
       }
       fillUpper(w, n, 0);
+      if (inPlace !== undefined) return a;
+      if (options.overwrite) {
+        a.data.set(st.viewF32(w, n * n));
+        return a;
+      }
       return { rows: n, cols: n, data: st.viewF32(w, n * n).slice() };
     } finally {
       st.release();

@@ -113,6 +113,20 @@ describe('spdInverse (float32 blocked Cholesky: |A·A⁻¹ − I| < 1e-4)', () =
       expect(relError(inv.data, (await R.spdInverse(a)).data)).toBeLessThan(1e-4);
     });
   }
+  it('overwrite: in place for shared arrays, copied back for plain ones', async () => {
+    const a = randomSpd(140, rng(9), 1);
+    const want = await R.spdInverse(a);
+    const plain = { ...a, data: a.data.slice() };
+    expect(await K.spdInverse(plain, { overwrite: true })).toBe(plain);
+    expect(relError(plain.data, want.data)).toBeLessThan(1e-4);
+    const shared = { ...a, data: K.allocF32(140 * 140) };
+    shared.data.set(a.data);
+    const got = await K.spdInverse(shared, { overwrite: true });
+    expect(got.data).toBe(shared.data);
+    expect(relError(shared.data, want.data)).toBeLessThan(1e-4);
+    K.free(shared.data);
+  });
+
   it('throws for a matrix that is not SPD and for a non-square one', async () => {
     const a = randomSpd(200, rng(3), 1);
     a.data[150 * 200 + 150] = -5;
