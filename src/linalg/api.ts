@@ -38,6 +38,10 @@ export interface GemmOptions {
 export interface SpdInverseOptions {
   /** Write the inverse into the input matrix (default false). */
   overwrite?: boolean;
+  /** Called after each 128-row block step with (steps done, steps in all); large n takes seconds to minutes. */
+  onProgress?: (done: number, total: number) => void;
+  /** Aborting stops the inverse at the next block step (rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** Options of the implicit-ALS half step. */

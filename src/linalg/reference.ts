@@ -182,6 +182,8 @@ export class ReferenceKernels implements Kernels {
     const out = new Float32Array(n * n);
     const e = new Float64Array(n);
     for (let j = 0; j < n; j++) {
+      options.signal?.throwIfAborted();
+      options.onProgress?.(j + 1, n);
       e.fill(0);
       e[j] = 1;
       choleskySolveInPlace(l, n, e);

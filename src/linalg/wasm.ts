@@ -324,6 +324,12 @@ export class WasmKernels implements Kernels {
       const tmp = st.bytes(n * nb * 4);
       const small = st.bytes(2 * nb * nb * 8 + 64);
       const at = (i: number, j: number): number => w + (i * n + j) * 4;
+      const blocks = Math.ceil(n / nb);
+      let stepsDone = 0;
+      const step = (): void => {
+        options.signal?.throwIfAborted();
+        options.onProgress?.(++stepsDone, 3 * blocks);
+      };
       // 1. L (lower) in place.
       for (let j0 = 0; j0 < n; j0 += nb) {
         const jb = Math.min(nb, n - j0);
@@ -331,10 +337,14 @@ export class WasmKernels implements Kernels {
         if (status !== 0) fail('spdInverse', `A is not symmetric positive definite (pivot ${j0 + status - 1} is not positive)`);
         const j1 = j0 + jb;
         const rest = n - j1;
-        if (rest === 0) continue;
+        if (rest === 0) {
+          step();
+          continue;
+        }
         copyBlock(at(j1, j0), n, tmp, jb, rest, jb);
         await this.gemmRaw({ a: tmp, lda: jb, b: inv, ldb: jb, c: at(j1, j0), ldc: n, m: rest, n: jb, k: jb, transA: false, transB: true, alpha: 1, beta: 0 });
         await this.gemmRaw({ a: at(j1, j0), lda: n, b: at(j1, j0), ldb: n, c: at(j1, j1), ldc: n, m: rest, n: rest, k: jb, transA: false, transB: true, alpha: -1, beta: 1, lower: true });
+        step();
       }
       fillUpper(w, n, 1);
       // 2. Z = L⁻¹ in place, block row by block row.
@@ -346,6 +356,7 @@ export class WasmKernels implements Kernels {
           await this.gemmRaw({ a: inv, lda: ib, b: tmp, ldb: i0, c: at(i0, 0), ldc: n, m: ib, n: i0, k: ib, transA: false, transB: false, alpha: -1, beta: 0 });
         }
         copyBlock(inv, ib, at(i0, i0), n, ib, ib);
+        step();
       }
       // 3. A⁻¹ = ZᵀZ: block row i needs only rows ≥ i0 of Z, which are still intact.
       for (let i0 = 0; i0 < n; i0 += nb) {
@@ -353,6 +364,7 @@ export class WasmKernels implements Kernels {
         const iEnd = i0 + ib;
         await this.gemmRaw({ a: at(i0, i0), lda: n, b: at(i0, 0), ldb: n, c: tmp, ldc: iEnd, m: ib, n: iEnd, k: n - i0, transA: true, transB: false, alpha: 1, beta: 0 });
         copyBlock(tmp, iEnd, at(i0, 0), n, ib, iEnd);
+        step();
       }
       fillUpper(w, n, 0);
       if (inPlace !== undefined) return a;

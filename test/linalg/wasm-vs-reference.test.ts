@@ -127,6 +127,17 @@ describe('spdInverse (float32 blocked Cholesky: |A·A⁻¹ − I| < 1e-4)', () =
     K.free(shared.data);
   });
 
+  it('reports progress per block step and stops when aborted', async () => {
+    const a = randomSpd(300, rng(10), 1);
+    const seen: [number, number][] = [];
+    await K.spdInverse(a, { onProgress: (done, total) => seen.push([done, total]) });
+    expect(seen.length).toBe(9); // 3 phases × 3 blocks of 128
+    expect(seen[8]).toEqual([9, 9]);
+    const controller = new AbortController();
+    const stopped = K.spdInverse(a, { signal: controller.signal, onProgress: (done) => done === 2 && controller.abort(new Error('stop here')) });
+    await expect(stopped).rejects.toThrow('stop here');
+  });
+
   it('throws for a matrix that is not SPD and for a non-square one', async () => {
     const a = randomSpd(200, rng(3), 1);
     a.data[150 * 200 + 150] = -5;
