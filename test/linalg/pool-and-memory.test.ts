@@ -2,13 +2,13 @@
 // of grown, impossible sizes fail clearly, shared arrays are used in place, idle workers never hold the process.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedAllocator } from '../../src/linalg/allocator.js';
 import { referenceKernels as R } from '../../src/linalg/reference.js';
-import type { WasmKernels } from '../../src/linalg/wasm.js';
+import { defaultThreads, type WasmKernels } from '../../src/linalg/wasm.js';
 import { wasmApi } from '../../src/linalg/wasm-api.js';
 import { integerDense, randomCsr, randomDense, randomSpd, relError, rng } from './helpers.js';
 import { wasmKernels } from './setup.js';
@@ -157,6 +157,23 @@ describe('shared-memory allocator', () => {
     shared.data.set(s.data);
     expect((await two.topk(shared, 4)).items).toEqual((await R.topk(s, 4)).items);
     two.free(shared.data);
+  });
+});
+
+describe('thread count', () => {
+  it('RECSYS_THREADS sets the default; bad values are rejected', () => {
+    const saved = process.env.RECSYS_THREADS;
+    try {
+      process.env.RECSYS_THREADS = '3';
+      expect(defaultThreads()).toBe(3);
+      process.env.RECSYS_THREADS = 'many';
+      expect(() => defaultThreads()).toThrow(/RECSYS_THREADS must be a positive integer, got "many"/);
+      delete process.env.RECSYS_THREADS;
+      expect(defaultThreads()).toBe(availableParallelism());
+    } finally {
+      if (saved === undefined) delete process.env.RECSYS_THREADS;
+      else process.env.RECSYS_THREADS = saved;
+    }
   });
 });
 
