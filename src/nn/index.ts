@@ -4,7 +4,7 @@
  * See docs/nn.md.
  */
 export { Rng } from './random.js';
-export { Param, Buffer, copyToKernel } from './tensor.js';
+export { Param, MatrixBuffer, copyToKernel } from './tensor.js';
 export { glorotUniform, normalInit, smallNormalInit } from './init.js';
 export type { Layer } from './layers/layer.js';
 export { Sequential } from './layers/layer.js';

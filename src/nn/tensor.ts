@@ -1,6 +1,6 @@
 /**
  * Storage for the training core: trainable {@link Param}s (value + gradient) and reusable activation
- * {@link Buffer}s. Both live in arrays from `Kernels.allocF32`, so kernel calls on them are zero-copy.
+ * {@link MatrixBuffer}s. Both live in arrays from `Kernels.allocF32`, so kernel calls on them are zero-copy.
  */
 import type { DenseMatrix, Kernels } from '../linalg/api.js';
 
@@ -91,7 +91,7 @@ export class Param {
  * A growable activation buffer: `get(rows, cols)` returns a matrix view of at least rows·cols values, reusing
  * the allocation when it is large enough. The contents are valid until the next `get`.
  */
-export class Buffer {
+export class MatrixBuffer {
   private data: Float32Array;
 
   constructor(private readonly kernels: Kernels) {

@@ -26,7 +26,7 @@ import { gaussianKl } from '../../nn/losses/gaussian-kl.js';
 import { multinomialNll } from '../../nn/losses/multinomial.js';
 import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
-import { Buffer, type Param } from '../../nn/tensor.js';
+import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
@@ -104,8 +104,8 @@ export class AutoEncoderRecommender implements Recommender {
   private net: Net | null = null;
   private train: Interactions | null = null;
   private rng: Rng;
-  private readonly gradBuf: Buffer[] = [];
-  private readonly targetBuf: Buffer[] = [];
+  private readonly gradBuf: MatrixBuffer[] = [];
+  private readonly targetBuf: MatrixBuffer[] = [];
 
   constructor(variant: AutoEncoderVariant, params: Partial<AutoEncoderParams> = {}, kernels?: Kernels) {
     this.name = variant;
@@ -329,8 +329,8 @@ export class AutoEncoderRecommender implements Recommender {
     return { first, encoder, reparam, decoder, params: [...first.params(), ...encoder.params(), ...decoder.params()] };
   }
 
-  private buffer(list: Buffer[], i: number): Buffer {
-    while (list.length <= i) list.push(new Buffer(this.kernels!));
+  private buffer(list: MatrixBuffer[], i: number): MatrixBuffer {
+    while (list.length <= i) list.push(new MatrixBuffer(this.kernels!));
     return list[i];
   }
 

@@ -9,7 +9,7 @@ import { Concat } from '../../nn/layers/concat.js';
 import { Embedding } from '../../nn/layers/embedding.js';
 import { EmbeddingBag } from '../../nn/layers/embedding-bag.js';
 import type { Rng } from '../../nn/random.js';
-import { Buffer, type Param } from '../../nn/tensor.js';
+import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import type { EncodedFeatures } from './features.js';
 
 /** Sizes of an {@link EntityEncoder}. */
@@ -29,14 +29,14 @@ export class EntityEncoder {
   private readonly id: Embedding | null;
   private readonly cats: Embedding[];
   private readonly bags: EmbeddingBag[];
-  private readonly numeric: Buffer;
+  private readonly numeric: MatrixBuffer;
   private readonly concat: Concat;
 
   constructor(kernels: Kernels, name: string, readonly features: EncodedFeatures, options: EntityEncoderOptions, rng: Rng) {
     this.id = options.idCount > 0 ? new Embedding(kernels, `${name}.id`, options.idCount, options.idDim, rng) : null;
     this.cats = features.categorical.map((c) => new Embedding(kernels, `${name}.cat.${c.name}`, c.size, options.featDim, rng));
     this.bags = features.multiHot.map((h) => new EmbeddingBag(kernels, `${name}.bag.${h.name}`, h.size, options.featDim, 'mean', rng));
-    this.numeric = new Buffer(kernels);
+    this.numeric = new MatrixBuffer(kernels);
     this.concat = new Concat(kernels);
     this.width = (this.id ? options.idDim : 0) + (this.cats.length + this.bags.length) * options.featDim + features.numeric.names.length;
   }

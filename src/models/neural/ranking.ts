@@ -19,7 +19,7 @@ import { Linear } from '../../nn/layers/linear.js';
 import { mse } from '../../nn/losses/mse.js';
 import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
-import { Buffer, type Param } from '../../nn/tensor.js';
+import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
@@ -88,7 +88,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
   private itemE: EntityEncoder | null = null;
   private mlp: Sequential | null = null;
   private concat: Concat | null = null;
-  private ctxBuf: Buffer | null = null;
+  private ctxBuf: MatrixBuffer | null = null;
   private train: Interactions | null = null;
   /** Target mean and standard deviation. */
   private stats = { mean: 0, std: 1 };
@@ -143,7 +143,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
     for (let e = 0; e < train.nnz; e++) target[e] = (train.values[e] - mean) / this.stats.std;
     const params = this.allParams();
     const opt = makeOptimizer(p.optimizer as OptimizerName, p.lr, p.weightDecay);
-    const gradBuf = new Buffer(kernels);
+    const gradBuf = new MatrixBuffer(kernels);
     for (let epoch = 0; epoch < p.epochs; epoch++) {
       let lossSum = 0;
       let nb = 0;
@@ -309,7 +309,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
     layers.push(new Linear(kernels, 'mlp.out', w, 1, rng));
     this.mlp = new Sequential(layers);
     this.concat = new Concat(kernels);
-    this.ctxBuf = new Buffer(kernels);
+    this.ctxBuf = new MatrixBuffer(kernels);
   }
 
   private allParams(): Param[] {

@@ -1,7 +1,7 @@
 /** Element-wise activations ReLU, tanh and sigmoid; each caches its output for the backward pass. */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import type { Param } from '../tensor.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';
 
 /** The supported activation functions. */
@@ -9,13 +9,13 @@ export type ActivationKind = 'relu' | 'tanh' | 'sigmoid';
 
 /** y = f(x) element-wise. */
 export class Activation implements Layer {
-  private readonly out: Buffer;
-  private readonly dx: Buffer;
+  private readonly out: MatrixBuffer;
+  private readonly dx: MatrixBuffer;
   private y: DenseMatrix | null = null;
 
   constructor(kernels: Kernels, readonly kind: ActivationKind) {
-    this.out = new Buffer(kernels);
-    this.dx = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
+    this.dx = new MatrixBuffer(kernels);
   }
 
   /** Applies f. */

@@ -1,15 +1,15 @@
 /** Column-wise concatenation of batches with the same number of rows, and the split of its gradient. */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 
 /** Concatenates inputs side by side: [x₁ | x₂ | …]. */
 export class Concat {
-  private readonly out: Buffer;
-  private parts: Buffer[] = [];
+  private readonly out: MatrixBuffer;
+  private parts: MatrixBuffer[] = [];
   private widths: number[] = [];
 
   constructor(private readonly kernels: Kernels) {
-    this.out = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
   }
 
   /** The concatenation; every input must have the same number of rows. */
@@ -31,7 +31,7 @@ export class Concat {
 
   /** Splits dy back into one gradient per input (owned by this layer). */
   backward(dy: DenseMatrix): DenseMatrix[] {
-    while (this.parts.length < this.widths.length) this.parts.push(new Buffer(this.kernels));
+    while (this.parts.length < this.widths.length) this.parts.push(new MatrixBuffer(this.kernels));
     const out: DenseMatrix[] = [];
     let off = 0;
     for (let k = 0; k < this.widths.length; k++) {

@@ -2,20 +2,20 @@
 import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
 import type { Rng } from '../random.js';
 import type { Param } from '../tensor.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';
 
 /** Dropout with rate `p`; identity outside training. */
 export class Dropout implements Layer {
-  private readonly out: Buffer;
-  private readonly dx: Buffer;
+  private readonly out: MatrixBuffer;
+  private readonly dx: MatrixBuffer;
   private mask: Uint8Array = new Uint8Array(0);
   private active = false;
 
   constructor(kernels: Kernels, readonly p: number, private readonly rng: Rng) {
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${p}`);
-    this.out = new Buffer(kernels);
-    this.dx = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
+    this.dx = new MatrixBuffer(kernels);
   }
 
   /** Drops and rescales in training; returns x unchanged otherwise. */

@@ -5,7 +5,7 @@
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { normalInit } from '../init.js';
 import type { Rng } from '../random.js';
-import { Buffer, Param } from '../tensor.js';
+import { MatrixBuffer, Param } from '../tensor.js';
 
 /** Variable-length id lists: example r owns ids[ptr[r]..ptr[r+1]). */
 export interface Bags {
@@ -22,13 +22,13 @@ export type BagMode = 'sum' | 'mean';
 export class EmbeddingBag {
   /** The table, count × dim. */
   readonly table: Param;
-  private readonly out: Buffer;
+  private readonly out: MatrixBuffer;
   private bags: Bags | null = null;
 
   constructor(kernels: Kernels, name: string, readonly count: number, readonly dim: number, readonly mode: BagMode, rng: Rng, std = 0.05) {
     this.table = new Param(kernels, `${name}.table`, count, dim, { sparse: true });
     normalInit(this.table, rng, std);
-    this.out = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
   }
 
   /** Output row r = (1/|bag r| when mean) Σ_{p in bag r} w_p · table[ids[p]]. */

@@ -2,19 +2,19 @@
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { normalInit } from '../init.js';
 import type { Rng } from '../random.js';
-import { Buffer, Param } from '../tensor.js';
+import { MatrixBuffer, Param } from '../tensor.js';
 
 /** A table of `count` vectors of size `dim`. */
 export class Embedding {
   /** The table, count × dim. */
   readonly table: Param;
-  private readonly out: Buffer;
+  private readonly out: MatrixBuffer;
   private ids: Int32Array | null = null;
 
   constructor(kernels: Kernels, name: string, readonly count: number, readonly dim: number, rng: Rng, std = 0.05) {
     this.table = new Param(kernels, `${name}.table`, count, dim, { sparse: true });
     normalInit(this.table, rng, std);
-    this.out = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
   }
 
   /** Row r of the output is table[ids[r]] (zeros for id −1). */

@@ -1,7 +1,7 @@
 /** Row-wise L2 normalization y = x / max(‖x‖, ε), for dense batches (layer) and CSR batches (function). */
 import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
 import type { Param } from '../tensor.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';
 
 /** Smallest norm divided by; rows with a smaller norm are divided by ε (zero rows stay zero). */
@@ -9,14 +9,14 @@ export const L2_EPS = 1e-12;
 
 /** Scales each row to unit Euclidean norm. */
 export class L2Normalize implements Layer {
-  private readonly out: Buffer;
-  private readonly dx: Buffer;
+  private readonly out: MatrixBuffer;
+  private readonly dx: MatrixBuffer;
   private norms = new Float64Array(0);
   private y: DenseMatrix | null = null;
 
   constructor(kernels: Kernels) {
-    this.out = new Buffer(kernels);
-    this.dx = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
+    this.dx = new MatrixBuffer(kernels);
   }
 
   /** y_r = x_r / max(‖x_r‖, ε). */

@@ -2,7 +2,7 @@
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { glorotUniform } from '../init.js';
 import type { Rng } from '../random.js';
-import { Buffer, Param } from '../tensor.js';
+import { MatrixBuffer, Param } from '../tensor.js';
 import type { Layer } from './layer.js';
 
 /** Options of {@link Linear}. */
@@ -19,8 +19,8 @@ export class Linear implements Layer {
   readonly weight: Param;
   /** Bias, 1 × out, or null. */
   readonly bias: Param | null;
-  private readonly out: Buffer;
-  private readonly dx: Buffer;
+  private readonly out: MatrixBuffer;
+  private readonly dx: MatrixBuffer;
   private input: DenseMatrix | null = null;
   private readonly inputGrad: boolean;
 
@@ -29,8 +29,8 @@ export class Linear implements Layer {
     glorotUniform(this.weight, rng);
     this.bias = options.bias === false ? null : new Param(kernels, `${name}.bias`, 1, outDim, { decay: false });
     this.inputGrad = options.inputGrad ?? true;
-    this.out = new Buffer(kernels);
-    this.dx = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
+    this.dx = new MatrixBuffer(kernels);
   }
 
   /** y = x·W + b. */

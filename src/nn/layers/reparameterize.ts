@@ -5,20 +5,20 @@
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import type { Rng } from '../random.js';
 import type { Param } from '../tensor.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';
 
 /** Gaussian sampling layer with a pathwise gradient. */
 export class Reparameterize implements Layer {
-  private readonly out: Buffer;
-  private readonly dx: Buffer;
+  private readonly out: MatrixBuffer;
+  private readonly dx: MatrixBuffer;
   private eps = new Float32Array(0);
   private input: DenseMatrix | null = null;
   private sampled = false;
 
   constructor(kernels: Kernels, private readonly rng: Rng) {
-    this.out = new Buffer(kernels);
-    this.dx = new Buffer(kernels);
+    this.out = new MatrixBuffer(kernels);
+    this.dx = new MatrixBuffer(kernels);
   }
 
   /** z (rows × k). */

@@ -5,7 +5,7 @@
  * masked. Loss: mean_i (logsumexp_j s_ij − s_ii). Both products go through `Kernels.gemm`.
  */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
-import { Buffer } from '../tensor.js';
+import { MatrixBuffer } from '../tensor.js';
 
 /** Inputs of {@link InBatchSoftmax.compute}. */
 export interface InBatchSoftmaxInput {
@@ -30,14 +30,14 @@ export interface InBatchSoftmaxResult {
 
 /** Reusable in-batch softmax (owns its logit and gradient buffers). */
 export class InBatchSoftmax {
-  private readonly logits: Buffer;
-  private readonly gu: Buffer;
-  private readonly gv: Buffer;
+  private readonly logits: MatrixBuffer;
+  private readonly gu: MatrixBuffer;
+  private readonly gv: MatrixBuffer;
 
   constructor(private readonly kernels: Kernels) {
-    this.logits = new Buffer(kernels);
-    this.gu = new Buffer(kernels);
-    this.gv = new Buffer(kernels);
+    this.logits = new MatrixBuffer(kernels);
+    this.gu = new MatrixBuffer(kernels);
+    this.gv = new MatrixBuffer(kernels);
   }
 
   /** Loss, dL/dU and dL/dV (the gradients stay valid until the next call). */
