@@ -28,6 +28,8 @@ export class EaseRecommender extends TrainedRecommender {
   readonly params: typeof EASE_DEFAULTS;
   /** The items × items weight matrix after fit. */
   weights: DenseMatrix | null = null;
+  /** `weights` in the kernels' shared memory (fit writes it there; a loaded model copies it once), so scoring does not copy n² floats per call. */
+  private kernelWeights: DenseMatrix | null = null;
 
   constructor(params: Record<string, unknown> = {}) {
     super();
@@ -65,7 +67,7 @@ export class EaseRecommender extends TrainedRecommender {
     throwIfAborted(options.signal);
     const p = await kn.spdInverse(g);
     kn.free(g.data);
-    const b = new Float32Array(n * n);
+    const b = kn.allocF32(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p.data[i * n + j] / p.data[j * n + j];
     }
@@ -76,6 +78,7 @@ export class EaseRecommender extends TrainedRecommender {
     }
     options.onProgress?.({ phase: 'inverse', done: steps, total: steps });
     this.weights = { rows: n, cols: n, data: b };
+    this.kernelWeights = this.weights;
     this.train = train;
   }
 
@@ -84,8 +87,20 @@ export class EaseRecommender extends TrainedRecommender {
     return this.weights;
   }
 
-  protected async topKBatch(users: Int32Array, k: number, options: TopKOptions): Promise<TopKResult> {
+  /** The weights as the kernels should see them (copied into shared memory on first use after a load). */
+  private async sharedWeights(): Promise<DenseMatrix> {
     const w = this.requireWeights();
+    if (!this.kernelWeights) {
+      const kn = await this.kernels();
+      const data = kn.allocF32(w.rows * w.cols);
+      data.set(w.data.subarray(0, w.rows * w.cols));
+      this.kernelWeights = { rows: w.rows, cols: w.cols, data };
+    }
+    return this.kernelWeights;
+  }
+
+  protected async topKBatch(users: Int32Array, k: number, options: TopKOptions): Promise<TopKResult> {
+    const w = await this.sharedWeights();
     const kn = await this.kernels();
     const rows = userRowsCsr(this.trainData, users);
     if (this.params.binary) rows.values.fill(1);
@@ -129,7 +144,7 @@ export class EaseRecommender extends TrainedRecommender {
     const row = historyRow(history, w.rows);
     if (this.params.binary) row.values.fill(1);
     const kn = await this.kernels();
-    const scores = await kn.csrMatmul(row, w);
+    const scores = await kn.csrMatmul(row, await this.sharedWeights());
     return kn.topk(scores, k, { ...itemOptions(options, w.rows), exclude: row });
   }
 
@@ -141,6 +156,7 @@ export class EaseRecommender extends TrainedRecommender {
   protected importState(_state: Record<string, unknown>, arrays: Record<string, ShapedArray>, where: string): void {
     const n = this.trainData.nItems;
     this.weights = { rows: n, cols: n, data: f32(arrays, 'weights', n * n, where) };
+    this.kernelWeights = null;
   }
 
   /** Restores a model saved with `save`. */
