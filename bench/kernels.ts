@@ -109,20 +109,31 @@ print(json.dumps({'gflops': out, 'info': info}))
   }
 }
 
-/** Measures every kernel on `k`; returns figures keyed by row label. */
-async function measure(k: Kernels, quick: boolean, gemmSizes: number[]): Promise<Map<string, { size: string; unit: string; value: number }>> {
-  const out = new Map<string, { size: string; unit: string; value: number }>();
-  const put = (kernel: string, size: string, unit: string, value: number) => out.set(`${kernel}|${size}`, { size, unit, value });
+/** Figures of one kernel configuration, keyed by "kernel|size". */
+type Figures = Map<string, { size: string; unit: string; value: number }>;
+
+/**
+ * Measures every kernel on each of `ks` (1 thread, all threads), case by case: both configurations run back to
+ * back, so load from other processes on this shared machine hits their ratio less than whole-table passes would.
+ */
+async function measure(ks: Kernels[], quick: boolean, gemmSizes: number[]): Promise<Figures[]> {
+  const out: Figures[] = ks.map(() => new Map());
+  type Put = (kernel: string, size: string, unit: string, value: number) => void;
+  const each = async (body: (k: Kernels, put: Put) => Promise<void>): Promise<void> => {
+    for (let i = 0; i < ks.length; i++) await body(ks[i], (kernel, size, unit, value) => out[i].set(`${kernel}|${size}`, { size, unit, value }));
+  };
 
   for (const n of gemmSizes) {
-    const a = dense(k, n, n);
-    const b = dense(k, n, n);
-    const c = dense(k, n, n);
-    const t = await best(() => k.gemm(a, b, { c }), n >= 2048 ? 0.1 : 0.3, n >= 2048 ? 3 : 20);
-    put('GEMM', `${n}³`, 'GFLOP/s', (2 * n ** 3) / t / 1e9);
-    for (const m of [a, b, c]) k.free(m.data);
+    await each(async (k, put) => {
+      const a = dense(k, n, n);
+      const b = dense(k, n, n);
+      const c = dense(k, n, n);
+      const t = await best(() => k.gemm(a, b, { c }), n >= 2048 ? 0.1 : 0.3, n >= 2048 ? 3 : 20);
+      put('GEMM', `${n}³`, 'GFLOP/s', (2 * n ** 3) / t / 1e9);
+      for (const m of [a, b, c]) k.free(m.data);
+    });
   }
-  {
+  await each(async (k, put) => {
     // The neural-net shape: a 512×600 batch times a 600×600 weight, many times.
     const a = dense(k, 512, 600);
     const b = dense(k, 600, 600);
@@ -132,70 +143,75 @@ async function measure(k: Kernels, quick: boolean, gemmSizes: number[]): Promise
     const tiny = dense(k, 8, 8);
     const tinyC = dense(k, 8, 8);
     put('GEMM (call overhead)', '8³', 'µs/call', (await best(() => k.gemm(tiny, tiny, { c: tinyC }), 0.2, 2000)) * 1e6);
-  }
-  {
-    const rows = quick ? 20000 : 100000;
-    for (const f of [64, 128]) {
-      const x = dense(k, rows, f);
+    for (const m of [a, b, c, tiny, tinyC]) k.free(m.data);
+  });
+  const gramRows = quick ? 20000 : 100000;
+  for (const f of [64, 128]) {
+    await each(async (k, put) => {
+      const x = dense(k, gramRows, f);
       const t = await best(() => k.gram(x));
-      put('Gram XᵀX', `${rows}×${f}`, 'GFLOP/s', (2 * rows * f * f) / t / 1e9);
+      put('Gram XᵀX', `${gramRows}×${f}`, 'GFLOP/s', (2 * gramRows * f * f) / t / 1e9);
       k.free(x.data);
-    }
+    });
   }
-  {
-    const a = csr(quick ? 5000 : 20000, 10000, 50);
+  const spmmA = csr(quick ? 5000 : 20000, 10000, 50);
+  await each(async (k, put) => {
     const b = dense(k, 10000, 64);
-    const t = await best(() => k.csrMatmul(a, b));
-    put('SpMM CSR·dense', `${a.rows}×10k nnz=${a.rowPtr[a.rows]} d=64`, 'GFLOP/s', (2 * a.rowPtr[a.rows] * 64) / t / 1e9);
+    const t = await best(() => k.csrMatmul(spmmA, b));
+    put('SpMM CSR·dense', `${spmmA.rows}×10k nnz=${spmmA.rowPtr[spmmA.rows]} d=64`, 'GFLOP/s', (2 * spmmA.rowPtr[spmmA.rows] * 64) / t / 1e9);
     k.free(b.data);
-  }
+  });
   for (const [kk, batch] of [[64, quick ? 500 : 2000], [128, quick ? 100 : 400]]) {
-    const a = k.allocF32(batch * kk * kk);
-    const b = k.allocF32(batch * kk);
-    for (let s = 0; s < batch; s++) {
-      for (let i = 0; i < kk; i++) {
-        b[s * kk + i] = rand();
-        for (let j = 0; j < kk; j++) a[s * kk * kk + i * kk + j] = i === j ? kk : 1 / (1 + Math.abs(i - j));
+    await each(async (k, put) => {
+      const a = k.allocF32(batch * kk * kk);
+      const b = k.allocF32(batch * kk);
+      for (let s = 0; s < batch; s++) {
+        for (let i = 0; i < kk; i++) {
+          b[s * kk + i] = rand();
+          for (let j = 0; j < kk; j++) a[s * kk * kk + i * kk + j] = i === j ? kk : 1 / (1 + Math.abs(i - j));
+        }
       }
-    }
-    const t = await best(() => k.choleskySolveBatched(a, b, kk, batch));
-    put('batched Cholesky solve', `k=${kk} ×${batch}`, 'systems/s', batch / t);
-    k.free(a);
-    k.free(b);
+      const t = await best(() => k.choleskySolveBatched(a, b, kk, batch));
+      put('batched Cholesky solve', `k=${kk} ×${batch}`, 'systems/s', batch / t);
+      k.free(a);
+      k.free(b);
+    });
   }
-  {
-    const items = 10000;
-    const users = quick ? 500 : 2000;
+  const items = 10000;
+  const users = quick ? 500 : 2000;
+  const seen = csr(users, items, 20);
+  await each(async (k, put) => {
     const s = dense(k, users, items);
     put('top-k (k=10) of scores', `${users}×10k`, 'users/s', users / (await best(() => k.topk(s, 10))));
     k.free(s.data);
+  });
+  await each(async (k, put) => {
     const u = dense(k, users, 64);
     const v = dense(k, items, 64);
-    const seen = csr(users, items, 20);
     put('scoreTopK U·Vᵀ+top-10', `${users}×10k f=64, 20 excluded`, 'users/s', users / (await best(() => k.scoreTopK(u, v, 10, { exclude: seen }))));
     k.free(u.data);
     k.free(v.data);
-  }
-  {
-    const users = quick ? 5000 : 20000;
-    const r = csr(users, 10000, 50);
-    const y = dense(k, 10000, 64);
-    const x = dense(k, users, 64);
-    for (const solver of ['cg', 'cholesky'] as const) {
+  });
+  const alsUsers = quick ? 5000 : 20000;
+  const r = csr(alsUsers, 10000, 50);
+  for (const solver of ['cg', 'cholesky'] as const) {
+    await each(async (k, put) => {
+      const y = dense(k, 10000, 64);
+      const x = dense(k, alsUsers, 64);
       const t = await best(() => k.ialsHalfStep(r, y, x, { alpha: 10, reg: 0.1, solver, cgSteps: 3 }), 0.3, 5);
-      put(`iALS half step (${solver === 'cg' ? 'CG 3 steps' : 'Cholesky'})`, `${users} users nnz=${r.rowPtr[users]} f=64`, 's', t);
-    }
-    k.free(y.data);
-    k.free(x.data);
+      put(`iALS half step (${solver === 'cg' ? 'CG 3 steps' : 'Cholesky'})`, `${alsUsers} users nnz=${r.rowPtr[alsUsers]} f=64`, 's', t);
+      k.free(y.data);
+      k.free(x.data);
+    });
   }
-  {
+  await each(async (k, put) => {
     const n = quick ? 1024 : 4096;
     const a = k.allocF32(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = i === j ? n : 1 / (1 + Math.abs(i - j));
     const t = await best(() => k.spdInverse({ rows: n, cols: n, data: a }), 0.1, 2);
     put('SPD inverse', `n=${n}`, 's', t);
     k.free(a);
-  }
+  });
   return out;
 }
 
@@ -214,11 +230,14 @@ export async function run(args: string[]): Promise<void> {
   process.stdout.write(`kernels benchmark: ${all} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
   const one = await createWasmKernels(1);
-  process.stdout.write(`kernel build: ${one.variant}${one.variant === 'simd' ? ' (relaxed SIMD unavailable: no FMA)' : ' (f32x4.relaxed_madd = FMA)'}\n`);
-  const figuresOne = await measure(one, quick, gemmSizes);
-  await one.close();
   const many = await createWasmKernels(all);
-  const figuresAll = await measure(many, quick, gemmSizes);
+  process.stdout.write(`kernel build: ${one.variant}${one.variant === 'simd' ? ' (relaxed SIMD unavailable: no FMA)' : ' (f32x4.relaxed_madd = FMA)'}\n`);
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const [figuresOne, figuresAll] = await measure([one, many], quick, gemmSizes);
+  const cpu = process.cpuUsage(cpu0);
+  const wasmWall = (performance.now() - wall0) / 1000;
+  await one.close();
   await many.close();
 
   const np1 = numpyGemm(gemmSizes, 1);
@@ -255,5 +274,6 @@ export async function run(args: string[]): Promise<void> {
     const cells = gemmSizes.map((n) => `${n}³ ${fmt(npHaswell.gflops.get(n))} (wasm 1T = ${fmt(figuresOne.get(`GEMM|${n}³`)!.value / npHaswell.gflops.get(n)!)}×)`);
     process.stdout.write(`numpy 1T with the environment's OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}: ${cells.join(', ')} GFLOP/s\n`);
   }
+  process.stdout.write(`wasm part: ${wasmWall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU\n`);
   process.stdout.write(`numpy: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; threadpoolctl: ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 }
