@@ -28,3 +28,4 @@ export { Sgd, Adam, Adagrad, makeOptimizer, type Optimizer, type OptimizerName, 
 export { miniBatches, gatherCsrRows } from './batches.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { saveModelDir, readManifest, loadParams, loadArray, type ModelManifest, type StoredArray } from './weights.js';
+export { TrackedKernels } from './tracked-kernels.js';

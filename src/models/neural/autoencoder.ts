@@ -27,12 +27,13 @@ import { multinomialNll } from '../../nn/losses/multinomial.js';
 import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
+import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
 import type { ModelEntry } from '../registry.js';
 import {
-  historyCsr, holdoutSplit, interactionArrays, interactionIds, meanNdcg, parseHyperparams, resolveKernels, restoreInteractions, rowsCsr,
+  historyCsr, holdoutSplit, freshTrackedKernels, interactionArrays, interactionIds, meanNdcg, parseHyperparams, restoreInteractions, rowsCsr,
   topKFromScores,
 } from './common.js';
 
@@ -100,7 +101,8 @@ export class AutoEncoderRecommender implements Recommender {
   readonly history: { loss: number[]; validationNdcg: number[] } = { loss: [], validationNdcg: [] };
   /** Updates done so far (drives KL annealing). */
   steps = 0;
-  private kernels: Kernels | null;
+  private readonly baseKernels: Kernels | undefined;
+  private kernels: TrackedKernels | null = null;
   private net: Net | null = null;
   private train: Interactions | null = null;
   private rng: Rng;
@@ -112,7 +114,7 @@ export class AutoEncoderRecommender implements Recommender {
     this.params = parseHyperparams(variant, AUTOENCODER_DEFAULTS[variant], params, { optimizer: OPTIMIZERS });
     if (this.params.hidden.length < 1) throw new Error(`${variant}: "hidden" needs at least one size`);
     if (!(this.params.dropout >= 0 && this.params.dropout < 1)) throw new Error(`${variant}: "dropout" must be in [0, 1), got ${this.params.dropout}`);
-    this.kernels = kernels ?? null;
+    this.baseKernels = kernels;
     this.rng = new Rng(this.params.seed);
   }
 
@@ -128,7 +130,9 @@ export class AutoEncoderRecommender implements Recommender {
 
   /** Trains on the binarized `train`; with `holdout` > 0, stops early on validation NDCG@evalK and keeps the best weights. */
   async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
-    const kernels = (this.kernels = await resolveKernels(this.kernels ?? undefined));
+    const kernels = (this.kernels = await freshTrackedKernels(this.baseKernels, this.kernels));
+    this.gradBuf.length = 0;
+    this.targetBuf.length = 0;
     const p = this.params;
     this.rng = new Rng(p.seed);
     this.steps = 0;
@@ -288,13 +292,21 @@ export class AutoEncoderRecommender implements Recommender {
   static async load(dir: string, variant: AutoEncoderVariant, kernels?: Kernels): Promise<AutoEncoderRecommender> {
     const manifest = await readManifest(dir, variant);
     const model = new AutoEncoderRecommender(variant, manifest.params as Partial<AutoEncoderParams>, kernels);
-    const k = (model.kernels = await resolveKernels(kernels));
+    const k = (model.kernels = await freshTrackedKernels(kernels, null));
     const state = manifest.state as { nItems: number; steps: number; ids: { users: (string | number)[]; items: (string | number)[] } };
     model.net = model.build(k, state.nItems);
     await loadParams(dir, manifest, model.net.params);
     model.train = await restoreInteractions(dir, manifest, state.ids);
     model.steps = state.steps;
     return model;
+  }
+
+  /** Returns all kernel memory of the model (weights, activations); the model must be fitted or loaded again to be used. */
+  dispose(): void {
+    this.kernels?.releaseAll();
+    this.net = null;
+    this.gradBuf.length = 0;
+    this.targetBuf.length = 0;
   }
 
   /** L2-normalize and drop out (mult-*), or pass the 0/1 rows through (deep-autoencoder). */

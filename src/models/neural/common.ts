@@ -7,6 +7,7 @@ import { IdMap } from '../../data/id-map.js';
 import { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, Kernels, TopKOptions } from '../../linalg/api.js';
 import { getKernels } from '../../linalg/index.js';
+import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import type { ModelManifest, StoredArray } from '../../nn/weights.js';
 import { loadArray } from '../../nn/weights.js';
 import type { RecommendOptions, TopK } from '../recommender.js';
@@ -37,6 +38,12 @@ export function parseHyperparams<T extends { [key: string]: HyperValue }>(model:
 /** The given kernels, or the process-wide ones. */
 export async function resolveKernels(kernels: Kernels | undefined): Promise<Kernels> {
   return kernels ?? (await getKernels());
+}
+
+/** Fresh allocation-tracking kernels over `base` (or the process-wide kernels), after releasing `previous`. */
+export async function freshTrackedKernels(base: Kernels | undefined, previous: TrackedKernels | null): Promise<TrackedKernels> {
+  previous?.releaseAll();
+  return new TrackedKernels(await resolveKernels(base));
 }
 
 /** CSR of the rows `users` of `m` (for exclusion of seen items); users outside the matrix get empty rows. */

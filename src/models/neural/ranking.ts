@@ -20,11 +20,12 @@ import { mse } from '../../nn/losses/mse.js';
 import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
+import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
 import type { ModelEntry } from '../registry.js';
-import { interactionArrays, interactionIds, parseHyperparams, resolveKernels, restoreInteractions, rowsCsr, topKFromScores } from './common.js';
+import { freshTrackedKernels, interactionArrays, interactionIds, parseHyperparams, restoreInteractions, rowsCsr, topKFromScores } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
 import { emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures } from './features.js';
 
@@ -80,7 +81,8 @@ export class RankingRecommender implements Recommender, FeatureAware {
   readonly params: RankingParams;
   /** Mean training MSE (standardized target) per epoch. */
   readonly history: { loss: number[] } = { loss: [] };
-  private kernels: Kernels | null;
+  private readonly baseKernels: Kernels | undefined;
+  private kernels: TrackedKernels | null = null;
   private features: ModelFeatures = {};
   private userEnc: EncodedFeatures | null = null;
   private itemEnc: EncodedFeatures | null = null;
@@ -97,7 +99,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
 
   constructor(params: Partial<RankingParams> = {}, kernels?: Kernels) {
     this.params = parseHyperparams('mlp-ranker', RANKING_DEFAULTS, params, { optimizer: ['adam', 'adamw', 'sgd', 'adagrad'] });
-    this.kernels = kernels ?? null;
+    this.baseKernels = kernels;
   }
 
   /** Sets the user and item features (aligned with the training data's indices). */
@@ -107,7 +109,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
 
   /** Trains on every entry of `train` (value = target, timestamp = context). */
   async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
-    const kernels = (this.kernels = await resolveKernels(this.kernels ?? undefined));
+    const kernels = (this.kernels = await freshTrackedKernels(this.baseKernels, this.kernels));
     const p = this.params;
     if (train.nnz === 0) throw new Error('mlp-ranker: the training data has no entries');
     const rng = new Rng(p.seed);
@@ -251,7 +253,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
   static async load(dir: string, kernels?: Kernels): Promise<RankingRecommender> {
     const manifest = await readManifest(dir, 'mlp-ranker');
     const model = new RankingRecommender(manifest.params as Partial<RankingParams>, kernels);
-    const k = (model.kernels = await resolveKernels(kernels));
+    const k = (model.kernels = await freshTrackedKernels(kernels, null));
     const st = manifest.state as { nUsers: number; nItems: number; ids: { users: (string | number)[]; items: (string | number)[] }; stats: { mean: number; std: number }; meanContext: number[]; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
     model.userEnc = await restoreEncoded(dir, manifest, st.userFeatures, 'user');
     model.itemEnc = await restoreEncoded(dir, manifest, st.itemFeatures, 'item');
@@ -261,6 +263,12 @@ export class RankingRecommender implements Recommender, FeatureAware {
     await loadParams(dir, manifest, model.allParams());
     model.train = await restoreInteractions(dir, manifest, st.ids);
     return model;
+  }
+
+  /** Returns all kernel memory of the model; fit or load again before use. */
+  dispose(): void {
+    this.kernels?.releaseAll();
+    this.mlp = null;
   }
 
   private async forward(users: Int32Array, items: Int32Array, timestamps: Float64Array | null, training: boolean): Promise<DenseMatrix> {

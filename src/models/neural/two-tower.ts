@@ -25,11 +25,12 @@ import { miniBatches } from '../../nn/batches.js';
 import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
 import { copyToKernel, type Param } from '../../nn/tensor.js';
+import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import { loadArray, loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
 import type { ModelEntry } from '../registry.js';
-import { holdoutSplit, interactionArrays, interactionIds, meanNdcg, parseHyperparams, resolveKernels, restoreInteractions, rowsCsr } from './common.js';
+import { freshTrackedKernels, holdoutSplit, interactionArrays, interactionIds, meanNdcg, parseHyperparams, restoreInteractions, rowsCsr } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
 import {
   emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures,
@@ -130,7 +131,8 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
   readonly params: TwoTowerParams;
   /** Mean training loss per epoch and validation NDCG per epoch (when early stopping is on). */
   readonly history: { loss: number[]; validationNdcg: number[] } = { loss: [], validationNdcg: [] };
-  private kernels: Kernels | null;
+  private readonly baseKernels: Kernels | undefined;
+  private kernels: TrackedKernels | null = null;
   private features: ModelFeatures = {};
   private userEnc: EncodedFeatures | null = null;
   private itemEnc: EncodedFeatures | null = null;
@@ -146,7 +148,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
   constructor(params: Partial<TwoTowerParams> = {}, kernels?: Kernels) {
     this.params = parseHyperparams('two-tower', TWO_TOWER_DEFAULTS, params, { score: ['cosine', 'dot'], optimizer: ['adam', 'adamw', 'sgd', 'adagrad'] });
     if (!(this.params.temperature > 0)) throw new Error(`two-tower: "temperature" must be > 0, got ${this.params.temperature}`);
-    this.kernels = kernels ?? null;
+    this.baseKernels = kernels;
   }
 
   /** Sets the user and item features used by the towers (aligned with the training data's indices). */
@@ -164,7 +166,8 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
 
   /** Trains on the positives of `train`. */
   async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
-    const kernels = (this.kernels = await resolveKernels(this.kernels ?? undefined));
+    this.itemCache = null;
+    const kernels = (this.kernels = await freshTrackedKernels(this.baseKernels, this.kernels));
     const p = this.params;
     const rng = new Rng(p.seed);
     this.history.loss = [];
@@ -217,7 +220,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
         lossSum += res.loss;
         nb++;
       }
-      this.itemCache = null;
+      this.dropItemCache();
       const loss = lossSum / Math.max(1, nb);
       this.history.loss.push(loss);
       const metrics: Record<string, number> = { loss };
@@ -232,7 +235,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
       if (stop) break;
     }
     es?.restore(params);
-    this.itemCache = null;
+    this.dropItemCache();
     this.train = train;
   }
 
@@ -304,6 +307,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
     const d = this.params.dim;
     const q = copyToKernel(this.kernels!, { rows: 1, cols: d, data: v.data.subarray(item * d, (item + 1) * d) });
     const top = await this.kernels!.scoreTopK(q, v, k, { excludeAll: Int32Array.from([item]) });
+    this.kernels!.free(q.data);
     return { k: top.k, items: top.items, scores: top.scores };
   }
 
@@ -327,6 +331,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
       excludeAll: options.filterItems ? Int32Array.from(options.filterItems) : undefined,
       candidates: options.candidates ? Int32Array.from(options.candidates) : undefined,
     });
+    this.kernels!.free(u.data);
     return { k: top.k, items: top.items, scores: top.scores };
   }
 
@@ -346,7 +351,7 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
   static async load(dir: string, kernels?: Kernels): Promise<TwoTowerRecommender> {
     const manifest = await readManifest(dir, 'two-tower');
     const model = new TwoTowerRecommender(manifest.params as Partial<TwoTowerParams>, kernels);
-    const k = (model.kernels = await resolveKernels(kernels));
+    const k = (model.kernels = await freshTrackedKernels(kernels, null));
     const state = manifest.state as { nUsers: number; nItems: number; ids: { users: (string | number)[]; items: (string | number)[] }; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
     model.userEnc = await restoreEncoded(dir, manifest, state.userFeatures, 'user');
     model.itemEnc = await restoreEncoded(dir, manifest, state.itemFeatures, 'item');
@@ -356,6 +361,14 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
     await loadParams(dir, manifest, [...model.userTower!.params(), ...model.itemTower!.params()]);
     model.train = await restoreInteractions(dir, manifest, state.ids);
     return model;
+  }
+
+  /** Returns all kernel memory of the model (weights, item embeddings); fit or load again before use. */
+  dispose(): void {
+    this.kernels?.releaseAll();
+    this.itemCache = null;
+    this.userTower = null;
+    this.itemTower = null;
   }
 
   /** History bags for `users`; when `exclude` is given, row r leaves out item exclude[r] (the training target). */
@@ -382,6 +395,12 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
     this.userTower = new Tower(kernels, 'user', userEncoder, history, p.hidden, p.dim, cosine, rng);
     const itemEncoder = new EntityEncoder(kernels, 'item', this.itemEnc!, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
     this.itemTower = new Tower(kernels, 'item', itemEncoder, null, p.hidden, p.dim, cosine, rng);
+    this.dropItemCache();
+  }
+
+  /** Forgets the cached item embeddings (returning their kernel memory). */
+  private dropItemCache(): void {
+    if (this.itemCache && this.kernels) this.kernels.free(this.itemCache.data);
     this.itemCache = null;
   }
 

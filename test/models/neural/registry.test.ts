@@ -47,3 +47,33 @@ describe('neural models in the registry', () => {
     }
   });
 });
+
+describe('kernel memory', () => {
+  it('refitting releases the previous fit’s kernel arrays and dispose releases everything', async () => {
+    const { TrackedKernels } = await import('../../../src/nn/tracked-kernels.js');
+    const { referenceKernels } = await import('../../../src/linalg/index.js');
+    const { AutoEncoderRecommender } = await import('../../../src/models/neural/autoencoder.js');
+    const { TwoTowerRecommender } = await import('../../../src/models/neural/two-tower.js');
+    const { RankingRecommender } = await import('../../../src/models/neural/ranking.js');
+    const data = planted(60, 30, 3, 8);
+    const models = [
+      (k: InstanceType<typeof TrackedKernels>) => new AutoEncoderRecommender('mult-vae', { hidden: [8, 4], epochs: 1, batchSize: 20 }, k),
+      (k: InstanceType<typeof TrackedKernels>) => new TwoTowerRecommender({ hidden: [8], dim: 4, idDim: 4, epochs: 1, batchSize: 32 }, k),
+      (k: InstanceType<typeof TrackedKernels>) => new RankingRecommender({ hidden: [8, 4], epochs: 1, batchSize: 64 }, k),
+    ];
+    for (const make of models) {
+      const outer = new TrackedKernels(referenceKernels);
+      const m = make(outer);
+      await m.fit(data.train);
+      await m.recommend([0, 1], 3);
+      const afterFirst = outer.liveArrays;
+      expect(afterFirst).toBeGreaterThan(0);
+      await m.fit(data.train);
+      await m.recommend([0, 1], 3);
+      expect(outer.liveArrays).toBe(afterFirst);
+      m.dispose();
+      expect(outer.liveArrays).toBe(0);
+      await expect(m.recommend([0], 3)).rejects.toThrow(/before fit or load/);
+    }
+  });
+});
