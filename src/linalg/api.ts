@@ -60,6 +60,11 @@ export interface IalsOptions {
   /** 'cg' (warm-started from the current X, `cgSteps` steps) or 'cholesky' (exact). */
   solver: 'cg' | 'cholesky';
   cgSteps?: number;
+  /**
+   * YᵀY (f × f) when already known, e.g. from {@link Kernels.gram} once per fit, so that folding in single users
+   * does not recompute it (it costs items·f² per call otherwise). Must match Y.
+   */
+  gram?: DenseMatrix;
 }
 
 /** Options of the explicit ALS-WR half step. */

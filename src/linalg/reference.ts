@@ -13,7 +13,7 @@ import type {
   TopKOptions,
   TopKResult,
 } from './api.js';
-import { checkCsr, checkDense, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
+import { checkCsr, checkDense, checkGram, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
 
 /** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
 export function choleskyInPlace(a: Float64Array, n: number): boolean {
@@ -237,7 +237,7 @@ export class ReferenceKernels implements Kernels {
     checkHalfStep('ialsHalfStep', r, y, x);
     const f = y.cols;
     const w = options.unobservedWeight ?? 1;
-    const gram = (await this.gram(y)).data;
+    const gram = options.gram ? checkGram('ialsHalfStep', options.gram, f).data : (await this.gram(y)).data;
     const a = new Float64Array(f * f);
     const b = new Float64Array(f);
     for (let u = 0; u < r.rows; u++) {

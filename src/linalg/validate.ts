@@ -95,3 +95,10 @@ export function checkHalfStep(kernel: string, r: CsrMatrix, y: DenseMatrix, x: D
   if (x.rows !== r.rows) fail(kernel, `X has ${x.rows} rows, R has ${r.rows} rows`);
   if (x.cols !== y.cols) fail(kernel, `X has ${x.cols} columns (factors), Y has ${y.cols}`);
 }
+
+/** Checks a precomputed f × f Gram matrix and returns it. */
+export function checkGram(kernel: string, gram: DenseMatrix, f: number): DenseMatrix {
+  checkDense(kernel, 'gram', gram);
+  if (gram.rows !== f || gram.cols !== f) fail(kernel, `gram is ${gram.rows}×${gram.cols}, expected ${f}×${f} (Y has ${f} columns)`);
+  return gram;
+}

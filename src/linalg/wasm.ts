@@ -20,7 +20,7 @@ import type {
 import { SharedAllocator } from './allocator.js';
 import { WorkerPool, type Job } from './pool.js';
 import { ReferenceKernels } from './reference.js';
-import { checkCsr, checkDense, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
+import { checkCsr, checkDense, checkGram, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
 import { wasmApi, type WasmExports, type WasmGlobal } from './wasm-api.js';
 import { loadKernelModule } from './wasm-module.js';
 
@@ -466,11 +466,10 @@ export class WasmKernels implements Kernels {
         solver = implicit.solver === 'cg' ? 1 : 0;
         cgSteps = implicit.cgSteps ?? 3;
         if (solver === 1) work = (cgSteps + 1) * (r.rows * f * f * 2 + nnz * f * 4);
-        const gram = await this.gramRaw(st, py, y.rows, f);
+        const gram = implicit.gram ? checkGram(kernel, implicit.gram, f).data : Float32Array.from(await this.gramRaw(st, py, y.rows, f));
         g = st.bytes(f * f * 8);
-        new Float64Array(this.allocator.buffer, g, f * f).set(Float32Array.from(gram));
-        g32 = st.bytes(f * f * 4);
-        st.viewF32(g32, f * f).set(gram);
+        new Float64Array(this.allocator.buffer, g, f * f).set(gram.subarray(0, f * f));
+        g32 = st.f32(gram, f * f);
       }
       const reg = implicit ? implicit.reg : (explicit as AlsExplicitOptions).reg;
       const perChunk = Math.max(1, Math.min(64, Math.ceil(r.rows / (this.threads * 16))));

@@ -197,6 +197,18 @@ describe('ALS half steps', () => {
     expect(relError(warm.data, exact.data)).toBeLessThan(1e-4);
   });
 
+  it('a precomputed Gram gives the same step (and a wrong-sized one is rejected)', async () => {
+    const gram = await K.gram(y);
+    for (const solver of ['cg', 'cholesky'] as const) {
+      const x1 = randomDense(60, 12, rand);
+      const x2 = { ...x1, data: x1.data.slice() };
+      await K.ialsHalfStep(r, y, x1, { alpha: 2, reg: 0.1, solver });
+      await K.ialsHalfStep(r, y, x2, { alpha: 2, reg: 0.1, solver, gram });
+      expect(relError(x2.data, x1.data)).toBeLessThan(1e-6);
+    }
+    await expect(K.ialsHalfStep(r, y, randomDense(60, 12, rand), { alpha: 1, reg: 1, solver: 'cg', gram: randomDense(3, 3, rand) })).rejects.toThrow(/gram is 3×3, expected 12×12/);
+  });
+
   it('explicit ALS-WR matches the reference, with and without count scaling', async () => {
     for (const scaleByCount of [true, false]) {
       const xw = randomDense(60, 12, rand);
