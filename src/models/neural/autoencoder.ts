@@ -267,7 +267,8 @@ export class AutoEncoderRecommender implements Recommender {
   /** The latent code of a history: μ for the VAE, the bottleneck activations otherwise. */
   async foldIn(history: History): Promise<Float32Array> {
     const net = this.requireNet();
-    const x = historyCsr(history.items, history.values ? Float32Array.from(history.values, () => 1) : undefined, this.requireTrain().nItems);
+    const x = historyCsr(history.items, undefined, this.requireTrain().nItems);
+    x.values.fill(1);
     const h = await net.encoder.forward(await net.first.forward(this.preprocess(x, false)), false);
     const k = net.reparam ? h.cols / 2 : h.cols;
     return Float32Array.from(h.data.subarray(0, k));
