@@ -121,7 +121,7 @@ async function measure(name: string, params: Record<string, unknown>, train: Int
 }
 
 /** numpy timings of EASE and of factor scoring + top-10 on the same data; null when numpy is missing. */
-function numpyReference(train: Interactions, ease: boolean, factors: { u: Float32Array; v: Float32Array; f: number } | null): Record<string, number> | null {
+export function numpyReference(train: Interactions, ease: boolean, factors: { u: Float32Array; v: Float32Array; f: number } | null): Record<string, number> | null {
   const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) return null;
   const dir = mkdtempSync(join(tmpdir(), 'recsys-bench-'));
@@ -157,8 +157,8 @@ if f > 0:
 print(json.dumps(out))
 `;
     const res = spawnSync('python3', ['-c', script, dir, String(train.nUsers), String(train.nItems), String(factors?.f ?? 0), ease ? '1' : '0'], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (res.status !== 0) {
-      process.stderr.write(`numpy reference failed: ${res.stderr.slice(-500)}\n`);
+    if (res.status !== 0 || res.error) {
+      process.stderr.write(`numpy reference failed (status ${String(res.status)}, signal ${String(res.signal)}): ${String(res.error ?? '')} ${res.stderr.slice(-500)}\n`);
       return null;
     }
     return JSON.parse(res.stdout.trim().split('\n').pop() as string) as Record<string, number>;
@@ -214,6 +214,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write('\nnumpy reference (same matrix, same run):\n');
     if (ref.ease_s !== undefined) process.stdout.write(`  EASE λ=500 (dense XᵀX + inv): ${ref.ease_s.toFixed(2)} s\n`);
     if (ref.score_users_per_s !== undefined) process.stdout.write(`  iALS factors U·Vᵀ + mask seen + top-10: ${ref.score_users_per_s.toFixed(0)} users/s\n`);
+    if (ref.ease_s === undefined && ref.score_users_per_s === undefined) process.stdout.write(`  (no figures; the reference printed ${JSON.stringify(ref)})\n`);
   } else if (!args.includes('--no-reference')) {
     process.stdout.write('\n(numpy reference not available)\n');
   }
