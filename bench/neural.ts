@@ -138,8 +138,8 @@ export async function run(args: string[]): Promise<void> {
   const split = kuaiRecSplit(ds);
   const train = split.train;
   const nI = train.nItems;
-  const vaeEpochs = Number(flag(args, '--epochs') ?? (full ? 5 : 30));
   const full = ds.name === 'kuairec';
+  const vaeEpochs = Number(flag(args, '--epochs') ?? (full ? 5 : 30));
   const ttEpochs = Number(flag(args, '--tt-epochs') ?? (full ? 2 : 10));
   // On the full data (12.5M pairs) one two-tower epoch takes minutes: only the larger batch unless asked.
   const ttBatches = full && !args.includes('--all-batches') ? [1024] : [256, 1024];
