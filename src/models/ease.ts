@@ -4,7 +4,7 @@
  * row blocks on the kernel layer and inverted with the kernels' `spdInverse`.
  */
 import type { Interactions } from '../data/interactions.js';
-import type { DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
+import type { CsrMatrix, DenseMatrix, Kernels, TopKOptions, TopKResult } from '../linalg/api.js';
 import { checkK, f32, historyRow, itemOptions, readParams, TrainedRecommender, userRowsCsr, type ModelState } from './base.js';
 import { gramBlockSize, itemGramColumns } from './item-gram.js';
 import { itemUserCsr, SharedCopies, withValues } from './matrices.js';
@@ -28,8 +28,12 @@ export class EaseRecommender extends TrainedRecommender {
   readonly params: typeof EASE_DEFAULTS;
   /** The items × items weight matrix after fit. */
   weights: DenseMatrix | null = null;
-  /** `weights` in the kernels' shared memory (fit writes it there; a loaded model copies it once), so scoring does not copy n² floats per call. */
-  private kernelWeights: DenseMatrix | null = null;
+  /**
+   * B split into column panels (items × w each) in the kernels' shared memory, built on first scoring: each
+   * panel stays in cache while a batch's non-zeros stream past it (scoring against the whole n × n matrix at
+   * once is memory-bound), and nothing is copied per call.
+   */
+  private panels: DenseMatrix[] | null = null;
 
   constructor(params: Record<string, unknown> = {}) {
     super();
@@ -67,7 +71,7 @@ export class EaseRecommender extends TrainedRecommender {
     throwIfAborted(options.signal);
     const p = await kn.spdInverse(g);
     kn.free(g.data);
-    const b = kn.allocF32(n * n);
+    const b = new Float32Array(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p.data[i * n + j] / p.data[j * n + j];
     }
@@ -78,7 +82,7 @@ export class EaseRecommender extends TrainedRecommender {
     }
     options.onProgress?.({ phase: 'inverse', done: steps, total: steps });
     this.weights = { rows: n, cols: n, data: b };
-    this.kernelWeights = this.weights;
+    this.releasePanels(kn);
     this.train = train;
   }
 
@@ -87,25 +91,63 @@ export class EaseRecommender extends TrainedRecommender {
     return this.weights;
   }
 
-  /** The weights as the kernels should see them (copied into shared memory on first use after a load). */
-  private async sharedWeights(): Promise<DenseMatrix> {
+  /** Floats per scoring panel (≈ 4 MB, to stay in cache); tests lower it to exercise several panels. */
+  static panelFloats = 1024 * 1024;
+
+  /** Column-panel width: a multiple of 8 between 8 and 512 with items × width ≈ {@link panelFloats}. */
+  static panelWidth(nItems: number): number {
+    return Math.max(1, Math.min(nItems, Math.max(8, Math.min(512, Math.floor(EaseRecommender.panelFloats / Math.max(1, nItems) / 8) * 8))));
+  }
+
+  private async sharedPanels(): Promise<DenseMatrix[]> {
     const w = this.requireWeights();
-    if (!this.kernelWeights) {
+    if (!this.panels) {
       const kn = await this.kernels();
-      const data = kn.allocF32(w.rows * w.cols);
-      data.set(w.data.subarray(0, w.rows * w.cols));
-      this.kernelWeights = { rows: w.rows, cols: w.cols, data };
+      const n = w.rows;
+      const width = EaseRecommender.panelWidth(n);
+      const panels: DenseMatrix[] = [];
+      for (let s = 0; s < n; s += width) {
+        const cols = Math.min(width, n - s);
+        const data = kn.allocF32(n * cols);
+        for (let i = 0; i < n; i++) data.set(w.data.subarray(i * n + s, i * n + s + cols), i * cols);
+        panels.push({ rows: n, cols, data });
+      }
+      this.panels = panels;
     }
-    return this.kernelWeights;
+    return this.panels;
+  }
+
+  private releasePanels(kn: Kernels): void {
+    if (this.panels) for (const p of this.panels) kn.free(p.data);
+    this.panels = null;
+  }
+
+  /** Dense scores rows × items of the CSR history rows: x·B, panel by panel. */
+  private async scoreRows(rows: CsrMatrix): Promise<DenseMatrix> {
+    const kn = await this.kernels();
+    const panels = await this.sharedPanels();
+    const n = this.requireWeights().cols;
+    const out = new Float32Array(rows.rows * n);
+    const shared = new SharedCopies(kn);
+    try {
+      const x = shared.csr(rows);
+      let s = 0;
+      for (const p of panels) {
+        const part = await kn.csrMatmul(x, p);
+        for (let r = 0; r < rows.rows; r++) out.set(part.data.subarray(r * p.cols, (r + 1) * p.cols), r * n + s);
+        s += p.cols;
+      }
+    } finally {
+      shared.release();
+    }
+    return { rows: rows.rows, cols: n, data: out };
   }
 
   protected async topKBatch(users: Int32Array, k: number, options: TopKOptions): Promise<TopKResult> {
-    const w = await this.sharedWeights();
-    const kn = await this.kernels();
     const rows = userRowsCsr(this.trainData, users);
     if (this.params.binary) rows.values.fill(1);
-    const scores = await kn.csrMatmul(rows, w);
-    return kn.topk(scores, k, options);
+    const scores = await this.scoreRows(rows);
+    return (await this.kernels()).topk(scores, k, options);
   }
 
   /** x·B for each pair. */
@@ -144,7 +186,7 @@ export class EaseRecommender extends TrainedRecommender {
     const row = historyRow(history, w.rows);
     if (this.params.binary) row.values.fill(1);
     const kn = await this.kernels();
-    const scores = await kn.csrMatmul(row, await this.sharedWeights());
+    const scores = await this.scoreRows(row);
     return kn.topk(scores, k, { ...itemOptions(options, w.rows), exclude: row });
   }
 
@@ -156,7 +198,7 @@ export class EaseRecommender extends TrainedRecommender {
   protected importState(_state: Record<string, unknown>, arrays: Record<string, ShapedArray>, where: string): void {
     const n = this.trainData.nItems;
     this.weights = { rows: n, cols: n, data: f32(arrays, 'weights', n * n, where) };
-    this.kernelWeights = null;
+    this.panels = null;
   }
 
   /** Restores a model saved with `save`. */

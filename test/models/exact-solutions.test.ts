@@ -157,6 +157,21 @@ describe('EASE', () => {
     const want = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) want[i * n + j] = i === j ? 0 : -p[i * n + j] / p[j * n + j];
     expect(maxRelErr(m.weights!.data, want)).toBeLessThan(1e-4);
+    // Scoring in several column panels gives the same rankings as one panel.
+    const users = Int32Array.from({ length: 40 }, (_, u) => u);
+    const one = await m.recommend(users, 4);
+    const saved = EaseRecommender.panelFloats;
+    try {
+      EaseRecommender.panelFloats = 8 * 7;
+      const many = new EaseRecommender({ reg: lambda });
+      await many.fit(train);
+      expect(EaseRecommender.panelWidth(n)).toBe(8);
+      const r = await many.recommend(users, 4);
+      expect(Array.from(r.items)).toEqual(Array.from(one.items));
+      for (let j = 0; j < r.scores.length; j++) expect(r.scores[j]).toBeCloseTo(one.scores[j], 5);
+    } finally {
+      EaseRecommender.panelFloats = saved;
+    }
     const s = await m.score(Int32Array.from([0]), Int32Array.from([3]));
     let direct = 0;
     for (const i of train.userItems(0)) direct += want[i * n + 3];
