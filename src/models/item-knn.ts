@@ -132,12 +132,15 @@ export class ItemKnnRecommender extends TrainedRecommender {
     const s = this.requireSim();
     const n = s.rows;
     const out = new Float32Array(rows.rows * n);
+    const binary = this.params.binary;
+    const { rowPtr: sPtr, colIdx: sIdx, values: sVal } = s;
     for (let r = 0; r < rows.rows; r++) {
       const o = r * n;
       for (let p = rows.rowPtr[r]; p < rows.rowPtr[r + 1]; p++) {
         const i = rows.colIdx[p];
-        const x = this.params.binary ? 1 : rows.values[p];
-        for (let q = s.rowPtr[i]; q < s.rowPtr[i + 1]; q++) out[o + s.colIdx[q]] += x * s.values[q];
+        const x = binary ? 1 : rows.values[p];
+        const end = sPtr[i + 1];
+        for (let q = sPtr[i]; q < end; q++) out[o + sIdx[q]] += x * sVal[q];
       }
     }
     return { rows: rows.rows, cols: n, data: out };
