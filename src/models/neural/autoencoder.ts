@@ -28,12 +28,12 @@ import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/opti
 import { Rng } from '../../nn/random.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
+import { loadTrainedModel } from '../persistence.js';
 import type { ModelEntry } from '../registry.js';
 import {
-  historyCsr, holdoutSplit, freshTrackedKernels, interactionArrays, interactionIds, meanNdcg, parseHyperparams, restoreInteractions, rowsCsr,
+  historyCsr, holdoutSplit, freshTrackedKernels, meanNdcg, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel,
   topKFromScores,
 } from './common.js';
 
@@ -101,6 +101,8 @@ export class AutoEncoderRecommender implements Recommender {
   readonly history: { loss: number[]; validationNdcg: number[] } = { loss: [], validationNdcg: [] };
   /** Updates done so far (drives KL annealing). */
   steps = 0;
+  /** Where the training data came from (set by `recsys train`, saved with the model). */
+  provenance: Record<string, unknown> = {};
   private readonly baseKernels: Kernels | undefined;
   private kernels: TrackedKernels | null = null;
   private net: Net | null = null;
@@ -282,23 +284,23 @@ export class AutoEncoderRecommender implements Recommender {
     return topKFromScores(this.kernels!, scores, k, x, options);
   }
 
-  /** Writes hyperparameters, weights and the training matrix to `dir`. */
+  /** Writes hyperparameters, weights and the training matrix to `dir` (the format of src/models/persistence.ts). */
   async save(dir: string): Promise<void> {
     const net = this.requireNet();
     const train = this.requireTrain();
-    await saveModelDir(dir, { model: this.name, params: { ...this.params }, state: { nItems: train.nItems, steps: this.steps, ids: interactionIds(train) } }, net.params, interactionArrays(train));
+    await saveNeuralModel(dir, { modelType: this.name, hyperparameters: { ...this.params }, train, state: { steps: this.steps }, params: net.params, provenance: this.provenance });
   }
 
   /** Restores a model written by {@link save}. */
   static async load(dir: string, variant: AutoEncoderVariant, kernels?: Kernels): Promise<AutoEncoderRecommender> {
-    const manifest = await readManifest(dir, variant);
-    const model = new AutoEncoderRecommender(variant, manifest.params as Partial<AutoEncoderParams>, kernels);
+    const { snapshot, train } = await loadTrainedModel(dir, variant);
+    const model = new AutoEncoderRecommender(variant, snapshot.hyperparameters as Partial<AutoEncoderParams>, kernels);
     const k = (model.kernels = await freshTrackedKernels(kernels, null));
-    const state = manifest.state as { nItems: number; steps: number; ids: { users: (string | number)[]; items: (string | number)[] } };
-    model.net = model.build(k, state.nItems);
-    await loadParams(dir, manifest, model.net.params);
-    model.train = await restoreInteractions(dir, manifest, state.ids);
-    model.steps = state.steps;
+    model.net = model.build(k, train.nItems);
+    restoreParams(dir, snapshot, model.net.params);
+    model.train = train;
+    model.steps = Number(snapshot.state.steps ?? 0);
+    model.provenance = snapshot.provenance;
     return model;
   }
 

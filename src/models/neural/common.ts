@@ -2,14 +2,13 @@
  * Helpers shared by the neural models: hyperparameter parsing, the kernel instance, top-k from score batches,
  * storing the training matrix in a model directory, and a validation NDCG@k for early stopping.
  */
-import type { ExternalId } from '../../data/id-map.js';
-import { IdMap } from '../../data/id-map.js';
-import { Interactions } from '../../data/interactions.js';
+import { join } from 'node:path';
+import type { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, Kernels, TopKOptions } from '../../linalg/api.js';
 import { getKernels } from '../../linalg/index.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import type { ModelManifest, StoredArray } from '../../nn/weights.js';
-import { loadArray } from '../../nn/weights.js';
+import type { Param } from '../../nn/tensor.js';
+import { saveTrainedModel, type ModelSnapshot, type ShapedArray, type StoredArray } from '../persistence.js';
 import type { RecommendOptions, TopK } from '../recommender.js';
 
 /** A hyperparameter value as it appears in configs. */
@@ -87,25 +86,55 @@ export async function topKFromScores(kernels: Kernels, scores: DenseMatrix, k: n
   return { k: r.k, items: r.items, scores: r.scores };
 }
 
-/** The training matrix as arrays for a model directory. */
-export function interactionArrays(m: Interactions): Record<string, StoredArray> {
-  const out: Record<string, StoredArray> = { 'train.rowPtr': m.rowPtr, 'train.colIdx': m.colIdx, 'train.values': m.values };
-  if (m.timestamps) out['train.timestamps'] = m.timestamps;
+/** A persistence-safe array name (letters, digits, `_`, `.`, `-`). */
+export function arrayName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** The parameters as persistence arrays named `w.<param name>` with shape [rows, cols]. */
+export function paramArrays(params: Param[]): Record<string, ShapedArray> {
+  const out: Record<string, ShapedArray> = {};
+  for (const p of params) out[arrayName(`w.${p.name}`)] = { data: p.value, shape: [p.rows, p.cols] };
   return out;
 }
 
-/** The id maps of the training matrix, for model.json. */
-export function interactionIds(m: Interactions): { users: ExternalId[]; items: ExternalId[] } {
-  return { users: m.users.ids(), items: m.items.ids() };
+/** One-dimensional persistence arrays (names made safe with {@link arrayName}). */
+export function vectorArrays(arrays: Record<string, StoredArray>): Record<string, ShapedArray> {
+  const out: Record<string, ShapedArray> = {};
+  for (const [name, data] of Object.entries(arrays)) out[arrayName(name)] = { data, shape: [data.length] };
+  return out;
 }
 
-/** Rebuilds the training matrix saved with {@link interactionArrays} and {@link interactionIds}. */
-export async function restoreInteractions(dir: string, manifest: ModelManifest, ids: { users: ExternalId[]; items: ExternalId[] }): Promise<Interactions> {
-  const rowPtr = (await loadArray(dir, manifest, 'train.rowPtr')) as Int32Array;
-  const colIdx = (await loadArray(dir, manifest, 'train.colIdx')) as Int32Array;
-  const values = (await loadArray(dir, manifest, 'train.values')) as Float32Array;
-  const ts = manifest.arrays.some((a) => a.name === 'train.timestamps') ? ((await loadArray(dir, manifest, 'train.timestamps')) as Float64Array) : null;
-  return new Interactions(IdMap.fromIds(ids.users), IdMap.fromIds(ids.items), rowPtr, colIdx, values, ts);
+/** The array `name` of a loaded snapshot; an error naming the model file when it is missing. */
+export function snapshotArray(dir: string, snapshot: ModelSnapshot, name: string): StoredArray {
+  const a = snapshot.arrays[arrayName(name)];
+  if (!a) throw new Error(`${join(dir, 'model.json')}: array "${arrayName(name)}" is missing`);
+  return a.data;
+}
+
+/** Copies the saved `w.<name>` arrays into `params`, checking every shape. */
+export function restoreParams(dir: string, snapshot: ModelSnapshot, params: Param[]): void {
+  for (const p of params) {
+    const name = arrayName(`w.${p.name}`);
+    const a = snapshot.arrays[name];
+    if (!a) throw new Error(`${join(dir, 'model.json')}: array "${name}" is missing`);
+    if (a.shape.length !== 2 || a.shape[0] !== p.rows || a.shape[1] !== p.cols || !(a.data instanceof Float32Array)) {
+      throw new Error(`${join(dir, 'model.json')}: array "${name}" is ${a.data.constructor.name} [${a.shape.join(', ')}], the model expects float32 [${p.rows}, ${p.cols}]`);
+    }
+    p.value.set(a.data);
+  }
+}
+
+/** Saves a neural model: hyperparameters, state, parameters, extra arrays and the training matrix. */
+export async function saveNeuralModel(dir: string, parts: { modelType: string; hyperparameters: Record<string, unknown>; train: Interactions; state: Record<string, unknown>; params: Param[]; arrays?: Record<string, StoredArray>; provenance?: Record<string, unknown> }): Promise<void> {
+  await saveTrainedModel(dir, {
+    modelType: parts.modelType,
+    hyperparameters: parts.hyperparameters,
+    train: parts.train,
+    state: parts.state,
+    arrays: { ...paramArrays(parts.params), ...vectorArrays(parts.arrays ?? {}) },
+    provenance: parts.provenance ?? {},
+  });
 }
 
 /**

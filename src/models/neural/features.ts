@@ -6,8 +6,7 @@
  * (−1 = missing, embedded as a zero vector); multi-hot lists (mean-pooled EmbeddingBags). Text is not used.
  */
 import type { EntityFeatures, LoadedDataset } from '../../data/dataset.js';
-import type { ModelManifest, StoredArray } from '../../nn/weights.js';
-import { loadArray } from '../../nn/weights.js';
+import type { StoredArray } from '../persistence.js';
 import type { Recommender } from '../recommender.js';
 
 /** The side information a feature-aware model reads. */
@@ -120,22 +119,13 @@ export function encodedArrays(e: EncodedFeatures, prefix: string): Record<string
   return out;
 }
 
-/** Restores encoded features saved with {@link encodedMeta} and {@link encodedArrays}. */
-export async function restoreEncoded(dir: string, manifest: ModelManifest, meta: Record<string, unknown>, prefix: string): Promise<EncodedFeatures> {
+/** Restores encoded features saved with {@link encodedMeta} and {@link encodedArrays}; `get` returns a saved array by name. */
+export function restoreEncoded(meta: Record<string, unknown>, prefix: string, get: (name: string) => StoredArray): EncodedFeatures {
   const m = meta as { count: number; numeric: { names: string[]; log: boolean[]; mean: number[]; std: number[] }; categorical: { name: string; size: number }[]; multiHot: { name: string; size: number }[] };
-  const out: EncodedFeatures = {
+  return {
     count: m.count,
-    numeric: { ...m.numeric, data: (await loadArray(dir, manifest, `${prefix}.numeric`)) as Float32Array },
-    categorical: [],
-    multiHot: [],
+    numeric: { ...m.numeric, data: get(`${prefix}.numeric`) as Float32Array },
+    categorical: m.categorical.map((c) => ({ ...c, codes: get(`${prefix}.cat.${c.name}`) as Int32Array })),
+    multiHot: m.multiHot.map((h) => ({ ...h, ptr: get(`${prefix}.mh.${h.name}.ptr`) as Int32Array, idx: get(`${prefix}.mh.${h.name}.idx`) as Int32Array })),
   };
-  for (const c of m.categorical) out.categorical.push({ ...c, codes: (await loadArray(dir, manifest, `${prefix}.cat.${c.name}`)) as Int32Array });
-  for (const h of m.multiHot) {
-    out.multiHot.push({
-      ...h,
-      ptr: (await loadArray(dir, manifest, `${prefix}.mh.${h.name}.ptr`)) as Int32Array,
-      idx: (await loadArray(dir, manifest, `${prefix}.mh.${h.name}.idx`)) as Int32Array,
-    });
-  }
-  return out;
 }

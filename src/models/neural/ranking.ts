@@ -21,11 +21,11 @@ import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import { loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
+import { loadTrainedModel, type StoredArray } from '../persistence.js';
 import type { ModelEntry } from '../registry.js';
-import { freshTrackedKernels, interactionArrays, interactionIds, parseHyperparams, restoreInteractions, rowsCsr, topKFromScores } from './common.js';
+import { freshTrackedKernels, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel, snapshotArray, topKFromScores } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
 import { emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures } from './features.js';
 
@@ -81,6 +81,8 @@ export class RankingRecommender implements Recommender, FeatureAware {
   readonly params: RankingParams;
   /** Mean training MSE (standardized target) per epoch. */
   readonly history: { loss: number[] } = { loss: [] };
+  /** Where the training data came from (set by `recsys train`, saved with the model). */
+  provenance: Record<string, unknown> = {};
   private readonly baseKernels: Kernels | undefined;
   private kernels: TrackedKernels | null = null;
   private features: ModelFeatures = {};
@@ -238,30 +240,35 @@ export class RankingRecommender implements Recommender, FeatureAware {
     return out;
   }
 
-  /** Writes weights, features, context statistics and the training matrix to `dir`. */
+  /** Writes weights, features, context statistics and the training matrix to `dir` (src/models/persistence.ts format). */
   async save(dir: string): Promise<void> {
     const train = this.requireTrain();
-    await saveModelDir(
-      dir,
-      { model: this.name, params: { ...this.params }, state: { nUsers: train.nUsers, nItems: train.nItems, ids: interactionIds(train), stats: this.stats, meanContext: Array.from(this.meanContext), userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) } },
-      this.allParams(),
-      { ...interactionArrays(train), ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item') },
-    );
+    await saveNeuralModel(dir, {
+      modelType: this.name,
+      hyperparameters: { ...this.params },
+      train,
+      state: { stats: this.stats, meanContext: Array.from(this.meanContext), userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) },
+      params: this.allParams(),
+      arrays: { ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item') },
+      provenance: this.provenance,
+    });
   }
 
   /** Restores a model written by {@link save}. */
   static async load(dir: string, kernels?: Kernels): Promise<RankingRecommender> {
-    const manifest = await readManifest(dir, 'mlp-ranker');
-    const model = new RankingRecommender(manifest.params as Partial<RankingParams>, kernels);
+    const { snapshot, train } = await loadTrainedModel(dir, 'mlp-ranker');
+    const model = new RankingRecommender(snapshot.hyperparameters as Partial<RankingParams>, kernels);
     const k = (model.kernels = await freshTrackedKernels(kernels, null));
-    const st = manifest.state as { nUsers: number; nItems: number; ids: { users: (string | number)[]; items: (string | number)[] }; stats: { mean: number; std: number }; meanContext: number[]; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
-    model.userEnc = await restoreEncoded(dir, manifest, st.userFeatures, 'user');
-    model.itemEnc = await restoreEncoded(dir, manifest, st.itemFeatures, 'item');
+    const st = snapshot.state as { stats: { mean: number; std: number }; meanContext: number[]; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
+    const get = (name: string): StoredArray => snapshotArray(dir, snapshot, name);
+    model.userEnc = restoreEncoded(st.userFeatures, 'user', get);
+    model.itemEnc = restoreEncoded(st.itemFeatures, 'item', get);
     model.stats = st.stats;
     model.meanContext = Float32Array.from(st.meanContext);
-    model.build(k, st.nUsers, st.nItems, new Rng(1));
-    await loadParams(dir, manifest, model.allParams());
-    model.train = await restoreInteractions(dir, manifest, st.ids);
+    model.build(k, train.nUsers, train.nItems, new Rng(1));
+    restoreParams(dir, snapshot, model.allParams());
+    model.train = train;
+    model.provenance = snapshot.provenance;
     return model;
   }
 

@@ -26,11 +26,11 @@ import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../nn/random.js';
 import { copyToKernel, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import { loadArray, loadParams, readManifest, saveModelDir } from '../../nn/weights.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
 import { throwIfAborted } from '../recommender.js';
+import { loadTrainedModel, type StoredArray } from '../persistence.js';
 import type { ModelEntry } from '../registry.js';
-import { freshTrackedKernels, holdoutSplit, interactionArrays, interactionIds, meanNdcg, parseHyperparams, restoreInteractions, rowsCsr } from './common.js';
+import { freshTrackedKernels, holdoutSplit, meanNdcg, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel, snapshotArray } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
 import {
   emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures,
@@ -131,6 +131,8 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
   readonly params: TwoTowerParams;
   /** Mean training loss per epoch and validation NDCG per epoch (when early stopping is on). */
   readonly history: { loss: number[]; validationNdcg: number[] } = { loss: [], validationNdcg: [] };
+  /** Where the training data came from (set by `recsys train`, saved with the model). */
+  provenance: Record<string, unknown> = {};
   private readonly baseKernels: Kernels | undefined;
   private kernels: TrackedKernels | null = null;
   private features: ModelFeatures = {};
@@ -335,31 +337,35 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
     return { k: top.k, items: top.items, scores: top.scores };
   }
 
-  /** Writes weights, encoded features, histories and the training matrix to `dir`. */
+  /** Writes weights, encoded features, histories and the training matrix to `dir` (src/models/persistence.ts format). */
   async save(dir: string): Promise<void> {
     const train = this.requireTrain();
-    const params = [...this.requireTower(this.userTower).params(), ...this.requireTower(this.itemTower).params()];
-    await saveModelDir(
-      dir,
-      { model: this.name, params: { ...this.params }, state: { nUsers: train.nUsers, nItems: train.nItems, ids: interactionIds(train), userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) } },
-      params,
-      { ...interactionArrays(train), ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item'), 'hist.ptr': this.hist.ptr, 'hist.idx': this.hist.idx, itemPositives: this.itemPositives },
-    );
+    await saveNeuralModel(dir, {
+      modelType: this.name,
+      hyperparameters: { ...this.params },
+      train,
+      state: { userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) },
+      params: [...this.requireTower(this.userTower).params(), ...this.requireTower(this.itemTower).params()],
+      arrays: { ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item'), 'hist.ptr': this.hist.ptr, 'hist.idx': this.hist.idx, itemPositives: this.itemPositives },
+      provenance: this.provenance,
+    });
   }
 
   /** Restores a model written by {@link save}. */
   static async load(dir: string, kernels?: Kernels): Promise<TwoTowerRecommender> {
-    const manifest = await readManifest(dir, 'two-tower');
-    const model = new TwoTowerRecommender(manifest.params as Partial<TwoTowerParams>, kernels);
+    const { snapshot, train } = await loadTrainedModel(dir, 'two-tower');
+    const model = new TwoTowerRecommender(snapshot.hyperparameters as Partial<TwoTowerParams>, kernels);
     const k = (model.kernels = await freshTrackedKernels(kernels, null));
-    const state = manifest.state as { nUsers: number; nItems: number; ids: { users: (string | number)[]; items: (string | number)[] }; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
-    model.userEnc = await restoreEncoded(dir, manifest, state.userFeatures, 'user');
-    model.itemEnc = await restoreEncoded(dir, manifest, state.itemFeatures, 'item');
-    model.hist = { ptr: (await loadArray(dir, manifest, 'hist.ptr')) as Int32Array, idx: (await loadArray(dir, manifest, 'hist.idx')) as Int32Array };
-    model.itemPositives = (await loadArray(dir, manifest, 'itemPositives')) as Int32Array;
-    model.build(k, state.nUsers, state.nItems, new Rng(1));
-    await loadParams(dir, manifest, [...model.userTower!.params(), ...model.itemTower!.params()]);
-    model.train = await restoreInteractions(dir, manifest, state.ids);
+    const get = (name: string): StoredArray => snapshotArray(dir, snapshot, name);
+    const state = snapshot.state as { userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
+    model.userEnc = restoreEncoded(state.userFeatures, 'user', get);
+    model.itemEnc = restoreEncoded(state.itemFeatures, 'item', get);
+    model.hist = { ptr: get('hist.ptr') as Int32Array, idx: get('hist.idx') as Int32Array };
+    model.itemPositives = get('itemPositives') as Int32Array;
+    model.build(k, train.nUsers, train.nItems, new Rng(1));
+    restoreParams(dir, snapshot, [...model.userTower!.params(), ...model.itemTower!.params()]);
+    model.train = train;
+    model.provenance = snapshot.provenance;
     return model;
   }
 

@@ -77,7 +77,7 @@ describe('autoencoders on planted clusters', () => {
     const loaded = await AutoEncoderRecommender.load(join(dir, 'm'), 'deep-autoencoder');
     const users = Int32Array.from([0, 10, 20]);
     expect(Array.from((await loaded.recommend(users, 10)).items)).toEqual(Array.from((await model.recommend(users, 10)).items));
-    await expect(AutoEncoderRecommender.load(join(dir, 'm'), 'mult-vae')).rejects.toThrow(/field "model" is "deep-autoencoder", expected "mult-vae"/);
+    await expect(AutoEncoderRecommender.load(join(dir, 'm'), 'mult-vae')).rejects.toThrow(/holds a "deep-autoencoder" model, not "mult-vae"/);
   });
 
   it('stops at the next batch when the signal is aborted', async () => {

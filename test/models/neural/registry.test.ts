@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel, modelEntry } from '../../../src/models/index.js';
+import { loadModel } from '../../../src/models/load.js';
+import { readManifest } from '../../../src/models/persistence.js';
 import { usesFeatures } from '../../../src/models/neural/features.js';
 import { planted } from './planted.js';
 
@@ -26,7 +28,7 @@ describe('neural models in the registry', () => {
     expect(usesFeatures(createModel('mult-vae'))).toBe(false);
   });
 
-  it('save through the model and load through the registry entry', async () => {
+  it('save in the persistence format and load through loadModel (as `recsys recommend` does)', async () => {
     const data = planted(60, 30, 3, 8);
     const dir = await mkdtemp(join(tmpdir(), 'reg-'));
     dirs.push(dir);
@@ -40,8 +42,15 @@ describe('neural models in the registry', () => {
     for (const name of names) {
       const m = createModel(name, params[name]);
       await m.fit(data.train);
+      (m as { provenance?: Record<string, unknown> }).provenance = { dataset: 'planted' };
       await m.save!(join(dir, name));
-      const back = await modelEntry(name).load!(join(dir, name));
+      const manifest = await readManifest(join(dir, name));
+      expect(manifest.modelType).toBe(name);
+      expect(manifest.provenance).toEqual({ dataset: 'planted' });
+      expect(manifest.users.length).toBe(60);
+      const back = await loadModel(join(dir, name));
+      expect(back.name).toBe(name);
+      expect((back as { provenance?: Record<string, unknown> }).provenance).toEqual({ dataset: 'planted' });
       const users = [0, 5, 9];
       expect(Array.from((await back.recommend(users, 5)).items)).toEqual(Array.from((await m.recommend(users, 5)).items));
     }
