@@ -54,3 +54,26 @@ describe('train and recommend commands', () => {
     await expect(run(['train', '--model', 'ials', '--out', join(root, 'y')])).rejects.toThrow(/--dataset NAME or --input FILE/);
   });
 });
+
+describe('item metadata lines', () => {
+  it('shows title, year, categorical values and multi-hot labels, and stops at padding', async () => {
+    const { describerFor, formatTopK } = await import('../../src/cli/commands/recommend.js');
+    const { IdMap } = await import('../../src/data/id-map.js');
+    const items = IdMap.fromIds([10, 20, 30]);
+    const describe = describerFor(
+      {
+        numeric: { year: Float32Array.from([1995, NaN, 2001]) },
+        categorical: { decade: { names: ['90s', '00s'], codes: Int32Array.from([0, -1, 1]) } },
+        multiHot: { genres: { names: ['Crime', 'Drama'], ptr: Int32Array.from([0, 2, 2, 3]), idx: Int32Array.from([0, 1, 1]) } },
+        text: { title: ['The Usual Suspects', '', 'Amélie'] },
+      },
+      items,
+    );
+    expect(describe(10)).toBe('"The Usual Suspects"  (1995)  decade=90s  genres: Crime|Drama');
+    expect(describe(20)).toBe('');
+    const text = formatTopK({ k: 3, items: Int32Array.from([2, 0, -1]), scores: Float32Array.from([0.5, 0.25, -Infinity]) }, items, describe);
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^ {2}1\. 30 +0\.5000 {2}"Amélie" {2}\(2001\) {2}decade=00s {2}genres: Drama$/);
+  });
+});
