@@ -16,22 +16,34 @@ export type HyperValue = number | string | boolean | number[];
 
 /**
  * Checks `params` against `defaults`: unknown keys and values of another type than the default are errors
- * naming the model and the key. Returns the defaults overridden by `params`.
+ * naming the model and the key. Strings from the command line (`--param epochs=20`, `hidden=600,200`,
+ * `logQ=false`) are converted to the default's type. Returns the defaults overridden by `params`.
  */
 export function parseHyperparams<T extends { [key: string]: HyperValue }>(model: string, defaults: T, params: Record<string, unknown>, choices: Partial<Record<keyof T, readonly string[]>> = {}): T {
   const out: { [key: string]: HyperValue } = { ...defaults };
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, raw] of Object.entries(params)) {
     if (!(key in defaults)) throw new Error(`${model}: unknown hyperparameter "${key}" (known: ${Object.keys(defaults).join(', ')})`);
     const d = defaults[key];
+    const value = coerceFromString(raw, d);
     const ok = Array.isArray(d)
       ? Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)
       : typeof value === typeof d && (typeof value !== 'number' || Number.isFinite(value));
-    if (!ok) throw new Error(`${model}: hyperparameter "${key}" must be ${Array.isArray(d) ? 'a list of positive numbers' : `a ${typeof d}`}, got ${JSON.stringify(value)}`);
+    if (!ok) throw new Error(`${model}: hyperparameter "${key}" must be ${Array.isArray(d) ? 'a list of positive numbers' : `a ${typeof d}`}, got ${JSON.stringify(raw)}`);
     const allowed = choices[key as keyof T];
-    if (allowed && !allowed.includes(value as string)) throw new Error(`${model}: hyperparameter "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    if (allowed && !allowed.includes(value as string)) throw new Error(`${model}: hyperparameter "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
     out[key] = value as HyperValue;
   }
   return out as T;
+}
+
+/** Converts a command-line string to the type of `like` (numbers, booleans, comma or JSON lists); other values pass through. */
+function coerceFromString(raw: unknown, like: HyperValue): unknown {
+  if (typeof raw !== 'string' || typeof like === 'string') return raw;
+  const t = raw.trim();
+  if (typeof like === 'number') return t === '' ? raw : Number(t);
+  if (typeof like === 'boolean') return t === 'true' || t === '1' ? true : t === 'false' || t === '0' ? false : raw;
+  const inner = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
+  return inner === '' ? [] : inner.split(',').map((x) => Number(x.trim()));
 }
 
 /** The given kernels, or the process-wide ones. */

@@ -97,7 +97,8 @@ describe('autoencoders on planted clusters', () => {
 
   it('rejects bad hyperparameters by name', () => {
     expect(() => new AutoEncoderRecommender('mult-vae', { hiddn: [1] } as never)).toThrow(/unknown hyperparameter "hiddn"/);
-    expect(() => new AutoEncoderRecommender('mult-vae', { lr: '0.1' } as never)).toThrow(/"lr" must be a number/);
+    expect(() => new AutoEncoderRecommender('mult-vae', { lr: 'fast' } as never)).toThrow(/"lr" must be a number, got "fast"/);
+    expect(new AutoEncoderRecommender('mult-vae', { lr: '0.1', hidden: '64,8' } as never).params).toMatchObject({ lr: 0.1, hidden: [64, 8] });
     expect(() => new AutoEncoderRecommender('mult-vae', { optimizer: 'rmsprop' })).toThrow(/"optimizer" must be one of/);
   });
 });
