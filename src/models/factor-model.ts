@@ -81,17 +81,15 @@ export abstract class FactorRecommender extends TrainedRecommender {
     return kn.scoreTopK(q, n, k, { exclude: { rows: 1, cols: n.rows, rowPtr: Int32Array.from([0, 1]), colIdx: Int32Array.from([item]), values: Float32Array.from([1]) } });
   }
 
-  /** A user vector for `history`; models that can fold in override this. */
-  async foldIn(_history: History): Promise<Float32Array> {
-    throw new Error(`${this.name}: foldIn is not supported`);
-  }
-
-  /** Top-k for an unseen user's history via {@link foldIn}, excluding the history's items. */
-  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
+  /**
+   * Top-k for a folded-in user vector `x` of `history`, excluding the history's items. Models that can fold
+   * users in (iALS, PureSVD) implement `foldIn` and `recommendForHistory` with it; the others leave both
+   * methods undefined so that callers can tell.
+   */
+  protected async recommendForVector(x: Float32Array, history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'>): Promise<TopK> {
     const { v } = this.factors();
     checkK(k);
     const row = historyRow(history, v.rows);
-    const x = await this.foldIn(history);
     const kn = await this.kernels();
     const opts: TopKOptions & { itemBias?: Float32Array } = { ...itemOptions(options, v.rows), exclude: row };
     if (this.itemBias) opts.itemBias = this.itemBias;

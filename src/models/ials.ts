@@ -11,7 +11,7 @@ import { historyRow, readParams } from './base.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
 import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
-import type { FitOptions, History } from './recommender.js';
+import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
 
@@ -97,13 +97,18 @@ export class IalsRecommender extends FactorRecommender {
   }
 
   /** The exact (Cholesky) user half step for `history` against the trained item factors. */
-  override async foldIn(history: History): Promise<Float32Array> {
+  async foldIn(history: History): Promise<Float32Array> {
     const { v } = this.factors();
     const row = historyRow(history, v.rows);
     const x = { rows: 1, cols: v.cols, data: new Float32Array(v.cols) };
     const kn = await this.kernels();
     await kn.ialsHalfStep(row, v, x, this.halfStepOptions('cholesky'));
     return x.data;
+  }
+
+  /** Top-k for an unseen user's history via {@link foldIn}, excluding the history's items. */
+  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
+    return this.recommendForVector(await this.foldIn(history), history, k, options);
   }
 
   /** Restores a model saved with `save`. */

@@ -14,7 +14,7 @@ import { FactorRecommender, randomMatrix } from './factor-model.js';
 import { itemUserCsr, userItemCsr, withValues } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireInt, resolveParams } from './params.js';
-import type { FitOptions, History } from './recommender.js';
+import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
 import { symmetricEigen, upperTriangularInverse } from './small-dense.js';
@@ -96,7 +96,7 @@ export class PureSvdRecommender extends FactorRecommender {
   }
 
   /** x·V for the history. */
-  override async foldIn(history: History): Promise<Float32Array> {
+  async foldIn(history: History): Promise<Float32Array> {
     const { v } = this.factors();
     const row = historyRow(history, v.rows);
     if (this.params.binary) row.values.fill(1);
@@ -115,6 +115,11 @@ export class PureSvdRecommender extends FactorRecommender {
     const sv = arrays.singularValues;
     if (!sv || !(sv.data instanceof Float64Array) || sv.data.length !== num(state, 'factors', where)) throw new Error(`${where}: array "singularValues" missing or invalid`);
     this.singularValues = sv.data;
+  }
+
+  /** Top-k for an unseen user's history via {@link foldIn}, excluding the history's items. */
+  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
+    return this.recommendForVector(await this.foldIn(history), history, k, options);
   }
 
   /** Restores a model saved with `save`. */

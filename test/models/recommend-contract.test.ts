@@ -65,3 +65,31 @@ describe.each(Object.keys(SMALL_MODELS))('%s recommend contract', (name) => {
     });
   }
 });
+
+describe('recommendForHistory', () => {
+  const WITH_HISTORY = ['ials', 'ials-cholesky-log', 'pure-svd', 'ease', 'item-knn', 'item-knn-bm25'];
+  it.each(WITH_HISTORY)('%s: excludes the history, honours filters and matches recommend for a training user', async (name) => {
+    const m = SMALL_MODELS[name]();
+    await m.fit(train);
+    const rfh = m.recommendForHistory?.bind(m);
+    expect(rfh).toBeDefined();
+    const history = { items: train.userItems(2).slice(), values: train.userValues(2).slice() };
+    const r = await rfh!(history, 4, { filterItems: [0] });
+    for (const i of r.items) {
+      expect(Array.from(history.items)).not.toContain(i);
+      expect(i).not.toBe(0);
+    }
+    if (!name.startsWith('ials')) {
+      // EASE, item-KNN and PureSVD score a history exactly as the training row.
+      const direct = await m.recommend([2], 4, { filterItems: [0] });
+      expect(Array.from(r.items)).toEqual(Array.from(direct.items));
+    }
+    await expect(rfh!({ items: Int32Array.from([99]) }, 3)).rejects.toThrow(/history item 99 outside/);
+  });
+
+  it.each(['als', 'bpr', 'biased-mf', 'rating-biases'])('%s cannot fold users in and says so by leaving the methods undefined', (name) => {
+    const m = SMALL_MODELS[name]();
+    expect(m.recommendForHistory).toBeUndefined();
+    expect((m as { foldIn?: unknown }).foldIn).toBeUndefined();
+  });
+});
