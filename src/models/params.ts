@@ -68,3 +68,21 @@ export function parseParamAssignments(assignments: readonly string[]): Record<st
   }
   return out;
 }
+
+/**
+ * Converts command-line strings to the type of each key's default (numbers, booleans, lists of numbers
+ * written `1,2,3` or `[1,2,3]`), so that models with strict type checks accept `--param` values. Keys without
+ * a default are left as strings (the model then reports them as unknown); unparsable values are errors.
+ */
+export function coerceToDefaults(model: string, defaults: Record<string, unknown>, raw: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(raw)) {
+    const d = defaults[key];
+    if (typeof d === 'number' || typeof d === 'boolean') out[key] = coerce(model, key, text, typeof d);
+    else if (Array.isArray(d)) {
+      const parts = text.replace(/^\[|\]$/g, '').split(',').filter((p) => p.trim() !== '');
+      out[key] = parts.map((p) => coerce(model, key, p, 'number'));
+    } else out[key] = text;
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getKernels } from '../../src/linalg/index.js';
 import { createModel, modelEntry } from '../../src/models/index.js';
-import { parseParamAssignments, resolveParams } from '../../src/models/params.js';
+import { coerceToDefaults, parseParamAssignments, resolveParams } from '../../src/models/params.js';
 import { AbortError, type Progress } from '../../src/models/recommender.js';
 import { randomMatrix } from './fixtures.js';
 
@@ -19,6 +19,8 @@ describe('hyperparameters', () => {
     expect(() => resolveParams('m', d, { solver: 'lu' }, { solver: ['cg', 'cholesky'] })).toThrow(/solver must be one of cg, cholesky/);
     expect(parseParamAssignments(['a=1', 'b = x=y'])).toEqual({ a: '1', b: 'x=y' });
     expect(() => parseParamAssignments(['novalue'])).toThrow(/key=value/);
+    expect(coerceToDefaults('m', { a: 1, b: false, c: [1, 2], d: 'x' }, { a: '2.5', b: 'true', c: '[4,5]', d: 'y', e: 'z' })).toEqual({ a: 2.5, b: true, c: [4, 5], d: 'y', e: 'z' });
+    expect(() => coerceToDefaults('m', { a: 1 }, { a: 'two' })).toThrow(/m: a must be a number/);
   });
 
   it('model constructors validate ranges', () => {
