@@ -68,9 +68,13 @@ export class EaseRecommender extends TrainedRecommender {
       shared.release();
     }
     for (let i = 0; i < n; i++) g.data[i * n + i] += this.params.reg;
-    throwIfAborted(options.signal);
-    const p = await kn.spdInverse(g);
-    kn.free(g.data);
+    let p: DenseMatrix;
+    try {
+      throwIfAborted(options.signal);
+      p = await kn.spdInverse(g);
+    } finally {
+      kn.free(g.data);
+    }
     const b = new Float32Array(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p.data[i * n + j] / p.data[j * n + j];
