@@ -207,10 +207,10 @@ describe('EmbeddingBag', () => {
 });
 
 describe('SparseLinear', () => {
-  it('matches the dense product and passes a finite-difference check of dW and db', async () => {
+  for (const threshold of [0, Infinity]) it(`${threshold === 0 ? 'dense-GEMM' : 'csrMatmul'} forward: matches the dense product and passes a finite-difference check of dW and db`, async () => {
     const rng = new Rng(12);
     const x = randomCsr(rng, 4, 7, 0.3);
-    const layer = new SparseLinear(K, 'enc', 7, 3, rng);
+    const layer = new SparseLinear(K, 'enc', 7, 3, rng, threshold);
     for (let i = 0; i < 3; i++) layer.bias.value[i] = rng.normal();
     const y = Float32Array.from((await layer.forward(x)).data);
     for (let r = 0; r < 4; r++) {
