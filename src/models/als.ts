@@ -6,13 +6,13 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import { Rng } from '../nn/random.js';
-import { f32, num, readParams } from './base.js';
+import { f32, historyRow, num, readParams } from './base.js';
 import { biasPrediction, fitBiases, type Biases } from './biases.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
 import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
-import type { FitOptions } from './recommender.js';
+import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
 import type { ModelState } from './base.js';
@@ -93,6 +93,21 @@ export class AlsRecommender extends FactorRecommender {
       out[j] = this.params.coldStart === 'drop' ? NaN : biasPrediction(b, users[j], items[j], ku, ki);
     }
     return out;
+  }
+
+  /** The exact ALS-WR user half step for `history` (values are ratings) against the trained item factors. */
+  async foldIn(history: History): Promise<Float32Array> {
+    const { v } = this.factors();
+    const row = historyRow(history, v.rows);
+    const x = { rows: 1, cols: v.cols, data: new Float32Array(v.cols) };
+    const kn = await this.kernels();
+    await kn.alsExplicitHalfStep(row, v, x, { reg: this.params.reg, scaleByCount: this.params.scaleByCount });
+    return x.data;
+  }
+
+  /** Top-k by predicted rating for an unseen user's ratings, via {@link foldIn}. */
+  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
+    return this.recommendForVector(await this.foldIn(history), history, k, options);
   }
 
   protected override exportState(): ModelState {

@@ -113,6 +113,20 @@ describe('explicit ALS-WR', () => {
       for (let x = 0; x < k; x++) a[x * k + x] += reg * col.users.length;
       expect(maxRelErr(V.subarray(i * k, i * k + k), denseSolve(a, b, k))).toBeLessThan(1e-3);
     });
+    // foldIn is the exact user half step: (VᵤᵀVᵤ + λ nᵤ I) x = Vᵤᵀ rᵤ.
+    const items = Array.from(train.userItems(4));
+    const values = Array.from(train.userValues(4));
+    const a = new Float64Array(k * k);
+    const b = new Float64Array(k);
+    items.forEach((i, t) => {
+      for (let x = 0; x < k; x++) {
+        b[x] += values[t] * V[i * k + x];
+        for (let y = 0; y < k; y++) a[x * k + y] += V[i * k + x] * V[i * k + y];
+      }
+    });
+    for (let x = 0; x < k; x++) a[x * k + x] += reg * items.length;
+    const f = await m.foldIn({ items: train.userItems(4), values: train.userValues(4) });
+    expect(maxRelErr(f, denseSolve(a, b, k))).toBeLessThan(1e-3);
   });
 
   it('cold-start strategies: drop gives NaN, mean falls back to the biases', async () => {
