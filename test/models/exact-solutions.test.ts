@@ -8,6 +8,7 @@ import { getKernels } from '../../src/linalg/index.js';
 import { AlsRecommender } from '../../src/models/als.js';
 import { EaseRecommender } from '../../src/models/ease.js';
 import { IalsRecommender } from '../../src/models/ials.js';
+import { ItemKnnRecommender } from '../../src/models/item-knn.js';
 import { PureSvdRecommender } from '../../src/models/pure-svd.js';
 import { symmetricEigen } from '../../src/models/small-dense.js';
 import { denseSolve, randomMatrix } from './fixtures.js';
@@ -228,5 +229,23 @@ describe('PureSVD', () => {
     }
     expect(values[0]).toBeGreaterThanOrEqual(values[1]);
     expect(values[1]).toBeGreaterThanOrEqual(values[2]);
+  });
+});
+
+describe('kernel implementations agree through the models', () => {
+  it('iALS, EASE and item-KNN give the same results on the reference and the WASM kernels', async () => {
+    const { referenceKernels } = await import('../../src/linalg/index.js');
+    const train = randomMatrix(30, 16, 0.3, 23);
+    const users = Int32Array.from({ length: 30 }, (_, u) => u);
+    const makers = [() => new IalsRecommender({ factors: 4, iterations: 3, solver: 'cholesky' }), () => new EaseRecommender({ reg: 2 }), () => new ItemKnnRecommender({ neighbors: 4, weighting: 'bm25' })];
+    for (const make of makers) {
+      const a = make();
+      const b = make().useKernels(referenceKernels);
+      await a.fit(train);
+      await b.fit(train);
+      const ra = await a.recommend(users, 5);
+      const rb = await b.recommend(users, 5);
+      for (let j = 0; j < ra.scores.length; j++) expect(ra.scores[j]).toBeCloseTo(rb.scores[j], 3);
+    }
   });
 });
