@@ -30,6 +30,8 @@ const CONTROL_SLOTS = 64;
 export const MAX_THREADS = CONTROL_SLOTS - SCRATCH;
 /** Most arguments of a job. */
 const MAX_ARGS = 32;
+/** Milliseconds an idle worker polls for the next job before it sleeps (RECSYS_SPIN_MS overrides). */
+const DEFAULT_SPIN_MS = 2;
 /** Bytes reserved for a worker's error message. */
 const ERROR_BYTES = 1024;
 
@@ -41,8 +43,13 @@ const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, controlPtr, ${CONTROL_SLOTS});
 const args = new Float64Array(memory.buffer, argsPtr, ${MAX_ARGS});
 parentPort.postMessage('ready');
+const SPIN_MS = Number(process.env.RECSYS_SPIN_MS ?? ${DEFAULT_SPIN_MS});
 let seen = 0; // the control block starts zeroed: a job posted before this worker started is still seen
 for (;;) {
+  // Spin briefly before sleeping: back-to-back jobs then find the worker awake (waking a sleeping thread costs
+  // milliseconds on this VM's idle vCPUs, more than a typical job).
+  const spinUntil = Date.now() + SPIN_MS;
+  while (Atomics.load(ctrl, ${SEQ}) === seen && Date.now() < spinUntil);
   while (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen, 1000);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
