@@ -14,6 +14,7 @@ import { cleaningText, edaSummaryText } from '../../report/eda-text.js';
 import { type ReportSection, writeReport } from '../../report/html.js';
 import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { interruptSignal } from '../progress.js';
+import { demoModelBuilders } from './demo-models.js';
 import { edaWithProgress, loadWithProgress } from './eda.js';
 
 /** What every section builder gets. */
@@ -36,10 +37,10 @@ export interface SectionBuilder {
 }
 
 /**
- * The demo report's sections, in order. The EDA comes first; append further builders (model training,
- * the comparison table) with `demoSectionBuilders.push(...)`.
+ * The demo report's sections, in order: the EDA, then the model comparisons (demo-models.ts); append further
+ * builders with `demoSectionBuilders.push(...)`.
  */
-export const demoSectionBuilders: SectionBuilder[] = [{ name: 'eda', build: (ctx) => edaSections(ctx.eda) }];
+export const demoSectionBuilders: SectionBuilder[] = [{ name: 'eda', build: (ctx) => edaSections(ctx.eda) }, ...demoModelBuilders];
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -115,7 +116,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ reportPath: 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('end-to-end demo on KuaiRec (embedded synthetic sample when the real data is absent): cleaning, EDA, HTML report')
+    .description('end-to-end demo on KuaiRec (embedded synthetic sample when the real data is absent): cleaning, EDA, every model trained and compared, HTML report')
     .option('-o, --out <file>', 'report path', 'out/report.html')
     .option('--dataset <name>', 'data set to use instead of KuaiRec')
     .option('--tz <zone>', 'time zone of the time charts (default UTC+8 for KuaiRec)')
