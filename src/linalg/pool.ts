@@ -23,6 +23,7 @@ const CHUNKS = 5;
 const NARGS = 6;
 const STATUS = 7;
 const ERROR_LENGTH = 8;
+const ACTIVE = 9;
 const SCRATCH = 16;
 /** Int32 slots in the control block. */
 const CONTROL_SLOTS = 64;
@@ -35,16 +36,25 @@ const DEFAULT_SPIN_MS = 2;
 /** Bytes reserved for a worker's error message. */
 const ERROR_BYTES = 1024;
 
+/*
+ * Job protocol. SEQ is even while a job is open and odd while the main thread is replacing it. Workers announce
+ * themselves in ACTIVE, then re-check SEQ, so the main thread (which makes SEQ odd, then waits for ACTIVE = 0
+ * before rewriting the job fields) never changes a job under a worker. A job is finished when DONE (finished
+ * chunks) reaches CHUNKS: a worker still asleep when the others have done all chunks does not delay it.
+ */
 const WORKER_SOURCE = `
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, controlPtr, argsPtr, errorPtr, errorBytes, id, threads, names } = workerData;
+const { module, memory, controlPtr, argsPtr, errorPtr, errorBytes, id, names } = workerData;
 const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, controlPtr, ${CONTROL_SLOTS});
 const args = new Float64Array(memory.buffer, argsPtr, ${MAX_ARGS});
 parentPort.postMessage('ready');
 const SPIN_MS = Number(process.env.RECSYS_SPIN_MS ?? ${DEFAULT_SPIN_MS});
-let seen = 0; // the control block starts zeroed: a job posted before this worker started is still seen
+let seen = 0; // the control block starts zeroed: a job opened before this worker started is still seen
+const leave = () => {
+  if (Atomics.sub(ctrl, ${ACTIVE}, 1) === 1) Atomics.notify(ctrl, ${ACTIVE});
+};
 for (;;) {
   // Spin briefly before sleeping: back-to-back jobs then find the worker awake (waking a sleeping thread costs
   // milliseconds on this VM's idle vCPUs, more than a typical job).
@@ -53,16 +63,22 @@ for (;;) {
   while (Atomics.load(ctrl, ${SEQ}) === seen) Atomics.wait(ctrl, ${SEQ}, seen, 1000);
   seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${QUIT}) !== 0) break;
+  if ((seen & 1) !== 0) continue; // being replaced: wait for it to open
+  Atomics.add(ctrl, ${ACTIVE}, 1);
+  if (Atomics.load(ctrl, ${SEQ}) !== seen) {
+    leave();
+    continue;
+  }
   const fn = exports_[names[ctrl[${FN}]]];
   const chunks = ctrl[${CHUNKS}];
   const call = Array.from(args.subarray(0, ctrl[${NARGS}]));
   const chunkArg = call.length;
   call.push(0, ctrl[${SCRATCH} + id]);
-  try {
-    for (;;) {
-      const c = Atomics.add(ctrl, ${NEXT}, 1);
-      if (c >= chunks) break;
-      call[chunkArg] = c;
+  for (;;) {
+    const c = Atomics.add(ctrl, ${NEXT}, 1);
+    if (c >= chunks) break;
+    call[chunkArg] = c;
+    try {
       const status = fn(...call);
       if (status !== 0) {
         for (;;) {
@@ -70,14 +86,15 @@ for (;;) {
           if ((old !== 0 && old <= status) || Atomics.compareExchange(ctrl, ${STATUS}, old, status) === old) break;
         }
       }
+    } catch (err) {
+      const text = new TextEncoder().encode(String((err && err.stack) || err)).slice(0, errorBytes);
+      if (Atomics.compareExchange(ctrl, ${ERROR_LENGTH}, 0, text.length || 1) === 0) {
+        new Uint8Array(memory.buffer, errorPtr, errorBytes).set(text);
+      }
     }
-  } catch (err) {
-    const text = new TextEncoder().encode(String(err && err.stack || err)).slice(0, errorBytes);
-    if (Atomics.compareExchange(ctrl, ${ERROR_LENGTH}, 0, text.length || 1) === 0) {
-      new Uint8Array(memory.buffer, errorPtr, errorBytes).set(text);
-    }
+    if (Atomics.add(ctrl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctrl, ${DONE});
   }
-  if (Atomics.add(ctrl, ${DONE}, 1) + 1 === threads) Atomics.notify(ctrl, ${DONE});
+  leave();
 }
 `;
 
@@ -155,7 +172,6 @@ export class WorkerPool {
           errorPtr: this.errorPtr,
           errorBytes: ERROR_BYTES,
           id,
-          threads,
           names: this.names,
         },
       });
@@ -228,28 +244,28 @@ export class WorkerPool {
     const fnIndex = this.names.indexOf(job.fn);
     if (fnIndex < 0) throw new Error(`linalg: the kernel module has no function ${job.fn}`);
     if (job.chunks <= 0) return 0;
-    this.ensureScratch(job.scratchBytes);
-    if (!job.parallel) return this.executeLocal(job);
+    if (!job.parallel) {
+      this.ensureScratch(job.scratchBytes);
+      return this.executeLocal(job);
+    }
     const c = this.control;
-    this.argsView.set(job.args);
-    c[FN] = fnIndex;
-    c[CHUNKS] = job.chunks;
-    c[NARGS] = job.args.length;
-    Atomics.store(c, NEXT, 0);
-    Atomics.store(c, DONE, 0);
-    Atomics.store(c, STATUS, 0);
-    Atomics.store(c, ERROR_LENGTH, 0);
     for (const w of this.workers) w.ref();
     try {
+      // Close the previous job and wait for workers still inside it (they leave as soon as they find no chunk).
+      Atomics.add(c, SEQ, 1);
+      await this.waitFor(job.fn, ACTIVE, (active) => active === 0);
+      this.ensureScratch(job.scratchBytes);
+      this.argsView.set(job.args);
+      c[FN] = fnIndex;
+      c[CHUNKS] = job.chunks;
+      c[NARGS] = job.args.length;
+      Atomics.store(c, NEXT, 0);
+      Atomics.store(c, DONE, 0);
+      Atomics.store(c, STATUS, 0);
+      Atomics.store(c, ERROR_LENGTH, 0);
       Atomics.add(c, SEQ, 1);
       Atomics.notify(c, SEQ);
-      for (;;) {
-        const done = Atomics.load(c, DONE);
-        if (done >= this.threads) break;
-        if (this.broken) throw new Error(`linalg: ${job.fn} cannot finish: ${this.broken}`);
-        const wait = waitAsync(c, DONE, done, 1000);
-        if (wait.async) await wait.value;
-      }
+      await this.waitFor(job.fn, DONE, (done) => done >= job.chunks);
     } finally {
       for (const w of this.workers) w.unref();
     }
@@ -259,6 +275,17 @@ export class WorkerPool {
       throw new KernelTrapError(`linalg: ${job.fn} failed in a worker: ${text}`);
     }
     return Atomics.load(c, STATUS);
+  }
+
+  /** Awaits `ready(control[slot])` with Atomics.waitAsync; fails when a worker died. */
+  private async waitFor(fn: string, slot: number, ready: (value: number) => boolean): Promise<void> {
+    for (;;) {
+      const value = Atomics.load(this.control, slot);
+      if (ready(value)) return;
+      if (this.broken) throw new Error(`linalg: ${fn} cannot finish: ${this.broken}`);
+      const wait = waitAsync(this.control, slot, value, 1000);
+      if (wait.async) await wait.value;
+    }
   }
 
   private executeLocal(job: Job): number {
