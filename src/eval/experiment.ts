@@ -12,6 +12,7 @@ import type { ExperimentConfig, SplitConfig } from './config.js';
 import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
 import { metricDirection, type MetricSpec } from './metrics.js';
 import * as splits from './splits.js';
+import { usesFeatures } from '../models/neural/features.js';
 import type { Split } from './splits.js';
 import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 import { syntheticDataset, type SyntheticOptions } from './synthetic.js';
@@ -113,6 +114,7 @@ export async function fitAndEvaluate(
   options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; label?: string } = {},
 ): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
   const model = createModel(modelName, params);
+  if (usesFeatures(model) && dataset) model.setFeatures(dataset);
   const label = options.label ?? modelName;
   await yieldToEventLoop();
   throwIfAborted(options.signal);

@@ -10,6 +10,7 @@ import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
 import { createModel, modelEntries, modelEntry } from '../../models/index.js';
+import { usesFeatures } from '../../models/neural/features.js';
 import { coerceToDefaults, parseParamAssignments } from '../../models/params.js';
 import { AbortError } from '../../models/recommender.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
@@ -100,6 +101,7 @@ export function register(program: Command): void {
       try {
         const { ds, provenance } = await loadTrainingData(flags, signal);
         const train = prepare(ds.interactions, flags);
+        if (usesFeatures(model)) model.setFeatures(ds);
         if (flags.minValue !== undefined) provenance.minValue = Number(flags.minValue);
         if (flags.binarize) provenance.binarize = true;
         process.stderr.write(`training ${flags.model} on ${ds.name}: ${train.nUsers} users, ${train.nItems} items, ${train.nnz} interactions\n`);
