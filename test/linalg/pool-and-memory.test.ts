@@ -58,6 +58,24 @@ describe('1 and 2 threads give bit-identical results', () => {
   });
 });
 
+describe('job protocol under stress', () => {
+  it('hundreds of back-to-back small parallel jobs, mixed with main-thread ones, all give the right answer', async () => {
+    const rand = rng(77);
+    const a = randomDense(130, 129, rand);
+    const b = randomDense(129, 131, rand);
+    const small = randomDense(5, 5, rand);
+    const want = (await R.gemm(a, b)).data;
+    const wantSmall = (await R.gemm(small, small)).data;
+    for (let i = 0; i < 300; i++) {
+      const alpha = 1 + (i % 7);
+      const got = await two.gemm(a, b, { alpha }); // 4.4 MFLOP: on the workers
+      const g = got.data;
+      expect(Math.abs(g[i % g.length] - alpha * want[i % g.length])).toBeLessThan(1e-3 * alpha);
+      if (i % 10 === 0) expect(relError((await two.gemm(small, small)).data, wantSmall)).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('concurrent calls', () => {
   it('calls issued together are queued and each gets its own answer', async () => {
     const rand = rng(55);
