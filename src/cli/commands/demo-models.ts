@@ -30,7 +30,7 @@ export const DEMO_RANKING_MODELS: DemoModel[] = [
   { label: 'PureSVD', model: 'pure-svd', params: { factors: 32 } },
   { label: 'DeepAutoEncoder', model: 'deep-autoencoder', params: { lr: 0.001, epochs: 20 } },
   { label: 'Mult-DAE', model: 'mult-dae', params: { epochs: 30 } },
-  { label: 'Mult-VAE', model: 'mult-vae', params: { epochs: 30 } },
+  { label: 'Mult-VAE', model: 'mult-vae', params: { epochs: 30, totalAnnealSteps: 200 } },
   { label: 'two-tower', model: 'two-tower', params: { epochs: 10 } },
 ];
 

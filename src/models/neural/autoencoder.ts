@@ -59,7 +59,7 @@ export interface AutoEncoderParams {
   batchSize: number;
   /** Mult-VAE: KL weight cap β_max. */
   annealCap: number;
-  /** Mult-VAE: updates over which β grows linearly from 0 to `annealCap`. */
+  /** Mult-VAE: β = min(annealCap, updates / totalAnnealSteps) (Liang et al.); set it near the planned number of updates on small data. */
   totalAnnealSteps: number;
   /** Share of users (≥ 5 entries) lending 20% of their entries to an internal validation set for early stopping; 0 = off. */
   holdout: number;
