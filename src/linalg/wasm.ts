@@ -1,9 +1,9 @@
 /**
- * The fast {@link Kernels}: AssemblyScript SIMD kernels (build/kernels.wasm) on a worker pool over one shared
- * WebAssembly memory. Inputs that already live in that memory (from allocF32/allocI32) are used in place; other
- * inputs are copied into temporary blocks that are freed after the call (the first-fit allocator hands the same
- * blocks out again on the next call, so repeated calls do not grow memory). Results are copied out into ordinary
- * arrays, except GEMM's `c` when it lives in shared memory (written in place).
+ * The fast {@link Kernels}: AssemblyScript SIMD kernels (build/kernels-relaxed.wasm or build/kernels.wasm) on a
+ * worker pool over one shared WebAssembly memory. Inputs that already live in that memory (allocF32/allocI32) are
+ * used in place; other inputs are copied into temporary blocks that are freed after the call (the first-fit
+ * allocator hands the same blocks out again on the next call, so repeated calls do not grow memory). Results are
+ * copied out into ordinary arrays, except GEMM's `c` (and spdInverse with `overwrite`) in shared memory.
  */
 import { availableParallelism } from 'node:os';
 import type {
