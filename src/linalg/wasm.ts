@@ -31,6 +31,8 @@ const MR = 6;
 const NR = 8;
 /** Bytes of scratch a GEMM chunk needs (assembly/gemm.ts GEMM_SCRATCH_BYTES). */
 let gemmScratchBytes = 0;
+/** Length from which the synchronous vector helpers use wasm SIMD on shared arrays. */
+const SYNC_SIMD_MIN_LENGTH = 4096;
 /** Diagonal block size of the blocked SPD inverse. */
 const INVERSE_BLOCK = 128;
 /** Initial shared memory: 16 MiB. */
@@ -570,24 +572,50 @@ export class WasmKernels implements Kernels {
     }
   }
 
-  /** Row norms (memory-bound; computed in JS with float64 sums). */
+  /** Row norms: SIMD on the main thread's instance when X lives in shared memory and is large, else JS. */
   rowNorms(x: DenseMatrix): Float32Array {
-    return this.fallback.rowNorms(x);
+    checkDense('rowNorms', 'X', x);
+    const px = this.sharedAddress(x.data, x.rows * x.cols);
+    if (px === undefined) return this.fallback.rowNorms(x);
+    const st = new Staging(this.allocator, 'rowNorms');
+    try {
+      const out = st.bytes(x.rows * 4);
+      (this.exports.rowNormsF32 as Fn)(px, x.rows, x.cols, out);
+      return st.viewF32(out, x.rows).slice();
+    } finally {
+      st.release();
+    }
   }
 
-  /** Unit-normalizes rows in place (JS). */
+  /** Unit-normalizes rows in place (SIMD for large shared arrays, else JS). */
   normalizeRows(x: DenseMatrix): void {
-    this.fallback.normalizeRows(x);
+    checkDense('normalizeRows', 'X', x);
+    const px = this.sharedAddress(x.data, x.rows * x.cols);
+    if (px === undefined) this.fallback.normalizeRows(x);
+    else (this.exports.normalizeRowsF32 as Fn)(px, x.rows, x.cols);
   }
 
-  /** Float64 dot product (JS). */
+  /** Float64 dot product (SIMD for large shared arrays, else JS). */
   dot(a: Float32Array, b: Float32Array): number {
-    return this.fallback.dot(a, b);
+    if (a.length !== b.length) fail('dot', `lengths differ: ${a.length} and ${b.length}`);
+    const pa = this.sharedAddress(a, a.length);
+    const pb = this.sharedAddress(b, b.length);
+    if (pa === undefined || pb === undefined) return this.fallback.dot(a, b);
+    return (this.exports.dotF32 as Fn)(pa, pb, a.length);
   }
 
-  /** y += alpha·x (JS). */
+  /** y += alpha·x (SIMD for large shared arrays, else JS). */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-    this.fallback.axpy(alpha, x, y);
+    if (x.length !== y.length) fail('axpy', `lengths differ: ${x.length} and ${y.length}`);
+    const px = this.sharedAddress(x, x.length);
+    const py = this.sharedAddress(y, y.length);
+    if (px === undefined || py === undefined) this.fallback.axpy(alpha, x, y);
+    else (this.exports.axpyF32 as Fn)(alpha, px, py, x.length);
+  }
+
+  /** The address of a shared array worth handing to wasm synchronously (copying would cost more than the op). */
+  private sharedAddress(data: Float32Array, length: number): number | undefined {
+    return length >= SYNC_SIMD_MIN_LENGTH ? this.allocator.addressOf(data) : undefined;
   }
 
   /** Stops the workers; the instance cannot be used afterwards. */

@@ -285,6 +285,35 @@ describe('scoreTopK (integer factors: exact scores, so exactly the reference ran
   });
 });
 
+describe('vector helpers on large shared arrays (wasm SIMD, float64 sums: < 1e-6)', () => {
+  it('rowNorms, normalizeRows, dot, axpy', () => {
+    const rand = rng(51);
+    const src = randomDense(301, 37, rand);
+    src.data.fill(0, 5 * 37, 6 * 37); // a zero row
+    const x = { rows: 301, cols: 37, data: K.allocF32(301 * 37) };
+    x.data.set(src.data);
+    expect(relError(K.rowNorms(x), R.rowNorms(src))).toBeLessThan(1e-6);
+    const want = { ...src, data: src.data.slice() };
+    R.normalizeRows(want);
+    K.normalizeRows(x);
+    expect(relError(x.data, want.data)).toBeLessThan(1e-6);
+    for (let j = 0; j < 37; j++) expect(x.data[5 * 37 + j]).toBe(0);
+    const a = K.allocF32(10007);
+    const b = K.allocF32(10007);
+    for (let i = 0; i < a.length; i++) {
+      a[i] = rand() - 0.5;
+      b[i] = rand() - 0.5;
+    }
+    expect(Math.abs(K.dot(a, b) - R.dot(a, b))).toBeLessThan(1e-9);
+    const y1 = b.slice();
+    R.axpy(0.37, a, y1);
+    K.axpy(0.37, a, b);
+    expect(relError(b, y1)).toBeLessThan(1e-6);
+    expect(() => K.dot(a, K.allocF32(3))).toThrow(/lengths differ/);
+    for (const arr of [x.data, a, b]) K.free(arr);
+  });
+});
+
 describe('small vector helpers', () => {
   it('rowNorms, normalizeRows, dot, axpy', () => {
     const x = { rows: 2, cols: 2, data: Float32Array.from([3, 4, 0, 0]) };
