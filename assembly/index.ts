@@ -3,7 +3,7 @@
 export { gemmChunk, gemmBlock, gramChunk, GEMM_SCRATCH_BYTES, MR, NR } from './gemm';
 export { choleskySolveChunk, solveScratchBytes, factorDiagonalBlock, invertLowerBlock, copyBlock, fillUpper } from './solve';
 export { alsChunk, alsScratchBytes } from './als';
-export { csrMatmulChunk, transposeChunk } from './sparse';
+export { csrMatmulChunk, transposeChunk, sparseGramChunk } from './sparse';
 export { dotF32, axpyF32, rowNormsF32, normalizeRowsF32 } from './vector';
 export { topkChunk, topkScratchBytes, scoreTopKChunk, scoreTopKScratchBytes, ITEM_BLOCK } from './topk';
 

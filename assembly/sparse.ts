@@ -39,3 +39,32 @@ export function transposeChunk(src: usize, rows: i32, cols: i32, dst: usize, per
   }
   return 0;
 }
+
+/**
+ * Rows [chunk·perChunk, …) of G = XᵀX for a CSR matrix X (users × n items), given X both as CSR (rowPtr, colIdx,
+ * values) and as CSC (colPtr, rowIdx, colValues). Row i of G scatters Σ_u x_ui·x_u,: over the users u of item i
+ * into a float64 row in scratch (n·8 bytes), then stores it as float32. Cost Σ_u nnz_u² overall.
+ */
+export function sparseGramChunk(
+  rowPtr: usize, colIdx: usize, values: usize, colPtr: usize, rowIdx: usize, colValues: usize,
+  n: i32, out: usize, perChunk: i32, chunk: i32, scratch: usize,
+): i32 {
+  const acc = (scratch + 15) & ~(<usize>15);
+  const end = min(n, (chunk + 1) * perChunk);
+  for (let i = chunk * perChunk; i < end; i++) {
+    memory.fill(acc, 0, <usize>n * 8);
+    const pe = load<i32>(colPtr + <usize>(i + 1) * 4);
+    for (let p = load<i32>(colPtr + <usize>i * 4); p < pe; p++) {
+      const u = load<i32>(rowIdx + <usize>p * 4);
+      const v = <f64>load<f32>(colValues + <usize>p * 4);
+      const qe = load<i32>(rowPtr + <usize>(u + 1) * 4);
+      for (let q = load<i32>(rowPtr + <usize>u * 4); q < qe; q++) {
+        const slot = acc + <usize>load<i32>(colIdx + <usize>q * 4) * 8;
+        store<f64>(slot, load<f64>(slot) + v * <f64>load<f32>(values + <usize>q * 4));
+      }
+    }
+    const row = out + <usize>(i * n) * 4;
+    for (let j = 0; j < n; j++) store<f32>(row + <usize>j * 4, <f32>load<f64>(acc + <usize>j * 8));
+  }
+  return 0;
+}

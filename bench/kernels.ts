@@ -161,6 +161,11 @@ async function measure(ks: Kernels[], quick: boolean, gemmSizes: number[]): Prom
     put('SpMM CSR·dense', `${spmmA.rows}×10k nnz=${spmmA.rowPtr[spmmA.rows]} d=64`, 'GFLOP/s', (2 * spmmA.rowPtr[spmmA.rows] * 64) / t / 1e9);
     k.free(b.data);
   });
+  const sgX = csr(quick ? 10000 : 50000, 10000, 100);
+  await each(async (k, put) => {
+    const t = await best(() => (k.sparseGram ? k.sparseGram(sgX) : Promise.resolve()), 0.3, 5);
+    put('sparse Gram XᵀX (CSR)', `${sgX.rows}×10k nnz=${sgX.rowPtr[sgX.rows]}`, 's', t);
+  });
   for (const [kk, batch] of [[64, quick ? 500 : 2000], [128, quick ? 100 : 400]]) {
     await each(async (k, put) => {
       const a = k.allocF32(batch * kk * kk);

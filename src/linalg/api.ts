@@ -109,6 +109,12 @@ export interface Kernels {
   gemm(a: DenseMatrix, b: DenseMatrix, options?: GemmOptions): Promise<DenseMatrix>;
   /** XᵀX (cols × cols), accumulated in float64. */
   gram(x: DenseMatrix): Promise<DenseMatrix>;
+  /**
+   * XᵀX (cols × cols, dense) of a CSR matrix — the item–item co-occurrence Gram of EASE and item-KNN — in
+   * Σ_rows nnz_row² work (pairs within each row), accumulated in float64. Both built-in implementations have it;
+   * optional only so that wrappers written before it was added still type-check (forward it when wrapping).
+   */
+  sparseGram?(x: CsrMatrix): Promise<DenseMatrix>;
   /** Solves `batch` SPD systems A_b x_b = b_b; `a` holds batch k×k matrices, `b` batch k-vectors; returns x. */
   choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array>;
   /**

@@ -154,6 +154,20 @@ export class ReferenceKernels implements Kernels {
     return { rows: f, cols: f, data: Float32Array.from(acc) };
   }
 
+  /** Pairs within each row, float64 sums. */
+  async sparseGram(x: CsrMatrix): Promise<DenseMatrix> {
+    checkCsr('sparseGram', 'X', x);
+    const n = x.cols;
+    const acc = new Float64Array(n * n);
+    for (let r = 0; r < x.rows; r++) {
+      for (let p = x.rowPtr[r]; p < x.rowPtr[r + 1]; p++) {
+        const i = x.colIdx[p];
+        for (let q = x.rowPtr[r]; q < x.rowPtr[r + 1]; q++) acc[i * n + x.colIdx[q]] += x.values[p] * x.values[q];
+      }
+    }
+    return { rows: n, cols: n, data: Float32Array.from(acc) };
+  }
+
   /** Cholesky in float64 for each system. */
   async choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array> {
     if (a.length < batch * k * k) fail('choleskySolveBatched', `a holds ${a.length} values, needs ${batch}·${k}·${k}`);

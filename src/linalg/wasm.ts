@@ -274,6 +274,48 @@ export class WasmKernels implements Kernels {
     }
   }
 
+  /** Row i of XᵀX from the users of item i (CSC) and their items (CSR), float64 row accumulators; rows over threads. */
+  async sparseGram(x: CsrMatrix): Promise<DenseMatrix> {
+    checkCsr('sparseGram', 'X', x);
+    const n = x.cols;
+    const nnz = x.rowPtr[x.rows];
+    if (n === 0) return { rows: 0, cols: 0, data: new Float32Array(0) };
+    const st = new Staging(this.allocator, 'sparseGram');
+    try {
+      const s = this.stageCsr(st, x);
+      // CSC of X by counting sort (users stay in ascending order within each column).
+      const colPtr = st.viewI32(st.bytes((n + 1) * 4), n + 1);
+      const rowIdx = st.viewI32(st.bytes(Math.max(nnz, 1) * 4), Math.max(nnz, 1));
+      const colValues = st.viewF32(st.bytes(Math.max(nnz, 1) * 4), Math.max(nnz, 1));
+      colPtr.fill(0);
+      for (let p = 0; p < nnz; p++) colPtr[x.colIdx[p] + 1]++;
+      for (let i = 0; i < n; i++) colPtr[i + 1] += colPtr[i];
+      const fill = colPtr.slice(0, n);
+      let work = 0;
+      for (let r = 0; r < x.rows; r++) {
+        const len = x.rowPtr[r + 1] - x.rowPtr[r];
+        work += len * len;
+        for (let p = x.rowPtr[r]; p < x.rowPtr[r + 1]; p++) {
+          const slot = fill[x.colIdx[p]]++;
+          rowIdx[slot] = r;
+          colValues[slot] = x.values[p];
+        }
+      }
+      const out = st.bytes(n * n * 4);
+      const perChunk = Math.max(1, Math.ceil(n / (this.threads * 32)));
+      await this.run({
+        fn: 'sparseGramChunk',
+        args: [s.rowPtr, s.colIdx, s.values, colPtr.byteOffset, rowIdx.byteOffset, colValues.byteOffset, n, out, perChunk],
+        chunks: Math.ceil(n / perChunk),
+        scratchBytes: n * 8 + 64,
+        parallel: 2 * work + n * n >= PARALLEL_MIN_WORK,
+      });
+      return { rows: n, cols: n, data: st.viewF32(out, n * n).slice() };
+    } finally {
+      st.release();
+    }
+  }
+
   /** Float64 Cholesky per system, systems spread over the threads. */
   async choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array> {
     if (!Number.isInteger(k) || k < 0 || !Number.isInteger(batch) || batch < 0) fail('choleskySolveBatched', `invalid k=${k} or batch=${batch}`);

@@ -69,6 +69,25 @@ describe('gram (float32 partials of 256 rows summed in float64: < 1e-5)', () => 
   }
 });
 
+describe('sparseGram (float64 sums: < 1e-6)', () => {
+  it('matches the reference and the dense Gram, with empty rows and columns', async () => {
+    const rand = rng(61);
+    const x = randomCsr(157, 93, 0.08, rand);
+    const got = await K.sparseGram(x);
+    expect(got.rows).toBe(93);
+    expect(relError(got.data, (await R.sparseGram(x)).data)).toBeLessThan(1e-6);
+    const dense = { rows: 157, cols: 93, data: new Float32Array(157 * 93) };
+    for (let r = 0; r < 157; r++) for (let p = x.rowPtr[r]; p < x.rowPtr[r + 1]; p++) dense.data[r * 93 + x.colIdx[p]] = x.values[p];
+    expect(relError(got.data, (await R.gram(dense)).data)).toBeLessThan(1e-6);
+    const empty = { rows: 0, cols: 4, rowPtr: new Int32Array(1), colIdx: new Int32Array(0), values: new Float32Array(0) };
+    expect(Array.from((await K.sparseGram(empty)).data)).toEqual(new Array(16).fill(0));
+  });
+  it('large enough for the workers: 2000 × 700', async () => {
+    const x = randomCsr(2000, 700, 0.05, rng(62));
+    expect(relError((await K.sparseGram(x)).data, (await R.sparseGram(x)).data)).toBeLessThan(1e-6);
+  });
+});
+
 describe('choleskySolveBatched (float64 inside: residual < 1e-5 of |b|)', () => {
   for (const k of [1, 5, 64, 130]) {
     it(`k=${k}`, async () => {
