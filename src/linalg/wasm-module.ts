@@ -38,9 +38,15 @@ async function compileRelaxed(): Promise<WasmModule | undefined> {
   if (process.env.RECSYS_WASM_RELAXED === '0') return undefined;
   const path = kernelWasmPath('kernels-relaxed.wasm');
   if (!path) return undefined;
+  const bytes = await readFile(path);
+  try {
+    return await wasmApi.compile(bytes); // Node ≥ 22 ships relaxed SIMD
+  } catch {
+    // Node 20: behind a flag.
+  }
   try {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
-    return await wasmApi.compile(await readFile(path));
+    return await wasmApi.compile(bytes);
   } catch {
     return undefined;
   }
