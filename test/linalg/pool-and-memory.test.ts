@@ -1,7 +1,7 @@
 // The worker pool and the shared-memory allocator: thread counts give identical bits, memory is reused instead
 // of grown, impossible sizes fail clearly, shared arrays are used in place, idle workers never hold the process.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -223,11 +223,15 @@ describe('lifecycle', () => {
         `const c = await k.gemm(a, a);\n` +
         `console.log(k.kind, k.threads, c.data[0], k.variant);\n`,
     );
-    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8' });
-    expect(out.trim()).toBe('wasm 2 300 relaxed-simd');
-    // The plain-SIMD build (used when relaxed SIMD cannot be enabled) gives the same answer.
-    const env = { ...process.env, RECSYS_WASM_RELAXED: '0' };
-    const plain = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8', env });
-    expect(plain.trim()).toBe('wasm 2 300 simd');
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8' });
+      expect(out.trim()).toBe('wasm 2 300 relaxed-simd');
+      // The plain-SIMD build (used when relaxed SIMD cannot be enabled) gives the same answer.
+      const env = { ...process.env, RECSYS_WASM_RELAXED: '0' };
+      const plain = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8', env });
+      expect(plain.trim()).toBe('wasm 2 300 simd');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
