@@ -9,7 +9,13 @@ import type { Kernels } from '../linalg/api.js';
 export class TrackedKernels implements Kernels {
   private readonly live = new Set<Float32Array | Int32Array>();
 
-  constructor(readonly base: Kernels) {}
+  /** The base implementation's sparse Gram, when it has one. */
+  readonly sparseGram: Kernels['sparseGram'];
+
+  constructor(readonly base: Kernels) {
+    const sparseGram = base.sparseGram?.bind(base);
+    this.sparseGram = sparseGram;
+  }
 
   /** The base implementation's kind. */
   get kind(): string {
@@ -56,7 +62,7 @@ export class TrackedKernels implements Kernels {
   gemm: Kernels['gemm'] = (a, b, o) => this.base.gemm(a, b, o);
   gram: Kernels['gram'] = (x) => this.base.gram(x);
   choleskySolveBatched: Kernels['choleskySolveBatched'] = (a, b, k, n) => this.base.choleskySolveBatched(a, b, k, n);
-  spdInverse: Kernels['spdInverse'] = (a) => this.base.spdInverse(a);
+  spdInverse: Kernels['spdInverse'] = (a, o) => this.base.spdInverse(a, o);
   csrMatmul: Kernels['csrMatmul'] = (a, b) => this.base.csrMatmul(a, b);
   denseCsrT: Kernels['denseCsrT'] = (b, a) => this.base.denseCsrT(b, a);
   ialsHalfStep: Kernels['ialsHalfStep'] = (r, y, x, o) => this.base.ialsHalfStep(r, y, x, o);
