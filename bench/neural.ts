@@ -15,6 +15,7 @@ import { evaluateModel } from '../src/eval/evaluate.js';
 import { parseMetric } from '../src/eval/metrics.js';
 import { kuaiRecSplit } from '../src/eval/splits.js';
 import type { Kernels } from '../src/linalg/api.js';
+import { defaultSpinMs } from '../src/linalg/pool.js';
 import { getKernels } from '../src/linalg/index.js';
 import { TrackedKernels } from '../src/nn/tracked-kernels.js';
 import { AutoEncoderRecommender } from '../src/models/neural/autoencoder.js';
@@ -165,7 +166,7 @@ export async function run(args: string[]): Promise<void> {
   const ttBatches = full && !args.includes('--all-batches') ? [1024] : [256, 1024];
   process.stdout.write(`data: ${ds.name} — ${ds.description}\n`);
   process.stdout.write(`train ${train.nUsers} users × ${nI} items, ${train.nnz} entries; ${split ? split.description : 'no small_matrix: throughput only'}\n`);
-  process.stdout.write(`kernels: ${kernels.kind}, ${kernels.threads} threads, RECSYS_SPIN_MS=${process.env.RECSYS_SPIN_MS ?? '(default)'} (worker spinning slows these loops on 2 cores: see docs/nn.md)\n\n`);
+  process.stdout.write(`kernels: ${kernels.kind}, ${kernels.threads} threads, idle-worker polling ${defaultSpinMs(kernels.threads)} ms (RECSYS_SPIN_MS; see docs/kernels.md)\n\n`);
 
   const perf: (string | number)[][] = [];
   const quality: { name: string; model: Recommender }[] = [];
