@@ -16,10 +16,6 @@ function fmt(x: number): string {
   return x.toFixed(4);
 }
 
-/** A p-value; underflow to 0 is shown as < 1e-300. */
-function fmtP(p: number): string {
-  return p === 0 ? '< 1e-300' : fmt(p);
-}
 
 function cell(s: MetricSummary | undefined): string {
   if (!s) return '—';
@@ -60,15 +56,52 @@ function footer(results: ExperimentResults): string[] {
   const lines = [`data set: ${results.dataset}; split: ${results.split}; protocol: ${results.protocol}`];
   const m0 = results.models.find((m) => !m.error);
   if (m0) lines.push(`users evaluated: ${m0.usersEvaluated}; users without relevant test items (excluded): ${m0.usersWithoutRelevant}; ± is the standard error over users`);
-  for (const c of results.comparisons) {
-    lines.push(`${c.model} vs ${c.reference} on ${c.metric}: Δ=${fmt(c.tTest.meanDiff)}, paired t p=${fmtP(c.tTest.pValue)}, Wilcoxon p=${fmtP(c.wilcoxon.pValue)} (n=${c.tTest.n})`);
-  }
   for (const m of results.models) {
     if (m.error) lines.push(`${m.label}: failed: ${m.error}`);
     for (const n of m.notes) lines.push(`${m.label}: ${n}`);
   }
   lines.push(...results.notes);
   return lines;
+}
+
+/** Significance stars of a p-value: *** < 0.001, ** < 0.01, * < 0.05, else "ns". */
+function stars(p: number): string {
+  return p < 0.001 ? '***' : p < 0.01 ? '**' : p < 0.05 ? '*' : 'ns';
+}
+
+/**
+ * The paired per-user comparisons as one compact table: a row per model, a column per metric, each cell the
+ * mean difference against the reference model with Wilcoxon signed-rank significance stars (exact p-values,
+ * and the paired t-test's, are in the JSON and CSV outputs and the `comparisons` field).
+ */
+function comparisonTable(results: ExperimentResults): { title: string; header: string[]; body: string[][] } | null {
+  if (results.comparisons.length === 0) return null;
+  const reference = results.comparisons[0].reference;
+  const metrics = results.metrics.filter((m) => results.comparisons.some((c) => c.metric === m));
+  const models = [...new Set(results.comparisons.map((c) => c.model))];
+  const cellOf = new Map(results.comparisons.map((c) => [`${c.model}\u0000${c.metric}`, c]));
+  const body = models.map((model) => [
+    model,
+    ...metrics.map((metric) => {
+      const c = cellOf.get(`${model}\u0000${metric}`);
+      if (!c) return '—';
+      const d = c.tTest.meanDiff;
+      return `${d > 0 ? '+' : ''}${fmt(d)} ${stars(c.wilcoxon.pValue)}`;
+    }),
+  ]);
+  const n = results.comparisons[0].tTest.n;
+  return {
+    title: `Difference from ${reference}, per user (n=${n}; Wilcoxon signed-rank: *** p<0.001, ** p<0.01, * p<0.05, ns not significant)`,
+    header: [`vs ${reference}`, ...metrics],
+    body,
+  };
+}
+
+/** Aligned plain-text table. */
+function textTable(header: string[], body: string[][]): string[] {
+  const widths = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
+  const line = (r: string[]): string => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
 }
 
 /** The results in one of the table formats. */
@@ -82,13 +115,18 @@ export function formatResults(results: ExperimentResults, format: TableFormat): 
       const esc = (s: string): string => s.replace(/\|/g, '\\|');
       const out = [`| ${header.map(esc).join(' | ')} |`, `|${header.map((_, j) => (j === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
       for (const r of body) out.push(`| ${r.map(esc).join(' | ')} |`);
+      const cmp = comparisonTable(results);
+      if (cmp) {
+        out.push('', cmp.title, '', `| ${cmp.header.map(esc).join(' | ')} |`, `|${cmp.header.map((_, j) => (j === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+        for (const r of cmp.body) out.push(`| ${r.map(esc).join(' | ')} |`);
+      }
       return [...out, '', ...footer(results).map((l) => `- ${l}`)].join('\n');
     }
     case 'text': {
       const { header, body } = rows(results, true);
-      const widths = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
-      const line = (r: string[]): string => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
-      return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), '', ...footer(results)].join('\n');
+      const cmp = comparisonTable(results);
+      const cmpLines = cmp ? ['', cmp.title, ...textTable(cmp.header, cmp.body)] : [];
+      return [...textTable(header, body), ...cmpLines, '', ...footer(results)].join('\n');
     }
   }
 }
@@ -130,6 +168,18 @@ export function resultsToHtml(results: ExperimentResults): string {
     return `<tr>${tds}</tr>`;
   }).join('\n');
   const notes = footer(results).map((l) => `<li>${escapeHtml(l)}</li>`).join('');
+  const cmp = comparisonTable(results);
+  const cell = (c: string, j: number, tag: 'th' | 'td'): string =>
+    `<${tag} style="text-align:${j === 0 ? 'left' : 'right'};padding:2px 8px;border-bottom:1px solid #ddd">${escapeHtml(c)}</${tag}>`;
+  const cmpHtml = cmp
+    ? [
+      `<p style="font-size:12px;color:#555;margin:8px 0 2px">${escapeHtml(cmp.title)}</p>`,
+      `<table style="border-collapse:collapse;font-size:12px">`,
+      `<thead><tr>${cmp.header.map((h, j) => cell(h, j, 'th')).join('')}</tr></thead>`,
+      `<tbody>${cmp.body.map((r) => `<tr>${r.map((c, j) => cell(c, j, 'td')).join('')}</tr>`).join('\n')}</tbody>`,
+      `</table>`,
+    ].join('\n')
+    : '';
   return [
     `<figure class="recsys-results" style="margin:1em 0;font-family:system-ui,sans-serif;font-size:14px">`,
     `<figcaption style="font-weight:600;margin-bottom:4px">${escapeHtml(results.name)}</figcaption>`,
@@ -137,6 +187,7 @@ export function resultsToHtml(results: ExperimentResults): string {
     `<thead><tr>${th}</tr></thead>`,
     `<tbody>\n${trs}\n</tbody>`,
     `</table>`,
+    cmpHtml,
     `<ul style="font-size:12px;color:#555">${notes}</ul>`,
     `</figure>`,
   ].join('\n');

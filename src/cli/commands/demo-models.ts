@@ -68,9 +68,7 @@ async function experiment(ctx: DemoContext, dataset: LoadedDataset, raw: Record<
       log: ctx.log,
     });
     bar?.stop();
-    // The per-model paired tests go to the report; the terminal gets the table and its summary lines.
-    const text = formatResults(results, 'text').split('\n').filter((line) => !/ vs .*paired t p=/.test(line));
-    ctx.log(text.join('\n'));
+    ctx.log(formatResults(results, 'text'));
     return results;
   } finally {
     bar?.stop();
