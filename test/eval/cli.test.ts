@@ -22,11 +22,18 @@ describe('recsys experiment', () => {
     const out = join(dir, 'table.json');
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    await program().parseAsync(['experiment', cfg, '--format', 'json', '--out', out, '--no-progress'], { from: 'user' });
+    const report = join(dir, 'report', 'r.html');
+    await program().parseAsync(['experiment', cfg, '--format', 'json', '--out', out, '--report', report, '--no-progress'], { from: 'user' });
     const results = JSON.parse(readFileSync(out, 'utf8')) as { models: { label: string }[]; split: string };
     expect(results.models.map((m) => m.label)).toEqual(['random', 'popularity']);
     expect(results.split).toMatch(/leave-last-out/);
     expect(stdout).toHaveBeenCalled();
+    // The HTML report: a whole page with the comparison table, nothing loaded from elsewhere.
+    const html = readFileSync(report, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/i);
+    expect(html).toContain('<h2>Model comparison</h2>');
+    expect(html).toMatch(/<td[^>]*>popularity<\/td>/);
+    expect(html).not.toMatch(/<script|src="http|href="http/);
   });
 
   it('rejects an unknown format and reports config errors with the key', async () => {

@@ -10,6 +10,7 @@ import { loadConfig } from '../../eval/config.js';
 import { runExperiment } from '../../eval/experiment.js';
 import { formatSearch, runSearch, searchToHtml } from '../../eval/search.js';
 import type { Progress } from '../../models/recommender.js';
+import { writeReport } from '../../report/html.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
 const FORMATS: TableFormat[] = ['text', 'markdown', 'csv', 'json', 'html'];
@@ -35,6 +36,7 @@ function progressPrinter(enabled: boolean): { onProgress: (p: Progress) => void;
 interface ExperimentFlags {
   format: string;
   out?: string;
+  report?: string;
   progress: boolean;
   search: boolean;
 }
@@ -47,6 +49,7 @@ export function register(program: Command): void {
     .argument('<config>', 'config file, e.g. configs/kuairec-baselines.yaml')
     .option('-f, --format <format>', `table format: ${FORMATS.join(', ')}`, 'text')
     .option('-o, --out <file>', 'also write the table to this file (format from --format)')
+    .option('-r, --report <file>', 'also write a self-contained HTML report of the results')
     .option('--no-progress', 'hide progress bars')
     .option('--no-search', 'ignore the config\'s search section and compare its models')
     .action(async (configPath: string, flags: ExperimentFlags) => {
@@ -60,14 +63,26 @@ export function register(program: Command): void {
       };
       try {
         let text: string;
+        let html: string;
         if (config.search && flags.search) {
           const results = await runSearch(config, { signal, onProgress: bars.onProgress, log });
           bars.stop();
-          text = format === 'json' ? JSON.stringify(results, null, 2) : format === 'html' ? searchToHtml(results) : formatSearch(results);
+          html = searchToHtml(results);
+          text = format === 'json' ? JSON.stringify(results, null, 2) : format === 'html' ? html : formatSearch(results);
         } else {
           const results = await runExperiment(config, { signal, onProgress: bars.onProgress, log });
           bars.stop();
+          html = formatResults(results, 'html');
           text = formatResults(results, format);
+        }
+        if (flags.report) {
+          await writeReport(flags.report, {
+            title: `recsys experiment: ${config.name}`,
+            subtitle: `config ${configPath}`,
+            sections: [{ id: 'results', title: config.search && flags.search ? 'Hyperparameter search' : 'Model comparison', html }],
+            generatedAt: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+          });
+          log(`wrote ${flags.report}`);
         }
         process.stdout.write(`${text}\n`);
         if (flags.out) {
