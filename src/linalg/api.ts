@@ -91,6 +91,21 @@ export interface TopKResult {
   scores: Float32Array;
 }
 
+/** Options of {@link Kernels.adamStep}: one Adam / AdamW update with bias correction. */
+export interface AdamStepOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** The step counter t ≥ 1 of the bias corrections 1/(1 − β₁ᵗ), 1/(1 − β₂ᵗ). */
+  step: number;
+  /** λ: added to the gradient as λ·w, or with `decoupled` (AdamW) applied as w ← w·(1 − lr·λ). */
+  weightDecay: number;
+  decoupled: boolean;
+  /** Zero the gradient after reading it (default false). */
+  clearGrad?: boolean;
+}
+
 /** The numeric kernels. All heavy methods are async because they run on worker threads. */
 export interface Kernels {
   /** "reference" or "wasm". */
@@ -141,6 +156,19 @@ export interface Kernels {
    * `u` holds one row per user to score; `options.exclude` rows align with `u`'s rows.
    */
   scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options?: TopKOptions & { itemBias?: Float32Array }): Promise<TopKResult>;
+
+  /**
+   * One Adam update over whole arrays, in place: g' = g + λw (coupled decay), m = β₁m + (1−β₁)g',
+   * v = β₂v + (1−β₂)g'², w = w·shrink − lr·c₁·m / (√(v·c₂) + ε) with c_i = 1/(1 − β_iᵗ) and shrink = 1 − lr·λ
+   * (decoupled) or 1. The arrays must have equal lengths. Optional: the training code falls back to JavaScript.
+   */
+  adamStep?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, options: AdamStepOptions): Promise<void>;
+  /**
+   * Multinomial negative log-likelihood (Mult-VAE): for each row of `logits` (rows × cols) and CSR `targets` x,
+   * −Σ_i x_i · log softmax(z)_i; returns the mean over rows and writes dLoss/dz = (softmax(z)·Σx − x) / rows into
+   * `grad` (rows × cols, may not alias `logits`). Optional: the training code falls back to JavaScript.
+   */
+  multinomialNll?(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number>;
 
   /** Euclidean norm of each row. */
   rowNorms(x: DenseMatrix): Float32Array;

@@ -3,6 +3,7 @@
  * It is slow and obviously correct; the tests hold the WebAssembly path against it.
  */
 import type {
+  AdamStepOptions,
   AlsExplicitOptions,
   CsrMatrix,
   DenseMatrix,
@@ -13,7 +14,7 @@ import type {
   TopKOptions,
   TopKResult,
 } from './api.js';
-import { checkCsr, checkDense, checkGram, checkHalfStep, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkCsr, checkDense, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 
 /** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
 export function choleskyInPlace(a: Float64Array, n: number): boolean {
@@ -98,6 +99,67 @@ function solveRowDense(a: Float64Array, b: Float64Array, f: number, x: DenseMatr
   if (!choleskyInPlace(a, f)) fail(kernel, `the system of row ${u} is not positive definite (is reg > 0?)`);
   choleskySolveInPlace(a, f, b);
   for (let j = 0; j < f; j++) x.data[u * f + j] = b[j];
+}
+
+/**
+ * The Adam update of w[a..b) with precomputed constants (l2: coupled decay λ or 0; shrink: 1 − lr·λ or 1;
+ * lrC1 = lr/(1 − β₁ᵗ); c2 = 1/(1 − β₂ᵗ)); float64 arithmetic, float32 stores. Shared by the optimizer's
+ * JavaScript path and the reference kernel.
+ */
+export function adamRange(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, a: number, b: number, l2: number, shrink: number, b1: number, b2: number, lrC1: number, c2: number, eps: number): void {
+  const ob1 = 1 - b1;
+  const ob2 = 1 - b2;
+  for (let i = a; i < b; i++) {
+    const wi = w[i];
+    const gi = g[i] + l2 * wi;
+    const mi = b1 * m[i] + ob1 * gi;
+    const vi = b2 * v[i] + ob2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi * shrink - (lrC1 * mi) / (Math.sqrt(vi * c2) + eps);
+  }
+}
+
+/** The constants of {@link adamRange} for one step. */
+export function adamConstants(o: AdamStepOptions): { l2: number; shrink: number; lrC1: number; c2: number } {
+  return {
+    l2: o.decoupled ? 0 : o.weightDecay,
+    shrink: o.decoupled ? 1 - o.lr * o.weightDecay : 1,
+    lrC1: o.lr / (1 - Math.pow(o.beta1, o.step)),
+    c2: 1 / (1 - Math.pow(o.beta2, o.step)),
+  };
+}
+
+/**
+ * Multinomial NLL in float64 (softmax with the row max subtracted): writes the gradient (softmax(z)·Σx − x)/rows
+ * into `g` and returns the mean loss. Shared by the loss's JavaScript path and the reference kernel.
+ */
+export function multinomialNllInto(logits: DenseMatrix, targets: CsrMatrix, g: Float32Array): number {
+  const { rows, cols } = logits;
+  const z = logits.data;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(z[o + j] - max);
+      g[o + j] = e;
+      s += e;
+    }
+    const logZ = max + Math.log(s);
+    let xSum = 0;
+    for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) {
+      const x = targets.values[p];
+      xSum += x;
+      total -= x * (z[o + targets.colIdx[p]] - logZ);
+    }
+    const scale = xSum / (s * rows);
+    for (let j = 0; j < cols; j++) g[o + j] *= scale;
+    for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) g[o + targets.colIdx[p]] -= targets.values[p] / rows;
+  }
+  return total / rows;
 }
 
 /** The reference kernels (no workers, no shared memory). */
@@ -364,6 +426,20 @@ export class ReferenceKernels implements Kernels {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
     if (x.length !== y.length) fail('axpy', `lengths differ: ${x.length} and ${y.length}`);
     for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+  }
+
+  /** The float64 Adam loop over the whole arrays. */
+  async adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, options: AdamStepOptions): Promise<void> {
+    checkAdam(w, g, m, v);
+    const c = adamConstants(options);
+    adamRange(w, g, m, v, 0, w.length, c.l2, c.shrink, options.beta1, options.beta2, c.lrC1, c.c2, options.eps);
+    if (options.clearGrad) g.fill(0);
+  }
+
+  /** The float64 multinomial NLL row by row. */
+  async multinomialNll(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number> {
+    checkMultinomial(logits, targets, grad);
+    return multinomialNllInto(logits, targets, grad.data);
   }
 
   /** Nothing to stop. */

@@ -102,3 +102,20 @@ export function checkGram(kernel: string, gram: DenseMatrix, f: number): DenseMa
   if (gram.rows !== f || gram.cols !== f) fail(kernel, `gram is ${gram.rows}×${gram.cols}, expected ${f}×${f} (Y has ${f} columns)`);
   return gram;
 }
+
+/** Checks the arrays of an Adam step (equal lengths). */
+export function checkAdam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array): void {
+  if (g.length !== w.length || m.length !== w.length || v.length !== w.length) {
+    fail('adamStep', `array lengths differ: w ${w.length}, g ${g.length}, m ${m.length}, v ${v.length}`);
+  }
+}
+
+/** Checks the operands of the multinomial loss (logits and targets of one shape, a gradient buffer to match). */
+export function checkMultinomial(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): void {
+  checkDense('multinomialNll', 'logits', logits);
+  checkCsr('multinomialNll', 'targets', targets);
+  if (logits.rows !== targets.rows || logits.cols !== targets.cols) {
+    fail('multinomialNll', `logits ${logits.rows}×${logits.cols} vs targets ${targets.rows}×${targets.cols}`);
+  }
+  if (grad.data.length < logits.rows * logits.cols) fail('multinomialNll', `gradient buffer holds ${grad.data.length} values, needs ${logits.rows}·${logits.cols}`);
+}

@@ -4,6 +4,7 @@
  * `decay: false` (biases). Row-sparse params (embedding tables) get lazy updates: only the rows touched since the
  * last step change, and their optimizer state only advances on those steps.
  */
+import { adamRange } from '../linalg/reference.js';
 import type { Param } from './tensor.js';
 
 /** Updates parameters from their gradients. */
@@ -12,6 +13,11 @@ export interface Optimizer {
   lr: number;
   /** Applies one update to every param and zeroes the gradients. */
   step(params: Param[]): void;
+  /**
+   * The same update through the params' kernels where they have one (Adam: `Kernels.adamStep` on the worker
+   * threads for dense params), else as {@link step}. Do not mix with `step` on the same params.
+   */
+  stepAsync?(params: Param[]): Promise<void>;
   /** Serializable hyperparameters (for model.json). */
   describe(): Record<string, number | string | boolean>;
 }
@@ -21,21 +27,6 @@ export interface OptimizerOptions {
   lr: number;
   /** L2 penalty λ: adds λ·w to the gradient (Adam with `decoupled` subtracts lr·λ·w instead). */
   weightDecay?: number;
-}
-
-/** The Adam update of w[a..b) (a separate function so the JIT compiles one tight loop). */
-function adamRange(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, a: number, b: number, l2: number, shrink: number, b1: number, b2: number, lrC1: number, c2: number, eps: number): void {
-  const ob1 = 1 - b1;
-  const ob2 = 1 - b2;
-  for (let i = a; i < b; i++) {
-    const wi = w[i];
-    const gi = g[i] + l2 * wi;
-    const mi = b1 * m[i] + ob1 * gi;
-    const vi = b2 * v[i] + ob2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = wi * shrink - (lrC1 * mi) / (Math.sqrt(vi * c2) + eps);
-  }
 }
 
 /** Calls `f(start, end)` over the whole param, or over each touched row of a sparse param. */
@@ -54,10 +45,11 @@ function clearGrad(p: Param): void {
 class StateTable {
   private readonly states = new Map<Param, Float32Array[]>();
   constructor(private readonly slots: number, private readonly initial = 0) {}
-  get(p: Param): Float32Array[] {
+  /** The state of `p`; with `kernelMemory`, first created in the param's kernel memory (zero-copy kernel calls). */
+  get(p: Param, kernelMemory = false): Float32Array[] {
     let s = this.states.get(p);
     if (!s) {
-      s = Array.from({ length: this.slots }, () => new Float32Array(p.size).fill(this.initial));
+      s = Array.from({ length: this.slots }, () => (kernelMemory ? p.kernels.allocF32(p.size) : new Float32Array(p.size)).fill(this.initial));
       this.states.set(p, s);
     }
     return s;
@@ -143,6 +135,25 @@ export class Adam implements Optimizer {
       forEachRange(p, (a, b) => adamRange(w, g, m, v, a, b, l2, shrink, b1, b2, lr * c1, c2, eps));
       clearGrad(p);
     }
+  }
+
+  /** One step with `Kernels.adamStep` for dense params whose kernels have it (sparse params as in {@link step}). */
+  async stepAsync(params: Param[]): Promise<void> {
+    const js: Param[] = [];
+    const t = this.t + 1;
+    for (const p of params) {
+      const kernel = p.kernels.adamStep;
+      if (p.sparse || !kernel) {
+        js.push(p);
+        continue;
+      }
+      const [m, v] = this.state.get(p, true);
+      const wd = p.decay ? this.weightDecay : 0;
+      await kernel.call(p.kernels, p.value, p.grad, m, v, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t, weightDecay: wd, decoupled: this.decoupled, clearGrad: true });
+    }
+    // step() advances t itself; without JS params, advance it here.
+    if (js.length > 0) this.step(js);
+    else this.t = t;
   }
 
   /** Hyperparameters. */

@@ -11,10 +11,16 @@ export class TrackedKernels implements Kernels {
 
   /** The base implementation's sparse Gram, when it has one. */
   readonly sparseGram: Kernels['sparseGram'];
+  /** The base implementation's Adam update, when it has one. */
+  readonly adamStep: Kernels['adamStep'];
+  /** The base implementation's multinomial loss, when it has one. */
+  readonly multinomialNll: Kernels['multinomialNll'];
 
   constructor(readonly base: Kernels) {
     const sparseGram = base.sparseGram?.bind(base);
     this.sparseGram = sparseGram;
+    this.adamStep = base.adamStep?.bind(base);
+    this.multinomialNll = base.multinomialNll?.bind(base);
   }
 
   /** The base implementation's kind. */

@@ -90,3 +90,34 @@ describe('optimizers: hand-computed steps', () => {
     expect(() => makeOptimizer('lbfgs' as never, 1)).toThrow(/unknown optimizer "lbfgs"/);
   });
 });
+
+describe('Adam.stepAsync (through Kernels.adamStep) matches step', () => {
+  for (const decoupled of [false, true]) {
+    it(`dense and sparse params, 3 steps, decoupled=${decoupled}`, async () => {
+      const make = (): Param[] => {
+        const w = new Param(K, 'w', 3, 5);
+        const b = new Param(K, 'b', 1, 5, { decay: false });
+        const e = new Param(K, 'e', 4, 5, { sparse: true });
+        [w, b, e].forEach((p, i) => p.value.forEach((_, j) => (p.value[j] = Math.sin(i * 31 + j))));
+        return [w, b, e];
+      };
+      const a = make();
+      const s = make();
+      const optA = new Adam({ lr: 0.01, weightDecay: 0.1, decoupled });
+      const optS = new Adam({ lr: 0.01, weightDecay: 0.1, decoupled });
+      for (let t = 0; t < 3; t++) {
+        for (const ps of [a, s]) {
+          ps.forEach((p, i) => p.grad.forEach((_, j) => (p.grad[j] = Math.cos(t * 7 + i * 3 + j))));
+          ps[2].markRow(t % 4);
+        }
+        optS.step(s);
+        await optA.stepAsync(a);
+      }
+      a.forEach((p, i) => {
+        expect(Array.from(p.value)).toEqual(Array.from(s[i].value));
+        expect(Array.from(p.grad)).toEqual(Array.from(s[i].grad));
+        if (!p.sparse) expect(p.grad.every((x) => x === 0)).toBe(true);
+      });
+    });
+  }
+});

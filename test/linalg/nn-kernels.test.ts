@@ -1,0 +1,112 @@
+// The training-loop kernels (adamStep, multinomialNll): WebAssembly against the float64 reference on random
+// shapes, lengths not multiples of 4, empty inputs, arrays inside and outside shared memory.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdamStepOptions, DenseMatrix, Kernels } from '../../src/linalg/api.js';
+import { referenceKernels as R } from '../../src/linalg/reference.js';
+import { multinomialNll } from '../../src/nn/losses/multinomial.js';
+import { randomCsr, randomDense, relError, rng } from './helpers.js';
+import { wasmKernels } from './setup.js';
+
+let K: Kernels;
+beforeAll(async () => {
+  K = await wasmKernels(2);
+});
+afterAll(async () => {
+  await K.close();
+});
+
+function randomArray(n: number, rand: () => number, scale = 1, positive = false): Float32Array {
+  return Float32Array.from({ length: n }, () => (positive ? rand() : rand() * 2 - 1) * scale);
+}
+
+describe('adamStep (float32 lanes vs float64: relative error < 1e-5 of max |w|, m, v)', () => {
+  const lengths = [0, 1, 3, 4, 7, 1001, 300_001];
+  const variants: [string, Partial<AdamStepOptions>][] = [
+    ['plain', {}],
+    ['coupled decay', { weightDecay: 0.01 }],
+    ['decoupled decay', { weightDecay: 0.05, decoupled: true }],
+  ];
+  for (const n of lengths) {
+    for (const [name, extra] of variants) {
+      it(`n=${n}, ${name}`, async () => {
+        const rand = rng(n * 7 + name.length);
+        const opts: AdamStepOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 3, weightDecay: 0, decoupled: false, ...extra };
+        const w = randomArray(n, rand);
+        const g = randomArray(n, rand, 0.1);
+        const m = randomArray(n, rand, 0.01);
+        const v = randomArray(n, rand, 1e-4, true);
+        const ref = [w, g, m, v].map((a) => a.slice());
+        // Wasm on shared arrays for the long case, plain arrays (copied in and back) otherwise.
+        const shared = n > 100_000;
+        const got = [w, g, m, v].map((a) => {
+          if (!shared) return a.slice();
+          const s = K.allocF32(n);
+          s.set(a);
+          return s;
+        });
+        await R.adamStep!(ref[0], ref[1], ref[2], ref[3], opts);
+        await K.adamStep!(got[0], got[1], got[2], got[3], { ...opts, clearGrad: true });
+        expect(relError(got[0], ref[0])).toBeLessThan(1e-5);
+        expect(relError(got[2], ref[2])).toBeLessThan(1e-5);
+        expect(relError(got[3], ref[3])).toBeLessThan(1e-5);
+        expect(got[1].every((x) => x === 0)).toBe(true);
+        expect(relError(ref[1], g)).toBe(0);
+        if (shared) for (const a of got) K.free(a);
+      });
+    }
+  }
+
+  it('rejects arrays of different lengths', async () => {
+    const a = new Float32Array(4);
+    await expect(K.adamStep!(a, a, a, new Float32Array(3), { lr: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, step: 1, weightDecay: 0, decoupled: false })).rejects.toThrow(/adamStep: array lengths differ/);
+  });
+});
+
+describe('multinomialNll (vectorized exp: loss relative error < 1e-5, gradient < 1e-5 of max |grad|)', () => {
+  const shapes: [number, number][] = [[1, 1], [1, 5], [3, 7], [13, 64], [29, 1001], [300, 2050], [0, 10], [4, 0]];
+  for (const [rows, cols] of shapes) {
+    it(`${rows}×${cols}`, async () => {
+      const rand = rng(rows * 100 + cols);
+      const z = randomDense(rows, cols, rand);
+      for (let i = 0; i < z.data.length; i++) z.data[i] *= 8;
+      const x = randomCsr(rows, cols, 0.1, rand);
+      const gRef: DenseMatrix = { rows, cols, data: new Float32Array(rows * cols) };
+      const gGot: DenseMatrix = { rows, cols, data: new Float32Array(rows * cols).fill(NaN) };
+      const want = await R.multinomialNll!(z, x, gRef);
+      const got = await K.multinomialNll!(z, x, gGot);
+      if (rows === 0) {
+        expect(Number.isNaN(want) && Number.isNaN(got)).toBe(true);
+        return;
+      }
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want)));
+      expect(relError(gGot.data, gRef.data)).toBeLessThan(1e-5);
+      // The nn loss (JavaScript path) computes the same thing.
+      const js = multinomialNll(z, x);
+      expect(js.loss).toBe(want);
+      expect(Array.from(js.grad.data)).toEqual(Array.from(gRef.data));
+    });
+  }
+
+  it('shared-memory operands, extreme logits (rows with −100 … 100 spread)', async () => {
+    const rand = rng(99);
+    const rows = 257;
+    const cols = 1503;
+    const z = { rows, cols, data: K.allocF32(rows * cols) };
+    for (let i = 0; i < z.data.length; i++) z.data[i] = (rand() * 2 - 1) * 100;
+    const x = randomCsr(rows, cols, 0.05, rand);
+    const g = { rows, cols, data: K.allocF32(rows * cols) };
+    const gRef = { rows, cols, data: new Float32Array(rows * cols) };
+    const want = await R.multinomialNll!(z, x, gRef);
+    const got = await K.multinomialNll!(z, x, g);
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * Math.abs(want));
+    expect(relError(g.data, gRef.data)).toBeLessThan(1e-5);
+    K.free(z.data);
+    K.free(g.data);
+  });
+
+  it('rejects mismatched shapes', async () => {
+    const z = { rows: 2, cols: 3, data: new Float32Array(6) };
+    const x = randomCsr(2, 4, 0.5, rng(1));
+    await expect(K.multinomialNll!(z, x, { rows: 2, cols: 3, data: new Float32Array(6) })).rejects.toThrow(/multinomialNll: logits 2×3 vs targets 2×4/);
+  });
+});
