@@ -143,3 +143,42 @@ export function multinomialChunk(
   }
   return 0;
 }
+
+/**
+ * Dropout of CSR entries with xoshiro128** (state: four u32 words, advanced in place): entry q is dropped when
+ * next()/2³² < p, kept values are multiplied by `scale`. Writes the kept entries to out*; returns their count.
+ */
+export function dropoutCsrF32(
+  rowPtr: usize, colIdx: usize, values: usize, rows: i32, p: f64, scale: f64, state: usize,
+  outRowPtr: usize, outColIdx: usize, outValues: usize,
+): i32 {
+  let s0 = load<u32>(state);
+  let s1 = load<u32>(state, 4);
+  let s2 = load<u32>(state, 8);
+  let s3 = load<u32>(state, 12);
+  let o = 0;
+  store<i32>(outRowPtr, 0);
+  for (let r = 0; r < rows; r++) {
+    const qe = load<i32>(rowPtr + <usize>(r + 1) * 4);
+    for (let q = load<i32>(rowPtr + <usize>r * 4); q < qe; q++) {
+      const result = rotl<u32>(s1 * 5, 7) * 9;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl<u32>(s3, 11);
+      if (<f64>result / 4294967296.0 < p) continue;
+      store<i32>(outColIdx + <usize>o * 4, load<i32>(colIdx + <usize>q * 4));
+      store<f32>(outValues + <usize>o * 4, <f32>(<f64>load<f32>(values + <usize>q * 4) * scale));
+      o++;
+    }
+    store<i32>(outRowPtr + <usize>(r + 1) * 4, o);
+  }
+  store<u32>(state, s0);
+  store<u32>(state, s1, 4);
+  store<u32>(state, s2, 8);
+  store<u32>(state, s3, 12);
+  return o;
+}

@@ -170,6 +170,14 @@ export interface Kernels {
    */
   multinomialNll?(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number>;
 
+  /**
+   * Dropout of the stored entries of CSR `x` (synchronous): entry q is dropped when u < p for the next
+   * u = xoshiro128**() / 2³² of the generator whose four state words are `rngState` (advanced in place, one draw
+   * per entry in storage order); kept values are scaled by 1/(1 − p). Returns a new CSR in ordinary arrays.
+   * Optional: the training code falls back to JavaScript (which draws the same stream).
+   */
+  dropoutCsr?(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix;
+
   /** Euclidean norm of each row. */
   rowNorms(x: DenseMatrix): Float32Array;
   /** Scales each row to unit norm in place (zero rows stay zero). */

@@ -162,6 +162,11 @@ export function multinomialNllInto(logits: DenseMatrix, targets: CsrMatrix, g: F
   return total / rows;
 }
 
+/** 32-bit rotate left (unsigned result). */
+function rotl32(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
 /** The reference kernels (no workers, no shared memory). */
 export class ReferenceKernels implements Kernels {
   /** Always "reference". */
@@ -440,6 +445,43 @@ export class ReferenceKernels implements Kernels {
   async multinomialNll(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number> {
     checkMultinomial(logits, targets, grad);
     return multinomialNllInto(logits, targets, grad.data);
+  }
+
+  /** xoshiro128** in JavaScript over the entries. */
+  dropoutCsr(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix {
+    checkCsr('dropoutCsr', 'X', x);
+    const nnz = x.rowPtr[x.rows];
+    const rowPtr = new Int32Array(x.rows + 1);
+    const colIdx = new Int32Array(nnz);
+    const values = new Float32Array(nnz);
+    const scale = 1 / (1 - p);
+    let [s0, s1, s2, s3] = rngState;
+    let o = 0;
+    for (let r = 0; r < x.rows; r++) {
+      for (let q = x.rowPtr[r]; q < x.rowPtr[r + 1]; q++) {
+        const result = Math.imul(rotl32(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
+        const t = (s1 << 9) >>> 0;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl32(s3, 11);
+        s0 >>>= 0;
+        s1 >>>= 0;
+        s2 >>>= 0;
+        if (result / 4294967296 < p) continue;
+        colIdx[o] = x.colIdx[q];
+        values[o] = x.values[q] * scale;
+        o++;
+      }
+      rowPtr[r + 1] = o;
+    }
+    rngState[0] = s0;
+    rngState[1] = s1;
+    rngState[2] = s2;
+    rngState[3] = s3;
+    return { rows: x.rows, cols: x.cols, rowPtr, colIdx: colIdx.slice(0, o), values: values.slice(0, o) };
   }
 
   /** Nothing to stop. */

@@ -674,6 +674,28 @@ export class WasmKernels implements Kernels {
     }
   }
 
+  /** xoshiro128** dropout on the main thread's instance (one sequential stream; inputs copied in, result out). */
+  dropoutCsr(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix {
+    checkCsr('dropoutCsr', 'X', x);
+    if (rngState.length < 4) fail('dropoutCsr', `rngState holds ${rngState.length} words, needs 4`);
+    const nnz = x.rowPtr[x.rows];
+    const st = new Staging(this.allocator, 'dropoutCsr');
+    try {
+      const s = this.stageCsr(st, x);
+      const state = st.bytes(16);
+      const words = st.viewI32(state, 4);
+      words.set(new Int32Array(rngState.buffer, rngState.byteOffset, 4));
+      const outRowPtr = st.bytes((x.rows + 1) * 4);
+      const outColIdx = st.bytes(Math.max(nnz, 1) * 4);
+      const outValues = st.bytes(Math.max(nnz, 1) * 4);
+      const o = (this.exports.dropoutCsrF32 as Fn)(s.rowPtr, s.colIdx, s.values, x.rows, p, 1 / (1 - p), state, outRowPtr, outColIdx, outValues);
+      new Int32Array(rngState.buffer, rngState.byteOffset, 4).set(words);
+      return { rows: x.rows, cols: x.cols, rowPtr: st.viewI32(outRowPtr, x.rows + 1).slice(), colIdx: st.viewI32(outColIdx, o).slice(), values: st.viewF32(outValues, o).slice() };
+    } finally {
+      st.release();
+    }
+  }
+
   /** Row norms: SIMD on the main thread's instance when X lives in shared memory and is large, else JS. */
   rowNorms(x: DenseMatrix): Float32Array {
     checkDense('rowNorms', 'X', x);

@@ -41,6 +41,19 @@ export class Rng {
     return result;
   }
 
+  /** The four xoshiro128** state words (for kernels that draw from this stream; see {@link setState}). */
+  state(): Uint32Array {
+    return Uint32Array.of(this.s0, this.s1, this.s2, this.s3);
+  }
+
+  /** Continues the stream from state words returned by {@link state} and advanced elsewhere. */
+  setState(words: Uint32Array): void {
+    this.s0 = words[0];
+    this.s1 = words[1];
+    this.s2 = words[2];
+    this.s3 = words[3];
+  }
+
   /** A uniform number in [0, 1). */
   uniform(): number {
     return this.nextU32() / 4294967296;

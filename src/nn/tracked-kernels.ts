@@ -15,12 +15,15 @@ export class TrackedKernels implements Kernels {
   readonly adamStep: Kernels['adamStep'];
   /** The base implementation's multinomial loss, when it has one. */
   readonly multinomialNll: Kernels['multinomialNll'];
+  /** The base implementation's CSR dropout, when it has one. */
+  readonly dropoutCsr: Kernels['dropoutCsr'];
 
   constructor(readonly base: Kernels) {
     const sparseGram = base.sparseGram?.bind(base);
     this.sparseGram = sparseGram;
     this.adamStep = base.adamStep?.bind(base);
     this.multinomialNll = base.multinomialNll?.bind(base);
+    this.dropoutCsr = base.dropoutCsr?.bind(base);
   }
 
   /** The base implementation's kind. */

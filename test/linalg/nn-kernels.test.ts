@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdamStepOptions, DenseMatrix, Kernels } from '../../src/linalg/api.js';
 import { referenceKernels as R } from '../../src/linalg/reference.js';
+import { dropoutCsr } from '../../src/nn/layers/dropout.js';
 import { multinomialNll } from '../../src/nn/losses/multinomial.js';
+import { Rng } from '../../src/nn/random.js';
 import { randomCsr, randomDense, relError, rng } from './helpers.js';
 import { wasmKernels } from './setup.js';
 
@@ -109,4 +111,29 @@ describe('multinomialNll (vectorized exp: loss relative error < 1e-5, gradient <
     const x = randomCsr(2, 4, 0.5, rng(1));
     await expect(K.multinomialNll!(z, x, { rows: 2, cols: 3, data: new Float32Array(6) })).rejects.toThrow(/multinomialNll: logits 2×3 vs targets 2×4/);
   });
+});
+
+describe('dropoutCsr (same xoshiro128** stream as nn/random: identical results)', () => {
+  const shapes: [number, number, number][] = [[0, 5, 0.5], [1, 1, 0.5], [3, 7, 0.2], [50, 301, 0.5], [400, 1000, 0.1], [10, 10, 0.99]];
+  for (const [rows, cols, p] of shapes) {
+    it(`${rows}×${cols}, p=${p}`, () => {
+      const x = randomCsr(rows, cols, 0.2, rng(rows + cols));
+      const js = new Rng(42);
+      const viaRef = new Rng(42);
+      const viaWasm = new Rng(42);
+      const want = dropoutCsr(x, p, js);
+      const gotRef = dropoutCsr(x, p, viaRef, R);
+      const gotWasm = dropoutCsr(x, p, viaWasm, K);
+      for (const got of [gotRef, gotWasm]) {
+        expect(got.rows).toBe(rows);
+        expect(Array.from(got.rowPtr)).toEqual(Array.from(want.rowPtr));
+        expect(Array.from(got.colIdx)).toEqual(Array.from(want.colIdx));
+        expect(Array.from(got.values)).toEqual(Array.from(want.values));
+      }
+      // The generators continue identically.
+      const next = js.nextU32();
+      expect(viaRef.nextU32()).toBe(next);
+      expect(viaWasm.nextU32()).toBe(next);
+    });
+  }
 });

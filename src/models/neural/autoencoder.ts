@@ -317,7 +317,7 @@ export class AutoEncoderRecommender implements Recommender {
   private preprocess(x: CsrMatrix, training: boolean): CsrMatrix {
     if (this.name === 'deep-autoencoder') return x;
     const n = l2NormalizeCsr(x);
-    return training ? dropoutCsr(n, this.params.dropout, this.rng) : n;
+    return training ? dropoutCsr(n, this.params.dropout, this.rng, this.kernels ?? undefined) : n;
   }
 
   private build(kernels: Kernels, nItems: number): Net {

@@ -50,9 +50,18 @@ export class Dropout implements Layer {
   }
 }
 
-/** Dropout of the stored entries of a CSR batch (a dropped entry is removed), scaled by 1/(1−p). Returns a new CSR. */
-export function dropoutCsr(x: CsrMatrix, p: number, rng: Rng): CsrMatrix {
+/**
+ * Dropout of the stored entries of a CSR batch (a dropped entry is removed), scaled by 1/(1−p). Returns a new CSR.
+ * With `kernels` that have `dropoutCsr`, the kernel draws the same random stream (same result, faster).
+ */
+export function dropoutCsr(x: CsrMatrix, p: number, rng: Rng, kernels?: Kernels): CsrMatrix {
   if (p <= 0) return x;
+  if (kernels?.dropoutCsr) {
+    const state = rng.state();
+    const out = kernels.dropoutCsr(x, p, state);
+    rng.setState(state);
+    return out;
+  }
   const nnz = x.rowPtr[x.rows];
   const rowPtr = new Int32Array(x.rows + 1);
   const colIdx = new Int32Array(nnz);
