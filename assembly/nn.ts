@@ -182,3 +182,32 @@ export function dropoutCsrF32(
   store<u32>(state, s3, 12);
   return o;
 }
+
+/**
+ * out[i] = tanh(x[i]) over elements [chunk·perChunk, …) of n: sign(x)·(1 − t)/(1 + t) with t = e^(−2|x|), or
+ * x − x³/3 for |x| < 0.01 (f32x4).
+ */
+export function tanhChunk(x: usize, out: usize, n: i32, perChunk: i32, chunk: i32, _scratch: usize): i32 {
+  const start = chunk * perChunk;
+  const end = min(n, start + perChunk);
+  const one = f32x4.splat(1);
+  const signMask = i32x4.splat(0x80000000);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i * 4;
+    const v = v128.load(x + o);
+    const t = expNeg(f32x4.mul(f32x4.abs(v), f32x4.splat(-2)));
+    const a = f32x4.abs(v);
+    const big = v128.or(f32x4.div(f32x4.sub(one, t), f32x4.add(one, t)), v128.and(v, signMask));
+    // |x| < 0.01: x − x³/3 (the (1 − t) form loses the relative precision of tiny values).
+    const small = f32x4.mul(v, f32x4.sub(one, f32x4.mul(f32x4.mul(v, v), f32x4.splat(<f32>(1.0 / 3.0)))));
+    v128.store(out + o, v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.01))));
+  }
+  for (; i < end; i++) {
+    const o = <usize>i * 4;
+    const v = load<f32>(x + o);
+    const t = expNegScalar(-2 * Mathf.abs(v));
+    store<f32>(out + o, Mathf.abs(v) < 0.01 ? v * (1 - v * v * <f32>(1.0 / 3.0)) : copysign<f32>((1 - t) / (1 + t), v));
+  }
+  return 0;
+}

@@ -178,6 +178,12 @@ export interface Kernels {
    */
   dropoutCsr?(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix;
 
+  /**
+   * out = tanh(x) element-wise over rows·cols values (out may be x). Optional: the activation layer falls back to
+   * JavaScript's Math.tanh.
+   */
+  tanh?(x: DenseMatrix, out: DenseMatrix): Promise<void>;
+
   /** Euclidean norm of each row. */
   rowNorms(x: DenseMatrix): Float32Array;
   /** Scales each row to unit norm in place (zero rows stay zero). */

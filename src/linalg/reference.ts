@@ -14,7 +14,7 @@ import type {
   TopKOptions,
   TopKResult,
 } from './api.js';
-import { checkAdam, checkCsr, checkDense, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 
 /** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
 export function choleskyInPlace(a: Float64Array, n: number): boolean {
@@ -482,6 +482,13 @@ export class ReferenceKernels implements Kernels {
     rngState[2] = s2;
     rngState[3] = s3;
     return { rows: x.rows, cols: x.cols, rowPtr, colIdx: colIdx.slice(0, o), values: values.slice(0, o) };
+  }
+
+  /** Math.tanh per element. */
+  async tanh(x: DenseMatrix, out: DenseMatrix): Promise<void> {
+    checkElementwise('tanh', x, out);
+    const n = x.rows * x.cols;
+    for (let i = 0; i < n; i++) out.data[i] = Math.tanh(x.data[i]);
   }
 
   /** Nothing to stop. */

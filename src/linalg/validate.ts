@@ -119,3 +119,9 @@ export function checkMultinomial(logits: DenseMatrix, targets: CsrMatrix, grad: 
   }
   if (grad.data.length < logits.rows * logits.cols) fail('multinomialNll', `gradient buffer holds ${grad.data.length} values, needs ${logits.rows}·${logits.cols}`);
 }
+
+/** Checks the operands of an element-wise kernel (out holds at least x's values). */
+export function checkElementwise(kernel: string, x: DenseMatrix, out: DenseMatrix): void {
+  checkDense(kernel, 'X', x);
+  if (out.data.length < x.rows * x.cols) fail(kernel, `out holds ${out.data.length} values, needs ${x.rows}·${x.cols}`);
+}

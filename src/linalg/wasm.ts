@@ -21,7 +21,7 @@ import type {
 import { SharedAllocator } from './allocator.js';
 import { WorkerPool, type Job } from './pool.js';
 import { adamConstants, ReferenceKernels } from './reference.js';
-import { checkAdam, checkCsr, checkDense, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 import { wasmApi, type WasmExports, type WasmGlobal } from './wasm-api.js';
 import { loadKernelModule } from './wasm-module.js';
 
@@ -669,6 +669,25 @@ export class WasmKernels implements Kernels {
       let total = 0;
       for (let r = 0; r < rows; r++) total += losses[r];
       return total / rows;
+    } finally {
+      st.release();
+    }
+  }
+
+  /** tanh in f32x4 lanes (vectorized exp), element chunks over the workers for large inputs. */
+  async tanh(x: DenseMatrix, out: DenseMatrix): Promise<void> {
+    checkElementwise('tanh', x, out);
+    const n = x.rows * x.cols;
+    if (n === 0) return;
+    const st = new Staging(this.allocator, 'tanh');
+    try {
+      const px = st.f32(x.data, n);
+      const outInPlace = this.allocator.addressOf(out.data);
+      const po = outInPlace ?? st.bytes(n * 4);
+      const parallel = n * 20 >= PARALLEL_MIN_WORK;
+      const perChunk = parallel ? Math.max(4096, Math.ceil(n / (this.threads * 4) / 4) * 4) : n;
+      await this.run({ fn: 'tanhChunk', args: [px, po, n, perChunk], chunks: Math.ceil(n / perChunk), scratchBytes: 0, parallel });
+      if (outInPlace === undefined) out.data.set(st.viewF32(po, n));
     } finally {
       st.release();
     }

@@ -17,6 +17,8 @@ export class TrackedKernels implements Kernels {
   readonly multinomialNll: Kernels['multinomialNll'];
   /** The base implementation's CSR dropout, when it has one. */
   readonly dropoutCsr: Kernels['dropoutCsr'];
+  /** The base implementation's tanh, when it has one. */
+  readonly tanh: Kernels['tanh'];
 
   constructor(readonly base: Kernels) {
     const sparseGram = base.sparseGram?.bind(base);
@@ -24,6 +26,7 @@ export class TrackedKernels implements Kernels {
     this.adamStep = base.adamStep?.bind(base);
     this.multinomialNll = base.multinomialNll?.bind(base);
     this.dropoutCsr = base.dropoutCsr?.bind(base);
+    this.tanh = base.tanh?.bind(base);
   }
 
   /** The base implementation's kind. */

@@ -137,3 +137,32 @@ describe('dropoutCsr (same xoshiro128** stream as nn/random: identical results)'
     });
   }
 });
+
+describe('tanh (vectorized exp: absolute error < 1e-6)', () => {
+  const shapes: [number, number][] = [[0, 3], [1, 1], [3, 7], [17, 601], [500, 600]];
+  for (const [rows, cols] of shapes) {
+    it(`${rows}×${cols}, plain and shared arrays, in place`, async () => {
+      const rand = rng(rows * 31 + cols);
+      const x = randomDense(rows, cols, rand);
+      for (let i = 0; i < x.data.length; i++) x.data[i] *= i % 5 === 0 ? 40 : i % 5 === 1 ? 1e-4 : 3;
+      if (x.data.length > 2) {
+        x.data[0] = 0;
+        x.data[1] = -0;
+      }
+      const want = { rows, cols, data: new Float32Array(rows * cols) };
+      await R.tanh!(x, want);
+      const got = { rows, cols, data: new Float32Array(rows * cols).fill(NaN) };
+      await K.tanh!(x, got);
+      const shared = { rows, cols, data: K.allocF32(Math.max(rows * cols, 1)) };
+      shared.data.set(x.data);
+      await K.tanh!(shared, shared);
+      for (const out of [got.data, shared.data.subarray(0, rows * cols)]) {
+        let err = 0;
+        for (let i = 0; i < want.data.length; i++) err = Math.max(err, Math.abs(out[i] - want.data[i]));
+        expect(err).toBeLessThan(1e-6);
+        for (let i = 0; i < want.data.length; i++) expect(Math.sign(out[i])).toBe(Math.sign(want.data[i]));
+      }
+      K.free(shared.data);
+    });
+  }
+});

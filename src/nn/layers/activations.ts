@@ -13,7 +13,7 @@ export class Activation implements Layer {
   private readonly dx: MatrixBuffer;
   private y: DenseMatrix | null = null;
 
-  constructor(kernels: Kernels, readonly kind: ActivationKind) {
+  constructor(private readonly kernels: Kernels, readonly kind: ActivationKind) {
     this.out = new MatrixBuffer(kernels);
     this.dx = new MatrixBuffer(kernels);
   }
@@ -25,6 +25,7 @@ export class Activation implements Layer {
     const a = x.data;
     const o = y.data;
     if (this.kind === 'relu') for (let i = 0; i < n; i++) o[i] = a[i] > 0 ? a[i] : 0;
+    else if (this.kind === 'tanh' && this.kernels.tanh) await this.kernels.tanh(x, y);
     else if (this.kind === 'tanh') for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]);
     else for (let i = 0; i < n; i++) o[i] = sigmoid(a[i]);
     this.y = y;
