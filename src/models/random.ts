@@ -6,6 +6,9 @@ import type { Interactions } from '../data/interactions.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
+import type { CsrMatrix, TopKResult } from '../linalg/api.js';
+import { getKernels } from '../linalg/index.js';
+import { historyRow } from './base.js';
 import { loadTrainedModel, saveTrainedModel } from './persistence.js';
 
 /** Hyperparameters of {@link RandomRecommender}. */
@@ -48,26 +51,22 @@ export class RandomRecommender implements Recommender {
     options.onProgress?.({ phase: 'fit', done: 1, total: 1 });
   }
 
-  /** The score of (user, item): a hash mapped to [0, 1). */
+  /** The score of (user, item): a hash mapped to [0, 1), rounded to float32 (the precision of ranked scores). */
   scoreOf(user: number, item: number): number {
-    return hash3(this.params.seed, user, item) / 4294967296;
+    return Math.fround(hash3(this.params.seed, user, item) / 4294967296);
   }
 
-  /** Top-k by random score; seen items excluded unless `excludeSeen` is false. */
+  /** Top-k by random score (through the kernel layer's top-k); seen items excluded unless `excludeSeen` is false. */
   async recommend(users: ArrayLike<number>, k: number, options: RecommendOptions = {}): Promise<TopK> {
     const train = this.requireTrain();
     const excludeSeen = options.excludeSeen ?? true;
-    const rows = users.length;
-    const out: TopK = { k, items: new Int32Array(rows * k).fill(-1), scores: new Float32Array(rows * k).fill(-Infinity) };
-    const banned = new Uint8Array(train.nItems);
-    if (options.filterItems) for (let j = 0; j < options.filterItems.length; j++) banned[options.filterItems[j]] = 1;
-    const pool = itemPool(train.nItems, options.candidates);
-    for (let r = 0; r < rows; r++) {
-      const u = users[r];
-      const seen = excludeSeen && u >= 0 && u < train.nUsers ? train.userItems(u) : null;
-      if (seen) for (let j = 0; j < seen.length; j++) banned[seen[j]] |= 2;
-      selectTopK(pool, banned, (i) => this.scoreOf(u, i), k, out, r * k);
-      if (seen) for (let j = 0; j < seen.length; j++) banned[seen[j]] &= 1;
+    const ids = Int32Array.from(users);
+    const out: TopK = { k, items: new Int32Array(ids.length * k).fill(-1), scores: new Float32Array(ids.length * k).fill(-Infinity) };
+    for (let start = 0; start < ids.length; start += BATCH_USERS) {
+      const batch = ids.subarray(start, Math.min(start + BATCH_USERS, ids.length));
+      const top = await this.topFor(batch, (row) => batch[row], k, options, excludeSeen ? seenRows(train, batch) : undefined);
+      out.items.set(top.items, start * k);
+      out.scores.set(top.scores, start * k);
     }
     return out;
   }
@@ -84,13 +83,25 @@ export class RandomRecommender implements Recommender {
     const train = this.requireTrain();
     let key = 0x1234567;
     for (let j = 0; j < history.items.length; j++) key = hash3(key, history.items[j], j);
-    const banned = new Uint8Array(train.nItems);
-    if (options.filterItems) for (let j = 0; j < options.filterItems.length; j++) banned[options.filterItems[j]] = 1;
-    for (let j = 0; j < history.items.length; j++) banned[history.items[j]] = 1;
-    const out: TopK = { k, items: new Int32Array(k).fill(-1), scores: new Float32Array(k).fill(-Infinity) };
     const userKey = -1 - (key & 0x3fffffff);
-    selectTopK(itemPool(train.nItems, options.candidates), banned, (i) => this.scoreOf(userKey, i), k, out, 0);
-    return out;
+    const seen = historyRow(history, train.nItems);
+    return this.topFor(Int32Array.of(userKey), () => userKey, k, options, { ...seen, values: new Float32Array(seen.colIdx.length) });
+  }
+
+  /** Scores `rows` users (user key of row r: `keyOf(r)`) over all items and selects the top k with the kernels. */
+  private async topFor(rows: Int32Array, keyOf: (row: number) => number, k: number, options: Omit<RecommendOptions, 'excludeSeen'>, exclude: CsrMatrix | undefined): Promise<TopKResult> {
+    const nItems = this.requireTrain().nItems;
+    const data = new Float32Array(rows.length * nItems);
+    for (let r = 0; r < rows.length; r++) {
+      const key = keyOf(r);
+      for (let i = 0; i < nItems; i++) data[r * nItems + i] = this.scoreOf(key, i);
+    }
+    const kernels = await getKernels();
+    return kernels.topk({ rows: rows.length, cols: nItems, data }, k, {
+      exclude,
+      excludeAll: options.filterItems ? Int32Array.from(options.filterItems) : undefined,
+      candidates: options.candidates ? Int32Array.from(options.candidates) : undefined,
+    });
   }
 
   /** Writes the model (seed and training matrix) to `dir` atomically (docs/model-format.md). */
@@ -112,86 +123,19 @@ export class RandomRecommender implements Recommender {
   }
 }
 
-/** The items to rank: the candidates when given, else 0..nItems-1. */
-function itemPool(nItems: number, candidates: ArrayLike<number> | undefined): ArrayLike<number> {
-  if (candidates) {
-    for (let j = 0; j < candidates.length; j++) {
-      const c = candidates[j];
-      if (!(c >= 0 && c < nItems)) throw new RangeError(`candidate item ${c} outside [0, ${nItems})`);
-    }
-    return candidates;
-  }
-  const all = new Int32Array(nItems);
-  for (let i = 0; i < nItems; i++) all[i] = i;
-  return all;
+/** Users scored per kernel call (rows × items float32 scores). */
+const BATCH_USERS = 256;
+
+/** The training rows of `users` as CSR (empty rows for users outside the training data). */
+function seenRows(train: Interactions, users: Int32Array): CsrMatrix {
+  const known = (u: number): boolean => u >= 0 && u < train.nUsers;
+  const ptr = new Int32Array(users.length + 1);
+  for (let r = 0; r < users.length; r++) ptr[r + 1] = ptr[r] + (known(users[r]) ? train.userItems(users[r]).length : 0);
+  const idx = new Int32Array(ptr[users.length]);
+  for (let r = 0; r < users.length; r++) if (known(users[r])) idx.set(train.userItems(users[r]), ptr[r]);
+  return { rows: users.length, cols: train.nItems, rowPtr: ptr, colIdx: idx, values: new Float32Array(idx.length) };
 }
 
-/**
- * Writes the k best items of `pool` (skipping those with `banned[i] != 0`) into `out` at `offset`, best first;
- * equal scores rank the lower item index first. Uses a size-k min-heap: O(n log k).
- */
-function selectTopK(pool: ArrayLike<number>, banned: Uint8Array, scoreOf: (item: number) => number, k: number, out: TopK, offset: number): void {
-  if (k <= 0) return;
-  const hi = new Int32Array(k);
-  const hs = new Float64Array(k);
-  let size = 0;
-  // "a is worse than b": lower score, or equal score and higher index.
-  const worse = (sa: number, ia: number, sb: number, ib: number): boolean => sa < sb || (sa === sb && ia > ib);
-  for (let j = 0; j < pool.length; j++) {
-    const i = pool[j];
-    if (banned[i]) continue;
-    const s = scoreOf(i);
-    if (size < k) {
-      let c = size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!worse(s, i, hs[p], hi[p])) break;
-        hs[c] = hs[p];
-        hi[c] = hi[p];
-        c = p;
-      }
-      hs[c] = s;
-      hi[c] = i;
-    } else if (worse(hs[0], hi[0], s, i)) {
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= size) break;
-        const r = l + 1;
-        const m = r < size && worse(hs[r], hi[r], hs[l], hi[l]) ? r : l;
-        if (!worse(hs[m], hi[m], s, i)) break;
-        hs[c] = hs[m];
-        hi[c] = hi[m];
-        c = m;
-      }
-      hs[c] = s;
-      hi[c] = i;
-    }
-  }
-  // Pop the heap from worst to best into the tail of the output row.
-  for (let pos = size - 1; pos >= 0; pos--) {
-    out.items[offset + pos] = hi[0];
-    out.scores[offset + pos] = hs[0];
-    const ls = hs[size - 1];
-    const li = hi[size - 1];
-    size--;
-    let c = 0;
-    for (;;) {
-      const l = 2 * c + 1;
-      if (l >= size) break;
-      const r = l + 1;
-      const m = r < size && worse(hs[r], hi[r], hs[l], hi[l]) ? r : l;
-      if (!worse(hs[m], hi[m], ls, li)) break;
-      hs[c] = hs[m];
-      hi[c] = hi[m];
-      c = m;
-    }
-    hs[c] = ls;
-    hi[c] = li;
-  }
-}
-
-/** Parses and checks the hyperparameters (unknown keys are an error). */
 function parseParams(params: Record<string, unknown>): RandomParams {
   const out: RandomParams = { ...DEFAULTS };
   for (const [key, value] of Object.entries(params)) {
