@@ -8,12 +8,10 @@ import type { Interactions } from '../data/interactions.js';
 import { Rng } from '../nn/random.js';
 import { f32, historyRow, num, readParams } from './base.js';
 import { biasPrediction, fitBiases, type Biases } from './biases.js';
-import { FactorRecommender, randomMatrix } from './factor-model.js';
-import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
+import { FactorRecommender } from './factor-model.js';
 import type { ShapedArray } from './persistence.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
-import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
 import type { ModelState } from './base.js';
 
@@ -53,23 +51,7 @@ export class AlsRecommender extends FactorRecommender {
     const kn = await this.kernels();
     const rng = new Rng(p.seed);
     const opts = { reg: p.reg, scaleByCount: p.scaleByCount };
-    const shared = new SharedCopies(kn);
-    try {
-      const users = shared.dense(randomMatrix(train.nUsers, p.factors, p.initScale, rng));
-      const items = shared.dense(randomMatrix(train.nItems, p.factors, p.initScale, rng));
-      const r = shared.csr(userItemCsr(train));
-      const rt = shared.csr(itemUserCsr(train));
-      for (let it = 0; it < p.iterations; it++) {
-        throwIfAborted(options.signal);
-        await kn.alsExplicitHalfStep(r, items, users, opts);
-        await kn.alsExplicitHalfStep(rt, users, items, opts);
-        options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
-      }
-      this.userFactors = { rows: users.rows, cols: users.cols, data: users.data.slice() };
-      this.itemFactors = { rows: items.rows, cols: items.cols, data: items.data.slice() };
-    } finally {
-      shared.release();
-    }
+    await this.alternate(train, p, rng, (r, y, x) => kn.alsExplicitHalfStep(r, y, x, opts), options);
     this.train = train;
     this.biases = fitBiases(train, p.reg, p.reg, 5);
     this.markKnown();

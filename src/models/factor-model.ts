@@ -3,11 +3,13 @@
  * matrices, an optional item bias added to ranking scores, fused scoring + top-k through the kernels,
  * similar items by cosine of item factors, and persistence of the factors.
  */
-import type { DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
+import type { Interactions } from '../data/interactions.js';
+import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
 import type { Rng } from '../nn/random.js';
 import { checkK, f32, historyRow, itemOptions, TrainedRecommender, type ModelState } from './base.js';
 import type { ShapedArray } from './persistence.js';
-import type { History, RecommendOptions, TopK } from './recommender.js';
+import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
+import { throwIfAborted, type FitOptions, type History, type RecommendOptions, type TopK } from './recommender.js';
 
 /** A rows × cols matrix of N(0, scale²) entries. */
 export function randomMatrix(rows: number, cols: number, scale: number, rng: Rng): DenseMatrix {
@@ -30,6 +32,34 @@ export abstract class FactorRecommender extends TrainedRecommender {
   protected factors(): { u: DenseMatrix; v: DenseMatrix } {
     if (!this.userFactors || !this.itemFactors) throw new Error(`${this.name}: used before fit or load`);
     return { u: this.userFactors, v: this.itemFactors };
+  }
+
+  /**
+   * Alternating least squares: from N(0, initScale²) factors (users drawn first), `iterations` rounds of a user
+   * half step then an item half step, run on shared-memory copies of the factors and of R / Rᵀ; stores the
+   * factors. `halfStep(r, y, x)` solves the rows of X against Y for the rows of R.
+   */
+  protected async alternate(
+    train: Interactions, shape: { factors: number; iterations: number; initScale: number }, rng: Rng,
+    halfStep: (r: CsrMatrix, y: DenseMatrix, x: DenseMatrix) => Promise<void>, options: FitOptions,
+  ): Promise<void> {
+    const shared = new SharedCopies(await this.kernels());
+    try {
+      const users = shared.dense(randomMatrix(train.nUsers, shape.factors, shape.initScale, rng));
+      const items = shared.dense(randomMatrix(train.nItems, shape.factors, shape.initScale, rng));
+      const r = shared.csr(userItemCsr(train));
+      const rt = shared.csr(itemUserCsr(train));
+      for (let it = 0; it < shape.iterations; it++) {
+        throwIfAborted(options.signal);
+        await halfStep(r, items, users);
+        await halfStep(rt, users, items);
+        options.onProgress?.({ phase: 'iteration', done: it + 1, total: shape.iterations });
+      }
+      this.userFactors = { rows: users.rows, cols: users.cols, data: users.data.slice() };
+      this.itemFactors = { rows: items.rows, cols: items.cols, data: items.data.slice() };
+    } finally {
+      shared.release();
+    }
   }
 
   /** Call after changing the factors (fit, load). */

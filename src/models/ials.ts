@@ -8,11 +8,9 @@ import type { Interactions } from '../data/interactions.js';
 import type { IalsOptions } from '../linalg/api.js';
 import { Rng } from '../nn/random.js';
 import { historyRow, readParams } from './base.js';
-import { FactorRecommender, randomMatrix } from './factor-model.js';
-import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';
+import { FactorRecommender } from './factor-model.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
-import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
 
 /** Hyperparameters of {@link IalsRecommender}. */
@@ -74,24 +72,8 @@ export class IalsRecommender extends FactorRecommender {
     const kn = await this.kernels();
     const rng = new Rng(p.seed);
     const scale = p.initScale / Math.sqrt(p.factors);
-    const shared = new SharedCopies(kn);
-    try {
-      const users = shared.dense(randomMatrix(train.nUsers, p.factors, scale, rng));
-      const items = shared.dense(randomMatrix(train.nItems, p.factors, scale, rng));
-      const r = shared.csr(userItemCsr(train));
-      const rt = shared.csr(itemUserCsr(train));
-      const opts = this.halfStepOptions();
-      for (let it = 0; it < p.iterations; it++) {
-        throwIfAborted(options.signal);
-        await kn.ialsHalfStep(r, items, users, opts);
-        await kn.ialsHalfStep(rt, users, items, opts);
-        options.onProgress?.({ phase: 'iteration', done: it + 1, total: p.iterations });
-      }
-      this.userFactors = { rows: users.rows, cols: users.cols, data: users.data.slice() };
-      this.itemFactors = { rows: items.rows, cols: items.cols, data: items.data.slice() };
-    } finally {
-      shared.release();
-    }
+    const opts = this.halfStepOptions();
+    await this.alternate(train, { ...p, initScale: scale }, rng, (r, y, x) => kn.ialsHalfStep(r, y, x, opts), options);
     this.train = train;
     this.factorsChanged();
   }
