@@ -5,7 +5,7 @@
  * 2022 ("Revisiting the performance of iALS"): λ scaled by (row count)^ν and a weight on the unobserved term.
  */
 import type { Interactions } from '../data/interactions.js';
-import type { IalsOptions } from '../linalg/api.js';
+import type { DenseMatrix, IalsOptions } from '../linalg/api.js';
 import { Rng } from '../nn/random.js';
 import { historyRow, readParams } from './base.js';
 import { FactorRecommender } from './factor-model.js';
@@ -35,6 +35,8 @@ export const IALS_DEFAULTS = {
 
 /** Implicit ALS; see the module comment. */
 export class IalsRecommender extends FactorRecommender {
+  /** YᵀY of the item factors, computed on the first fold-in after fit or load. */
+  private itemGram: DenseMatrix | null = null;
   readonly name = 'ials';
   readonly params: typeof IALS_DEFAULTS;
 
@@ -84,8 +86,15 @@ export class IalsRecommender extends FactorRecommender {
     const row = historyRow(history, v.rows);
     const x = { rows: 1, cols: v.cols, data: new Float32Array(v.cols) };
     const kn = await this.kernels();
-    await kn.ialsHalfStep(row, v, x, this.halfStepOptions('cholesky'));
+    this.itemGram ??= await kn.gram(v);
+    await kn.ialsHalfStep(row, v, x, { ...this.halfStepOptions('cholesky'), gram: this.itemGram });
     return x.data;
+  }
+
+  /** Forgets YᵀY with the factors it was computed from. */
+  protected override factorsChanged(): void {
+    super.factorsChanged();
+    this.itemGram = null;
   }
 
   /** Top-k for an unseen user's history via {@link foldIn}, excluding the history's items. */

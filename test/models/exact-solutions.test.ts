@@ -91,6 +91,19 @@ describe('implicit ALS', () => {
     const direct = await m.recommend([0], 4);
     expect(Array.from(hist.items)).toEqual(Array.from(direct.items));
   });
+
+  it('foldIn after a refit on other data solves against the new item factors (no stale YᵀY)', async () => {
+    const k = 4;
+    const o = { alpha: 10, reg: 0.1, log: false, eps: 1, nu: 0, w: 1 };
+    const m = new IalsRecommender({ factors: k, iterations: 5, solver: 'cholesky', alpha: 10, reg: 0.1 });
+    const history = { items: train.userItems(2), values: train.userValues(2) };
+    await m.fit(train);
+    await m.foldIn(history); // caches YᵀY of the first fit's item factors
+    const other = randomMatrix(25, 18, 0.3, 3, 11);
+    await m.fit(other);
+    const f = await m.foldIn(history);
+    expect(maxRelErr(f, ialsSolve(m.itemFactors!.data, k, other.nItems, Array.from(history.items), Array.from(history.values), o))).toBeLessThan(1e-3);
+  });
 });
 
 describe('explicit ALS-WR', () => {
