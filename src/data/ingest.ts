@@ -234,7 +234,14 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     const t = types[c] ?? 'VARCHAR';
     return t === 'VARCHAR' ? `CAST(${sqlIdent(c)} AS VARCHAR)` : `TRY_CAST(${sqlIdent(c)} AS ${t})`;
   };
-  const idSql = (c: string, type: 'int' | 'string'): string => (type === 'int' ? col(c) : `NULLIF(trim(${col(c)}), '')`);
+  // String ids are trimmed (blank → NULL). trim() copies every string, which was most of the read time on
+  // string-id files; an id whose first and last characters are printable ASCII other than space is already
+  // trimmed, so only the others go through trim().
+  const idSql = (c: string, type: 'int' | 'string'): string => {
+    if (type === 'int') return col(c);
+    const x = col(c);
+    return `CASE WHEN ${x}[1] BETWEEN '!' AND '~' AND ${x}[-1] BETWEEN '!' AND '~' THEN ${x} ELSE NULLIF(trim(${x}), '') END`;
+  };
   const timeSql = (c: string): string => (unit === 'iso' ? `epoch(${col(c)})` : unit === 'milliseconds' ? `(${col(c)} / 1000.0)` : col(c));
   const select = [
     `${idSql(mapping.user, userIdType)} AS u`,
@@ -368,13 +375,17 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { u
   const il = staged.itemIdType === 'int' ? denseLookup(ids.items, staged.rowsValid) : null;
   const direct = ul !== null && il !== null;
   const cast = (c: string, type: 'int' | 'string'): string => (type === 'string' ? `CAST(${c} AS VARCHAR)` : c);
+  // The time column is fetched only when the file has one; the join path returns rows in file order
+  // (ORDER BY row id in DuckDB, cheaper than the join's unordered output plus a scatter in JS).
+  const tail = `, s.v${staged.hasTime ? ', s.t' : ''}${xs.map((x) => `, ${x}`).join('')}`;
   const sql = direct
-    ? `SELECT CAST(s.rowid AS INTEGER), CAST(s.u - ${ul.min} AS INTEGER), CAST(s.i - ${il.min} AS INTEGER), s.v, s.t${xs.map((x) => `, ${x}`).join('')}
+    ? `SELECT CAST(s.rowid AS INTEGER), CAST(s.u - ${ul.min} AS INTEGER), CAST(s.i - ${il.min} AS INTEGER)${tail}
        FROM ${staged.table} s WHERE ${staged.validWhere}`
-    : `SELECT CAST(s.r AS INTEGER), us.idx, it.idx, s.v, s.t${xs.map((x) => `, ${x}`).join('')}
+    : `SELECT CAST(s.r AS INTEGER), us.idx, it.idx${tail}
        FROM (SELECT rowid AS r, * FROM ${staged.table} WHERE ${staged.validWhere}) s
-       JOIN ${prefix}users us ON ${cast('s.u', staged.userIdType)} = us.id JOIN ${prefix}items it ON ${cast('s.i', staged.itemIdType)} = it.id`;
-  const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', 'float64', ...xs.map((): FetchKind => 'float32')];
+       JOIN ${prefix}users us ON ${cast('s.u', staged.userIdType)} = us.id JOIN ${prefix}items it ON ${cast('s.i', staged.itemIdType)} = it.id
+       ORDER BY s.r`;
+  const kinds: FetchKind[] = ['int32', 'int32', 'int32', 'float32', ...(staged.hasTime ? ['float64' as const] : []), ...xs.map((): FetchKind => 'float32')];
   const { rows, columns } = await db.columns(sql, kinds, staged.rowsValid);
   const rowid = columns[0] as Int32Array;
   let userIdx = columns[1] as Int32Array;
@@ -386,8 +397,9 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { u
     }
   }
   let values = columns[3] as Float32Array;
-  let timestamps = columns[4] as Float64Array;
-  let extraCols = columns.slice(5) as Float32Array[];
+  const firstExtra = staged.hasTime ? 5 : 4;
+  let timestamps = (staged.hasTime ? columns[4] : new Float64Array(0)) as Float64Array;
+  let extraCols = columns.slice(firstExtra) as Float32Array[];
   let sorted = true;
   for (let r = 1; r < rows && sorted; r++) if (rowid[r] <= rowid[r - 1]) sorted = false;
   if (!sorted) {
@@ -405,7 +417,7 @@ export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { u
     userIdx = permute(userIdx);
     itemIdx = permute(itemIdx);
     values = permute(values);
-    timestamps = permute(timestamps);
+    if (staged.hasTime) timestamps = permute(timestamps);
     extraCols = extraCols.map(permute);
     const sortedIds = permute(rowid);
     rowid.set(sortedIds);
