@@ -6,6 +6,7 @@ export { alsChunk, alsScratchBytes } from './als';
 export { csrMatmulChunk, transposeChunk, sparseGramChunk } from './sparse';
 export { dotF32, axpyF32, rowNormsF32, normalizeRowsF32 } from './vector';
 export { adamChunk, multinomialChunk, dropoutCsrF32, tanhChunk } from './nn';
+export { bprChunk } from './bpr';
 export { topkChunk, topkScratchBytes, scoreTopKChunk, scoreTopKScratchBytes, ITEM_BLOCK } from './topk';
 
 /** First byte after the module's static data: the host allocator starts above it. */

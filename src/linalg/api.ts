@@ -106,6 +106,42 @@ export interface AdamStepOptions {
   clearGrad?: boolean;
 }
 
+/** Options of {@link Kernels.bprEpoch}. */
+export interface BprEpochOptions {
+  /** Updates in all (the model passes nnz per epoch). */
+  steps: number;
+  /** Learning rate of this epoch. */
+  lr: number;
+  /** L2 regularization λ. */
+  reg: number;
+  /** Seed (uint32) of the epoch; chunk c draws from xorshift32 seeded with {@link bprChunkSeed}(seed, c). */
+  seed: number;
+  /**
+   * Independent sampling streams, ceil(steps / chunks) updates each (default 1). With more than one chunk and more
+   * than one thread, the chunks run concurrently on the shared factor arrays (Hogwild); otherwise they run in
+   * order on one thread and the result is deterministic for a seed.
+   */
+  chunks?: number;
+}
+
+/** The BPR problem of {@link Kernels.bprEpoch}: the training CSR (rows = users, sorted columns) and each entry's row. */
+export interface BprProblem {
+  r: CsrMatrix;
+  /** entryUser[e] = the row of stored entry e. */
+  entryUser: Int32Array;
+}
+
+/** The state word of chunk `chunk`'s xorshift32 stream for epoch seed `seed` (murmur3 finalizer; never 0). */
+export function bprChunkSeed(seed: number, chunk: number): number {
+  let h = (seed ^ Math.imul(chunk + 1, 0x9e3779b9)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0 || 0x9e3779b9;
+}
+
 /** The numeric kernels. All heavy methods are async because they run on worker threads. */
 export interface Kernels {
   /** "reference" or "wasm". */
@@ -183,6 +219,17 @@ export interface Kernels {
    * JavaScript's Math.tanh.
    */
   tanh?(x: DenseMatrix, out: DenseMatrix): Promise<void>;
+
+  /**
+   * One epoch of BPR-MF SGD (Rendle et al. 2009) in place on the factors: per update, draw a stored entry (u, i)
+   * uniformly (e = s mod nnz of the next xorshift32 word s), draw a negative j uniformly (c = s mod items) up to
+   * 32 times until it is not in u's sorted row (binary search; skip the update when all 32 hit positives or u has
+   * every item), then with x = p_u·(q_i − q_j) + b_i − b_j, g = σ(−x), d = 1 − lr·λ:
+   * p_u ← d·p_u + lr·g(q_i − q_j), q_i ← d·q_i + lr·g·p_u, q_j ← d·q_j − lr·g·p_u (old p_u),
+   * b_i += lr(g − λb_i), b_j += lr(−g − λb_j). Returns Σ ln σ(x) and its count over every 16th update of each
+   * chunk (the loss report). Optional: BprRecommender falls back to its own worker threads.
+   */
+  bprEpoch?(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): Promise<{ logLik: number; count: number }>;
 
   /** Euclidean norm of each row. */
   rowNorms(x: DenseMatrix): Float32Array;

@@ -5,6 +5,8 @@
 import type {
   AdamStepOptions,
   AlsExplicitOptions,
+  BprEpochOptions,
+  BprProblem,
   CsrMatrix,
   DenseMatrix,
   GemmOptions,
@@ -14,6 +16,7 @@ import type {
   TopKOptions,
   TopKResult,
 } from './api.js';
+import { bprChunkSeed } from './api.js';
 import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 
 /** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
@@ -165,6 +168,23 @@ export function multinomialNllInto(logits: DenseMatrix, targets: CsrMatrix, g: F
 /** 32-bit rotate left (unsigned result). */
 function rotl32(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** Validates the arguments of bprEpoch; returns [nnz, f, chunks]. */
+export function checkBpr(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): [number, number, number] {
+  const { r, entryUser } = problem;
+  checkDense('bprEpoch', 'userF', userF);
+  checkDense('bprEpoch', 'itemF', itemF);
+  const nnz = r.rowPtr[r.rows];
+  if (userF.rows !== r.rows) fail('bprEpoch', `userF has ${userF.rows} rows, R has ${r.rows}`);
+  if (itemF.rows !== r.cols) fail('bprEpoch', `itemF has ${itemF.rows} rows, R has ${r.cols} columns`);
+  if (userF.cols !== itemF.cols) fail('bprEpoch', `userF has ${userF.cols} columns, itemF has ${itemF.cols}`);
+  if (itemB.length < r.cols) fail('bprEpoch', `itemB holds ${itemB.length} values, needs ${r.cols}`);
+  if (entryUser.length < nnz || r.colIdx.length < nnz) fail('bprEpoch', `entryUser/colIdx hold fewer than ${nnz} entries`);
+  if (!Number.isInteger(options.steps) || options.steps < 0) fail('bprEpoch', `steps must be a non-negative integer, got ${options.steps}`);
+  const chunks = options.chunks ?? 1;
+  if (!Number.isInteger(chunks) || chunks < 1) fail('bprEpoch', `chunks must be a positive integer, got ${chunks}`);
+  return [nnz, userF.cols, chunks];
 }
 
 /** The reference kernels (no workers, no shared memory). */
@@ -482,6 +502,81 @@ export class ReferenceKernels implements Kernels {
     rngState[2] = s2;
     rngState[3] = s3;
     return { rows: x.rows, cols: x.cols, rowPtr, colIdx: colIdx.slice(0, o), values: values.slice(0, o) };
+  }
+
+  /** BPR SGD chunk after chunk on this thread (float64 arithmetic, float32 storage); see Kernels.bprEpoch. */
+  async bprEpoch(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): Promise<{ logLik: number; count: number }> {
+    const [nnz, f, chunks] = checkBpr(problem, userF, itemF, itemB, options);
+    let logLik = 0;
+    let count = 0;
+    if (nnz === 0 || options.steps === 0) return { logLik, count };
+    const { rowPtr, colIdx } = problem.r;
+    const entryUser = problem.entryUser;
+    const nItems = problem.r.cols;
+    const P = userF.data;
+    const Q = itemF.data;
+    const { lr, reg } = options;
+    const per = Math.ceil(options.steps / chunks);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const steps = Math.max(0, Math.min(per, options.steps - chunk * per));
+      let s = bprChunkSeed(options.seed, chunk);
+      for (let step = 0; step < steps; step++) {
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        const e = (s >>> 0) % nnz;
+        const u = entryUser[e];
+        const i = colIdx[e];
+        const lo0 = rowPtr[u];
+        const hi0 = rowPtr[u + 1] - 1;
+        if (hi0 - lo0 + 1 >= nItems) continue;
+        let j = -1;
+        for (let t = 0; t < 32 && j < 0; t++) {
+          s ^= s << 13;
+          s ^= s >>> 17;
+          s ^= s << 5;
+          const c = (s >>> 0) % nItems;
+          let lo = lo0;
+          let hi = hi0;
+          let found = false;
+          while (lo <= hi) {
+            const mid = (lo + hi) >>> 1;
+            const v = colIdx[mid];
+            if (v === c) {
+              found = true;
+              break;
+            }
+            if (v < c) lo = mid + 1;
+            else hi = mid - 1;
+          }
+          if (!found) j = c;
+        }
+        if (j < 0) continue;
+        const pu = u * f;
+        const qi = i * f;
+        const qj = j * f;
+        let x = itemB[i] - itemB[j];
+        for (let d = 0; d < f; d++) x += P[pu + d] * (Q[qi + d] - Q[qj + d]);
+        const g = 1 / (1 + Math.exp(x));
+        if ((step & 15) === 0) {
+          logLik += x > -30 ? -Math.log1p(Math.exp(-x)) : x;
+          count++;
+        }
+        const lg = lr * g;
+        const decay = 1 - lr * reg;
+        for (let d = 0; d < f; d++) {
+          const a = P[pu + d];
+          const bi = Q[qi + d];
+          const bj = Q[qj + d];
+          P[pu + d] = decay * a + lg * (bi - bj);
+          Q[qi + d] = decay * bi + lg * a;
+          Q[qj + d] = decay * bj - lg * a;
+        }
+        itemB[i] += lr * (g - reg * itemB[i]);
+        itemB[j] += lr * (-g - reg * itemB[j]);
+      }
+    }
+    return { logLik, count };
   }
 
   /** Math.tanh per element. */

@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import type {
   AdamStepOptions,
   AlsExplicitOptions,
+  BprEpochOptions,
+  BprProblem,
   CsrMatrix,
   DenseMatrix,
   GemmOptions,
@@ -20,7 +22,7 @@ import type {
 } from './api.js';
 import { SharedAllocator } from './allocator.js';
 import { WorkerPool, type Job } from './pool.js';
-import { adamConstants, ReferenceKernels } from './reference.js';
+import { adamConstants, checkBpr, ReferenceKernels } from './reference.js';
 import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 import { wasmApi, type WasmExports, type WasmGlobal } from './wasm-api.js';
 import { loadKernelModule } from './wasm-module.js';
@@ -688,6 +690,48 @@ export class WasmKernels implements Kernels {
       const perChunk = parallel ? Math.max(4096, Math.ceil(n / (this.threads * 4) / 4) * 4) : n;
       await this.run({ fn: 'tanhChunk', args: [px, po, n, perChunk], chunks: Math.ceil(n / perChunk), scratchBytes: 0, parallel });
       if (outInPlace === undefined) out.data.set(st.viewF32(po, n));
+    } finally {
+      st.release();
+    }
+  }
+
+  /**
+   * BPR SGD: chunk c runs ceil(steps/chunks) updates from its own xorshift32 stream (assembly/bpr.ts, f32x4 over
+   * the factors). Several chunks run on the workers at once, Hogwild on the factor arrays (in place when they come
+   * from allocF32, else copied in and back); one chunk runs on the main thread's instance.
+   */
+  async bprEpoch(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): Promise<{ logLik: number; count: number }> {
+    const [nnz, f, chunks] = checkBpr(problem, userF, itemF, itemB, options);
+    if (nnz === 0 || options.steps === 0) return { logLik: 0, count: 0 };
+    const r = problem.r;
+    const st = new Staging(this.allocator, 'bprEpoch');
+    try {
+      const rowPtr = st.i32(r.rowPtr, r.rows + 1);
+      const colIdx = st.i32(r.colIdx, nnz);
+      const entryUser = st.i32(problem.entryUser, nnz);
+      const pu = st.f32(userF.data, userF.rows * f);
+      const pq = st.f32(itemF.data, itemF.rows * f);
+      const pb = st.f32(itemB, r.cols);
+      const out = st.bytes(chunks * 16);
+      const per = Math.ceil(options.steps / chunks);
+      await this.run({
+        fn: 'bprChunk',
+        args: [rowPtr, colIdx, entryUser, nnz, r.cols, pu, pq, pb, f, options.steps, per, options.lr, options.reg, options.seed >>> 0, out],
+        chunks: Math.ceil(options.steps / per),
+        scratchBytes: 0,
+        parallel: chunks > 1 && this.threads > 1,
+      });
+      if (this.allocator.addressOf(userF.data) === undefined) userF.data.set(st.viewF32(pu, userF.rows * f));
+      if (this.allocator.addressOf(itemF.data) === undefined) itemF.data.set(st.viewF32(pq, itemF.rows * f));
+      if (this.allocator.addressOf(itemB) === undefined) itemB.set(st.viewF32(pb, r.cols));
+      const sums = new Float64Array(this.allocator.buffer, out, chunks * 2);
+      let logLik = 0;
+      let count = 0;
+      for (let c = 0; c < Math.ceil(options.steps / per); c++) {
+        logLik += sums[2 * c];
+        count += sums[2 * c + 1];
+      }
+      return { logLik, count };
     } finally {
       st.release();
     }

@@ -2,7 +2,9 @@
  * BPR-MF (Rendle et al. 2009): pairwise ranking by SGD on ln σ(x̂_ui − x̂_uj) with item biases, negatives drawn
  * uniformly with positives rejected, learning rate decayed per epoch (lr·decay^epoch). With `threads` > 1 the
  * epoch's updates run on worker threads sharing the factor arrays (SharedArrayBuffer, Hogwild: lock-free, the
- * rare conflicting writes are tolerated); `threads: 1` runs on the main thread and is deterministic.
+ * rare conflicting writes are tolerated); `threads: 1` runs on the main thread and is deterministic. When the
+ * kernels have `bprEpoch` (the WebAssembly ones do), each epoch runs there instead: `threads` sampling chunks
+ * (one with `threads: 1`, then deterministic), Hogwild across the kernel pool's workers.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -11,6 +13,7 @@ import { Rng } from '../nn/random.js';
 import { readParams } from './base.js';
 import { bprSteps } from './bpr-sgd.js';
 import { FactorRecommender } from './factor-model.js';
+import { SharedCopies, userItemCsr } from './matrices.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
 import type { FitOptions } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
@@ -70,6 +73,35 @@ export class BprRecommender extends FactorRecommender {
     const itemB = sharedF32(train.nItems);
     for (let j = 0; j < userF.length; j++) userF[j] = rng.normal() * p.initStd;
     for (let j = 0; j < itemF.length; j++) itemF[j] = rng.normal() * p.initStd;
+    const kn = await this.kernels();
+    if (kn.bprEpoch) {
+      const shared = new SharedCopies(kn);
+      try {
+        const users = shared.dense({ rows: train.nUsers, cols: f, data: userF });
+        const items = shared.dense({ rows: train.nItems, cols: f, data: itemF });
+        const bias = shared.dense({ rows: 1, cols: train.nItems, data: itemB }).data;
+        const r = shared.csr(userItemCsr(train));
+        const entryUser = kn.allocI32(train.nnz);
+        try {
+          entryUser.set(train.rowIndices());
+          for (let ep = 0; ep < p.epochs; ep++) {
+            throwIfAborted(options.signal);
+            const lr = p.lr * Math.pow(p.lrDecay, ep);
+            const { logLik, count } = await kn.bprEpoch({ r, entryUser }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
+            options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
+          }
+        } finally {
+          kn.free(entryUser);
+        }
+        userF.set(users.data);
+        itemF.set(items.data);
+        itemB.set(bias);
+      } finally {
+        shared.release();
+      }
+      this.setFitted(train, f, userF, itemF, itemB);
+      return;
+    }
     const arrays = { userF, itemF, itemB, rowPtr: sharedI32(train.rowPtr), colIdx: sharedI32(train.colIdx), entryUser: sharedI32(train.rowIndices()), nItems: train.nItems, f };
     const workers: Worker[] = [];
     if (threads > 1) {
@@ -109,6 +141,10 @@ export class BprRecommender extends FactorRecommender {
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
+    this.setFitted(train, f, userF, itemF, itemB);
+  }
+
+  private setFitted(train: Interactions, f: number, userF: Float32Array, itemF: Float32Array, itemB: Float32Array): void {
     this.train = train;
     this.userFactors = { rows: train.nUsers, cols: f, data: userF };
     this.itemFactors = { rows: train.nItems, cols: f, data: itemF };

@@ -19,6 +19,8 @@ export class TrackedKernels implements Kernels {
   readonly dropoutCsr: Kernels['dropoutCsr'];
   /** The base implementation's tanh, when it has one. */
   readonly tanh: Kernels['tanh'];
+  /** The base implementation's BPR epoch, when it has one. */
+  readonly bprEpoch: Kernels['bprEpoch'];
 
   constructor(readonly base: Kernels) {
     const sparseGram = base.sparseGram?.bind(base);
@@ -27,6 +29,7 @@ export class TrackedKernels implements Kernels {
     this.multinomialNll = base.multinomialNll?.bind(base);
     this.dropoutCsr = base.dropoutCsr?.bind(base);
     this.tanh = base.tanh?.bind(base);
+    this.bprEpoch = base.bprEpoch?.bind(base);
   }
 
   /** The base implementation's kind. */
