@@ -7,6 +7,9 @@
  * 12,530,806 rows, KuaiRec schema) into `<cache>/synthetic/kuairec-full/` and loads that.
  * Reference: the same load by python3 + pandas + scipy (csr_matrix) in the same run, when installed.
  * Targets: <= 5 s wall, <= 1.5 GB peak RSS.
+ *
+ * `--msd [--users N]` instead loads a SYNTHETIC Taste Profile-format train_triplets.txt (string ids; default
+ * 200,000 users × 100,000 songs, ~25 songs per user: ~6M rows), generated once into `<cache>/synthetic/msd-<N>u/`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -14,7 +17,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadKuaiRec } from '../src/data/datasets/kuairec.js';
 import { cacheDir, candidateDirs, findFile } from '../src/data/paths.js';
+import { loadMsd } from '../src/data/datasets/msd.js';
 import { KUAIREC_FULL_SIZE_OPTIONS, writeSyntheticKuaiRec } from '../src/data/synthetic/kuairec.js';
+import { writeSyntheticMsd } from '../src/data/synthetic/msd.js';
 
 interface Measure {
   wallMs: number;
@@ -33,9 +38,9 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 /** Child mode: load and report as one JSON line. */
-async function measure(dir: string): Promise<void> {
+async function measure(dir: string, msd: boolean): Promise<void> {
   const t0 = performance.now();
-  const ds = await loadKuaiRec('kuairec', { path: dir, interactionsOnly: true });
+  const ds = msd ? await loadMsd('msd-taste', { path: dir }) : await loadKuaiRec('kuairec', { path: dir, interactionsOnly: true });
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage();
   const m: Measure = {
@@ -75,10 +80,21 @@ function pythonReference(csv: string): string {
 /** Runs the benchmark. */
 export async function run(args: string[]): Promise<void> {
   const child = flag(args, '--measure');
-  if (child) return measure(child);
+  const msd = args.includes('--msd');
+  if (child) return measure(child, msd);
   let dir: string | null = null;
   let label = 'KuaiRec 2.0 big_matrix.csv';
-  if (args.includes('--synthetic')) {
+  let fileName = 'big_matrix.csv';
+  if (msd) {
+    const users = Number(flag(args, '--users') ?? 200000);
+    dir = join(cacheDir(flag(args, '--data-dir')), 'synthetic', `msd-${users}u`);
+    label = `SYNTHETIC Taste Profile-format train_triplets.txt (string ids, ${users} users)`;
+    fileName = 'train_triplets.txt';
+    if (!existsSync(join(dir, fileName))) {
+      process.stderr.write(`generating ${users} users into ${dir} (once)...\n`);
+      writeSyntheticMsd(dir, { users, songs: Math.max(1000, Math.round(users / 2)), songsPerUser: 25, seed: 5, metadata: false });
+    }
+  } else if (args.includes('--synthetic')) {
     dir = join(cacheDir(flag(args, '--data-dir')), 'synthetic', 'kuairec-full');
     label = 'SYNTHETIC full-size big_matrix.csv (KuaiRec schema)';
     if (!existsSync(join(dir, 'big_matrix.csv'))) {
@@ -96,10 +112,10 @@ export async function run(args: string[]): Promise<void> {
     }
     dir = big.slice(0, big.lastIndexOf('/'));
   }
-  const csv = findFile([dir], 'big_matrix.csv')!;
+  const csv = findFile([dir], fileName)!;
   const sizeMB = statSync(csv).size / 1e6;
   const script = process.argv[1];
-  const res = spawnSync(process.execPath, [script, 'load', '--measure', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const res = spawnSync(process.execPath, [script, 'load', '--measure', dir, ...(msd ? ['--msd'] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (res.status !== 0) throw new Error(`load failed: ${res.stderr}`);
   const m = JSON.parse(res.stdout.trim().split('\n').pop()!) as Measure;
   const ok = (v: boolean): string => (v ? 'ok' : 'MISSED');
@@ -108,10 +124,10 @@ export async function run(args: string[]): Promise<void> {
     '',
     '| what                         | wall (s) | CPU (s) | peak RSS (MB) | rows read  | users | items | nnz        |',
     '|------------------------------|---------:|--------:|--------------:|-----------:|------:|------:|-----------:|',
-    `| recsys loadKuaiRec (DuckDB)  | ${(m.wallMs / 1000).toFixed(2).padStart(8)} | ${(m.cpuMs / 1000).toFixed(2).padStart(7)} | ${m.maxRssMB.toFixed(0).padStart(13)} | ${String(m.rowsRead).padStart(10)} | ${String(m.users).padStart(5)} | ${String(m.items).padStart(5)} | ${String(m.nnz).padStart(10)} |`,
+    `| recsys ${msd ? 'loadMsd (DuckDB)    ' : 'loadKuaiRec (DuckDB)'}  | ${(m.wallMs / 1000).toFixed(2).padStart(8)} | ${(m.cpuMs / 1000).toFixed(2).padStart(7)} | ${m.maxRssMB.toFixed(0).padStart(13)} | ${String(m.rowsRead).padStart(10)} | ${String(m.users).padStart(5)} | ${String(m.items).padStart(5)} | ${String(m.nnz).padStart(10)} |`,
     '',
     `targets: wall <= 5 s: ${ok(m.wallMs <= 5000)}; peak RSS <= 1536 MB: ${ok(m.maxRssMB <= 1536)} (child process, includes Node + DuckDB)`,
-    pythonReference(csv),
+    ...(msd ? [] : [pythonReference(csv)]),
     `machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end (shared machine: wall time depends on it)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
