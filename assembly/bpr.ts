@@ -16,12 +16,13 @@
 
 /**
  * Runs chunk `chunk`'s min(perChunk, steps − chunk·perChunk) updates (see Kernels.bprEpoch) and writes
- * [Σ ln σ(x), count] over its every 16th update as two float64 at out + 16·chunk. Returns 0.
+ * [Σ ln σ(x), count] over its every 16th update as two float64 at out + 16·chunk. `bits` (0 = none) is the
+ * users × items membership bitmap that replaces the binary search in the user's row. Returns 0.
  */
 export function bprChunk(
   rowPtr: usize, colIdx: usize, entryUser: usize, nnz: i32, nItems: i32,
   userF: usize, itemF: usize, itemB: usize, f: i32,
-  steps: i32, perChunk: i32, lr: f32, reg: f32, seed: u32, out: usize,
+  steps: i32, perChunk: i32, lr: f32, reg: f32, seed: u32, out: usize, bits: usize,
   chunk: i32, scratch: usize,
 ): i32 {
   const first = chunk * perChunk;
@@ -48,18 +49,23 @@ export function bprChunk(
       s ^= s >>> 17;
       s ^= s << 5;
       const c = <i32>(s % <u32>nItems);
-      let lo = lo0;
-      let hi = hi0;
       let found = false;
-      while (lo <= hi) {
-        const mid = <i32>(<u32>(lo + hi) >>> 1);
-        const v = load<i32>(colIdx + (<usize>mid << 2));
-        if (v == c) {
-          found = true;
-          break;
+      if (bits != 0) {
+        const b = <u32>u * <u32>nItems + <u32>c;
+        found = ((load<u32>(bits + (<usize>(b >>> 5) << 2)) >>> (b & 31)) & 1) != 0;
+      } else {
+        let lo = lo0;
+        let hi = hi0;
+        while (lo <= hi) {
+          const mid = <i32>(<u32>(lo + hi) >>> 1);
+          const v = load<i32>(colIdx + (<usize>mid << 2));
+          if (v == c) {
+            found = true;
+            break;
+          }
+          if (v < c) lo = mid + 1;
+          else hi = mid - 1;
         }
-        if (v < c) lo = mid + 1;
-        else hi = mid - 1;
       }
       if (!found) j = c;
     }

@@ -129,6 +129,27 @@ export interface BprProblem {
   r: CsrMatrix;
   /** entryUser[e] = the row of stored entry e. */
   entryUser: Int32Array;
+  /**
+   * Optional rows·cols-bit membership bitmap of R (see {@link fillBprBitmap}): when given, negatives are tested
+   * with one load instead of a binary search in the row (the same results, far fewer cache misses).
+   */
+  positives?: Int32Array;
+}
+
+/** Int32 words of a rows × cols membership bitmap. */
+export function bprBitmapWords(rows: number, cols: number): number {
+  return Math.ceil((rows * cols) / 32);
+}
+
+/** Sets bit u·cols + c (word ⌊·/32⌋, bit · mod 32) of `bits` for every stored entry (u, c) of R; `bits` must be zeroed. */
+export function fillBprBitmap(r: CsrMatrix, bits: Int32Array): void {
+  for (let u = 0; u < r.rows; u++) {
+    const base = u * r.cols;
+    for (let p = r.rowPtr[u]; p < r.rowPtr[u + 1]; p++) {
+      const b = base + r.colIdx[p];
+      bits[Math.floor(b / 32)] |= 1 << (b % 32);
+    }
+  }
 }
 
 /** The state word of chunk `chunk`'s xorshift32 stream for epoch seed `seed` (murmur3 finalizer; never 0). */

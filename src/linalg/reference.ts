@@ -181,6 +181,8 @@ export function checkBpr(problem: BprProblem, userF: DenseMatrix, itemF: DenseMa
   if (userF.cols !== itemF.cols) fail('bprEpoch', `userF has ${userF.cols} columns, itemF has ${itemF.cols}`);
   if (itemB.length < r.cols) fail('bprEpoch', `itemB holds ${itemB.length} values, needs ${r.cols}`);
   if (entryUser.length < nnz || r.colIdx.length < nnz) fail('bprEpoch', `entryUser/colIdx hold fewer than ${nnz} entries`);
+  if (problem.positives && problem.positives.length < Math.ceil((r.rows * r.cols) / 32)) fail('bprEpoch', `positives holds ${problem.positives.length} words, needs ${Math.ceil((r.rows * r.cols) / 32)}`);
+  if (problem.positives && r.rows * r.cols > 2 ** 31) fail('bprEpoch', `a positives bitmap needs rows·cols ≤ 2³¹, got ${r.rows * r.cols}`);
   if (!Number.isInteger(options.steps) || options.steps < 0) fail('bprEpoch', `steps must be a non-negative integer, got ${options.steps}`);
   const chunks = options.chunks ?? 1;
   if (!Number.isInteger(chunks) || chunks < 1) fail('bprEpoch', `chunks must be a positive integer, got ${chunks}`);
@@ -512,6 +514,7 @@ export class ReferenceKernels implements Kernels {
     if (nnz === 0 || options.steps === 0) return { logLik, count };
     const { rowPtr, colIdx } = problem.r;
     const entryUser = problem.entryUser;
+    const bits = problem.positives;
     const nItems = problem.r.cols;
     const P = userF.data;
     const Q = itemF.data;
@@ -536,18 +539,23 @@ export class ReferenceKernels implements Kernels {
           s ^= s >>> 17;
           s ^= s << 5;
           const c = (s >>> 0) % nItems;
-          let lo = lo0;
-          let hi = hi0;
           let found = false;
-          while (lo <= hi) {
-            const mid = (lo + hi) >>> 1;
-            const v = colIdx[mid];
-            if (v === c) {
-              found = true;
-              break;
+          if (bits) {
+            const b = u * nItems + c;
+            found = ((bits[b >>> 5] >>> (b & 31)) & 1) !== 0;
+          } else {
+            let lo = lo0;
+            let hi = hi0;
+            while (lo <= hi) {
+              const mid = (lo + hi) >>> 1;
+              const v = colIdx[mid];
+              if (v === c) {
+                found = true;
+                break;
+              }
+              if (v < c) lo = mid + 1;
+              else hi = mid - 1;
             }
-            if (v < c) lo = mid + 1;
-            else hi = mid - 1;
           }
           if (!found) j = c;
         }

@@ -709,6 +709,7 @@ export class WasmKernels implements Kernels {
       const rowPtr = st.i32(r.rowPtr, r.rows + 1);
       const colIdx = st.i32(r.colIdx, nnz);
       const entryUser = st.i32(problem.entryUser, nnz);
+      const bits = problem.positives ? st.i32(problem.positives, Math.ceil((r.rows * r.cols) / 32)) : 0;
       const pu = st.f32(userF.data, userF.rows * f);
       const pq = st.f32(itemF.data, itemF.rows * f);
       const pb = st.f32(itemB, r.cols);
@@ -716,7 +717,7 @@ export class WasmKernels implements Kernels {
       const per = Math.ceil(options.steps / chunks);
       await this.run({
         fn: 'bprChunk',
-        args: [rowPtr, colIdx, entryUser, nnz, r.cols, pu, pq, pb, f, options.steps, per, options.lr, options.reg, options.seed >>> 0, out],
+        args: [rowPtr, colIdx, entryUser, nnz, r.cols, pu, pq, pb, f, options.steps, per, options.lr, options.reg, options.seed >>> 0, out, bits],
         chunks: Math.ceil(options.steps / per),
         scratchBytes: 0,
         parallel: chunks > 1 && this.threads > 1,

@@ -4,11 +4,13 @@
  * epoch's updates run on worker threads sharing the factor arrays (SharedArrayBuffer, Hogwild: lock-free, the
  * rare conflicting writes are tolerated); `threads: 1` runs on the main thread and is deterministic. When the
  * kernels have `bprEpoch` (the WebAssembly ones do), each epoch runs there instead: `threads` sampling chunks
- * (one with `threads: 1`, then deterministic), Hogwild across the kernel pool's workers.
+ * (one with `threads: 1`, then deterministic), Hogwild across the kernel pool's workers, with negatives tested
+ * against a users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Interactions } from '../data/interactions.js';
+import { bprBitmapWords, fillBprBitmap } from '../linalg/api.js';
 import { Rng } from '../nn/random.js';
 import { readParams } from './base.js';
 import { bprSteps } from './bpr-sgd.js';
@@ -21,6 +23,9 @@ import type { ModelEntry } from './registry.js';
 
 /** Hyperparameters of {@link BprRecommender}; `threads: 0` means all cores. */
 export const BPR_DEFAULTS = { factors: 64, epochs: 100, lr: 0.05, lrDecay: 0.98, reg: 0.001, initStd: 0.01, threads: 0, seed: 42 };
+
+/** Largest users × items membership bitmap (bits) the kernel path builds for negative sampling: 64 MiB. */
+export const BPR_BITMAP_MAX_BITS = 2 ** 29;
 
 /** The worker: evaluates the SGD function from source and runs chunks of steps on the shared arrays. */
 const WORKER_SOURCE = `
@@ -82,16 +87,19 @@ export class BprRecommender extends FactorRecommender {
         const bias = shared.dense({ rows: 1, cols: train.nItems, data: itemB }).data;
         const r = shared.csr(userItemCsr(train));
         const entryUser = kn.allocI32(train.nnz);
+        const positives = train.nUsers * train.nItems <= BPR_BITMAP_MAX_BITS ? kn.allocI32(bprBitmapWords(train.nUsers, train.nItems)) : undefined;
         try {
           entryUser.set(train.rowIndices());
+          if (positives) fillBprBitmap(r, positives);
           for (let ep = 0; ep < p.epochs; ep++) {
             throwIfAborted(options.signal);
             const lr = p.lr * Math.pow(p.lrDecay, ep);
-            const { logLik, count } = await kn.bprEpoch({ r, entryUser }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
+            const { logLik, count } = await kn.bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
             options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
           }
         } finally {
           kn.free(entryUser);
+          if (positives) kn.free(positives);
         }
         userF.set(users.data);
         itemF.set(items.data);

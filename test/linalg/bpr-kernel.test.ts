@@ -3,7 +3,7 @@
 // hand-computed update, and Hogwild across workers still learning a planted two-block structure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BprProblem, CsrMatrix, DenseMatrix, Kernels } from '../../src/linalg/api.js';
-import { bprChunkSeed } from '../../src/linalg/api.js';
+import { bprBitmapWords, bprChunkSeed, fillBprBitmap } from '../../src/linalg/api.js';
 import { referenceKernels as R } from '../../src/linalg/reference.js';
 import { randomCsr, randomDense, relError, rng } from './helpers.js';
 import { wasmKernels } from './setup.js';
@@ -41,11 +41,13 @@ describe('bprEpoch', () => {
     expect(bprChunkSeed(0xffffffff, 7)).toBeLessThan(2 ** 32);
   });
 
-  for (const [f, chunks, threads] of [[8, 1, 1], [7, 3, 1], [13, 1, 2], [16, 5, 1]] as const) {
-    it(`wasm equals the reference on the same streams (f = ${f}, ${chunks} chunk(s), ${threads} thread(s))`, async () => {
+  for (const [f, chunks, threads, bitmap] of [[8, 1, 1, false], [7, 3, 1, true], [13, 1, 2, false], [16, 5, 1, true], [8, 2, 1, false]] as const) {
+    it(`wasm equals the reference on the same streams (f = ${f}, ${chunks} chunk(s), ${threads} thread(s), wasm ${bitmap ? 'with' : 'without'} a bitmap)`, async () => {
       const rand = rng(100 + f * 10 + chunks);
       const r = randomCsr(40, 30, 0.15, rand);
       const problem = problemOf(r);
+      const withBits: BprProblem = { ...problem, positives: new Int32Array(bprBitmapWords(r.rows, r.cols)) };
+      fillBprBitmap(r, withBits.positives!);
       const u0 = scaled(randomDense(r.rows, f, rand), 0.1);
       const v0 = scaled(randomDense(r.cols, f, rand), 0.1);
       const b0 = Float32Array.from({ length: r.cols }, () => (rand() - 0.5) * 0.1);
@@ -54,7 +56,7 @@ describe('bprEpoch', () => {
       const [ur, vr, br] = [copy(u0), copy(v0), b0.slice()];
       for (let ep = 0; ep < 4; ep++) {
         const o = { steps: problem.entryUser.length + 3, lr: 0.1 * 0.9 ** ep, reg: 0.01, seed: 1234 + ep, chunks };
-        const w = await K.bprEpoch!(problem, uw, vw, bw, o);
+        const w = await K.bprEpoch!(bitmap ? withBits : problem, uw, vw, bw, o);
         const ref = await R.bprEpoch!(problem, ur, vr, br, o);
         expect(w.count).toBe(ref.count);
         expect(w.count).toBeGreaterThan(0);
@@ -66,6 +68,31 @@ describe('bprEpoch', () => {
       expect(relError(ur.data, u0.data)).toBeGreaterThan(0.01); // the factors did move
     });
   }
+
+  it('the reference draws the same with and without a bitmap', async () => {
+    const rand = rng(5);
+    const r = randomCsr(30, 33, 0.3, rand);
+    const problem = problemOf(r);
+    const bits = new Int32Array(bprBitmapWords(r.rows, r.cols));
+    fillBprBitmap(r, bits);
+    for (let u = 0; u < r.rows; u++) {
+      for (let c = 0; c < r.cols; c++) {
+        let inRow = false;
+        for (let p = r.rowPtr[u]; p < r.rowPtr[u + 1]; p++) inRow ||= r.colIdx[p] === c;
+        expect(((bits[(u * r.cols + c) >>> 5] >>> ((u * r.cols + c) & 31)) & 1) === 1).toBe(inRow);
+      }
+    }
+    const u0 = scaled(randomDense(r.rows, 6, rand), 0.1);
+    const v0 = scaled(randomDense(r.cols, 6, rand), 0.1);
+    const [ua, va, ba] = [copy(u0), copy(v0), new Float32Array(r.cols)];
+    const [ub, vb, bb] = [copy(u0), copy(v0), new Float32Array(r.cols)];
+    const o = { steps: 500, lr: 0.1, reg: 0.01, seed: 77, chunks: 2 };
+    await R.bprEpoch!(problem, ua, va, ba, o);
+    await R.bprEpoch!({ ...problem, positives: bits }, ub, vb, bb, o);
+    expect(Array.from(ua.data)).toEqual(Array.from(ub.data));
+    expect(Array.from(va.data)).toEqual(Array.from(vb.data));
+    expect(Array.from(ba)).toEqual(Array.from(bb));
+  });
 
   it('one update follows the stated rule (one entry, two items: the negative is forced)', async () => {
     const r: CsrMatrix = { rows: 1, cols: 2, rowPtr: Int32Array.of(0, 1), colIdx: Int32Array.of(0), values: Float32Array.of(1) };
