@@ -67,6 +67,12 @@ export interface StagedTable {
   headerLines: number;
   /** Sorted 1-based line numbers of rows the CSV reader rejected (used to map row numbers to lines). */
   rejectedLines: number[];
+  /**
+   * For string id columns: the table (code INTEGER, id VARCHAR) whose codes column u / i of `table` holds
+   * (string ids are stored as dense int32 codes, not as strings).
+   */
+  userDict?: string;
+  itemDict?: string;
 }
 
 /** Events of one staged table in dense index space, in file order. */
@@ -235,12 +241,13 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     return t === 'VARCHAR' ? `CAST(${sqlIdent(c)} AS VARCHAR)` : `TRY_CAST(${sqlIdent(c)} AS ${t})`;
   };
   // String ids are trimmed (blank → NULL). trim() copies every string, which was most of the read time on
-  // string-id files; an id whose first and last characters are printable ASCII other than space is already
+  // string-id files. DuckDB's trim() removes Unicode space separators, whose only ASCII member is ' ': a
+  // non-empty all-ASCII id (byte length = character length) that neither starts nor ends with ' ' is already
   // trimmed, so only the others go through trim().
   const idSql = (c: string, type: 'int' | 'string'): string => {
     if (type === 'int') return col(c);
     const x = col(c);
-    return `CASE WHEN ${x}[1] BETWEEN '!' AND '~' AND ${x}[-1] BETWEEN '!' AND '~' THEN ${x} ELSE NULLIF(trim(${x}), '') END`;
+    return `CASE WHEN strlen(${x}) = length(${x}) AND ${x} <> '' AND NOT starts_with(${x}, ' ') AND NOT ends_with(${x}, ' ') THEN ${x} ELSE NULLIF(trim(${x}), '') END`;
   };
   const timeSql = (c: string): string => (unit === 'iso' ? `epoch(${col(c)})` : unit === 'milliseconds' ? `(${col(c)} / 1000.0)` : col(c));
   const select = [
@@ -250,6 +257,32 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     mapping.time ? `CAST(${timeSql(mapping.time)} AS DOUBLE) AS t` : 'CAST(NULL AS DOUBLE) AS t',
     ...extra.map((c, k) => `CAST(${col(c)} AS FLOAT) AS x${k}`),
   ];
+  // String ids: one lenient pass over the file collects the distinct (trimmed) ids of each string column into an
+  // ENUM type, so the staged table stores each id as its int32 code (memory proportional to the rows, not to
+  // the id lengths) and the ids themselves are read once per distinct id. The lenient pass keeps every row the
+  // typed read below can accept, so every id it meets is in the ENUM.
+  const dicts: { u?: string; i?: string } = {};
+  const stringCols = ([['u', mapping.user, userIdType], ['i', mapping.item, itemIdType]] as const).filter(([, , t]) => t === 'string');
+  if (stringCols.length) {
+    const ids = `${table}_ids`;
+    const idSel = stringCols.map(([k, c]) => `${idSql(c, 'string')} AS ${k}`).join(', ');
+    const sets = stringCols.map(([k]) => `(${k})`).join(', ');
+    try {
+      await db.exec(`CREATE OR REPLACE TEMP TABLE ${ids} AS SELECT ${stringCols.map(([k]) => k).join(', ')} FROM (SELECT ${idSel} FROM ${sourceSql(path, format, undefined, true)}) GROUP BY GROUPING SETS (${sets})`);
+      for (const [k] of stringCols) {
+        const type = `${table}_${k}_enum`;
+        await db.exec(`DROP TYPE IF EXISTS ${type}`);
+        await db.exec(`CREATE TYPE ${type} AS ENUM (SELECT ${k} FROM ${ids} WHERE ${k} IS NOT NULL ORDER BY ${k})`);
+        await db.exec(`CREATE OR REPLACE TEMP TABLE ${table}_${k}dict AS SELECT CAST(enum_code(CAST(${k} AS ${type})) AS INTEGER) AS code, ${k} AS id FROM ${ids} WHERE ${k} IS NOT NULL`);
+        dicts[k] = `${table}_${k}dict`;
+      }
+      await db.exec(`DROP TABLE ${ids}`);
+    } catch (err) {
+      throw new Error(`${path}: read failed: ${firstLine(err)}`);
+    }
+    select[0] = dicts.u ? `CAST(enum_code(CAST(${idSql(mapping.user, 'string')} AS ${table}_u_enum)) AS INTEGER) AS u` : select[0];
+    select[1] = dicts.i ? `CAST(enum_code(CAST(${idSql(mapping.item, 'string')} AS ${table}_i_enum)) AS INTEGER) AS i` : select[1];
+  }
   const rej = { table: `${table}_rej`, scan: `${table}_rejscan` };
   try {
     await db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${select.join(', ')} FROM ${sourceSql(path, format, isParquet ? undefined : rej, false, isParquet ? {} : types)}`);
@@ -317,7 +350,7 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   }
   const ok = ['u IS NOT NULL', 'i IS NOT NULL', 'v IS NOT NULL', 'NOT isnan(v)', 'NOT isinf(v)', ...(dropTime && mapping.time ? ['t IS NOT NULL', 'NOT isnan(t)'] : [])].join(' AND ');
   const rowsValid = await db.scalar(`SELECT count(*) FROM ${table} WHERE ${ok}`);
-  return { table, file: path, validWhere: ok, rowsRead, rowsValid, userIdType, itemIdType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines };
+  return { table, file: path, validWhere: ok, rowsRead, rowsValid, userIdType, itemIdType, hasValue: !!mapping.value, hasTime: !!mapping.time, extra, headerLines, rejectedLines, userDict: dicts.u, itemDict: dicts.i };
 }
 
 /**
@@ -328,7 +361,14 @@ export async function buildIdMaps(db: DuckSession, tables: StagedTable[], prefix
   if (tables.length === 0) throw new Error('buildIdMaps: no tables');
   const make = async (name: string, c: 'u' | 'i', idType: 'int' | 'string'): Promise<IdMap> => {
     const cast = idType === 'string' ? `CAST(${c} AS VARCHAR)` : c;
-    const union = tables.map((t) => `SELECT ${cast} AS id FROM ${t.table} WHERE ${t.validWhere}`).join(' UNION ');
+    const union = tables
+      .map((t) => {
+        const dict = c === 'u' ? t.userDict : t.itemDict;
+        // Coded string ids: the distinct codes of the valid rows, looked up in the table's dictionary.
+        if (dict) return `SELECT d.id FROM (SELECT DISTINCT ${c} AS code FROM ${t.table} WHERE ${t.validWhere}) x JOIN ${dict} d ON x.code = d.code`;
+        return `SELECT ${cast} AS id FROM ${t.table} WHERE ${t.validWhere}`;
+      })
+      .join(' UNION ');
     await db.exec(`CREATE OR REPLACE TEMP TABLE ${prefix}${name} AS SELECT id, CAST(row_number() OVER (ORDER BY id) - 1 AS INTEGER) AS idx FROM (SELECT DISTINCT id FROM (${union}))`);
     if (idType === 'string') return IdMap.fromIds(await db.strings(`SELECT id FROM ${prefix}${name} ORDER BY idx`));
     const n = await db.scalar(`SELECT count(*) FROM ${prefix}${name}`);
@@ -364,6 +404,17 @@ function denseLookup(ids: IdMap, rows: number): { min: number; lut: Int32Array }
   return { min, lut };
 }
 
+/** A lookup from the int32 codes of a coded string column (its dictionary table) to dense indices. */
+async function codeLookup(db: DuckSession, dict: string, idTable: string): Promise<{ min: number; lut: Int32Array }> {
+  const size = await db.scalar(`SELECT count(*) FROM ${dict}`);
+  const { rows, columns } = await db.columns(`SELECT d.code, m.idx FROM ${dict} d JOIN ${idTable} m ON d.id = m.id`, ['int32', 'int32'], size);
+  const code = columns[0] as Int32Array;
+  const idx = columns[1] as Int32Array;
+  const lut = new Int32Array(size).fill(-1);
+  for (let r = 0; r < rows; r++) lut[code[r]] = idx[r];
+  return { min: 0, lut };
+}
+
 /**
  * Fetches the valid events of a staged table in file order, in the dense index space of {@link buildIdMaps}.
  * Integer ids with a compact range are mapped in JS through a lookup table (a plain ordered scan); other ids
@@ -371,8 +422,8 @@ function denseLookup(ids: IdMap, rows: number): { min: number; lut: Int32Array }
  */
 export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { users: IdMap; items: IdMap }, prefix = '_'): Promise<StagedEvents> {
   const xs = staged.extra.map((_c, k) => `s.x${k}`);
-  const ul = staged.userIdType === 'int' ? denseLookup(ids.users, staged.rowsValid) : null;
-  const il = staged.itemIdType === 'int' ? denseLookup(ids.items, staged.rowsValid) : null;
+  const ul = staged.userDict ? await codeLookup(db, staged.userDict, `${prefix}users`) : staged.userIdType === 'int' ? denseLookup(ids.users, staged.rowsValid) : null;
+  const il = staged.itemDict ? await codeLookup(db, staged.itemDict, `${prefix}items`) : staged.itemIdType === 'int' ? denseLookup(ids.items, staged.rowsValid) : null;
   const direct = ul !== null && il !== null;
   const cast = (c: string, type: 'int' | 'string'): string => (type === 'string' ? `CAST(${c} AS VARCHAR)` : c);
   // The time column is fetched only when the file has one; the join path returns rows in file order

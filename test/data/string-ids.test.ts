@@ -29,6 +29,7 @@ function makeFile(): { folder: string; path: string; lines: string[] } {
     `   \t${s1}\t3`, // blank user: dropped
     `ÄÖ-user\tSONG-é\t5`,
     `ÄÖ-user\t ${s0}\t1`,
+    `\u00a0${u1}\t${s0}\u3000\t6`, // Unicode spaces around ids: trimmed too
     ...base.slice(20),
     `${u0}\t${s0}\t7`, // repeat again, late in the file
   ];
@@ -96,6 +97,7 @@ describe('string-id loading', () => {
     expect(issue('malformed row')).toMatchObject({ count: 1, lines: [24], action: 'dropped' });
     expect(issue('missing id')).toMatchObject({ count: 1, lines: [25], field: 'user', action: 'dropped' });
     expect(r.duplicates).toMatchObject({ policy: 'sum', merged: 3 });
+    for (const id of [...msd.interactions.users.ids(), ...msd.interactions.items.ids()]) expect(id).toBe(String(id).trim());
     expect(msd.interactions.users.indexOf('ÄÖ-user')).toBeGreaterThanOrEqual(0);
   });
 });
