@@ -1,5 +1,5 @@
 // BPR-MF stochastic gradient descent (Rendle et al. 2009) over a chunk of one epoch's updates. Every chunk has its
-// own xorshift32 stream seeded from the epoch seed and the chunk index; chunks running on different workers update
+// own two xorshift32 streams (entries, negatives) seeded from the epoch seed and the chunk index; chunks running on different workers update
 // the shared factor arrays without locks (Hogwild, Niu et al. 2011). The factor dimension runs in f32x4 lanes.
 
 /** The state word of chunk `chunk`'s stream (murmur3 finalizer; never 0); mirrors bprChunkSeed in src/linalg/api.ts. */
@@ -27,28 +27,44 @@ export function bprChunk(
 ): i32 {
   const first = chunk * perChunk;
   const n = min(perChunk, steps - first);
+  if (n <= 0) {
+    store<f64>(out + (<usize>chunk << 4), 0);
+    store<f64>(out + (<usize>chunk << 4) + 8, 0);
+    return 0;
+  }
+  // Entries come from stream s, negatives from stream t: the next entry is known before this step's rejection
+  // sampling, so its (user, item) loads are issued one step ahead and their cache misses overlap this step.
   let s = chunkSeed(seed, chunk);
+  let t = chunkSeed(seed ^ 0x5bd1e995, chunk);
   let logLik: f64 = 0;
   let count: f64 = 0;
   const decay: f32 = 1 - lr * reg;
   const decayV = f32x4.splat(decay);
   const f4 = f & ~3;
+  s ^= s << 13;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  let eN = <usize>(s % <u32>nnz) << 2;
+  let uN = load<i32>(entryUser + eN);
+  let iN = load<i32>(colIdx + eN);
   for (let step = 0; step < n; step++) {
+    const u = uN;
+    const i = iN;
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    const e = <i32>(s % <u32>nnz);
-    const u = load<i32>(entryUser + (<usize>e << 2));
-    const i = load<i32>(colIdx + (<usize>e << 2));
+    eN = <usize>(s % <u32>nnz) << 2;
+    uN = load<i32>(entryUser + eN);
+    iN = load<i32>(colIdx + eN);
     const lo0 = load<i32>(rowPtr + (<usize>u << 2));
     const hi0 = load<i32>(rowPtr + (<usize>(u + 1) << 2)) - 1;
     if (hi0 - lo0 + 1 >= nItems) continue;
     let j = -1;
-    for (let t = 0; t < 32 && j < 0; t++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const c = <i32>(s % <u32>nItems);
+    for (let tries = 0; tries < 32 && j < 0; tries++) {
+      t ^= t << 13;
+      t ^= t >>> 17;
+      t ^= t << 5;
+      const c = <i32>(t % <u32>nItems);
       let found = false;
       if (bits != 0) {
         const b = <u32>u * <u32>nItems + <u32>c;

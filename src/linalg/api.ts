@@ -114,7 +114,10 @@ export interface BprEpochOptions {
   lr: number;
   /** L2 regularization λ. */
   reg: number;
-  /** Seed (uint32) of the epoch; chunk c draws from xorshift32 seeded with {@link bprChunkSeed}(seed, c). */
+  /**
+   * Seed (uint32) of the epoch. Chunk c draws entries from xorshift32 seeded with {@link bprChunkSeed}(seed, c)
+   * and negatives from a second one seeded with bprChunkSeed(seed ^ 0x5bd1e995, c).
+   */
   seed: number;
   /**
    * Independent sampling streams, ceil(steps / chunks) updates each (default 1). With more than one chunk and more
@@ -243,7 +246,8 @@ export interface Kernels {
 
   /**
    * One epoch of BPR-MF SGD (Rendle et al. 2009) in place on the factors: per update, draw a stored entry (u, i)
-   * uniformly (e = s mod nnz of the next xorshift32 word s), draw a negative j uniformly (c = s mod items) up to
+   * uniformly (e = s mod nnz of the entry stream's next word s), draw a negative j uniformly (c = t mod items of the
+   * negative stream's next word t) up to
    * 32 times until it is not in u's sorted row (binary search; skip the update when all 32 hit positives or u has
    * every item), then with x = p_u·(q_i − q_j) + b_i − b_j, g = σ(−x), d = 1 − lr·λ:
    * p_u ← d·p_u + lr·g(q_i − q_j), q_i ← d·q_i + lr·g·p_u, q_j ← d·q_j − lr·g·p_u (old p_u),

@@ -523,6 +523,7 @@ export class ReferenceKernels implements Kernels {
     for (let chunk = 0; chunk < chunks; chunk++) {
       const steps = Math.max(0, Math.min(per, options.steps - chunk * per));
       let s = bprChunkSeed(options.seed, chunk);
+      let t = bprChunkSeed((options.seed ^ 0x5bd1e995) >>> 0, chunk);
       for (let step = 0; step < steps; step++) {
         s ^= s << 13;
         s ^= s >>> 17;
@@ -534,11 +535,11 @@ export class ReferenceKernels implements Kernels {
         const hi0 = rowPtr[u + 1] - 1;
         if (hi0 - lo0 + 1 >= nItems) continue;
         let j = -1;
-        for (let t = 0; t < 32 && j < 0; t++) {
-          s ^= s << 13;
-          s ^= s >>> 17;
-          s ^= s << 5;
-          const c = (s >>> 0) % nItems;
+        for (let tries = 0; tries < 32 && j < 0; tries++) {
+          t ^= t << 13;
+          t ^= t >>> 17;
+          t ^= t << 5;
+          const c = (t >>> 0) % nItems;
           let found = false;
           if (bits) {
             const b = u * nItems + c;
