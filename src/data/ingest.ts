@@ -244,9 +244,8 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   // string-id files. DuckDB's trim() removes Unicode space separators, whose only ASCII member is ' ': a
   // non-empty all-ASCII id (byte length = character length) that neither starts nor ends with ' ' is already
   // trimmed, so only the others go through trim().
-  const idSql = (c: string, type: 'int' | 'string'): string => {
-    if (type === 'int') return col(c);
-    const x = col(c);
+  const idSql = (c: string, type: 'int' | 'string'): string => (type === 'int' ? col(c) : trimmedId(col(c)));
+  const trimmedId = (x: string): string => {
     return `CASE WHEN strlen(${x}) = length(${x}) AND ${x} <> '' AND NOT starts_with(${x}, ' ') AND NOT ends_with(${x}, ' ') THEN ${x} ELSE NULLIF(trim(${x}), '') END`;
   };
   const timeSql = (c: string): string => (unit === 'iso' ? `epoch(${col(c)})` : unit === 'milliseconds' ? `(${col(c)} / 1000.0)` : col(c));
@@ -257,31 +256,33 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
     mapping.time ? `CAST(${timeSql(mapping.time)} AS DOUBLE) AS t` : 'CAST(NULL AS DOUBLE) AS t',
     ...extra.map((c, k) => `CAST(${col(c)} AS FLOAT) AS x${k}`),
   ];
-  // String ids: one lenient pass over the file collects the distinct (trimmed) ids of each string column into an
-  // ENUM type, so the staged table stores each id as its int32 code (memory proportional to the rows, not to
-  // the id lengths) and the ids themselves are read once per distinct id. The lenient pass keeps every row the
-  // typed read below can accept, so every id it meets is in the ENUM.
+  // String ids: one lenient pass over the file collects the distinct raw strings of each string column into an
+  // ENUM type (leaving out those that are blank once trimmed), so the staged table stores each id as its int32
+  // code (memory proportional to the rows, not to the id lengths), and trimming runs once per distinct string.
+  // `${table}_udict` / `_idict` map codes to trimmed ids (several raw strings may trim to one id). The lenient
+  // pass keeps every row the typed read below can accept, so a string missing from the ENUM is a blank id.
   const dicts: { u?: string; i?: string } = {};
   const stringCols = ([['u', mapping.user, userIdType], ['i', mapping.item, itemIdType]] as const).filter(([, , t]) => t === 'string');
   if (stringCols.length) {
     const ids = `${table}_ids`;
-    const idSel = stringCols.map(([k, c]) => `${idSql(c, 'string')} AS ${k}`).join(', ');
+    const idSel = stringCols.map(([k, c]) => `${col(c)} AS ${k}`).join(', ');
     const sets = stringCols.map(([k]) => `(${k})`).join(', ');
     try {
       await db.exec(`CREATE OR REPLACE TEMP TABLE ${ids} AS SELECT ${stringCols.map(([k]) => k).join(', ')} FROM (SELECT ${idSel} FROM ${sourceSql(path, format, undefined, true)}) GROUP BY GROUPING SETS (${sets})`);
       for (const [k] of stringCols) {
         const type = `${table}_${k}_enum`;
         await db.exec(`DROP TYPE IF EXISTS ${type}`);
-        await db.exec(`CREATE TYPE ${type} AS ENUM (SELECT ${k} FROM ${ids} WHERE ${k} IS NOT NULL ORDER BY ${k})`);
-        await db.exec(`CREATE OR REPLACE TEMP TABLE ${table}_${k}dict AS SELECT CAST(enum_code(CAST(${k} AS ${type})) AS INTEGER) AS code, ${k} AS id FROM ${ids} WHERE ${k} IS NOT NULL`);
+        const present = `${k} IS NOT NULL AND ${trimmedId(k)} IS NOT NULL`;
+        await db.exec(`CREATE TYPE ${type} AS ENUM (SELECT ${k} FROM ${ids} WHERE ${present})`);
+        await db.exec(`CREATE OR REPLACE TEMP TABLE ${table}_${k}dict AS SELECT CAST(enum_code(CAST(${k} AS ${type})) AS INTEGER) AS code, ${trimmedId(k)} AS id FROM ${ids} WHERE ${present}`);
         dicts[k] = `${table}_${k}dict`;
       }
       await db.exec(`DROP TABLE ${ids}`);
     } catch (err) {
       throw new Error(`${path}: read failed: ${firstLine(err)}`);
     }
-    select[0] = dicts.u ? `CAST(enum_code(CAST(${idSql(mapping.user, 'string')} AS ${table}_u_enum)) AS INTEGER) AS u` : select[0];
-    select[1] = dicts.i ? `CAST(enum_code(CAST(${idSql(mapping.item, 'string')} AS ${table}_i_enum)) AS INTEGER) AS i` : select[1];
+    select[0] = dicts.u ? `CAST(enum_code(TRY_CAST(${col(mapping.user)} AS ${table}_u_enum)) AS INTEGER) AS u` : select[0];
+    select[1] = dicts.i ? `CAST(enum_code(TRY_CAST(${col(mapping.item)} AS ${table}_i_enum)) AS INTEGER) AS i` : select[1];
   }
   const rej = { table: `${table}_rej`, scan: `${table}_rejscan` };
   try {
