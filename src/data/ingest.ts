@@ -418,8 +418,8 @@ async function codeLookup(db: DuckSession, dict: string, idTable: string): Promi
 
 /**
  * Fetches the valid events of a staged table in file order, in the dense index space of {@link buildIdMaps}.
- * Integer ids with a compact range are mapped in JS through a lookup table (a plain ordered scan); other ids
- * through a join with the id tables, after which rows are put back in file order.
+ * Integer ids with a compact range and coded string ids are mapped in JS through a lookup table (a plain
+ * ordered scan of int32 columns); other ids through a join with the id tables, ordered by row id.
  */
 export async function fetchEvents(db: DuckSession, staged: StagedTable, ids: { users: IdMap; items: IdMap }, prefix = '_'): Promise<StagedEvents> {
   const xs = staged.extra.map((_c, k) => `s.x${k}`);
