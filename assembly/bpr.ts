@@ -14,10 +14,55 @@
   return h != 0 ? h : 0x9e3779b9;
 }
 
+/** State of the negative stream (per instance, i.e. per thread). */
+let negState: u32 = 0;
+
+/**
+ * The next negative for user u from the negative stream: up to 32 uniform draws until one is not in u's row
+ * (bitmap word test when `bits` ≠ 0, else binary search in the sorted row); −1 when all hit positives or u has
+ * every item (then nothing is drawn).
+ */
+// @ts-ignore: decorator
+@inline function negative(u: i32, rowPtr: usize, colIdx: usize, bits: usize, nItems: i32): i32 {
+  const lo0 = load<i32>(rowPtr + (<usize>u << 2));
+  const hi0 = load<i32>(rowPtr + (<usize>(u + 1) << 2)) - 1;
+  if (hi0 - lo0 + 1 >= nItems) return -1;
+  let t = negState;
+  let j = -1;
+  for (let tries = 0; tries < 32 && j < 0; tries++) {
+    t ^= t << 13;
+    t ^= t >>> 17;
+    t ^= t << 5;
+    const c = <i32>(t % <u32>nItems);
+    let found = false;
+    if (bits != 0) {
+      const b = <u32>u * <u32>nItems + <u32>c;
+      found = ((load<u32>(bits + (<usize>(b >>> 5) << 2)) >>> (b & 31)) & 1) != 0;
+    } else {
+      let lo = lo0;
+      let hi = hi0;
+      while (lo <= hi) {
+        const mid = <i32>(<u32>(lo + hi) >>> 1);
+        const v = load<i32>(colIdx + (<usize>mid << 2));
+        if (v == c) {
+          found = true;
+          break;
+        }
+        if (v < c) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    if (!found) j = c;
+  }
+  negState = t;
+  return j;
+}
+
 /**
  * Runs chunk `chunk`'s min(perChunk, steps − chunk·perChunk) updates (see Kernels.bprEpoch) and writes
  * [Σ ln σ(x), count] over its every 16th update as two float64 at out + 16·chunk. `bits` (0 = none) is the
- * users × items membership bitmap that replaces the binary search in the user's row. Returns 0.
+ * users × items membership bitmap that replaces the binary search in the user's row. Needs 4 bytes of scratch.
+ * Returns 0.
  */
 export function bprChunk(
   rowPtr: usize, colIdx: usize, entryUser: usize, nnz: i32, nItems: i32,
@@ -32,15 +77,25 @@ export function bprChunk(
     store<f64>(out + (<usize>chunk << 4) + 8, 0);
     return 0;
   }
-  // Entries come from stream s, negatives from stream t: the next entry is known before this step's rejection
-  // sampling, so its (user, item) loads are issued one step ahead and their cache misses overlap this step.
+  // Entries come from stream s, negatives from stream t (negState), so sampling runs ahead of the updates: the
+  // entry two steps ahead is drawn and its (user, item) loaded, the next step's negative is drawn and its three
+  // factor rows are touched, all before this step's update, so their cache misses overlap its arithmetic.
   let s = chunkSeed(seed, chunk);
-  let t = chunkSeed(seed ^ 0x5bd1e995, chunk);
+  negState = chunkSeed(seed ^ 0x5bd1e995, chunk);
   let logLik: f64 = 0;
   let count: f64 = 0;
+  let touch: i32 = 0;
   const decay: f32 = 1 - lr * reg;
   const decayV = f32x4.splat(decay);
   const f4 = f & ~3;
+  const rowBytes = <usize>f << 2;
+  s ^= s << 13;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  let e1 = <usize>(s % <u32>nnz) << 2;
+  let u1 = load<i32>(entryUser + e1);
+  let i1 = load<i32>(colIdx + e1);
+  let j1 = negative(u1, rowPtr, colIdx, bits, nItems);
   s ^= s << 13;
   s ^= s >>> 17;
   s ^= s << 5;
@@ -48,42 +103,26 @@ export function bprChunk(
   let uN = load<i32>(entryUser + eN);
   let iN = load<i32>(colIdx + eN);
   for (let step = 0; step < n; step++) {
-    const u = uN;
-    const i = iN;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    eN = <usize>(s % <u32>nnz) << 2;
-    uN = load<i32>(entryUser + eN);
-    iN = load<i32>(colIdx + eN);
-    const lo0 = load<i32>(rowPtr + (<usize>u << 2));
-    const hi0 = load<i32>(rowPtr + (<usize>(u + 1) << 2)) - 1;
-    if (hi0 - lo0 + 1 >= nItems) continue;
-    let j = -1;
-    for (let tries = 0; tries < 32 && j < 0; tries++) {
-      t ^= t << 13;
-      t ^= t >>> 17;
-      t ^= t << 5;
-      const c = <i32>(t % <u32>nItems);
-      let found = false;
-      if (bits != 0) {
-        const b = <u32>u * <u32>nItems + <u32>c;
-        found = ((load<u32>(bits + (<usize>(b >>> 5) << 2)) >>> (b & 31)) & 1) != 0;
-      } else {
-        let lo = lo0;
-        let hi = hi0;
-        while (lo <= hi) {
-          const mid = <i32>(<u32>(lo + hi) >>> 1);
-          const v = load<i32>(colIdx + (<usize>mid << 2));
-          if (v == c) {
-            found = true;
-            break;
-          }
-          if (v < c) lo = mid + 1;
-          else hi = mid - 1;
-        }
+    const u = u1;
+    const i = i1;
+    const j = j1;
+    if (step + 1 < n) {
+      u1 = uN;
+      i1 = iN;
+      j1 = negative(u1, rowPtr, colIdx, bits, nItems);
+      const tu = userF + <usize>u1 * rowBytes;
+      const ti = itemF + <usize>i1 * rowBytes;
+      for (let o: usize = 0; o < rowBytes; o += 64) touch += load<i32>(tu + o) ^ load<i32>(ti + o);
+      if (j1 >= 0) {
+        const tj = itemF + <usize>j1 * rowBytes;
+        for (let o: usize = 0; o < rowBytes; o += 64) touch += load<i32>(tj + o);
       }
-      if (!found) j = c;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      eN = <usize>(s % <u32>nnz) << 2;
+      uN = load<i32>(entryUser + eN);
+      iN = load<i32>(colIdx + eN);
     }
     if (j < 0) continue;
     const pu = userF + (<usize>(u * f) << 2);
@@ -135,5 +174,6 @@ export function bprChunk(
   }
   store<f64>(out + (<usize>chunk << 4), logLik);
   store<f64>(out + (<usize>chunk << 4) + 8, count);
+  store<i32>(scratch, touch); // keeps the touching loads
   return 0;
 }

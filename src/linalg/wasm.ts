@@ -719,7 +719,7 @@ export class WasmKernels implements Kernels {
         fn: 'bprChunk',
         args: [rowPtr, colIdx, entryUser, nnz, r.cols, pu, pq, pb, f, options.steps, per, options.lr, options.reg, options.seed >>> 0, out, bits],
         chunks: Math.ceil(options.steps / per),
-        scratchBytes: 0,
+        scratchBytes: 16,
         parallel: chunks > 1 && this.threads > 1,
       });
       if (this.allocator.addressOf(userF.data) === undefined) userF.data.set(st.viewF32(pu, userF.rows * f));
