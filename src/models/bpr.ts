@@ -1,19 +1,17 @@
 /**
  * BPR-MF (Rendle et al. 2009): pairwise ranking by SGD on ln σ(x̂_ui − x̂_uj) with item biases, negatives drawn
- * uniformly with positives rejected, learning rate decayed per epoch (lr·decay^epoch). With `threads` > 1 the
- * epoch's updates run on worker threads sharing the factor arrays (SharedArrayBuffer, Hogwild: lock-free, the
- * rare conflicting writes are tolerated); `threads: 1` runs on the main thread and is deterministic. When the
- * kernels have `bprEpoch` (the WebAssembly ones do), each epoch runs there instead: `threads` sampling chunks
- * (one with `threads: 1`, then deterministic), Hogwild across the kernel pool's workers, with negatives tested
- * against a users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise).
+ * uniformly with positives rejected, learning rate decayed per epoch (lr·decay^epoch). Each epoch is the kernel
+ * layer's `bprEpoch`: `threads` sampling chunks (one with `threads: 1`, then deterministic), Hogwild across the
+ * kernel pool's workers (lock-free; the rare conflicting writes are tolerated), with negatives tested against a
+ * users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise). Kernels without the
+ * optional `bprEpoch` use the reference implementation's.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Interactions } from '../data/interactions.js';
 import { bprBitmapWords, fillBprBitmap } from '../linalg/api.js';
+import { referenceKernels } from '../linalg/reference.js';
 import { Rng } from '../nn/random.js';
 import { readParams } from './base.js';
-import { bprSteps } from './bpr-sgd.js';
 import { FactorRecommender } from './factor-model.js';
 import { SharedCopies, userItemCsr } from './matrices.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';
@@ -26,28 +24,6 @@ export const BPR_DEFAULTS = { factors: 64, epochs: 100, lr: 0.05, lrDecay: 0.98,
 
 /** Largest users × items membership bitmap (bits) the kernel path builds for negative sampling: 64 MiB. */
 export const BPR_BITMAP_MAX_BITS = 2 ** 29;
-
-/** The worker: evaluates the SGD function from source and runs chunks of steps on the shared arrays. */
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const steps = new Function('return (' + workerData.source + ')')();
-const a = workerData.arrays;
-parentPort.on('message', (m) => {
-  const r = steps(a.userF, a.itemF, a.itemB, a.rowPtr, a.colIdx, a.entryUser, a.nItems, a.f, m.steps, m.lr, m.reg, m.seed);
-  parentPort.postMessage(r);
-});
-`;
-
-function sharedF32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * 4));
-}
-
-function sharedI32(src: Int32Array): Int32Array {
-  const a = new Int32Array(new SharedArrayBuffer(src.length * 4));
-  a.set(src);
-  return a;
-}
 
 /** BPR-MF; see the module comment. */
 export class BprRecommender extends FactorRecommender {
@@ -73,86 +49,40 @@ export class BprRecommender extends FactorRecommender {
     const f = p.factors;
     const threads = Math.max(1, Math.min(p.threads || availableParallelism(), 64));
     const rng = new Rng(p.seed);
-    const userF = sharedF32(train.nUsers * f);
-    const itemF = sharedF32(train.nItems * f);
-    const itemB = sharedF32(train.nItems);
+    const userF = new Float32Array(train.nUsers * f);
+    const itemF = new Float32Array(train.nItems * f);
+    const itemB = new Float32Array(train.nItems);
     for (let j = 0; j < userF.length; j++) userF[j] = rng.normal() * p.initStd;
     for (let j = 0; j < itemF.length; j++) itemF[j] = rng.normal() * p.initStd;
     const kn = await this.kernels();
-    if (kn.bprEpoch) {
-      const shared = new SharedCopies(kn);
-      try {
-        const users = shared.dense({ rows: train.nUsers, cols: f, data: userF });
-        const items = shared.dense({ rows: train.nItems, cols: f, data: itemF });
-        const bias = shared.dense({ rows: 1, cols: train.nItems, data: itemB }).data;
-        const r = shared.csr(userItemCsr(train));
-        const entryUser = kn.allocI32(train.nnz);
-        const positives = train.nUsers * train.nItems <= BPR_BITMAP_MAX_BITS ? kn.allocI32(bprBitmapWords(train.nUsers, train.nItems)) : undefined;
-        try {
-          entryUser.set(train.rowIndices());
-          if (positives) fillBprBitmap(r, positives);
-          for (let ep = 0; ep < p.epochs; ep++) {
-            throwIfAborted(options.signal);
-            const lr = p.lr * Math.pow(p.lrDecay, ep);
-            const { logLik, count } = await kn.bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
-            options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
-          }
-        } finally {
-          kn.free(entryUser);
-          if (positives) kn.free(positives);
-        }
-        userF.set(users.data);
-        itemF.set(items.data);
-        itemB.set(bias);
-      } finally {
-        shared.release();
-      }
-      this.setFitted(train, f, userF, itemF, itemB);
-      return;
-    }
-    const arrays = { userF, itemF, itemB, rowPtr: sharedI32(train.rowPtr), colIdx: sharedI32(train.colIdx), entryUser: sharedI32(train.rowIndices()), nItems: train.nItems, f };
-    const workers: Worker[] = [];
-    if (threads > 1) {
-      for (let t = 0; t < threads; t++) workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData: { source: bprSteps.toString(), arrays } }));
-    }
+    const bprEpoch = kn.bprEpoch ? kn.bprEpoch.bind(kn) : referenceKernels.bprEpoch!.bind(referenceKernels);
+    const shared = new SharedCopies(kn);
     try {
-      for (let ep = 0; ep < p.epochs; ep++) {
-        throwIfAborted(options.signal);
-        const lr = p.lr * Math.pow(p.lrDecay, ep);
-        let logLik = 0;
-        let used = 0;
-        if (workers.length === 0) {
-          [logLik, used] = bprSteps(userF, itemF, itemB, arrays.rowPtr, arrays.colIdx, arrays.entryUser, train.nItems, f, train.nnz, lr, p.reg, rng.nextU32());
-        } else {
-          const per = Math.ceil(train.nnz / workers.length);
-          const results = await Promise.all(
-            workers.map(
-              (w) =>
-                new Promise<[number, number]>((resolve, reject) => {
-                  const onError = (e: Error): void => reject(e);
-                  w.once('error', onError);
-                  w.once('message', (r: [number, number]) => {
-                    w.off('error', onError);
-                    resolve(r);
-                  });
-                  w.postMessage({ steps: per, lr, reg: p.reg, seed: rng.nextU32() });
-                }),
-            ),
-          );
-          for (const [l, n] of results) {
-            logLik += l;
-            used += n;
-          }
+      const users = shared.dense({ rows: train.nUsers, cols: f, data: userF });
+      const items = shared.dense({ rows: train.nItems, cols: f, data: itemF });
+      const bias = shared.dense({ rows: 1, cols: train.nItems, data: itemB }).data;
+      const r = shared.csr(userItemCsr(train));
+      const entryUser = kn.allocI32(train.nnz);
+      const positives = train.nUsers * train.nItems <= BPR_BITMAP_MAX_BITS ? kn.allocI32(bprBitmapWords(train.nUsers, train.nItems)) : undefined;
+      try {
+        entryUser.set(train.rowIndices());
+        if (positives) fillBprBitmap(r, positives);
+        for (let ep = 0; ep < p.epochs; ep++) {
+          throwIfAborted(options.signal);
+          const lr = p.lr * Math.pow(p.lrDecay, ep);
+          const { logLik, count } = await bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
+          options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
         }
-        options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: used ? logLik / used : 0 } });
+      } finally {
+        kn.free(entryUser);
+        if (positives) kn.free(positives);
       }
+      userF.set(users.data);
+      itemF.set(items.data);
+      itemB.set(bias);
     } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
+      shared.release();
     }
-    this.setFitted(train, f, userF, itemF, itemB);
-  }
-
-  private setFitted(train: Interactions, f: number, userF: Float32Array, itemF: Float32Array, itemB: Float32Array): void {
     this.train = train;
     this.userFactors = { rows: train.nUsers, cols: f, data: userF };
     this.itemFactors = { rows: train.nItems, cols: f, data: itemF };
@@ -169,7 +99,7 @@ export class BprRecommender extends FactorRecommender {
 /** Registry entry of BPR-MF. */
 export const bprEntry: ModelEntry = {
   name: 'bpr',
-  description: 'BPR-MF: pairwise SGD with rejected-positive negative sampling, lr decay, Hogwild worker threads',
+  description: 'BPR-MF: pairwise SGD with rejected-positive negative sampling, lr decay, Hogwild on the kernel pool',
   create: (params) => new BprRecommender(params),
   load: (dir) => BprRecommender.load(dir),
   defaults: { ...BPR_DEFAULTS },
