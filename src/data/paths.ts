@@ -24,12 +24,14 @@ export function embeddedDataDir(): string {
 }
 
 /**
- * Where a data set's folder may be, in lookup order: the explicit path, `../shared/data/<name>/` (next to
- * the repository and next to the working directory), the cache directory `<cache>/<name>/`.
+ * Where a data set's folder may be, in lookup order: the explicit path, an explicitly given data directory
+ * (`dataDir`, which the user chose and so outranks the defaults), `../shared/data/<name>/` (next to the
+ * repository and next to the working directory), the cache directory `<cache>/<name>/`.
  */
 export function candidateDirs(name: string, options: { path?: string; dataDir?: string } = {}): string[] {
   const dirs = [
     ...(options.path ? [resolve(options.path)] : []),
+    ...(options.dataDir ? [join(resolve(options.dataDir), name)] : []),
     resolve(repoRoot(), '..', 'shared', 'data', name),
     resolve(process.cwd(), '..', 'shared', 'data', name),
     join(cacheDir(options.dataDir), name),
