@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '../models/recommender.js';
+import type { Progress } from '../core/progress.js';
 
 /** A terminal progress bar with ETA; silent when stderr is not a TTY unless `force` is set. */
 export class ProgressBar {

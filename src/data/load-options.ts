@@ -28,11 +28,3 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
-/** Throws an AbortError when `signal` has fired. */
-export function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    const err = new Error('load aborted');
-    err.name = 'AbortError';
-    throw err;
-  }
-}

@@ -3,8 +3,8 @@
  * or 1 relevant against N sampled negatives) and computes the requested metrics per user.
  */
 import type { Interactions } from '../data/interactions.js';
-import type { Progress, Recommender, TopK } from '../models/recommender.js';
-import { throwIfAborted } from '../models/recommender.js';
+import { throwIfAborted, type Progress } from '../core/progress.js';
+import type { Recommender, TopK } from '../models/recommender.js';
 import {
   aucOfRanking, averagePopularityAt, averagePrecisionAt, catalogCoverage, hitRateAt, intraListDiversityAt, mae, ndcgAt,
   noveltyAt, percentileRankTerms, precisionAt, recallAt, reciprocalRankAt, rmse, rSquared, truncatedRecallAt,

@@ -7,7 +7,7 @@ import type { LoadedDataset } from '../data/dataset.js';
 import { applyFilters as applyDataFilters } from '../data/filters.js';
 import type { Interactions } from '../data/interactions.js';
 import { createModel, modelEntry } from '../models/index.js';
-import { AbortError, throwIfAborted, type Progress } from '../models/recommender.js';
+import { isAbortError, throwIfAborted, type Progress } from '../core/progress.js';
 import type { ExperimentConfig, SplitConfig } from './config.js';
 import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
 import { metricDirection, type MetricSpec } from './metrics.js';
@@ -189,7 +189,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
         foldEvals.push(evaluation);
       }
     } catch (e) {
-      if (e instanceof AbortError || (e as Error).name === 'AbortError') {
+      if (isAbortError(e)) {
         results.interrupted = true;
         break;
       }

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AbortError, type Progress } from '../models/recommender.js';
+import { isAbortError, type Progress } from '../core/progress.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
 import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
@@ -154,7 +154,7 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
         trial.mean = s.mean;
         trial.stderr = s.stderr;
       } catch (e) {
-        if (e instanceof AbortError || (e as Error).name === 'AbortError') {
+        if (isAbortError(e)) {
           results.interrupted = true;
           break;
         }

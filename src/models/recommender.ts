@@ -1,24 +1,8 @@
 import type { Interactions } from '../data/interactions.js';
 
-/** Progress of a long operation (fit, search, epoch loop). */
-export interface Progress {
-  /** What is running, e.g. "iteration" or "epoch". */
-  phase: string;
-  /** Units done so far. */
-  done: number;
-  /** Units in all. */
-  total: number;
-  /** Optional figures to show beside the bar (loss, validation metric...). */
-  metrics?: Record<string, number>;
-}
+import type { FitOptions } from '../core/progress.js';
 
-/** Options every `fit` accepts. */
-export interface FitOptions {
-  /** Called after each unit of work. */
-  onProgress?: (p: Progress) => void;
-  /** Aborting stops the fit at the next unit boundary with an `AbortError`. */
-  signal?: AbortSignal;
-}
+export { AbortError, throwIfAborted, type FitOptions, type Progress } from '../core/progress.js';
 
 /** Options of {@link Recommender.recommend}. */
 export interface RecommendOptions {
@@ -76,16 +60,3 @@ export interface Recommender {
 
 /** A model class: constructed from hyperparameters. */
 export type RecommenderFactory = (params: Record<string, unknown>) => Recommender;
-
-/** Thrown when a fit or search is stopped through its AbortSignal. */
-export class AbortError extends Error {
-  constructor(message = 'aborted') {
-    super(message);
-    this.name = 'AbortError';
-  }
-}
-
-/** Throws {@link AbortError} when `signal` has been aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortError();
-}

@@ -4,7 +4,7 @@
  */
 import type { CleaningReport, EntityFeatures, LoadedDataset } from '../data/dataset.js';
 import type { Interactions } from '../data/interactions.js';
-import type { Progress } from '../models/recommender.js';
+import type { Progress } from '../core/progress.js';
 import {
   type Bin,
   type ColdCounts,

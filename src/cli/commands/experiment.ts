@@ -9,7 +9,7 @@ import { formatResults, type TableFormat } from '../../eval/format.js';
 import { loadConfig } from '../../eval/config.js';
 import { runExperiment } from '../../eval/experiment.js';
 import { formatSearch, runSearch, searchToHtml } from '../../eval/search.js';
-import type { Progress } from '../../models/recommender.js';
+import type { Progress } from '../../core/progress.js';
 import { writeReport } from '../../report/html.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 

@@ -12,7 +12,7 @@ import { getKernels } from '../../linalg/index.js';
 import { createModel, modelEntries, modelEntry } from '../../models/index.js';
 import { usesFeatures } from '../../models/neural/features.js';
 import { coerceToDefaults, parseParamAssignments } from '../../models/params.js';
-import { AbortError } from '../../models/recommender.js';
+import { AbortError } from '../../core/progress.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
 interface TrainFlags {

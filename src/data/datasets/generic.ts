@@ -4,7 +4,8 @@ import type { LoadedDataset } from '../dataset.js';
 import { withDuck } from '../duck.js';
 import { applyFilters } from '../filters.js';
 import { buildIdMaps, fetchEvents, stageInteractions, type ColumnMapping, type StageOptions } from '../ingest.js';
-import { checkAborted, type LoadOptions } from '../load-options.js';
+import { throwIfAborted } from '../../core/progress.js';
+import type { LoadOptions } from '../load-options.js';
 
 /** Options of {@link loadInteractionsFile}. */
 export interface FileLoadOptions extends LoadOptions, StageOptions {
@@ -25,13 +26,13 @@ export async function loadInteractionsFile(path: string, mapping: ColumnMapping,
   const { staged, users, items, events } = await withDuck(async (db) => {
     options.onProgress?.({ phase: `reading ${path}`, done: 0, total: 3 });
     const staged = await stageInteractions(db, 'ev', path, mapping, options, log);
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'factorizing ids', done: 1, total: 3 });
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
     return { staged, users, items, events };
   });
-  checkAborted(options.signal);
+  throwIfAborted(options.signal);
   options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
   if (options.clip !== undefined) clipValues(events, options.clip, path, mapping.value ?? 'value', log);
   const m = assembleMatrix(events, users, items, policy, path, log);

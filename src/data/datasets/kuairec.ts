@@ -8,7 +8,8 @@ import { categoricalFrom, emptyFeatures, multiHotFrom, parseBracketList } from '
 import { applyFilters } from '../filters.js';
 import type { IdMap } from '../id-map.js';
 import { buildIdMaps, fetchEvents, stageInteractions, type ColumnMapping, type StagedEvents } from '../ingest.js';
-import { checkAborted, type LoadOptions } from '../load-options.js';
+import { throwIfAborted } from '../../core/progress.js';
+import type { LoadOptions } from '../load-options.js';
 import { candidateDirs, embeddedDataDir, findFile, missingDataError } from '../paths.js';
 import { readSideTable } from '../side-tables.js';
 import { KUAIREC_COLUMNS } from '../synthetic/kuairec.js';
@@ -71,19 +72,19 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
     const bigStage = await stageInteractions(db, 'big', bigPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log);
     const smallStage = smallPath ? await stageInteractions(db, 'small', smallPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log) : null;
     if (!smallPath) log.note('small_matrix.csv not found: no test matrix');
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     progress('factorizing ids', 1);
     const { users, items } = await buildIdMaps(db, smallStage ? [bigStage, smallStage] : [bigStage]);
     const bigEvents = await fetchEvents(db, bigStage, { users, items });
     const smallEvents = smallStage ? await fetchEvents(db, smallStage, { users, items }) : null;
     await db.exec('DROP TABLE big');
     if (smallStage) await db.exec('DROP TABLE small');
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const side: Pick<LoadedDataset, 'itemFeatures' | 'userFeatures' | 'social'> = {};
     if (!options.interactionsOnly) {
       progress('item features', 2);
       side.itemFeatures = await loadItemFeatures(db, items, file, log);
-      checkAborted(options.signal);
+      throwIfAborted(options.signal);
       progress('user features', 3);
       const uf = file('user_features.csv');
       if (uf) side.userFeatures = await loadUserFeatures(db, uf, users, log);
@@ -94,7 +95,7 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
     }
     return { users, items, bigEvents, smallEvents, rowsRead: bigStage.rowsRead + (smallStage?.rowsRead ?? 0), side };
   });
-  checkAborted(options.signal);
+  throwIfAborted(options.signal);
   progress('building matrices', total - 1);
   const { users, items, bigEvents, smallEvents } = read;
   reportOutliers(bigEvents, threshold, bigPath, log, options.clip);

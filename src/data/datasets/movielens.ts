@@ -6,7 +6,8 @@ import { categoricalFrom, emptyFeatures, multiHotFrom } from '../features.js';
 import { applyFilters } from '../filters.js';
 import type { IdMap } from '../id-map.js';
 import { buildIdMaps, fetchEvents, stageInteractions, type ColumnMapping, type FileFormat } from '../ingest.js';
-import { checkAborted, type LoadOptions } from '../load-options.js';
+import { throwIfAborted } from '../../core/progress.js';
+import type { LoadOptions } from '../load-options.js';
 import { candidateDirs, findFile, missingDataError } from '../paths.js';
 import { readSideTable } from '../side-tables.js';
 import { timeFeatures } from '../time-features.js';
@@ -111,7 +112,7 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
     await db.exec('DROP TABLE ratings');
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'side data', done: 1, total: 3 });
     const moviesPath = findFile([dir], layout.movies.file);
     const itemFeatures = moviesPath ? await loadMovies(db, moviesPath, layout, items, log) : undefined;
@@ -124,7 +125,7 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
     }
     return { staged, users, items, events, itemFeatures, userFeatures };
   });
-  checkAborted(options.signal);
+  throwIfAborted(options.signal);
   options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
   const { staged, users, items, events } = read;
   if (options.clip !== undefined) clipValues(events, options.clip, ratingsPath, 'rating', log);

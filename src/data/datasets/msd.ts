@@ -5,7 +5,8 @@ import { withDuck } from '../duck.js';
 import { emptyFeatures } from '../features.js';
 import { applyFilters } from '../filters.js';
 import { buildIdMaps, fetchEvents, fileColumns, stageInteractions } from '../ingest.js';
-import { checkAborted, type LoadOptions } from '../load-options.js';
+import { throwIfAborted } from '../../core/progress.js';
+import type { LoadOptions } from '../load-options.js';
 import { candidateDirs, findFile, missingDataError } from '../paths.js';
 import { readSideTable } from '../side-tables.js';
 
@@ -34,7 +35,7 @@ export async function loadMsd(name: 'msd-taste' | 'msd-taste-10k', options: MsdL
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
     await db.exec('DROP TABLE triplets');
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'building matrix', done: 1, total: 3 });
     if (options.clip !== undefined) clipValues(events, options.clip, path, 'play_count', log);
     const m = assembleMatrix(events, users, items, options.duplicatePolicy ?? 'sum', path, log);

@@ -1,0 +1,42 @@
+/**
+ * Progress reporting and cancellation shared by every long operation (loading, fitting, searching,
+ * reporting). It sits on the ground floor so that data, linalg, models and report all speak the same terms.
+ */
+
+/** Progress of a long operation (fit, search, epoch loop). */
+export interface Progress {
+  /** What is running, e.g. "iteration" or "epoch". */
+  phase: string;
+  /** Units done so far. */
+  done: number;
+  /** Units in all. */
+  total: number;
+  /** Optional figures to show beside the bar (loss, validation metric...). */
+  metrics?: Record<string, number>;
+}
+
+/** Options every long operation accepts. */
+export interface FitOptions {
+  /** Called after each unit of work. */
+  onProgress?: (p: Progress) => void;
+  /** Aborting stops the work at the next unit boundary with an {@link AbortError}. */
+  signal?: AbortSignal;
+}
+
+/** Thrown when work is stopped through its AbortSignal. */
+export class AbortError extends Error {
+  constructor(message = 'aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+/** Throws {@link AbortError} when `signal` has been aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError();
+}
+
+/** True for an {@link AbortError} or a DOM-style abort (`name === 'AbortError'`) from a platform API. */
+export function isAbortError(e: unknown): boolean {
+  return e instanceof AbortError || (e instanceof Error && e.name === 'AbortError');
+}
