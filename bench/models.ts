@@ -23,7 +23,7 @@ import { cacheDir, candidateDirs, findFile } from '../src/data/paths.js';
 import { KUAIREC_FULL_SIZE_OPTIONS, writeSyntheticKuaiRec } from '../src/data/synthetic/kuairec.js';
 import type { LoadedDataset } from '../src/data/dataset.js';
 import { getKernels } from '../src/linalg/index.js';
-import { Rng } from '../src/nn/random.js';
+import { Rng } from '../src/core/rng.js';
 import { createModel } from '../src/models/index.js';
 import type { Progress, Recommender } from '../src/models/recommender.js';
 

@@ -3,6 +3,7 @@
  * data (loading, Interactions, features), linalg (kernels), nn (training core), models (Recommender and the
  * registry of built-in models), eval (splits, metrics, experiments, search), report (EDA and HTML).
  */
+export * from './core/index.js';
 export * from './data/index.js';
 export * from './linalg/index.js';
 export * from './models/index.js';

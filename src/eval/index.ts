@@ -8,4 +8,4 @@ export * from './experiment.js';
 export * from './format.js';
 export * from './search.js';
 export * from './synthetic.js';
-export { Rng } from './rng.js';
+// The seeded generator is core's Rng (re-exported at the package root).

@@ -5,7 +5,7 @@
  * Spark's coldStartStrategy="drop"), `'mean'` falls back to global mean + the known side's bias.
  */
 import type { Interactions } from '../data/interactions.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { f32, historyRow, num, readParams } from './base.js';
 import { biasPrediction, fitBiases, type Biases } from './biases.js';
 import { FactorRecommender } from './factor-model.js';

@@ -5,7 +5,7 @@
  * Unknown users/items contribute no bias or factor term (as in Surprise). Ranks by b_i + q_iᵀp_u.
  */
 import type { Interactions } from '../data/interactions.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { f32, num, readParams, type ModelState } from './base.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
 import type { ShapedArray } from './persistence.js';

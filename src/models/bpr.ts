@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { Interactions } from '../data/interactions.js';
 import { bprBitmapWords, fillBprBitmap } from '../linalg/api.js';
 import { referenceKernels } from '../linalg/reference.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { readParams } from './base.js';
 import { FactorRecommender } from './factor-model.js';
 import { SharedCopies, userItemCsr } from './matrices.js';

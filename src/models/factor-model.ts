@@ -5,7 +5,7 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
-import type { Rng } from '../nn/random.js';
+import type { Rng } from '../core/rng.js';
 import { checkK, f32, historyRow, itemOptions, TrainedRecommender, type ModelState } from './base.js';
 import type { ShapedArray } from './persistence.js';
 import { itemUserCsr, SharedCopies, userItemCsr } from './matrices.js';

@@ -6,7 +6,7 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import type { DenseMatrix, IalsOptions } from '../linalg/api.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { historyRow, readParams } from './base.js';
 import { FactorRecommender } from './factor-model.js';
 import { requireAtLeast, requireInt, resolveParams } from './params.js';

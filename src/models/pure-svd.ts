@@ -8,7 +8,7 @@
 import type { Interactions } from '../data/interactions.js';
 import type { DenseMatrix, Kernels } from '../linalg/api.js';
 import { choleskyInPlace } from '../linalg/reference.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { historyRow, num, readParams, type ModelState } from './base.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
 import { itemUserCsr, userItemCsr, withValues } from './matrices.js';

@@ -6,7 +6,7 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import type { TopKOptions, TopKResult } from '../linalg/api.js';
-import { Rng } from '../nn/random.js';
+import { Rng } from '../core/rng.js';
 import { f32, num, readParams, TrainedRecommender, type ModelState } from './base.js';
 import { biasPrediction, fitBiases, type Biases } from './biases.js';
 import type { ShapedArray } from './persistence.js';

@@ -1,5 +1,5 @@
 /** Mini-batches over a shuffled range of example indices. */
-import type { Rng } from './random.js';
+import type { Rng } from '../core/rng.js';
 
 /**
  * Splits 0..n-1 into batches of `batchSize` (the last may be smaller), shuffled with `rng` when given.

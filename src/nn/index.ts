@@ -3,7 +3,7 @@
  * seeded randomness and weight files. All matrix products go through the kernel layer (`src/linalg`).
  * See docs/nn.md.
  */
-export { Rng } from './random.js';
+export { Rng } from '../core/rng.js';
 export { Param, MatrixBuffer, copyToKernel } from './tensor.js';
 export { glorotUniform, normalInit, smallNormalInit } from './init.js';
 export type { Layer } from './layers/layer.js';

@@ -1,5 +1,5 @@
 /** Weight initializers drawing from a seeded {@link Rng}. */
-import type { Rng } from './random.js';
+import type { Rng } from '../core/rng.js';
 import type { Param } from './tensor.js';
 
 /** Glorot/Xavier uniform: U(±√(6 / (fanIn + fanOut))), the Keras and Liang et al. default. */

@@ -5,7 +5,7 @@ import type { AdamStepOptions, DenseMatrix, Kernels } from '../../src/linalg/api
 import { referenceKernels as R } from '../../src/linalg/reference.js';
 import { dropoutCsr } from '../../src/nn/layers/dropout.js';
 import { multinomialNll } from '../../src/nn/losses/multinomial.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 import { randomCsr, randomDense, relError, rng } from './helpers.js';
 import { wasmKernels } from './setup.js';
 

@@ -1,7 +1,7 @@
 /** Small generated data sets for the model tests. */
 import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 
 /** Builds an Interactions from (user, item, value) triples. */
 export function fromTriples(nUsers: number, nItems: number, triples: readonly (readonly [number, number, number])[]): Interactions {

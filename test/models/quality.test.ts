@@ -4,7 +4,7 @@ import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
 import type { Kernels } from '../../src/linalg/api.js';
 import { getKernels, referenceKernels } from '../../src/linalg/index.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 import { BiasedMfRecommender } from '../../src/models/biased-mf.js';
 import { BprRecommender } from '../../src/models/bpr.js';
 import { EaseRecommender } from '../../src/models/ease.js';

@@ -11,7 +11,7 @@ import { Sequential } from '../../src/nn/layers/layer.js';
 import { Linear } from '../../src/nn/layers/linear.js';
 import { Reparameterize } from '../../src/nn/layers/reparameterize.js';
 import { SparseLinear, compactTranspose } from '../../src/nn/layers/sparse-linear.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 import { checkGradient, weightedSum } from './gradcheck.js';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, scale = 1): DenseMatrix {

@@ -7,7 +7,7 @@ import { gaussianKl } from '../../src/nn/losses/gaussian-kl.js';
 import { mse } from '../../src/nn/losses/mse.js';
 import { multinomialNll } from '../../src/nn/losses/multinomial.js';
 import { InBatchSoftmax } from '../../src/nn/losses/sampled-softmax.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 import { checkGradient } from './gradcheck.js';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, scale = 1): DenseMatrix {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { referenceKernels as K } from '../../src/linalg/index.js';
 import { gatherCsrRows, miniBatches } from '../../src/nn/batches.js';
 import { EarlyStopping } from '../../src/nn/early-stopping.js';
-import { Rng } from '../../src/nn/random.js';
+import { Rng } from '../../src/core/rng.js';
 import { Param } from '../../src/nn/tensor.js';
 import { loadArray, loadParams, readManifest, saveModelDir } from '../../src/nn/weights.js';
 

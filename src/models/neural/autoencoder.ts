@@ -25,7 +25,7 @@ import { bceWithLogits } from '../../nn/losses/bce.js';
 import { gaussianKl } from '../../nn/losses/gaussian-kl.js';
 import { multinomialNllAsync } from '../../nn/losses/multinomial.js';
 import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/optimizers.js';
-import { Rng } from '../../nn/random.js';
+import { Rng } from '../../core/rng.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';

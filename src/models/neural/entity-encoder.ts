@@ -8,7 +8,7 @@ import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { Concat } from '../../nn/layers/concat.js';
 import { Embedding } from '../../nn/layers/embedding.js';
 import { EmbeddingBag } from '../../nn/layers/embedding-bag.js';
-import type { Rng } from '../../nn/random.js';
+import type { Rng } from '../../core/rng.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import type { EncodedFeatures } from './features.js';
 

@@ -18,7 +18,7 @@ import { Sequential } from '../../nn/layers/layer.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { mse } from '../../nn/losses/mse.js';
 import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
-import { Rng } from '../../nn/random.js';
+import { Rng } from '../../core/rng.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import type { FitOptions, RecommendOptions, Recommender, TopK } from '../recommender.js';
@@ -318,7 +318,7 @@ export class RankingRecommender implements Recommender, FeatureAware {
     const layers: Layer[] = [];
     p.hidden.forEach((h, i) => {
       layers.push(new Linear(kernels, `mlp.fc${i}`, w, h, rng), new Activation(kernels, 'relu'));
-      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, rng.fork()));
+      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, rng.fork('dropout')));
       w = h;
     });
     layers.push(new Linear(kernels, 'mlp.out', w, 1, rng));

@@ -23,7 +23,7 @@ import { InBatchSoftmax } from '../../nn/losses/sampled-softmax.js';
 import { EarlyStopping } from '../../nn/early-stopping.js';
 import { miniBatches } from '../../nn/batches.js';
 import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
-import { Rng } from '../../nn/random.js';
+import { Rng } from '../../core/rng.js';
 import { copyToKernel, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';

@@ -1,6 +1,6 @@
 /** Inverted dropout: in training each value is zeroed with probability p and the rest scaled by 1/(1−p). */
 import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import type { Param } from '../tensor.js';
 import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';

@@ -4,7 +4,7 @@
  */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { normalInit } from '../init.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import { MatrixBuffer, Param } from '../tensor.js';
 
 /** Variable-length id lists: example r owns ids[ptr[r]..ptr[r+1]). */

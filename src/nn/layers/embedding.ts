@@ -1,7 +1,7 @@
 /** Embedding lookup: one row of a table per id; id −1 means "absent" and yields a zero row. */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { normalInit } from '../init.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import { MatrixBuffer, Param } from '../tensor.js';
 
 /** A table of `count` vectors of size `dim`. */

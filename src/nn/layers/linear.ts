@@ -1,7 +1,7 @@
 /** Fully connected layer y = x·W + b with W stored in × out, all products through `Kernels.gemm`. */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import { glorotUniform } from '../init.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import { MatrixBuffer, Param } from '../tensor.js';
 import type { Layer } from './layer.js';
 

@@ -3,7 +3,7 @@
  * ε ~ N(0, I), otherwise z = μ.
  */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import type { Param } from '../tensor.js';
 import { MatrixBuffer } from '../tensor.js';
 import type { Layer } from './layer.js';

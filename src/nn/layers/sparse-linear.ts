@@ -10,7 +10,7 @@
  */
 import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
 import { glorotUniform } from '../init.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../core/rng.js';
 import { MatrixBuffer, Param } from '../tensor.js';
 import { addColumnSums } from './linear.js';
 

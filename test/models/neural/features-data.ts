@@ -1,6 +1,6 @@
 /** Item and user features for the planted data: they reveal the clusters (genre, tags) plus noise columns. */
 import type { EntityFeatures } from '../../../src/data/dataset.js';
-import { Rng } from '../../../src/nn/random.js';
+import { Rng } from '../../../src/core/rng.js';
 import type { Planted } from './planted.js';
 
 /** Item genre = cluster (categorical), tags = {cluster tag, random tag} (multi-hot), random numeric duration and year. */

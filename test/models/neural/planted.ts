@@ -1,7 +1,7 @@
 /** Generated data with a planted cluster structure, shared by the neural model tests. */
 import { IdMap } from '../../../src/data/id-map.js';
 import { Interactions } from '../../../src/data/interactions.js';
-import { Rng } from '../../../src/nn/random.js';
+import { Rng } from '../../../src/core/rng.js';
 
 /** Users in `clusters` groups; each user picks `perUser` items, with probability `signal` from its group's block. */
 export interface Planted {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IdMap } from '../../../src/data/id-map.js';
 import { Interactions } from '../../../src/data/interactions.js';
 import { RankingRecommender } from '../../../src/models/neural/ranking.js';
-import { Rng } from '../../../src/nn/random.js';
+import { Rng } from '../../../src/core/rng.js';
 
 /**
  * Ratings with planted structure: 3 + 1.5 when the item's genre is the user's favourite, + 0.8 in the evening
