@@ -4,7 +4,7 @@
  */
 import type { AdamStepOptions } from './api.js';
 
-/** The constants of {@link adamRange} for one step. */
+/** Per-step constants of {@link adamRange}, derived from the step's options. */
 export interface AdamConstants {
   /** Coupled decay λ, or 0 when decoupled. */
   l2: number;
