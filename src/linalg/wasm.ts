@@ -151,7 +151,7 @@ function sortedUnique(values: Int32Array): Int32Array {
 export class WasmKernels implements Kernels {
   /** Always "wasm". */
   readonly kind = 'wasm';
-  /** The reference implementation, for the cases this one has no kernel of its own for. */
+  /** The reference implementation: the synchronous kernels delegate to it for small or non-shared arrays. */
   private readonly reference = new ReferenceKernels();
   private closed_ = false;
 
