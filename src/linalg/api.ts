@@ -166,7 +166,11 @@ export function bprChunkSeed(seed: number, chunk: number): number {
   return h >>> 0 || 0x9e3779b9;
 }
 
-/** The numeric kernels. All heavy methods are async because they run on worker threads. */
+/**
+ * The numeric kernels. All heavy methods are async because they run on worker threads. Every method is required:
+ * an implementation without a kernel of its own for some method delegates to the reference implementation, so
+ * callers never choose a fallback.
+ */
 export interface Kernels {
   /** "reference" or "wasm". */
   readonly kind: string;
@@ -186,10 +190,9 @@ export interface Kernels {
   gram(x: DenseMatrix): Promise<DenseMatrix>;
   /**
    * XᵀX (cols × cols, dense) of a CSR matrix — the item–item co-occurrence Gram of EASE and item-KNN — in
-   * Σ_rows nnz_row² work (pairs within each row), accumulated in float64. Both built-in implementations have it;
-   * optional only so that wrappers written before it was added still type-check (forward it when wrapping).
+   * Σ_rows nnz_row² work (pairs within each row), accumulated in float64.
    */
-  sparseGram?(x: CsrMatrix): Promise<DenseMatrix>;
+  sparseGram(x: CsrMatrix): Promise<DenseMatrix>;
   /** Solves `batch` SPD systems A_b x_b = b_b; `a` holds batch k×k matrices, `b` batch k-vectors; returns x. */
   choleskySolveBatched(a: Float32Array, b: Float32Array, k: number, batch: number): Promise<Float32Array>;
   /**
@@ -220,29 +223,25 @@ export interface Kernels {
   /**
    * One Adam update over whole arrays, in place: g' = g + λw (coupled decay), m = β₁m + (1−β₁)g',
    * v = β₂v + (1−β₂)g'², w = w·shrink − lr·c₁·m / (√(v·c₂) + ε) with c_i = 1/(1 − β_iᵗ) and shrink = 1 − lr·λ
-   * (decoupled) or 1. The arrays must have equal lengths. Optional: the training code falls back to JavaScript.
+   * (decoupled) or 1. The arrays must have equal lengths.
    */
-  adamStep?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, options: AdamStepOptions): Promise<void>;
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, options: AdamStepOptions): Promise<void>;
   /**
    * Multinomial negative log-likelihood (Mult-VAE): for each row of `logits` (rows × cols) and CSR `targets` x,
    * −Σ_i x_i · log softmax(z)_i; returns the mean over rows and writes dLoss/dz = (softmax(z)·Σx − x) / rows into
-   * `grad` (rows × cols, may not alias `logits`). Optional: the training code falls back to JavaScript.
+   * `grad` (rows × cols, may not alias `logits`).
    */
-  multinomialNll?(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number>;
+  multinomialNll(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number>;
 
   /**
    * Dropout of the stored entries of CSR `x` (synchronous): entry q is dropped when u < p for the next
    * u = xoshiro128**() / 2³² of the generator whose four state words are `rngState` (advanced in place, one draw
    * per entry in storage order); kept values are scaled by 1/(1 − p). Returns a new CSR in ordinary arrays.
-   * Optional: the training code falls back to JavaScript (which draws the same stream).
    */
-  dropoutCsr?(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix;
+  dropoutCsr(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix;
 
-  /**
-   * out = tanh(x) element-wise over rows·cols values (out may be x). Optional: the activation layer falls back to
-   * JavaScript's Math.tanh.
-   */
-  tanh?(x: DenseMatrix, out: DenseMatrix): Promise<void>;
+  /** out = tanh(x) element-wise over rows·cols values (out may be x). */
+  tanh(x: DenseMatrix, out: DenseMatrix): Promise<void>;
 
   /**
    * One epoch of BPR-MF SGD (Rendle et al. 2009) in place on the factors: per update, draw a stored entry (u, i)
@@ -252,9 +251,9 @@ export interface Kernels {
    * every item), then with x = p_u·(q_i − q_j) + b_i − b_j, g = σ(−x), d = 1 − lr·λ:
    * p_u ← d·p_u + lr·g(q_i − q_j), q_i ← d·q_i + lr·g·p_u, q_j ← d·q_j − lr·g·p_u (old p_u),
    * b_i += lr(g − λb_i), b_j += lr(−g − λb_j). Returns Σ ln σ(x) and its count over every 16th update of each
-   * chunk (the loss report). Optional: BprRecommender falls back to its own worker threads.
+   * chunk (the loss report).
    */
-  bprEpoch?(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): Promise<{ logLik: number; count: number }>;
+  bprEpoch(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): Promise<{ logLik: number; count: number }>;
 
   /** Euclidean norm of each row. */
   rowNorms(x: DenseMatrix): Float32Array;

@@ -16,40 +16,10 @@ import type {
   TopKOptions,
   TopKResult,
 } from './api.js';
+import { adamConstants, adamRange } from './adam.js';
 import { bprChunkSeed } from './api.js';
-import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
-
-/** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
-export function choleskyInPlace(a: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
-    for (let p = 0; p < j; p++) d -= a[j * n + p] * a[j * n + p];
-    if (!(d > 0)) return false;
-    const ljj = Math.sqrt(d);
-    a[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j];
-      for (let p = 0; p < j; p++) s -= a[i * n + p] * a[j * n + p];
-      a[i * n + j] = s / ljj;
-    }
-    for (let i = 0; i < j; i++) a[i * n + j] = 0;
-  }
-  return true;
-}
-
-/** Solves L Lᵀ x = b in place in `b` given the lower factor L (n×n, row-major). */
-export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let p = 0; p < i; p++) s -= l[i * n + p] * b[p];
-    b[i] = s / l[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let p = i + 1; p < n; p++) s -= l[p * n + i] * b[p];
-    b[i] = s / l[i * n + i];
-  }
-}
+import { choleskyInPlace, choleskySolveInPlace } from './small-dense.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 
 /** Confidence of an implicit observation with value `r`. */
 export function confidence(r: number, options: IalsOptions): number {
@@ -104,89 +74,9 @@ function solveRowDense(a: Float64Array, b: Float64Array, f: number, x: DenseMatr
   for (let j = 0; j < f; j++) x.data[u * f + j] = b[j];
 }
 
-/**
- * The Adam update of w[a..b) with precomputed constants (l2: coupled decay λ or 0; shrink: 1 − lr·λ or 1;
- * lrC1 = lr/(1 − β₁ᵗ); c2 = 1/(1 − β₂ᵗ)); float64 arithmetic, float32 stores. Shared by the optimizer's
- * JavaScript path and the reference kernel.
- */
-export function adamRange(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, a: number, b: number, l2: number, shrink: number, b1: number, b2: number, lrC1: number, c2: number, eps: number): void {
-  const ob1 = 1 - b1;
-  const ob2 = 1 - b2;
-  for (let i = a; i < b; i++) {
-    const wi = w[i];
-    const gi = g[i] + l2 * wi;
-    const mi = b1 * m[i] + ob1 * gi;
-    const vi = b2 * v[i] + ob2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = wi * shrink - (lrC1 * mi) / (Math.sqrt(vi * c2) + eps);
-  }
-}
-
-/** The constants of {@link adamRange} for one step. */
-export function adamConstants(o: AdamStepOptions): { l2: number; shrink: number; lrC1: number; c2: number } {
-  return {
-    l2: o.decoupled ? 0 : o.weightDecay,
-    shrink: o.decoupled ? 1 - o.lr * o.weightDecay : 1,
-    lrC1: o.lr / (1 - Math.pow(o.beta1, o.step)),
-    c2: 1 / (1 - Math.pow(o.beta2, o.step)),
-  };
-}
-
-/**
- * Multinomial NLL in float64 (softmax with the row max subtracted): writes the gradient (softmax(z)·Σx − x)/rows
- * into `g` and returns the mean loss. Shared by the loss's JavaScript path and the reference kernel.
- */
-export function multinomialNllInto(logits: DenseMatrix, targets: CsrMatrix, g: Float32Array): number {
-  const { rows, cols } = logits;
-  const z = logits.data;
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
-    let s = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Math.exp(z[o + j] - max);
-      g[o + j] = e;
-      s += e;
-    }
-    const logZ = max + Math.log(s);
-    let xSum = 0;
-    for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) {
-      const x = targets.values[p];
-      xSum += x;
-      total -= x * (z[o + targets.colIdx[p]] - logZ);
-    }
-    const scale = xSum / (s * rows);
-    for (let j = 0; j < cols; j++) g[o + j] *= scale;
-    for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) g[o + targets.colIdx[p]] -= targets.values[p] / rows;
-  }
-  return total / rows;
-}
-
 /** 32-bit rotate left (unsigned result). */
 function rotl32(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** Validates the arguments of bprEpoch; returns [nnz, f, chunks]. */
-export function checkBpr(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): [number, number, number] {
-  const { r, entryUser } = problem;
-  checkDense('bprEpoch', 'userF', userF);
-  checkDense('bprEpoch', 'itemF', itemF);
-  const nnz = r.rowPtr[r.rows];
-  if (userF.rows !== r.rows) fail('bprEpoch', `userF has ${userF.rows} rows, R has ${r.rows}`);
-  if (itemF.rows !== r.cols) fail('bprEpoch', `itemF has ${itemF.rows} rows, R has ${r.cols} columns`);
-  if (userF.cols !== itemF.cols) fail('bprEpoch', `userF has ${userF.cols} columns, itemF has ${itemF.cols}`);
-  if (itemB.length < r.cols) fail('bprEpoch', `itemB holds ${itemB.length} values, needs ${r.cols}`);
-  if (entryUser.length < nnz || r.colIdx.length < nnz) fail('bprEpoch', `entryUser/colIdx hold fewer than ${nnz} entries`);
-  if (problem.positives && problem.positives.length < Math.ceil((r.rows * r.cols) / 32)) fail('bprEpoch', `positives holds ${problem.positives.length} words, needs ${Math.ceil((r.rows * r.cols) / 32)}`);
-  if (problem.positives && r.rows * r.cols > 2 ** 31) fail('bprEpoch', `a positives bitmap needs rows·cols ≤ 2³¹, got ${r.rows * r.cols}`);
-  if (!Number.isInteger(options.steps) || options.steps < 0) fail('bprEpoch', `steps must be a non-negative integer, got ${options.steps}`);
-  const chunks = options.chunks ?? 1;
-  if (!Number.isInteger(chunks) || chunks < 1) fail('bprEpoch', `chunks must be a positive integer, got ${chunks}`);
-  return [nnz, userF.cols, chunks];
 }
 
 /** The reference kernels (no workers, no shared memory). */
@@ -458,20 +348,44 @@ export class ReferenceKernels implements Kernels {
   /** The float64 Adam loop over the whole arrays. */
   async adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, options: AdamStepOptions): Promise<void> {
     checkAdam(w, g, m, v);
-    const c = adamConstants(options);
-    adamRange(w, g, m, v, 0, w.length, c.l2, c.shrink, options.beta1, options.beta2, c.lrC1, c.c2, options.eps);
+    adamRange(w, g, m, v, 0, w.length, adamConstants(options), options.beta1, options.beta2, options.eps);
     if (options.clearGrad) g.fill(0);
   }
 
   /** The float64 multinomial NLL row by row. */
   async multinomialNll(logits: DenseMatrix, targets: CsrMatrix, grad: DenseMatrix): Promise<number> {
     checkMultinomial(logits, targets, grad);
-    return multinomialNllInto(logits, targets, grad.data);
+    const { rows, cols } = logits;
+    const g = grad.data;
+    const z = logits.data;
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(z[o + j] - max);
+        g[o + j] = e;
+        s += e;
+      }
+      const logZ = max + Math.log(s);
+      let xSum = 0;
+      for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) {
+        const x = targets.values[p];
+        xSum += x;
+        total -= x * (z[o + targets.colIdx[p]] - logZ);
+      }
+      const scale = xSum / (s * rows);
+      for (let j = 0; j < cols; j++) g[o + j] *= scale;
+      for (let p = targets.rowPtr[r]; p < targets.rowPtr[r + 1]; p++) g[o + targets.colIdx[p]] -= targets.values[p] / rows;
+    }
+    return total / rows;
   }
 
   /** xoshiro128** in JavaScript over the entries. */
   dropoutCsr(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix {
-    checkCsr('dropoutCsr', 'X', x);
+    checkDropout(x, p, rngState);
     const nnz = x.rowPtr[x.rows];
     const rowPtr = new Int32Array(x.rows + 1);
     const colIdx = new Int32Array(nnz);

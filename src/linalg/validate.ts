@@ -2,7 +2,8 @@
  * Shape and argument checks shared by every {@link Kernels} implementation, so that both the reference and the
  * WebAssembly path reject the same bad input with the same message.
  */
-import type { CsrMatrix, DenseMatrix, GemmOptions, TopKOptions } from './api.js';
+import type { BprEpochOptions, BprProblem, CsrMatrix, DenseMatrix, GemmOptions, TopKOptions } from './api.js';
+import { bprBitmapWords } from './api.js';
 
 /** Throws a `RangeError` prefixed with the kernel name. */
 export function fail(kernel: string, message: string): never {
@@ -118,10 +119,37 @@ export function checkMultinomial(logits: DenseMatrix, targets: CsrMatrix, grad: 
     fail('multinomialNll', `logits ${logits.rows}×${logits.cols} vs targets ${targets.rows}×${targets.cols}`);
   }
   if (grad.data.length < logits.rows * logits.cols) fail('multinomialNll', `gradient buffer holds ${grad.data.length} values, needs ${logits.rows}·${logits.cols}`);
+  if (grad.data === logits.data) fail('multinomialNll', 'grad must not alias logits');
+}
+
+/** Checks the operands of CSR dropout: a well-formed CSR, a rate in [0, 1) and four xoshiro128** state words. */
+export function checkDropout(x: CsrMatrix, p: number, rngState: Uint32Array): void {
+  checkCsr('dropoutCsr', 'X', x);
+  if (!(p >= 0 && p < 1)) fail('dropoutCsr', `p must be in [0, 1), got ${p}`);
+  if (rngState.length < 4) fail('dropoutCsr', `rngState holds ${rngState.length} words, needs 4`);
 }
 
 /** Checks the operands of an element-wise kernel (out holds at least x's values). */
 export function checkElementwise(kernel: string, x: DenseMatrix, out: DenseMatrix): void {
   checkDense(kernel, 'X', x);
   if (out.data.length < x.rows * x.cols) fail(kernel, `out holds ${out.data.length} values, needs ${x.rows}·${x.cols}`);
+}
+
+/** Validates the arguments of bprEpoch; returns [nnz, f, chunks]. */
+export function checkBpr(problem: BprProblem, userF: DenseMatrix, itemF: DenseMatrix, itemB: Float32Array, options: BprEpochOptions): [number, number, number] {
+  const { r, entryUser } = problem;
+  checkDense('bprEpoch', 'userF', userF);
+  checkDense('bprEpoch', 'itemF', itemF);
+  const nnz = r.rowPtr[r.rows];
+  if (userF.rows !== r.rows) fail('bprEpoch', `userF has ${userF.rows} rows, R has ${r.rows}`);
+  if (itemF.rows !== r.cols) fail('bprEpoch', `itemF has ${itemF.rows} rows, R has ${r.cols} columns`);
+  if (userF.cols !== itemF.cols) fail('bprEpoch', `userF has ${userF.cols} columns, itemF has ${itemF.cols}`);
+  if (itemB.length < r.cols) fail('bprEpoch', `itemB holds ${itemB.length} values, needs ${r.cols}`);
+  if (entryUser.length < nnz || r.colIdx.length < nnz) fail('bprEpoch', `entryUser/colIdx hold fewer than ${nnz} entries`);
+  if (problem.positives && problem.positives.length < bprBitmapWords(r.rows, r.cols)) fail('bprEpoch', `positives holds ${problem.positives.length} words, needs ${bprBitmapWords(r.rows, r.cols)}`);
+  if (problem.positives && r.rows * r.cols > 2 ** 31) fail('bprEpoch', `a positives bitmap needs rows·cols ≤ 2³¹, got ${r.rows * r.cols}`);
+  if (!Number.isInteger(options.steps) || options.steps < 0) fail('bprEpoch', `steps must be a non-negative integer, got ${options.steps}`);
+  const chunks = options.chunks ?? 1;
+  if (!Number.isInteger(chunks) || chunks < 1) fail('bprEpoch', `chunks must be a positive integer, got ${chunks}`);
+  return [nnz, userF.cols, chunks];
 }

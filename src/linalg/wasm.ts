@@ -3,7 +3,9 @@
  * worker pool over one shared WebAssembly memory. Inputs that already live in that memory (allocF32/allocI32) are
  * used in place; other inputs are copied into temporary blocks that are freed after the call (the first-fit
  * allocator hands the same blocks out again on the next call, so repeated calls do not grow memory). Results are
- * copied out into ordinary arrays, except GEMM's `c` (and spdInverse with `overwrite`) in shared memory.
+ * copied out into ordinary arrays, except GEMM's `c` (and spdInverse with `overwrite`) in shared memory. Where a
+ * call is cheaper in JavaScript than staged for WebAssembly (the synchronous row norms, dot and axpy on small or
+ * non-shared arrays), it delegates to the reference implementation.
  */
 import { availableParallelism } from 'node:os';
 import type {
@@ -22,8 +24,9 @@ import type {
 } from './api.js';
 import { SharedAllocator } from './allocator.js';
 import { WorkerPool, type Job } from './pool.js';
-import { adamConstants, checkBpr, ReferenceKernels } from './reference.js';
-import { checkAdam, checkCsr, checkDense, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { adamConstants } from './adam.js';
+import { ReferenceKernels } from './reference.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
 import { wasmApi, type WasmExports, type WasmGlobal } from './wasm-api.js';
 import { loadKernelModule } from './wasm-module.js';
 
@@ -148,7 +151,8 @@ function sortedUnique(values: Int32Array): Int32Array {
 export class WasmKernels implements Kernels {
   /** Always "wasm". */
   readonly kind = 'wasm';
-  private readonly fallback = new ReferenceKernels();
+  /** The reference implementation: the synchronous kernels delegate to it for small or non-shared arrays. */
+  private readonly reference = new ReferenceKernels();
   private closed_ = false;
 
   constructor(
@@ -650,7 +654,6 @@ export class WasmKernels implements Kernels {
     checkMultinomial(logits, targets, grad);
     const { rows, cols } = logits;
     if (rows === 0) return NaN;
-    if (grad.data === logits.data) fail('multinomialNll', 'grad must not alias logits');
     const st = new Staging(this.allocator, 'multinomialNll');
     try {
       const pz = st.f32(logits.data, rows * cols);
@@ -740,8 +743,7 @@ export class WasmKernels implements Kernels {
 
   /** xoshiro128** dropout on the main thread's instance (one sequential stream; inputs copied in, result out). */
   dropoutCsr(x: CsrMatrix, p: number, rngState: Uint32Array): CsrMatrix {
-    checkCsr('dropoutCsr', 'X', x);
-    if (rngState.length < 4) fail('dropoutCsr', `rngState holds ${rngState.length} words, needs 4`);
+    checkDropout(x, p, rngState);
     const nnz = x.rowPtr[x.rows];
     const st = new Staging(this.allocator, 'dropoutCsr');
     try {
@@ -764,7 +766,7 @@ export class WasmKernels implements Kernels {
   rowNorms(x: DenseMatrix): Float32Array {
     checkDense('rowNorms', 'X', x);
     const px = this.sharedAddress(x.data, x.rows * x.cols);
-    if (px === undefined) return this.fallback.rowNorms(x);
+    if (px === undefined) return this.reference.rowNorms(x);
     const st = new Staging(this.allocator, 'rowNorms');
     try {
       const out = st.bytes(x.rows * 4);
@@ -779,7 +781,7 @@ export class WasmKernels implements Kernels {
   normalizeRows(x: DenseMatrix): void {
     checkDense('normalizeRows', 'X', x);
     const px = this.sharedAddress(x.data, x.rows * x.cols);
-    if (px === undefined) this.fallback.normalizeRows(x);
+    if (px === undefined) this.reference.normalizeRows(x);
     else (this.exports.normalizeRowsF32 as Fn)(px, x.rows, x.cols);
   }
 
@@ -788,7 +790,7 @@ export class WasmKernels implements Kernels {
     if (a.length !== b.length) fail('dot', `lengths differ: ${a.length} and ${b.length}`);
     const pa = this.sharedAddress(a, a.length);
     const pb = this.sharedAddress(b, b.length);
-    if (pa === undefined || pb === undefined) return this.fallback.dot(a, b);
+    if (pa === undefined || pb === undefined) return this.reference.dot(a, b);
     return (this.exports.dotF32 as Fn)(pa, pb, a.length);
   }
 
@@ -797,7 +799,7 @@ export class WasmKernels implements Kernels {
     if (x.length !== y.length) fail('axpy', `lengths differ: ${x.length} and ${y.length}`);
     const px = this.sharedAddress(x, x.length);
     const py = this.sharedAddress(y, y.length);
-    if (px === undefined || py === undefined) this.fallback.axpy(alpha, x, y);
+    if (px === undefined || py === undefined) this.reference.axpy(alpha, x, y);
     else (this.exports.axpyF32 as Fn)(alpha, px, py, x.length);
   }
 

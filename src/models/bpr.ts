@@ -3,13 +3,11 @@
  * uniformly with positives rejected, learning rate decayed per epoch (lr·decay^epoch). Each epoch is the kernel
  * layer's `bprEpoch`: `threads` sampling chunks (one with `threads: 1`, then deterministic), Hogwild across the
  * kernel pool's workers (lock-free; the rare conflicting writes are tolerated), with negatives tested against a
- * users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise). Kernels without the
- * optional `bprEpoch` use the reference implementation's.
+ * users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise).
  */
 import { availableParallelism } from 'node:os';
 import type { Interactions } from '../data/interactions.js';
 import { bprBitmapWords, fillBprBitmap } from '../linalg/api.js';
-import { referenceKernels } from '../linalg/reference.js';
 import { Rng } from '../core/rng.js';
 import { readParams } from './base.js';
 import { FactorRecommender } from './factor-model.js';
@@ -55,7 +53,6 @@ export class BprRecommender extends FactorRecommender {
     for (let j = 0; j < userF.length; j++) userF[j] = rng.normal() * p.initStd;
     for (let j = 0; j < itemF.length; j++) itemF[j] = rng.normal() * p.initStd;
     const kn = await this.kernels();
-    const bprEpoch = kn.bprEpoch ? kn.bprEpoch.bind(kn) : referenceKernels.bprEpoch!.bind(referenceKernels);
     const shared = new SharedCopies(kn);
     try {
       const users = shared.dense({ rows: train.nUsers, cols: f, data: userF });
@@ -70,7 +67,7 @@ export class BprRecommender extends FactorRecommender {
         for (let ep = 0; ep < p.epochs; ep++) {
           throwIfAborted(options.signal);
           const lr = p.lr * Math.pow(p.lrDecay, ep);
-          const { logLik, count } = await bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
+          const { logLik, count } = await kn.bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
           options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
         }
       } finally {

@@ -7,7 +7,7 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import type { DenseMatrix, Kernels } from '../linalg/api.js';
-import { choleskyInPlace } from '../linalg/reference.js';
+import { choleskyInPlace, symmetricEigen, upperTriangularInverse } from '../linalg/small-dense.js';
 import { Rng } from '../core/rng.js';
 import { historyRow, num, readParams, type ModelState } from './base.js';
 import { FactorRecommender, randomMatrix } from './factor-model.js';
@@ -17,7 +17,6 @@ import { requireInt, resolveParams } from './params.js';
 import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
 import { throwIfAborted } from './recommender.js';
 import type { ModelEntry } from './registry.js';
-import { symmetricEigen, upperTriangularInverse } from './small-dense.js';
 
 /** Hyperparameters of {@link PureSvdRecommender}. */
 export const PURE_SVD_DEFAULTS = { factors: 64, oversample: 10, powerIterations: 3, binary: true, seed: 42 };

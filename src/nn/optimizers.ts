@@ -4,7 +4,8 @@
  * `decay: false` (biases). Row-sparse params (embedding tables) get lazy updates: only the rows touched since the
  * last step change, and their optimizer state only advances on those steps.
  */
-import { adamRange } from '../linalg/reference.js';
+import { adamConstants, adamRange } from '../linalg/adam.js';
+import type { AdamStepOptions } from '../linalg/api.js';
 import type { Param } from './tensor.js';
 
 /** Updates parameters from their gradients. */
@@ -14,10 +15,10 @@ export interface Optimizer {
   /** Applies one update to every param and zeroes the gradients. */
   step(params: Param[]): void;
   /**
-   * The same update through the params' kernels where they have one (Adam: `Kernels.adamStep` on the worker
-   * threads for dense params), else as {@link step}. Do not mix with `step` on the same params.
+   * The same update, through the params' kernels where the optimizer has a kernel (Adam: `Kernels.adamStep` on the
+   * worker threads for dense params); otherwise as {@link step}. Do not mix with `step` on the same params.
    */
-  stepAsync?(params: Param[]): Promise<void>;
+  stepAsync(params: Param[]): Promise<void>;
   /** Serializable hyperparameters (for model.json). */
   describe(): Record<string, number | string | boolean>;
 }
@@ -90,6 +91,11 @@ export class Sgd implements Optimizer {
     }
   }
 
+  /** As {@link step} (no kernel). */
+  async stepAsync(params: Param[]): Promise<void> {
+    this.step(params);
+  }
+
   /** Hyperparameters. */
   describe(): Record<string, number | string> {
     return { type: 'sgd', lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
@@ -116,44 +122,40 @@ export class Adam implements Optimizer {
     this.decoupled = options.decoupled ?? false;
   }
 
-  /** One step (the step counter is shared by all params). */
+  /** One step (the step counter is shared by all params), in float64 by the reference kernel's loop. */
   step(params: Param[]): void {
     this.t++;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const c1 = 1 / (1 - Math.pow(b1, this.t));
-    const c2 = 1 / (1 - Math.pow(b2, this.t));
     for (const p of params) {
-      const w = p.value;
-      const g = p.grad;
       const [m, v] = this.state.get(p);
-      const wd = p.decay ? this.weightDecay : 0;
-      const l2 = this.decoupled ? 0 : wd;
-      const shrink = this.decoupled ? 1 - this.lr * wd : 1;
-      const lr = this.lr;
-      const eps = this.eps;
-      forEachRange(p, (a, b) => adamRange(w, g, m, v, a, b, l2, shrink, b1, b2, lr * c1, c2, eps));
+      const c = adamConstants(this.options(p, this.t));
+      forEachRange(p, (a, b) => adamRange(p.value, p.grad, m, v, a, b, c, this.beta1, this.beta2, this.eps));
       clearGrad(p);
     }
   }
 
-  /** One step with `Kernels.adamStep` for dense params whose kernels have it (sparse params as in {@link step}). */
+  /**
+   * One step with `Kernels.adamStep` for dense params; row-sparse params as in {@link step} (the kernel updates
+   * whole arrays, they need lazy row updates).
+   */
   async stepAsync(params: Param[]): Promise<void> {
-    const js: Param[] = [];
+    const sparse: Param[] = [];
     const t = this.t + 1;
     for (const p of params) {
-      const kernel = p.kernels.adamStep;
-      if (p.sparse || !kernel) {
-        js.push(p);
+      if (p.sparse) {
+        sparse.push(p);
         continue;
       }
       const [m, v] = this.state.get(p, true);
-      const wd = p.decay ? this.weightDecay : 0;
-      await kernel.call(p.kernels, p.value, p.grad, m, v, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t, weightDecay: wd, decoupled: this.decoupled, clearGrad: true });
+      await p.kernels.adamStep(p.value, p.grad, m, v, { ...this.options(p, t), clearGrad: true });
     }
-    // step() advances t itself; without JS params, advance it here.
-    if (js.length > 0) this.step(js);
+    // step() advances t itself; without sparse params, advance it here.
+    if (sparse.length > 0) this.step(sparse);
     else this.t = t;
+  }
+
+  /** The kernel options of step `t` for `p` (biases skip weight decay). */
+  private options(p: Param, t: number): AdamStepOptions {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t, weightDecay: p.decay ? this.weightDecay : 0, decoupled: this.decoupled };
   }
 
   /** Hyperparameters. */
@@ -192,6 +194,11 @@ export class Adagrad implements Optimizer {
       });
       clearGrad(p);
     }
+  }
+
+  /** As {@link step} (no kernel). */
+  async stepAsync(params: Param[]): Promise<void> {
+    this.step(params);
   }
 
   /** Hyperparameters. */

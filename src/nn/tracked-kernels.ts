@@ -9,28 +9,7 @@ import type { Kernels } from '../linalg/api.js';
 export class TrackedKernels implements Kernels {
   private readonly live = new Set<Float32Array | Int32Array>();
 
-  /** The base implementation's sparse Gram, when it has one. */
-  readonly sparseGram: Kernels['sparseGram'];
-  /** The base implementation's Adam update, when it has one. */
-  readonly adamStep: Kernels['adamStep'];
-  /** The base implementation's multinomial loss, when it has one. */
-  readonly multinomialNll: Kernels['multinomialNll'];
-  /** The base implementation's CSR dropout, when it has one. */
-  readonly dropoutCsr: Kernels['dropoutCsr'];
-  /** The base implementation's tanh, when it has one. */
-  readonly tanh: Kernels['tanh'];
-  /** The base implementation's BPR epoch, when it has one. */
-  readonly bprEpoch: Kernels['bprEpoch'];
-
-  constructor(readonly base: Kernels) {
-    const sparseGram = base.sparseGram?.bind(base);
-    this.sparseGram = sparseGram;
-    this.adamStep = base.adamStep?.bind(base);
-    this.multinomialNll = base.multinomialNll?.bind(base);
-    this.dropoutCsr = base.dropoutCsr?.bind(base);
-    this.tanh = base.tanh?.bind(base);
-    this.bprEpoch = base.bprEpoch?.bind(base);
-  }
+  constructor(readonly base: Kernels) {}
 
   /** The base implementation's kind. */
   get kind(): string {
@@ -76,6 +55,7 @@ export class TrackedKernels implements Kernels {
   /** Every kernel below delegates to the base implementation. */
   gemm: Kernels['gemm'] = (a, b, o) => this.base.gemm(a, b, o);
   gram: Kernels['gram'] = (x) => this.base.gram(x);
+  sparseGram: Kernels['sparseGram'] = (x) => this.base.sparseGram(x);
   choleskySolveBatched: Kernels['choleskySolveBatched'] = (a, b, k, n) => this.base.choleskySolveBatched(a, b, k, n);
   spdInverse: Kernels['spdInverse'] = (a, o) => this.base.spdInverse(a, o);
   csrMatmul: Kernels['csrMatmul'] = (a, b) => this.base.csrMatmul(a, b);
@@ -84,6 +64,11 @@ export class TrackedKernels implements Kernels {
   alsExplicitHalfStep: Kernels['alsExplicitHalfStep'] = (r, y, x, o) => this.base.alsExplicitHalfStep(r, y, x, o);
   topk: Kernels['topk'] = (s, k, o) => this.base.topk(s, k, o);
   scoreTopK: Kernels['scoreTopK'] = (u, v, k, o) => this.base.scoreTopK(u, v, k, o);
+  adamStep: Kernels['adamStep'] = (w, g, m, v, o) => this.base.adamStep(w, g, m, v, o);
+  multinomialNll: Kernels['multinomialNll'] = (z, t, g) => this.base.multinomialNll(z, t, g);
+  dropoutCsr: Kernels['dropoutCsr'] = (x, p, s) => this.base.dropoutCsr(x, p, s);
+  tanh: Kernels['tanh'] = (x, out) => this.base.tanh(x, out);
+  bprEpoch: Kernels['bprEpoch'] = (problem, u, v, b, o) => this.base.bprEpoch(problem, u, v, b, o);
   rowNorms: Kernels['rowNorms'] = (x) => this.base.rowNorms(x);
   normalizeRows: Kernels['normalizeRows'] = (x) => this.base.normalizeRows(x);
   dot: Kernels['dot'] = (a, b) => this.base.dot(a, b);

@@ -56,8 +56,8 @@ describe('bprEpoch', () => {
       const [ur, vr, br] = [copy(u0), copy(v0), b0.slice()];
       for (let ep = 0; ep < 4; ep++) {
         const o = { steps: problem.entryUser.length + 3, lr: 0.1 * 0.9 ** ep, reg: 0.01, seed: 1234 + ep, chunks };
-        const w = await K.bprEpoch!(bitmap ? withBits : problem, uw, vw, bw, o);
-        const ref = await R.bprEpoch!(problem, ur, vr, br, o);
+        const w = await K.bprEpoch(bitmap ? withBits : problem, uw, vw, bw, o);
+        const ref = await R.bprEpoch(problem, ur, vr, br, o);
         expect(w.count).toBe(ref.count);
         expect(w.count).toBeGreaterThan(0);
         expect(Math.abs(w.logLik - ref.logLik)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.logLik)));
@@ -87,8 +87,8 @@ describe('bprEpoch', () => {
     const [ua, va, ba] = [copy(u0), copy(v0), new Float32Array(r.cols)];
     const [ub, vb, bb] = [copy(u0), copy(v0), new Float32Array(r.cols)];
     const o = { steps: 500, lr: 0.1, reg: 0.01, seed: 77, chunks: 2 };
-    await R.bprEpoch!(problem, ua, va, ba, o);
-    await R.bprEpoch!({ ...problem, positives: bits }, ub, vb, bb, o);
+    await R.bprEpoch(problem, ua, va, ba, o);
+    await R.bprEpoch({ ...problem, positives: bits }, ub, vb, bb, o);
     expect(Array.from(ua.data)).toEqual(Array.from(ub.data));
     expect(Array.from(va.data)).toEqual(Array.from(vb.data));
     expect(Array.from(ba)).toEqual(Array.from(bb));
@@ -111,7 +111,7 @@ describe('bprEpoch', () => {
       const u: DenseMatrix = { rows: 1, cols: 5, data: Float32Array.from(p) };
       const v: DenseMatrix = { rows: 2, cols: 5, data: Float32Array.from([...qi, ...qj]) };
       const b = Float32Array.of(bi, bj);
-      const res = await K.bprEpoch!({ r, entryUser: Int32Array.of(0) }, u, v, b, { steps: 1, lr, reg, seed: 9 });
+      const res = await K.bprEpoch({ r, entryUser: Int32Array.of(0) }, u, v, b, { steps: 1, lr, reg, seed: 9 });
       expect(res.count).toBe(1);
       expect(res.logLik).toBeCloseTo(-Math.log1p(Math.exp(-x)), 5);
       for (let d = 0; d < 5; d++) {
@@ -130,10 +130,10 @@ describe('bprEpoch', () => {
     const v: DenseMatrix = { rows: 2, cols: 4, data: new Float32Array(8).fill(0.5) };
     const b = new Float32Array(2);
     for (const K of [R, K1]) {
-      const res = await K.bprEpoch!({ r, entryUser: Int32Array.of(0, 0) }, u, v, b, { steps: 10, lr: 0.1, reg: 0, seed: 1 });
+      const res = await K.bprEpoch({ r, entryUser: Int32Array.of(0, 0) }, u, v, b, { steps: 10, lr: 0.1, reg: 0, seed: 1 });
       expect(res.count).toBe(0);
       expect(Array.from(u.data)).toEqual([1, 2, 3, 4]);
-      await expect(K.bprEpoch!({ r, entryUser: Int32Array.of(0, 0) }, { rows: 2, cols: 4, data: new Float32Array(8) }, v, b, { steps: 1, lr: 0.1, reg: 0, seed: 1 })).rejects.toThrow(/userF has 2 rows/);
+      await expect(K.bprEpoch({ r, entryUser: Int32Array.of(0, 0) }, { rows: 2, cols: 4, data: new Float32Array(8) }, v, b, { steps: 1, lr: 0.1, reg: 0, seed: 1 })).rejects.toThrow(/userF has 2 rows/);
     }
   });
 
@@ -159,7 +159,7 @@ describe('bprEpoch', () => {
     vf.data.set(scaled(randomDense(items, f, rand), 0.01).data);
     try {
       for (let ep = 0; ep < 30; ep++) {
-        await K2.bprEpoch!(problem, uf, vf, b, { steps: cols.length, lr: 0.05 * 0.98 ** ep, reg: 0.001, seed: ep, chunks: 4 });
+        await K2.bprEpoch(problem, uf, vf, b, { steps: cols.length, lr: 0.05 * 0.98 ** ep, reg: 0.001, seed: ep, chunks: 4 });
       }
       // Every user should score each unseen in-block item above every out-of-block item (AUC over held-out pairs).
       let good = 0;

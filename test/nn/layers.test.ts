@@ -117,7 +117,7 @@ describe('Dropout', () => {
 
   it('dropoutCsr removes entries and rescales the kept ones', () => {
     const x = randomCsr(new Rng(6), 20, 50, 0.3);
-    const y = dropoutCsr(x, 0.5, new Rng(7));
+    const y = dropoutCsr(K, x, 0.5, new Rng(7));
     expect(y.rowPtr[20]).toBeLessThan(x.rowPtr[20]);
     expect(y.rowPtr[20]).toBeGreaterThan(0);
     for (let r = 0; r < 20; r++) {

@@ -121,3 +121,32 @@ describe('Adam.stepAsync (through Kernels.adamStep) matches step', () => {
     });
   }
 });
+
+describe('stepAsync of every optimizer matches step', () => {
+  for (const name of ['sgd', 'adam', 'adamw', 'adagrad'] as const) {
+    it(name, async () => {
+      const make = (): Param[] => {
+        const w = new Param(K, 'w', 2, 3);
+        const e = new Param(K, 'e', 3, 3, { sparse: true });
+        w.value.set([1, -2, 3, 0.5, 0, -1]);
+        e.value.set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        return [w, e];
+      };
+      const a = make();
+      const s = make();
+      const optA = makeOptimizer(name, 0.05, 0.01);
+      const optS = makeOptimizer(name, 0.05, 0.01);
+      for (let t = 0; t < 4; t++) {
+        for (const ps of [a, s]) {
+          ps[0].grad.forEach((_, j) => (ps[0].grad[j] = Math.sin(t + j)));
+          ps[1].grad.fill(0.25, 3 * (t % 3), 3 * (t % 3) + 3);
+          ps[1].markRow(t % 3);
+        }
+        optS.step(s);
+        await optA.stepAsync(a);
+      }
+      a.forEach((p, i) => expect(Array.from(p.value)).toEqual(Array.from(s[i].value)));
+      expect(Array.from(a[0].value)).not.toEqual([1, -2, 3, 0.5, 0, -1]);
+    });
+  }
+});

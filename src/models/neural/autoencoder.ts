@@ -23,7 +23,7 @@ import { Reparameterize } from '../../nn/layers/reparameterize.js';
 import { SparseLinear } from '../../nn/layers/sparse-linear.js';
 import { bceWithLogits } from '../../nn/losses/bce.js';
 import { gaussianKl } from '../../nn/losses/gaussian-kl.js';
-import { multinomialNllAsync } from '../../nn/losses/multinomial.js';
+import { multinomialNll } from '../../nn/losses/multinomial.js';
 import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../core/rng.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
@@ -211,7 +211,7 @@ export class AutoEncoderRecommender implements Recommender {
       for (let r = 0; r < x.rows; r++) for (let q = x.rowPtr[r]; q < x.rowPtr[r + 1]; q++) t.data[r * x.cols + x.colIdx[q]] = 1;
       ({ loss, grad } = bceWithLogits(logits, t, gradOut));
     } else {
-      ({ loss, grad } = await multinomialNllAsync(this.kernels!, logits, x, gradOut));
+      ({ loss, grad } = await multinomialNll(this.kernels!, logits, x, gradOut));
     }
     const dz = await net.decoder.backward(grad);
     let dh = dz;
@@ -223,8 +223,7 @@ export class AutoEncoderRecommender implements Recommender {
     }
     const dh1 = await net.encoder.backward(dh);
     await net.first.backward(dh1);
-    if (opt.stepAsync) await opt.stepAsync(net.params);
-    else opt.step(net.params);
+    await opt.stepAsync(net.params);
     this.steps++;
     return loss;
   }
@@ -317,7 +316,7 @@ export class AutoEncoderRecommender implements Recommender {
   private preprocess(x: CsrMatrix, training: boolean): CsrMatrix {
     if (this.name === 'deep-autoencoder') return x;
     const n = l2NormalizeCsr(x);
-    return training ? dropoutCsr(n, this.params.dropout, this.rng, this.kernels ?? undefined) : n;
+    return training ? dropoutCsr(this.kernels!, n, this.params.dropout, this.rng) : n;
   }
 
   private build(kernels: Kernels, nItems: number): Net {

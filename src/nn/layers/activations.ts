@@ -1,4 +1,4 @@
-/** Element-wise activations ReLU, tanh and sigmoid; each caches its output for the backward pass. */
+/** Element-wise activations ReLU, tanh (`Kernels.tanh`) and sigmoid; each caches its output for the backward pass. */
 import type { DenseMatrix, Kernels } from '../../linalg/api.js';
 import type { Param } from '../tensor.js';
 import { MatrixBuffer } from '../tensor.js';
@@ -25,8 +25,7 @@ export class Activation implements Layer {
     const a = x.data;
     const o = y.data;
     if (this.kind === 'relu') for (let i = 0; i < n; i++) o[i] = a[i] > 0 ? a[i] : 0;
-    else if (this.kind === 'tanh' && this.kernels.tanh) await this.kernels.tanh(x, y);
-    else if (this.kind === 'tanh') for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]);
+    else if (this.kind === 'tanh') await this.kernels.tanh(x, y);
     else for (let i = 0; i < n; i++) o[i] = sigmoid(a[i]);
     this.y = y;
     return y;

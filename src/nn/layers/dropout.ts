@@ -51,31 +51,14 @@ export class Dropout implements Layer {
 }
 
 /**
- * Dropout of the stored entries of a CSR batch (a dropped entry is removed), scaled by 1/(1−p). Returns a new CSR.
- * With `kernels` that have `dropoutCsr`, the kernel draws the same random stream (same result, faster).
+ * Dropout of the stored entries of a CSR batch (a dropped entry is removed), scaled by 1/(1−p): `Kernels.dropoutCsr`
+ * drawing one `rng.uniform()` per stored entry from `rng`'s stream, which then continues after those draws.
+ * Returns a new CSR (`x` itself when p = 0).
  */
-export function dropoutCsr(x: CsrMatrix, p: number, rng: Rng, kernels?: Kernels): CsrMatrix {
+export function dropoutCsr(kernels: Kernels, x: CsrMatrix, p: number, rng: Rng): CsrMatrix {
   if (p <= 0) return x;
-  if (kernels?.dropoutCsr) {
-    const state = rng.state();
-    const out = kernels.dropoutCsr(x, p, state);
-    rng.setState(state);
-    return out;
-  }
-  const nnz = x.rowPtr[x.rows];
-  const rowPtr = new Int32Array(x.rows + 1);
-  const colIdx = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  const scale = 1 / (1 - p);
-  let o = 0;
-  for (let r = 0; r < x.rows; r++) {
-    for (let q = x.rowPtr[r]; q < x.rowPtr[r + 1]; q++) {
-      if (rng.uniform() < p) continue;
-      colIdx[o] = x.colIdx[q];
-      values[o] = x.values[q] * scale;
-      o++;
-    }
-    rowPtr[r + 1] = o;
-  }
-  return { rows: x.rows, cols: x.cols, rowPtr, colIdx: colIdx.subarray(0, o), values: values.subarray(0, o) };
+  const state = rng.state();
+  const out = kernels.dropoutCsr(x, p, state);
+  rng.setState(state);
+  return out;
 }

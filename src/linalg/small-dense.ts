@@ -1,8 +1,40 @@
 /**
- * Small dense decompositions on l×l matrices (l = factors + oversampling), done in plain TypeScript in float64
- * because they are tiny next to the GEMMs around them: symmetric eigen-decomposition (cyclic Jacobi) and the
- * inverse of an upper-triangular matrix.
+ * Small dense float64 decompositions in plain TypeScript, for matrices tiny next to the kernel calls around them
+ * (f×f normal equations, PureSVD's l×l sketches with l = factors + oversampling): Cholesky factorization and solve,
+ * symmetric eigen-decomposition (cyclic Jacobi) and the inverse of an upper-triangular matrix. All row-major.
  */
+
+/** Factors the n×n SPD matrix in `a` (float64, row-major) into its lower Cholesky factor in place; false if not SPD. */
+export function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let p = 0; p < j; p++) d -= a[j * n + p] * a[j * n + p];
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    a[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let p = 0; p < j; p++) s -= a[i * n + p] * a[j * n + p];
+      a[i * n + j] = s / ljj;
+    }
+    for (let i = 0; i < j; i++) a[i * n + j] = 0;
+  }
+  return true;
+}
+
+/** Solves L Lᵀ x = b in place in `b` given the lower factor L (n×n, row-major). */
+export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let p = 0; p < i; p++) s -= l[i * n + p] * b[p];
+    b[i] = s / l[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let p = i + 1; p < n; p++) s -= l[p * n + i] * b[p];
+    b[i] = s / l[i * n + i];
+  }
+}
 
 /**
  * Eigen-decomposition of the symmetric n×n matrix `a` (row-major): returns eigenvalues in decreasing order and
