@@ -116,15 +116,28 @@ function statOrNull(path: string, follow: boolean, doing: string): Stats | null 
   }
 }
 
-/** `path` made absolute with its last component's symbolic links followed (the link chain, even to a missing target). */
+/**
+ * `path` made absolute with its last component's symbolic links followed (the link chain, even to a missing
+ * target). A chain through /proc or /sys (`/dev/stdout` → `/proc/self/fd/1` → an open file) is refused: the
+ * open file is not a path on disk, and replacing what it points to would cut off the process holding it.
+ */
 function followLinks(path: string): string {
   let p = resolve(path);
   for (let hops = 0; ; hops++) {
     const st = statOrNull(p, false, `cannot use ${path}`);
     if (!st?.isSymbolicLink()) return p;
     if (hops >= MAX_LINKS) throw new UsageError(`cannot use ${path}: too many levels of symbolic links`);
+    const root = pseudoRoot(dirname(p));
+    if (root) throw new UsageError(`refusing to write ${path}: it leads to ${p} in ${root}, a kernel pseudo file system (an open file or device, not a file on disk); give a file path`);
     p = resolve(dirname(p), readlinkSync(p));
   }
+}
+
+/** The kernel pseudo file system (/proc, /sys) `dir` lies in, if any (Linux). */
+function pseudoRoot(dir: string): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const real = realLocation(dir);
+  return PSEUDO_ROOTS.find((root) => real === root || isWithin(real, root));
 }
 
 /** The real location of `path`, which need not exist: the real path of its longest existing prefix plus the rest. */
@@ -158,12 +171,8 @@ function missingParents(dir: string, name: string): string[] {
     const st = statOrNull(cur, true, `cannot write ${name}: cannot look at ${cur}`);
     if (st) {
       if (!st.isDirectory()) throw new UsageError(`cannot write ${name}: ${cur} is ${kindOf(st)}, not a directory`);
-      if (process.platform === 'linux') {
-        const real = realLocation(cur);
-        for (const root of PSEUDO_ROOTS) {
-          if (real === root || isWithin(real, root)) throw new UsageError(`cannot write ${name}: ${cur} is inside ${root}, a kernel pseudo file system where files cannot be created`);
-        }
-      }
+      const root = pseudoRoot(cur);
+      if (root) throw new UsageError(`cannot write ${name}: it lies in ${root}, a kernel pseudo file system where files cannot be created`);
       return missing;
     }
     const link = statOrNull(cur, false, `cannot write ${name}`);
