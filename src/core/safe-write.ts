@@ -276,11 +276,11 @@ export function checkOutputFile(path: string, options: OutputFileOptions = {}): 
   const target = followLinks(path);
   const what = options.what ?? 'output';
   const name = `the ${what} ${shown(path, target)}`;
+  checkInputs(target, options.inputs ?? [], name, false);
   const st = statOrNull(target, true, `cannot write ${name}`);
   if (st?.isDirectory()) throw new UsageError(`cannot write ${name}: it is a directory, not a file; give the path of a file`);
   if (st && !st.isFile()) throw new UsageError(`refusing to write ${name}: it is ${kindOf(st)}, not a regular file`);
   missingParents(dirname(target), name);
-  checkInputs(target, options.inputs ?? [], name, false);
   return target;
 }
 
@@ -353,10 +353,10 @@ export function checkOutputDir(path: string, options: OutputDirOptions): OutputD
   const target = followLinks(path);
   const what = options.what ?? 'output directory';
   const name = `the ${what} ${shown(path, target)}`;
+  checkInputs(target, options.inputs ?? [], name, true);
   const st = statOrNull(target, true, `cannot write ${name}`);
   if (st && !st.isDirectory()) throw new UsageError(`refusing to write ${name}: it is ${kindOf(st)}, not a directory`);
   missingParents(dirname(target), name);
-  checkInputs(target, options.inputs ?? [], name, true);
   if (!st) return { target, replaces: null };
   let entries: string[];
   try {

@@ -238,7 +238,7 @@ describe('writeDirAtomic and checkOutputDir', () => {
     await refusesAsync(() => writeDirAtomic(join(root, 'set'), fill({}), opts({ inputs, force: true })), /set: it is .*set, an input of this run/);
     await refusesAsync(() => writeDirAtomic(join(root, 'set', 'model'), fill({}), opts({ inputs })), /set\/model: it lies inside .*set, an input of this run/);
     await refusesAsync(() => writeDirAtomic(root, fill({}), opts({ inputs: [join(root, 'data.csv')], force: true })), /it contains .*data\.csv, an input of this run/);
-    await refusesAsync(() => writeDirAtomic(join(root, 'data.csv'), fill({}), opts({ inputs: [join(root, 'data.csv')] })), /data\.csv: it is a regular file, not a directory/);
+    await refusesAsync(() => writeDirAtomic(join(root, 'data.csv'), fill({}), opts({ inputs: [join(root, 'data.csv')] })), /data\.csv: it is .*data\.csv, an input of this run/);
   });
 
   it('replaces its own directory only with force, deleting only the entries it claims', async () => {
