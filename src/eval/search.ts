@@ -3,9 +3,10 @@
  * configured split, selecting on one metric (its direction known: ROEM lower is better). Every finished trial is
  * appended to a JSON-lines results file; a restarted search skips the trials already there.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
 import { isAbortError, type Progress } from '../core/progress.js';
+import { appendFileSafe, checkOutputFile } from '../core/safe-write.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
 import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
@@ -91,7 +92,9 @@ function drawRange(r: RangeSpec, rng: Rng): number {
 
 /** Reads finished trials from a JSON-lines file; a torn last line (crash mid-write) is ignored. */
 export function readTrials(path: string): Trial[] {
-  if (!existsSync(path)) return [];
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return [];
+  if (!st.isFile()) throw new UsageError(`search results file ${path} is not a regular file (${st.isDirectory() ? 'a directory' : 'a FIFO, device or socket'}); give the path of a JSON-lines file`);
   const lines = readFileSync(path, 'utf8').split('\n');
   const out: Trial[] = [];
   lines.forEach((line, j) => {
@@ -120,6 +123,8 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
   const folds = kFold(outer.train, { k: search.folds, by: search.foldBy, seed: search.seed });
   const plan = planTrials(search);
   const done = new Map<string, Trial>();
+  const resultsOptions = { what: 'search results file', inputs: dataset.report.files };
+  if (search.results) checkOutputFile(search.results, resultsOptions); // before reading it: a FIFO would block
   if (search.results) for (const t of readTrials(search.results)) done.set(t.key, t);
   const results: SearchResults = { model: search.model, metric: search.metric.label, direction, trials: [], resumed: 0, best: null, interrupted: false, planned: plan.length };
   log(`search: ${plan.length} trials of ${search.model} × ${search.folds} folds, selecting on ${search.metric.label} (${direction} is better)${done.size ? `; ${done.size} finished trials in ${search.results}` : ''}`);
@@ -129,7 +134,6 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
     if (results.best) p.metrics = { [`best ${search.metric.label}`]: results.best.mean };
     options.onProgress?.(p);
   };
-  if (search.results) mkdirSync(dirname(search.results), { recursive: true });
   for (let t = 0; t < plan.length; t++) {
     const params = plan[t];
     const key = trialKey(params);
@@ -161,7 +165,7 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
         if ((e as Error).message.startsWith('unknown model')) throw new Error(`search.model: ${(e as Error).message}`);
         trial.error = (e as Error).message;
       }
-      if (search.results) appendFileSync(search.results, JSON.stringify(trial, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+      if (search.results) appendFileSafe(search.results, JSON.stringify(trial, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n', resultsOptions);
     }
     results.trials.push(trial);
     if (!trial.error && Number.isFinite(trial.mean) && (!results.best || better(trial.mean, results.best.mean))) results.best = trial;

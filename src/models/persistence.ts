@@ -1,17 +1,19 @@
 /**
  * Model persistence: a model is a directory holding `model.json` (format version, model type,
  * hyperparameters, id maps, data fingerprint, small state, and a manifest of arrays) plus one raw
- * little-endian file per typed array. Saves are atomic (written into a sibling temp directory, then renamed);
+ * little-endian file per typed array. Saves are atomic (written into a sibling temp directory, then renamed) and
+ * replace only a model directory;
  * loads check every array's byte length and sha256 and reject truncated or altered files with an error
  * naming the file. The format is documented in docs/model-format.md.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeDirAtomic } from '../core/safe-write.js';
 import { IdMap, type ExternalId } from '../data/id-map.js';
 import { Interactions } from '../data/interactions.js';
+import { modelDirEntries } from './model-dir.js';
 
 /** Version of the on-disk layout; bumped on incompatible change. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -112,16 +114,13 @@ export function dataFingerprint(train: Interactions): string {
   return h.digest('hex');
 }
 
-/** Writes `snapshot` to `dir` atomically (an existing model directory there is replaced). */
+/**
+ * Writes `snapshot` to `dir` atomically through core's `writeDirAtomic`: an existing model directory there is
+ * replaced; anything else there (a file, a directory that is not a model) is refused with a UsageError.
+ */
 export async function saveSnapshot(dir: string, snapshot: ModelSnapshot): Promise<void> {
   checkHost();
-  const target = resolve(dir);
-  const parent = dirname(target);
-  await mkdir(parent, { recursive: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = join(parent, `.${basename(target)}.tmp-${tag}`);
-  await mkdir(tmp);
-  try {
+  await writeDirAtomic(dir, async (tmp) => {
     const records: ArrayRecord[] = [];
     for (const [name, { data, shape }] of Object.entries(snapshot.arrays)) {
       if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`array name ${JSON.stringify(name)} is not a safe file name`);
@@ -145,18 +144,7 @@ export async function saveSnapshot(dir: string, snapshot: ModelSnapshot): Promis
       arrays: records,
     };
     await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest));
-    if (existsSync(target)) {
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
-    }
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  }, { what: 'model directory', recognize: (d) => modelDirEntries(d, MANIFEST_FILE), marker: `no ${MANIFEST_FILE} of a saved model`, force: true });
 }
 
 /** Reads and validates `dir/model.json` (not the arrays). */

@@ -1,10 +1,13 @@
 /**
  * Saving and loading a model directory: `model.json` (type, hyperparameters, extra state, and the shape and file of
  * every parameter) plus one raw little-endian float32 file per parameter (`<param name>.f32`) or extra array.
- * Written to `<dir>.tmp-<pid>` first and renamed into place, so a reader never sees a half-written model.
+ * Written through core's `writeDirAtomic` (a temporary directory renamed into place, so a reader never sees a
+ * half-written model); it replaces only a directory this module wrote.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeDirAtomic } from '../core/safe-write.js';
 import type { Param } from './tensor.js';
 
 /** A typed array stored beside the parameters (e.g. a model's training matrix). */
@@ -33,26 +36,35 @@ export async function saveModelDir(
   params: Param[],
   arrays: Record<string, StoredArray> = {},
 ): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  const weights: ModelManifest['weights'] = [];
-  for (const p of params) {
-    const file = `${safeName(p.name)}.f32`;
-    await writeFile(join(tmp, file), bytesOf(p.value));
-    weights.push({ name: p.name, rows: p.rows, cols: p.cols, file });
+  await writeDirAtomic(dir, async (tmp) => {
+    const weights: ModelManifest['weights'] = [];
+    for (const p of params) {
+      const file = `${safeName(p.name)}.f32`;
+      await writeFile(join(tmp, file), bytesOf(p.value));
+      weights.push({ name: p.name, rows: p.rows, cols: p.cols, file });
+    }
+    const arrayEntries: ModelManifest['arrays'] = [];
+    for (const [name, a] of Object.entries(arrays)) {
+      const type = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'f64';
+      const file = `${safeName(name)}.${type}`;
+      await writeFile(join(tmp, file), bytesOf(a));
+      arrayEntries.push({ name, type, length: a.length, file });
+    }
+    const full: ModelManifest = { ...manifest, format: 1, weights, arrays: arrayEntries };
+    await writeFile(join(tmp, 'model.json'), JSON.stringify(full, null, 2));
+  }, { what: 'model directory', recognize: ownEntries, marker: 'no model.json of a saved model', force: true });
+}
+
+/** The entries of a directory {@link saveModelDir} wrote (model.json and the files it lists), else null. */
+function ownEntries(dir: string): string[] | null {
+  try {
+    if (!lstatSync(join(dir, 'model.json')).isFile()) return null; // never read a FIFO: it would block
+    const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Partial<ModelManifest>;
+    if (m.format !== 1 || !Array.isArray(m.weights) || !Array.isArray(m.arrays)) return null;
+    return ['model.json', ...m.weights.map((w) => w.file), ...m.arrays.map((a) => a.file)];
+  } catch {
+    return null;
   }
-  const arrayEntries: ModelManifest['arrays'] = [];
-  for (const [name, a] of Object.entries(arrays)) {
-    const type = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'f64';
-    const file = `${safeName(name)}.${type}`;
-    await writeFile(join(tmp, file), bytesOf(a));
-    arrayEntries.push({ name, type, length: a.length, file });
-  }
-  const full: ModelManifest = { ...manifest, format: 1, weights, arrays: arrayEntries };
-  await writeFile(join(tmp, 'model.json'), JSON.stringify(full, null, 2));
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
 }
 
 /** Reads `model.json` of a model directory, checking the model type. */

@@ -2,8 +2,7 @@
  * Self-contained HTML reports: sections of HTML fragments in one page with inline CSS (no scripts, no
  * fonts or images from the network), plus the helpers to build fragments safely.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileSafe, type OutputFileOptions } from '../core/safe-write.js';
 import { formatNumber } from './format.js';
 
 /** One section of a report: `html` is a trusted fragment (build it with the escaping helpers here). */
@@ -157,13 +156,11 @@ ${footer}
 }
 
 /**
- * Writes a report (a {@link Report} or already rendered HTML) to `path` atomically: a temporary file in the
- * same directory renamed over the target. Creates missing directories.
+ * Writes a report (a {@link Report} or already rendered HTML) to `path` with core's `writeFileSafe`: atomically
+ * (a temporary file in the same directory renamed over the target), through symbolic links, creating missing
+ * directories; directories, devices, FIFOs and the run's `inputs` are refused with a UsageError.
  */
-export async function writeReport(path: string, report: Report | string): Promise<void> {
+export async function writeReport(path: string, report: Report | string, options: Pick<OutputFileOptions, 'inputs'> = {}): Promise<void> {
   const html = typeof report === 'string' ? report : renderReport(report);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, html, 'utf8');
-  await rename(tmp, path);
+  writeFileSafe(path, html, { what: 'report', inputs: options.inputs });
 }

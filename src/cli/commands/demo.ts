@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkOutputFile } from '../../core/safe-write.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { DatasetLoadOptions } from '../../data/datasets/registry.js';
 import type { EdaStats } from '../../report/eda.js';
@@ -79,6 +80,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ reportPath: 
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const progress = options.progress ?? true;
   if (options.timeZone !== undefined) parseTimeZone(options.timeZone); // a bad zone fails before the load
+  const reportPath = resolve(options.out ?? 'out/report.html');
+  checkOutputFile(reportPath, { what: 'report', inputs: [options.loadOptions?.path] }); // and a bad -o, not after the training
   const dataset = await loadDemoData(options, progress, log);
   log(cleaningText(dataset.report));
   const timeZone = options.timeZone ?? suggestedTimeZone(dataset.name);
@@ -102,13 +105,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<{ reportPath: 
   } finally {
     dispose();
   }
-  const reportPath = resolve(options.out ?? 'out/report.html');
   await writeReport(reportPath, {
     title: `recsys demo: ${dataset.name}`,
     subtitle: dataset.description,
     sections,
     generatedAt: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-  });
+  }, { inputs: dataset.report.files });
   return { reportPath, sections };
 }
 

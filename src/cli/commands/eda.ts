@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkOutputFile } from '../../core/safe-write.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import { loadDataset, type DatasetLoadOptions } from '../../data/datasets/registry.js';
 import { computeEda, type EdaStats } from '../../report/eda.js';
@@ -82,6 +83,8 @@ export function register(program: Command): void {
       const cold = positiveInt(flags.cold, '--cold');
       const blocks = positiveInt(flags.blocks, '--blocks');
       if (flags.tz !== undefined) parseTimeZone(flags.tz); // a bad zone fails before the load
+      const out = resolve(flags.out ?? `out/eda-${name}.html`);
+      if (flags.html) checkOutputFile(out, { what: 'report', inputs: [flags.path] }); // a bad -o fails before the load too
       const ds = await loadWithProgress(name, {
         dataDir: flags.dataDir,
         path: flags.path,
@@ -96,9 +99,8 @@ export function register(program: Command): void {
       if (flags.json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       else process.stdout.write(`${cleaningText(ds.report)}\n\n${edaSummaryText(stats)}\n`);
       if (flags.html) {
-        const out = resolve(flags.out ?? `out/eda-${name}.html`);
         const sections = await edaSections(stats);
-        await writeReport(out, { title: `EDA: ${ds.name}`, subtitle: ds.description, sections, generatedAt: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC' });
+        await writeReport(out, { title: `EDA: ${ds.name}`, subtitle: ds.description, sections, generatedAt: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC' }, { inputs: ds.report.files });
         process.stderr.write(`report: ${out}\n`);
       }
     });

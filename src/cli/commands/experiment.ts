@@ -2,12 +2,12 @@
  * `recsys experiment <config>`: runs a comparison (or, with a search section, a hyperparameter search) from a
  * JSON/YAML config, with progress bars; Ctrl-C stops after the current step and prints what finished.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { checkOutputFile, writeFileSafe } from '../../core/safe-write.js';
 import { formatResults, type TableFormat } from '../../eval/format.js';
 import { loadConfig } from '../../eval/config.js';
-import { runExperiment } from '../../eval/experiment.js';
+import { defaultLoadDataset, runExperiment, type DatasetLoader } from '../../eval/experiment.js';
 import { formatSearch, runSearch, searchToHtml } from '../../eval/search.js';
 import type { Progress } from '../../core/progress.js';
 import { writeReport } from '../../report/html.js';
@@ -56,6 +56,27 @@ export function register(program: Command): void {
       const format = flags.format as TableFormat;
       if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${flags.format}"`);
       const config = loadConfig(configPath);
+      // Every output is checked before the run (a bad path fails in a second, not after the run) and written
+      // through the safe writer; none may be the config or a data file the run reads.
+      const inputs: (string | undefined)[] = [configPath, typeof config.datasetOptions.path === 'string' ? config.datasetOptions.path : undefined];
+      const outputs: [flag: string, what: string, path: string | undefined][] = [
+        ['--report', 'report', flags.report],
+        ['--out', 'table', flags.out],
+        ['search.results', 'search results file', config.search && flags.search ? config.search.results : undefined],
+      ];
+      const seen = new Map<string, string>();
+      for (const [flag, what, path] of outputs) {
+        if (path === undefined) continue;
+        const target = checkOutputFile(path, { what, inputs });
+        const other = seen.get(target);
+        if (other) throw new UsageError(`${other} and ${flag} name the same file ${path}; give each its own`);
+        seen.set(target, flag);
+      }
+      const loadDataset: DatasetLoader = async (name, options) => {
+        const ds = await defaultLoadDataset(name, options);
+        inputs.push(...ds.report.files);
+        return ds;
+      };
       const { signal, dispose } = interruptSignal();
       const bars = progressPrinter(flags.progress);
       const log = (line: string): void => {
@@ -65,12 +86,12 @@ export function register(program: Command): void {
         let text: string;
         let html: string;
         if (config.search && flags.search) {
-          const results = await runSearch(config, { signal, onProgress: bars.onProgress, log });
+          const results = await runSearch(config, { signal, onProgress: bars.onProgress, log, loadDataset });
           bars.stop();
           html = searchToHtml(results);
           text = format === 'json' ? JSON.stringify(results, null, 2) : format === 'html' ? html : formatSearch(results);
         } else {
-          const results = await runExperiment(config, { signal, onProgress: bars.onProgress, log });
+          const results = await runExperiment(config, { signal, onProgress: bars.onProgress, log, loadDataset });
           bars.stop();
           html = formatResults(results, 'html');
           text = formatResults(results, format);
@@ -81,13 +102,12 @@ export function register(program: Command): void {
             subtitle: `config ${configPath}`,
             sections: [{ id: 'results', title: config.search && flags.search ? 'Hyperparameter search' : 'Model comparison', html }],
             generatedAt: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-          });
+          }, { inputs });
           log(`wrote ${flags.report}`);
         }
         process.stdout.write(`${text}\n`);
         if (flags.out) {
-          mkdirSync(dirname(flags.out), { recursive: true });
-          writeFileSync(flags.out, `${text}\n`);
+          writeFileSafe(flags.out, `${text}\n`, { what: 'table', inputs });
           log(`wrote ${flags.out}`);
         }
       } finally {

@@ -3,14 +3,18 @@
  * model with a progress bar (Ctrl-C stops after the current step), and saves it to a model directory that
  * records where the data came from (so `recsys recommend` can show item metadata).
  */
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { checkOutputDir, type OutputDirOptions } from '../../core/safe-write.js';
 import { loadInteractionsFile, type ColumnMapping } from '../../data/index.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
 import { createModel, modelEntries, modelEntry } from '../../models/index.js';
+import { modelDirEntries } from '../../models/model-dir.js';
 import { usesFeatures } from '../../models/neural/features.js';
+import { MANIFEST_FILE } from '../../models/persistence.js';
 import { coerceToDefaults, parseParamAssignments } from '../../models/params.js';
 import { AbortError } from '../../core/progress.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
@@ -27,6 +31,7 @@ interface TrainFlags {
   model: string;
   param: string[];
   out: string;
+  force: boolean;
   minValue?: string;
   binarize?: boolean;
   progress: boolean;
@@ -64,6 +69,27 @@ async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise
   }
 }
 
+/**
+ * What `--out` may be: a new path, an empty directory, or (with --force) a model directory of a known model
+ * type; never the input file or data set folder, nor a directory containing or inside one.
+ */
+function outputGuard(flags: TrainFlags, inputs: (string | undefined)[]): OutputDirOptions {
+  const known = new Set(modelEntries().map((e) => e.name));
+  return {
+    what: 'model directory',
+    inputs,
+    force: flags.force,
+    forceHint: 'pass --force to replace it',
+    recognize: (dir) => modelDirEntries(dir, MANIFEST_FILE, (type) => known.has(type)),
+    marker: `no ${MANIFEST_FILE} with a known modelType`,
+  };
+}
+
+/** The folder of a registered data set, or the file of --input or "generic", as inputs `--out` must keep clear of. */
+function dataInputs(flags: TrainFlags, ds: LoadedDataset): string[] {
+  return flags.dataset && flags.dataset !== 'generic' ? [...new Set(ds.report.files.map((f) => dirname(f)))] : ds.report.files;
+}
+
 /** Applies --min-value and --binarize. */
 function prepare(x: Interactions, flags: TrainFlags): Interactions {
   let out = x;
@@ -91,15 +117,19 @@ export function register(program: Command): void {
     .option('--delimiter <sep>', 'field separator of --input')
     .requiredOption('--model <type>', `model type: ${modelEntries().map((e) => e.name).sort().join(', ')}`)
     .option('--param <key=value>', 'hyperparameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .requiredOption('--out <dir>', 'model directory to write')
+    .requiredOption('--out <dir>', 'model directory to write (a new path or an empty directory)')
+    .option('--force', 'replace an existing model directory at --out', false)
     .option('--min-value <x>', 'keep only interactions with value >= x (e.g. watch_ratio >= 2)')
     .option('--binarize', 'treat every kept interaction as 1')
     .option('--progress', 'progress lines even when stderr is not a terminal', false)
     .action(async (flags: TrainFlags) => {
       const model = createModel(flags.model, coerceToDefaults(flags.model, modelEntry(flags.model).defaults, parseParamAssignments(flags.param)));
+      const inputs = [flags.input, flags.path];
+      checkOutputDir(flags.out, outputGuard(flags, inputs)); // before the load and the fit: fails in a second
       const { signal, dispose } = interruptSignal();
       try {
         const { ds, provenance } = await loadTrainingData(flags, signal);
+        checkOutputDir(flags.out, outputGuard(flags, [...inputs, ...dataInputs(flags, ds)]));
         const train = prepare(ds.interactions, flags);
         if (usesFeatures(model)) model.setFeatures(ds);
         if (flags.minValue !== undefined) provenance.minValue = Number(flags.minValue);
