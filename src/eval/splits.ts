@@ -51,7 +51,8 @@ function fromAssignment(data: Interactions, assign: Uint8Array, description: str
 
 /**
  * The stream of one split kind, forked from the seed by a label: a split and a bootstrap, or the outer split and
- * a search's inner folds, given the same seed draw independent streams.
+ * a search's inner folds, given the same seed draw independent streams. Shuffles take positions from core's
+ * 32-bit `int` (a position's probability is off by at most n/2³² relative, 0.6 % at 25M entries).
  */
 function splitRng(seed: number, kind: string): Rng {
   return new Rng(seed).fork(`split:${kind}`);
