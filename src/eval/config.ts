@@ -1,115 +1,305 @@
 /**
- * Experiment configuration: the typed shape of a config file (JSON or YAML) and its validation, with errors that
- * name the file and the offending key (e.g. `configs/x.yaml: split.testRatio: must be a number in (0, 1)`).
+ * Experiment configuration: one schema for a config file (JSON or YAML), from which the config types are
+ * derived, and its validation, with errors that name the file and the offending key
+ * (e.g. `configs/x.yaml: split.testRatio: must be a number in (0, 1), got 1.5`). Model hyperparameters stay
+ * `Record<string, unknown>` here: each model validates its own with its parameter schema.
  */
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { parseMetric, type MetricSpec } from './metrics.js';
+import { z } from 'zod';
+import { parseMetric } from './metrics.js';
 
-/** Filters applied to the interactions before splitting, in the data layer's order: timeWindow, minValue, kCore, binarize. */
-export interface FilterConfig {
-  /** Keep entries with value >= minValue. */
-  minValue?: number;
-  /** Keep entries in [from, to) (seconds since the epoch). */
-  timeWindow?: { from: number; to: number };
-  /** Iterative k-core. */
-  kCore?: { user: number; item: number };
-  /** Set every value to 1. */
-  binarize?: boolean;
+// ---------------------------------------------------------------------------------------------------------
+// Building blocks, each with the message a user sees.
+
+/** A value as quoted in messages. */
+function show(x: unknown): string {
+  if (x === undefined) return 'nothing';
+  if (typeof x === 'number') return String(x); // NaN and Infinity, which JSON would print as null
+  return JSON.stringify(x) ?? String(x);
 }
 
-/** Which split to make; the options of each method mirror the functions in splits.ts. */
-export type SplitConfig =
-  | { method: 'random'; testRatio: number; validationRatio?: number; seed?: number }
-  | { method: 'ratio'; ratios: number[]; order?: 'random' | 'time'; seed?: number }
-  | { method: 'leave-one-out'; validation?: boolean; seed?: number }
-  | { method: 'leave-last-out'; validation?: boolean; seed?: number }
-  | { method: 'temporal'; cutoff?: number; testRatio?: number; validationRatio?: number }
-  | { method: 'kfold'; k: number; by?: 'interaction' | 'user' | 'heldout-user'; seed?: number }
-  | { method: 'stratified'; ratio?: number; minRating?: number; filterBy?: 'user' | 'item'; seed?: number }
-  | { method: 'strong-generalization'; testUsers: number; validationUsers?: number; foldInRatio?: number; minEntries?: number; seed?: number }
-  | { method: 'kuairec'; threshold?: number };
+/** The message of a schema: "must be <what>, got <value>", or `required` when the key is missing. */
+function expecting(what: string, required = `required: ${what}`): (issue: { input?: unknown }) => string {
+  return (issue) => (issue.input === undefined ? required : `must be ${what}, got ${show(issue.input)}`);
+}
 
-/** One model of the comparison. */
-export interface ModelConfig {
-  /** Row label in the table (default: the model name). */
-  label: string;
-  /** Registry name, e.g. "popularity". */
-  model: string;
-  /** Hyperparameters passed to the model factory. */
-  params: Record<string, unknown>;
+/** A finite number passing `check`. */
+function number(what = 'a number', check: (x: number) => boolean = () => true, required?: string): z.ZodNumber {
+  const error = expecting(what, required);
+  return z.number({ error }).refine(check, { error });
+}
+
+const integer = (min: number, what = `an integer >= ${min}`, required?: string): z.ZodNumber => number(what, (x) => Number.isInteger(x) && x >= min, required);
+const positiveInteger = integer(1, 'a positive integer');
+const ratio = (required?: string): z.ZodNumber => number('a number in (0, 1)', (x) => x > 0 && x < 1, required);
+const ratioOrZero = number('a number in [0, 1)', (x) => x >= 0 && x < 1);
+const seed = number('an integer', Number.isInteger);
+const flag = z.boolean({ error: expecting('true or false') });
+
+/** One of a few strings: `must be "a" or "b"` / `must be one of a, b, c`. */
+function oneOf<const V extends readonly [string, ...string[]]>(values: V): z.ZodEnum<{ [K in V[number]]: K }> {
+  const what = values.length === 2 ? `"${values[0]}" or "${values[1]}"` : `one of ${values.join(', ')}`;
+  return z.enum(values, { error: expecting(what) });
+}
+
+/** A mapping with exactly the keys of `shape` (others are "unknown key" errors listing the known ones). */
+function mapping<S extends z.ZodRawShape>(shape: S, what = 'a mapping', required?: string): z.ZodObject<S, z.core.$strict> {
+  const known = Object.keys(shape).join(', ');
+  const other = expecting(what, required);
+  return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key; expected one of: ${known}` : other(issue)) });
+}
+
+/** Hyperparameters of a model, checked by the model itself. */
+const hyperparameters = z.record(z.string(), z.unknown(), { error: expecting('a mapping of hyperparameters') });
+
+/** A metric name such as ndcg@10, parsed. */
+function metric(required: string) {
+  return z.string({ error: expecting('a string such as ndcg@10', required) }).transform((name, ctx) => {
+    try {
+      return parseMetric(name);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e), input: name });
+      return z.NEVER;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The sections of a config.
+
+/** Filters applied to the interactions before splitting, in the data layer's order: timeWindow, minValue, kCore, binarize. */
+const filtersSchema = mapping({
+  /** Keep entries with value >= minValue. */
+  minValue: number().optional(),
+  /** Keep entries in [from, to) (seconds since the epoch). */
+  timeWindow: mapping({ from: number().default(-Infinity), to: number().default(Infinity) }, '{ from: seconds, to: seconds }').optional(),
+  /** Iterative k-core. */
+  kCore: mapping({ user: integer(1).default(1), item: integer(1).default(1) }, '{ user: n, item: n }').optional(),
+  /** Set every value to 1. */
+  binarize: flag.optional(),
+});
+
+const SPLIT_METHODS = ['random', 'ratio', 'leave-one-out', 'leave-last-out', 'temporal', 'kfold', 'stratified', 'strong-generalization', 'kuairec'] as const;
+const RATIOS = '2 or 3 non-negative numbers (train, [validation,] test) with positive train and test weights, e.g. [8, 1, 1]';
+
+/** Which split to make; the options of each method mirror the functions in splits.ts (`seed` defaults to the config's). */
+const splitSchema = z.discriminatedUnion(
+  'method',
+  [
+    mapping({ method: z.literal('random'), testRatio: ratio('required for the random split (e.g. 0.2)'), validationRatio: ratioOrZero.optional(), seed: seed.optional() }),
+    mapping({
+      method: z.literal('ratio'),
+      ratios: z.custom<number[]>((r) => Array.isArray(r) && (r.length === 2 || r.length === 3) && r.every((x) => typeof x === 'number' && x >= 0) && r[0] > 0 && r[r.length - 1] > 0, { error: expecting(RATIOS) }),
+      order: oneOf(['random', 'time']).optional(),
+      seed: seed.optional(),
+    }),
+    mapping({ method: z.literal('leave-one-out'), validation: flag.optional(), seed: seed.optional() }),
+    mapping({ method: z.literal('leave-last-out'), validation: flag.optional(), seed: seed.optional() }),
+    mapping({ method: z.literal('temporal'), cutoff: number('a number (seconds since the epoch)').optional(), testRatio: ratio().optional(), validationRatio: ratioOrZero.optional() })
+      .refine((s) => (s.cutoff === undefined) !== (s.testRatio === undefined), { error: 'the temporal split needs exactly one of cutoff (seconds since the epoch) or testRatio' }),
+    mapping({ method: z.literal('kfold'), k: integer(2, undefined, 'required for k-fold (e.g. 5)'), by: oneOf(['interaction', 'user', 'heldout-user']).optional(), seed: seed.optional() }),
+    mapping({ method: z.literal('stratified'), ratio: ratio().optional(), minRating: integer(1).optional(), filterBy: oneOf(['user', 'item']).optional(), seed: seed.optional() }),
+    mapping({
+      method: z.literal('strong-generalization'),
+      testUsers: number('a positive number (count, or share when below 1)', (x) => x > 0, 'required (a count of users, or a share below 1)'),
+      validationUsers: number('a non-negative number', (x) => x >= 0).optional(),
+      foldInRatio: ratio().optional(),
+      minEntries: integer(1).optional(),
+      seed: seed.optional(),
+    }),
+    mapping({ method: z.literal('kuairec'), threshold: number().optional() }),
+  ],
+  {
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return `required: { method: ${SPLIT_METHODS.join(' | ')}, ... }`;
+      const method = typeof issue.input === 'object' && issue.input !== null && 'method' in issue.input ? issue.input.method : undefined;
+      return `must be one of ${SPLIT_METHODS.join(', ')}, got ${show(method)}`;
+    },
+  },
+);
+
+/** How models are scored. */
+const protocolSchema = mapping({
+  /** `full` ranks every candidate item; `sampled` ranks each relevant item against `negatives` sampled items. */
+  type: oneOf(['full', 'sampled']).default('full'),
+  negatives: positiveInteger.default(100),
+  /** Overrides the split's default of excluding each user's training items. */
+  excludeSeen: flag.optional(),
+  batchSize: positiveInteger.default(1024),
+  keepUsersWithoutRelevant: flag.default(false),
+});
+
+/** One model of the comparison: a registry name, or `{ model, params, label }`. */
+const modelSchema = z.union(
+  [
+    z.string().transform((name) => modelEntry(name, name, {})),
+    mapping({ model: z.string({ error: 'required: a registered model name' }), params: hyperparameters.default({}), label: z.string({ error: expecting('a string') }).optional() }, 'a model name or { model, params, label }')
+      .transform((m) => modelEntry(m.label ?? m.model, m.model, m.params)),
+  ],
+  { error: expecting('a model name or { model, params, label }') },
+);
+
+function modelEntry(label: string, model: string, params: Record<string, unknown>) {
+  return {
+    /** Row label in the table (default: the model name). */
+    label,
+    /** Registry name, e.g. "popularity". */
+    model,
+    /** Hyperparameters passed to the model factory. */
+    params,
+  };
 }
 
 /** A value range for random search: uniform (or log-uniform) in [min, max], optionally integer. */
-export interface RangeSpec {
-  min: number;
-  max: number;
-  log?: boolean;
-  integer?: boolean;
-}
+const rangeSchema = mapping({ min: number(), max: number(), log: flag.default(false), integer: flag.default(false) }, 'a { min, max } range')
+  .refine((r) => r.max >= r.min, { error: 'a range needs numbers min <= max' })
+  .refine((r) => !r.log || r.min > 0, { error: 'a log range needs min > 0', path: ['min'] });
 
 /** Hyperparameter search settings. */
-export interface SearchConfig {
+const searchSchema = mapping({
   /** Registry name of the model to tune. */
-  model: string;
+  model: z.string({ error: 'required: the registered model to tune' }),
   /** `grid` tries every combination of the listed values; `random` draws `trials` combinations. */
-  strategy: 'grid' | 'random';
+  strategy: oneOf(['grid', 'random']).default('grid'),
   /** Random search: number of trials. */
-  trials?: number;
+  trials: positiveInteger.optional(),
   /** Values per hyperparameter (grid, or choices for random) or ranges (random only). */
-  space: Record<string, unknown[] | RangeSpec>;
+  space: z
+    .record(
+      z.string(),
+      z.union([z.array(z.unknown()).min(1, { error: 'must list at least one value' }), rangeSchema], { error: expecting('a list of values or a { min, max } range') }),
+      { error: expecting('a mapping', 'required: hyperparameter → list of values (or { min, max, log, integer } for random search)') },
+    )
+    .refine((s) => Object.keys(s).length > 0, { error: 'required: hyperparameter → list of values (or { min, max, log, integer } for random search)' }),
   /** Hyperparameters common to all trials. */
-  fixed: Record<string, unknown>;
+  fixed: hyperparameters.default({}),
   /** Folds of cross-validation on the training part (>= 2). */
-  folds: number;
-  /** How the folds are made (default interaction). */
-  foldBy: 'interaction' | 'user';
+  folds: integer(2).default(5),
+  /** How the folds are made. */
+  foldBy: oneOf(['interaction', 'user']).default('interaction'),
   /** Metric to select on (direction known per metric, e.g. roem: lower is better). */
-  metric: MetricSpec;
+  metric: metric('required: the metric to select on, e.g. roem or ndcg@10'),
   /** JSON-lines file each finished trial is appended to; an interrupted search resumes from it. */
-  results?: string;
-  /** Seed of the folds and random draws. */
-  seed: number;
+  results: z.string({ error: expecting('a file path') }).optional(),
+  /** Seed of the folds and random draws (default: the config's seed). */
+  seed: seed.optional(),
+}).superRefine((s, ctx) => {
+  if (s.strategy === 'random' && s.trials === undefined) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'required for random search' });
+  if (s.strategy === 'grid') {
+    for (const [key, v] of Object.entries(s.space)) if (!Array.isArray(v)) ctx.addIssue({ code: 'custom', path: ['space', key], message: 'grid search needs a list of values' });
+  }
+});
+
+/** A config file as written (the input of {@link validateConfig}). */
+const configFileSchema = mapping(
+  {
+    /** Name shown in reports (default: the data set name). */
+    name: z.string({ error: expecting('a string') }).optional(),
+    /** Data set name for `loadDataset` (or `synthetic`, generated), or `{ name, ...options }`. */
+    dataset: z.union([z.string(), z.looseObject({ name: z.string({ error: 'required: the data set name' }) })], {
+      error: 'required: a data set name (e.g. kuairec-sample) or { name: ..., options }',
+    }),
+    filters: filtersSchema.prefault({}),
+    split: splitSchema,
+    protocol: protocolSchema.prefault({}),
+    /** Test entries with value >= threshold are relevant (the split may set its own, e.g. KuaiRec 2.0). */
+    relevance: mapping({ threshold: number().optional() }, '{ threshold: number }').optional(),
+    metrics: z.array(metric('required: a metric such as ndcg@10'), { error: 'required: a list such as [ndcg@10, recall@20, roem]' }).min(1, { error: 'required: a list such as [ndcg@10, recall@20, roem]' }),
+    models: z.array(modelSchema, { error: expecting('a list of { model, params, label }') }).default([]),
+    /** Multi-hot item feature used by diversity@k. */
+    diversityFeature: z.string({ error: expecting('the name of a multi-hot item feature, e.g. tags') }).optional(),
+    diversitySimilarity: oneOf(['jaccard', 'cosine']).default('jaccard'),
+    /** Bootstrap resamples per metric (0: no interval). */
+    bootstrap: integer(0).default(1000),
+    /** Which held-out part the models are scored on (validation for model selection). */
+    evaluateOn: oneOf(['test', 'validation']).default('test'),
+    /** Seed of the split, the search, negative sampling and the bootstrap (each forks its own stream). */
+    seed: seed.default(42),
+    search: searchSchema.optional(),
+  },
+  'a mapping of keys to values',
+)
+  .superRefine((c, ctx) => {
+    const labels = new Set<string>();
+    c.models.forEach((m, j) => {
+      if (labels.has(m.label)) ctx.addIssue({ code: 'custom', path: ['models', j, 'label'], message: `"${m.label}" is used twice; give each model a distinct label` });
+      labels.add(m.label);
+    });
+    if (c.models.length === 0 && !c.search) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required: at least one model (or a search section)' });
+  })
+  .transform(({ dataset, relevance, split, search, ...rest }) => {
+    const { name: datasetName, ...datasetOptions } = typeof dataset === 'string' ? { name: dataset } : dataset;
+    return {
+      ...rest,
+      name: rest.name ?? datasetName,
+      dataset: datasetName,
+      /** Options of the data set (e.g. the synthetic generator's size). */
+      datasetOptions,
+      split: split.method === 'temporal' || split.method === 'kuairec' ? split : { ...split, seed: split.seed ?? rest.seed },
+      /** Test entries with value >= threshold are relevant (the split may set its own, e.g. KuaiRec 2.0). */
+      relevanceThreshold: relevance?.threshold,
+      search: search && { ...search, seed: search.seed ?? rest.seed },
+    };
+  });
+
+/** A config as written in a file, before defaults (what {@link validateConfig} accepts). */
+export type ExperimentConfigInput = z.input<typeof configFileSchema>;
+/** A validated experiment configuration, defaults filled in. */
+export type ExperimentConfig = z.output<typeof configFileSchema>;
+export type FilterConfig = ExperimentConfig['filters'];
+export type SplitConfig = ExperimentConfig['split'];
+export type ModelConfig = ExperimentConfig['models'][number];
+export type SearchConfig = NonNullable<ExperimentConfig['search']>;
+export type RangeSpec = z.output<typeof rangeSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation and messages.
+
+/** One problem of a config: the key path (`split.testRatio`, `models[1].label`) and what is wrong. */
+export interface ConfigIssue {
+  key: string;
+  message: string;
 }
 
-/** A validated experiment configuration. */
-export interface ExperimentConfig {
-  /** Name shown in reports. */
-  name: string;
-  /** Data set name for `loadDataset`, or `synthetic` (generated). */
-  dataset: string;
-  /** Options of the data set (e.g. the synthetic generator's size). */
-  datasetOptions: Record<string, unknown>;
-  filters: FilterConfig;
-  split: SplitConfig;
-  protocol: { type: 'full' | 'sampled'; negatives: number; excludeSeen?: boolean; batchSize: number; keepUsersWithoutRelevant: boolean };
-  /** Test entries with value >= threshold are relevant (the split may set its own, e.g. KuaiRec 2.0). */
-  relevanceThreshold?: number;
-  metrics: MetricSpec[];
-  models: ModelConfig[];
-  /** Multi-hot item feature used by diversity@k. */
-  diversityFeature?: string;
-  diversitySimilarity: 'jaccard' | 'cosine';
-  /** Bootstrap resamples per metric. */
-  bootstrap: number;
-  /** Which held-out part the models are scored on (default test; validation for model selection). */
-  evaluateOn: 'test' | 'validation';
-  seed: number;
-  search?: SearchConfig;
-}
-
-/** Thrown for an invalid config; the message names the file and key. */
+/** Thrown for an invalid config; the message names the file and key of every problem, one per line. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The problems, when the config was read (empty for unreadable files). */
+    readonly issues: readonly ConfigIssue[] = [],
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
 }
 
-type Obj = Record<string, unknown>;
+/** `split.ratios`, `models[1].label`; `(top level)` for the config itself. */
+function keyPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : `${s ? '.' : ''}${String(p)}`;
+  return s || '(top level)';
+}
 
-function isObj(x: unknown): x is Obj {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
+/**
+ * The issues as (key, message), unknown keys one by one. A failed union of differently typed forms (a name or
+ * a mapping; a list or a range) reports the problems of the form the value has, when exactly one matches.
+ */
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ key: keyPath([...path, key]), message: issue.message });
+    } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const sameForm = issue.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
+      if (sameForm.length === 1) out.push(...flatten(sameForm[0], path));
+      else out.push({ key: keyPath(path), message: issue.message });
+    } else {
+      out.push({ key: keyPath(path), message: issue.message });
+    }
+  }
+  return out.filter((x, j) => out.findIndex((y) => y.key === x.key && y.message === x.message) === j);
 }
 
 /** Reads and validates a config file (.json, .yaml or .yml). */
@@ -118,283 +308,21 @@ export function loadConfig(path: string): ExperimentConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${path}: cannot read: ${(e as Error).message}`);
+    throw new ConfigError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
   let raw: unknown;
   try {
     raw = path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw new ConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    throw new ConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${e instanceof Error ? e.message : String(e)}`);
   }
   return validateConfig(raw, path);
 }
 
-/** Validates a parsed config object; `source` prefixes error messages. */
+/** Validates a parsed config object; `source` (the file) prefixes every message. */
 export function validateConfig(raw: unknown, source = 'config'): ExperimentConfig {
-  const fail = (key: string, msg: string): never => {
-    throw new ConfigError(`${source}: ${key}: ${msg}`);
-  };
-  if (!isObj(raw)) fail('(top level)', 'must be a mapping of keys to values');
-  const top = raw as Obj;
-  const known = ['name', 'dataset', 'filters', 'split', 'protocol', 'relevance', 'metrics', 'models', 'diversityFeature', 'diversitySimilarity', 'bootstrap', 'evaluateOn', 'seed', 'search'];
-  unknownKeys(top, known, '', fail);
-  const num = (obj: Obj, key: string, path: string, check: (x: number) => boolean = () => true, what = 'a number'): number | undefined => {
-    const v = obj[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) fail(`${path}${key}`, `must be ${what}, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  const seed = num(top, 'seed', '', Number.isInteger, 'an integer') ?? 42;
-
-  // dataset: "name" or { name, ...options }
-  let dataset = '';
-  let datasetOptions: Obj = {};
-  if (typeof top.dataset === 'string') dataset = top.dataset;
-  else if (isObj(top.dataset) && typeof top.dataset.name === 'string') {
-    dataset = top.dataset.name;
-    datasetOptions = { ...top.dataset };
-    delete datasetOptions.name;
-  } else fail('dataset', 'required: a data set name (e.g. kuairec-sample) or { name: ..., options }');
-
-  // filters
-  const filters: FilterConfig = {};
-  if (top.filters !== undefined) {
-    if (!isObj(top.filters)) fail('filters', 'must be a mapping');
-    const f = top.filters as Obj;
-    unknownKeys(f, ['minValue', 'timeWindow', 'kCore', 'binarize'], 'filters.', fail);
-    filters.minValue = num(f, 'minValue', 'filters.');
-    if (f.binarize !== undefined) {
-      if (typeof f.binarize !== 'boolean') fail('filters.binarize', 'must be true or false');
-      filters.binarize = f.binarize as boolean;
-    }
-    if (f.kCore !== undefined) {
-      if (!isObj(f.kCore)) fail('filters.kCore', 'must be { user: n, item: n }');
-      const k = f.kCore as Obj;
-      unknownKeys(k, ['user', 'item'], 'filters.kCore.', fail);
-      const isCount = (x: number): boolean => Number.isInteger(x) && x >= 1;
-      filters.kCore = { user: num(k, 'user', 'filters.kCore.', isCount, 'an integer >= 1') ?? 1, item: num(k, 'item', 'filters.kCore.', isCount, 'an integer >= 1') ?? 1 };
-    }
-    if (f.timeWindow !== undefined) {
-      if (!isObj(f.timeWindow)) fail('filters.timeWindow', 'must be { from: seconds, to: seconds }');
-      const w = f.timeWindow as Obj;
-      unknownKeys(w, ['from', 'to'], 'filters.timeWindow.', fail);
-      filters.timeWindow = { from: num(w, 'from', 'filters.timeWindow.') ?? -Infinity, to: num(w, 'to', 'filters.timeWindow.') ?? Infinity };
-    }
-  }
-
-  const split = validateSplit(top.split, seed, fail, num);
-
-  // protocol
-  const protocol: ExperimentConfig['protocol'] = { type: 'full', negatives: 100, batchSize: 1024, keepUsersWithoutRelevant: false };
-  if (top.protocol !== undefined) {
-    if (!isObj(top.protocol)) fail('protocol', 'must be a mapping');
-    const p = top.protocol as Obj;
-    unknownKeys(p, ['type', 'negatives', 'excludeSeen', 'batchSize', 'keepUsersWithoutRelevant'], 'protocol.', fail);
-    if (p.type !== undefined) {
-      if (p.type !== 'full' && p.type !== 'sampled') fail('protocol.type', `must be "full" or "sampled", got ${JSON.stringify(p.type)}`);
-      protocol.type = p.type as 'full' | 'sampled';
-    }
-    const isPos = (x: number): boolean => Number.isInteger(x) && x >= 1;
-    protocol.negatives = num(p, 'negatives', 'protocol.', isPos, 'a positive integer') ?? 100;
-    protocol.batchSize = num(p, 'batchSize', 'protocol.', isPos, 'a positive integer') ?? 1024;
-    if (p.keepUsersWithoutRelevant !== undefined) {
-      if (typeof p.keepUsersWithoutRelevant !== 'boolean') fail('protocol.keepUsersWithoutRelevant', 'must be true or false');
-      protocol.keepUsersWithoutRelevant = p.keepUsersWithoutRelevant as boolean;
-    }
-    if (p.excludeSeen !== undefined) {
-      if (typeof p.excludeSeen !== 'boolean') fail('protocol.excludeSeen', 'must be true or false');
-      protocol.excludeSeen = p.excludeSeen as boolean;
-    }
-  }
-
-  let relevanceThreshold: number | undefined;
-  if (top.relevance !== undefined) {
-    if (!isObj(top.relevance)) fail('relevance', 'must be { threshold: number }');
-    unknownKeys(top.relevance as Obj, ['threshold'], 'relevance.', fail);
-    relevanceThreshold = num(top.relevance as Obj, 'threshold', 'relevance.');
-  }
-
-  // metrics
-  if (!Array.isArray(top.metrics) || top.metrics.length === 0) fail('metrics', 'required: a list such as [ndcg@10, recall@20, roem]');
-  const metrics = (top.metrics as unknown[]).map((m, j) => {
-    if (typeof m !== 'string') return fail(`metrics[${j}]`, `must be a string such as ndcg@10, got ${JSON.stringify(m)}`);
-    try {
-      return parseMetric(m);
-    } catch (e) {
-      return fail(`metrics[${j}]`, (e as Error).message);
-    }
-  });
-
-  // models
-  const models: ModelConfig[] = [];
-  if (top.models !== undefined) {
-    if (!Array.isArray(top.models)) fail('models', 'must be a list of { model, params, label }');
-    (top.models as unknown[]).forEach((m, j) => {
-      const path = `models[${j}]`;
-      if (typeof m === 'string') {
-        models.push({ label: m, model: m, params: {} });
-        return;
-      }
-      if (!isObj(m)) fail(path, 'must be a model name or { model, params, label }');
-      const mo = m as Obj;
-      unknownKeys(mo, ['model', 'params', 'label'], `${path}.`, fail);
-      if (typeof mo.model !== 'string') fail(`${path}.model`, 'required: a registered model name');
-      if (mo.params !== undefined && !isObj(mo.params)) fail(`${path}.params`, 'must be a mapping of hyperparameters');
-      if (mo.label !== undefined && typeof mo.label !== 'string') fail(`${path}.label`, 'must be a string');
-      models.push({ label: (mo.label as string | undefined) ?? (mo.model as string), model: mo.model as string, params: (mo.params as Obj | undefined) ?? {} });
-    });
-  }
-  const labels = new Set<string>();
-  for (const [j, m] of models.entries()) {
-    if (labels.has(m.label)) fail(`models[${j}].label`, `"${m.label}" is used twice; give each model a distinct label`);
-    labels.add(m.label);
-  }
-
-  let diversityFeature: string | undefined;
-  if (top.diversityFeature !== undefined) {
-    if (typeof top.diversityFeature !== 'string') fail('diversityFeature', 'must be the name of a multi-hot item feature, e.g. tags');
-    diversityFeature = top.diversityFeature as string;
-  }
-  let diversitySimilarity: 'jaccard' | 'cosine' = 'jaccard';
-  if (top.diversitySimilarity !== undefined) {
-    if (top.diversitySimilarity !== 'jaccard' && top.diversitySimilarity !== 'cosine') fail('diversitySimilarity', 'must be "jaccard" or "cosine"');
-    diversitySimilarity = top.diversitySimilarity as 'jaccard' | 'cosine';
-  }
-  const bootstrap = num(top, 'bootstrap', '', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0') ?? 1000;
-
-  let evaluateOn: 'test' | 'validation' = 'test';
-  if (top.evaluateOn !== undefined) {
-    if (top.evaluateOn !== 'test' && top.evaluateOn !== 'validation') fail('evaluateOn', `must be "test" or "validation", got ${JSON.stringify(top.evaluateOn)}`);
-    evaluateOn = top.evaluateOn as 'test' | 'validation';
-  }
-  let search: SearchConfig | undefined;
-  if (top.search !== undefined) search = validateSearch(top.search, seed, fail, num);
-  if (models.length === 0 && !search) fail('models', 'required: at least one model (or a search section)');
-
-  const name = typeof top.name === 'string' ? top.name : dataset;
-  return { name, dataset, datasetOptions, filters, split, protocol, relevanceThreshold, metrics, models, diversityFeature, diversitySimilarity, bootstrap, evaluateOn, seed, search };
-}
-
-type Fail = (key: string, msg: string) => never;
-type NumReader = (obj: Obj, key: string, path: string, check?: (x: number) => boolean, what?: string) => number | undefined;
-
-function unknownKeys(obj: Obj, known: string[], path: string, fail: Fail): void {
-  for (const key of Object.keys(obj)) if (!known.includes(key)) fail(`${path}${key}`, `unknown key; expected one of: ${known.join(', ')}`);
-}
-
-const SPLIT_KEYS: Record<SplitConfig['method'], string[]> = {
-  random: ['testRatio', 'validationRatio', 'seed'],
-  ratio: ['ratios', 'order', 'seed'],
-  'leave-one-out': ['validation', 'seed'],
-  'leave-last-out': ['validation', 'seed'],
-  temporal: ['cutoff', 'testRatio', 'validationRatio'],
-  kfold: ['k', 'by', 'seed'],
-  stratified: ['ratio', 'minRating', 'filterBy', 'seed'],
-  'strong-generalization': ['testUsers', 'validationUsers', 'foldInRatio', 'minEntries', 'seed'],
-  kuairec: ['threshold'],
-};
-
-function validateSplit(raw: unknown, seed: number, fail: Fail, num: NumReader): SplitConfig {
-  if (!isObj(raw)) return fail('split', `required: { method: ${Object.keys(SPLIT_KEYS).join(' | ')}, ... }`);
-  const s = raw;
-  const method = s.method as SplitConfig['method'];
-  if (typeof method !== 'string' || !(method in SPLIT_KEYS)) return fail('split.method', `must be one of ${Object.keys(SPLIT_KEYS).join(', ')}, got ${JSON.stringify(s.method)}`);
-  unknownKeys(s, ['method', ...SPLIT_KEYS[method]], 'split.', fail);
-  const ratio = (x: number): boolean => x > 0 && x < 1;
-  const ratio0 = (x: number): boolean => x >= 0 && x < 1;
-  const sd = num(s, 'seed', 'split.', Number.isInteger, 'an integer') ?? seed;
-  const bool = (key: string): boolean | undefined => {
-    if (s[key] === undefined) return undefined;
-    if (typeof s[key] !== 'boolean') fail(`split.${key}`, 'must be true or false');
-    return s[key] as boolean;
-  };
-  switch (method) {
-    case 'random': {
-      const testRatio = num(s, 'testRatio', 'split.', ratio, 'a number in (0, 1)');
-      if (testRatio === undefined) return fail('split.testRatio', 'required for the random split (e.g. 0.2)');
-      return { method, testRatio, validationRatio: num(s, 'validationRatio', 'split.', ratio0, 'a number in [0, 1)'), seed: sd };
-    }
-    case 'ratio': {
-      const r = s.ratios;
-      if (!Array.isArray(r) || (r.length !== 2 && r.length !== 3) || r.some((x) => typeof x !== 'number' || !(x >= 0))) {
-        return fail('split.ratios', `must be 2 or 3 non-negative numbers (train, [validation,] test), e.g. [8, 1, 1]; got ${JSON.stringify(r)}`);
-      }
-      if (s.order !== undefined && s.order !== 'random' && s.order !== 'time') fail('split.order', 'must be "random" or "time"');
-      return { method, ratios: r as number[], order: s.order as 'random' | 'time' | undefined, seed: sd };
-    }
-    case 'leave-one-out':
-    case 'leave-last-out':
-      return { method, validation: bool('validation'), seed: sd };
-    case 'temporal': {
-      const cutoff = num(s, 'cutoff', 'split.');
-      const testRatio = num(s, 'testRatio', 'split.', ratio, 'a number in (0, 1)');
-      if ((cutoff === undefined) === (testRatio === undefined)) fail('split', 'the temporal split needs exactly one of cutoff (seconds since the epoch) or testRatio');
-      return { method, cutoff, testRatio, validationRatio: num(s, 'validationRatio', 'split.', ratio0, 'a number in [0, 1)') };
-    }
-    case 'kfold': {
-      const k = num(s, 'k', 'split.', (x) => Number.isInteger(x) && x >= 2, 'an integer >= 2');
-      if (k === undefined) return fail('split.k', 'required for k-fold (e.g. 5)');
-      if (s.by !== undefined && s.by !== 'interaction' && s.by !== 'user' && s.by !== 'heldout-user') fail('split.by', 'must be interaction, user or heldout-user');
-      return { method, k, by: s.by as 'interaction' | 'user' | 'heldout-user' | undefined, seed: sd };
-    }
-    case 'stratified': {
-      if (s.filterBy !== undefined && s.filterBy !== 'user' && s.filterBy !== 'item') fail('split.filterBy', 'must be "user" or "item"');
-      return { method, ratio: num(s, 'ratio', 'split.', ratio, 'a number in (0, 1)'), minRating: num(s, 'minRating', 'split.', (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1'), filterBy: s.filterBy as 'user' | 'item' | undefined, seed: sd };
-    }
-    case 'strong-generalization': {
-      const testUsers = num(s, 'testUsers', 'split.', (x) => x > 0, 'a positive number (count, or share when below 1)');
-      if (testUsers === undefined) return fail('split.testUsers', 'required (a count of users, or a share below 1)');
-      return {
-        method, testUsers, validationUsers: num(s, 'validationUsers', 'split.', (x) => x >= 0, 'a non-negative number'),
-        foldInRatio: num(s, 'foldInRatio', 'split.', ratio, 'a number in (0, 1)'), minEntries: num(s, 'minEntries', 'split.', (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1'), seed: sd,
-      };
-    }
-    case 'kuairec':
-      return { method, threshold: num(s, 'threshold', 'split.') };
-  }
-}
-
-function validateSearch(raw: unknown, seed: number, fail: Fail, num: NumReader): SearchConfig {
-  if (!isObj(raw)) return fail('search', 'must be a mapping');
-  const s = raw;
-  unknownKeys(s, ['model', 'strategy', 'trials', 'space', 'fixed', 'folds', 'foldBy', 'metric', 'results', 'seed'], 'search.', fail);
-  if (typeof s.model !== 'string') fail('search.model', 'required: the registered model to tune');
-  const strategy = s.strategy ?? 'grid';
-  if (strategy !== 'grid' && strategy !== 'random') fail('search.strategy', 'must be "grid" or "random"');
-  if (!isObj(s.space) || Object.keys(s.space).length === 0) fail('search.space', 'required: hyperparameter → list of values (or { min, max, log, integer } for random search)');
-  const space: Record<string, unknown[] | RangeSpec> = {};
-  for (const [key, v] of Object.entries(s.space as Obj)) {
-    if (Array.isArray(v)) {
-      if (v.length === 0) fail(`search.space.${key}`, 'must list at least one value');
-      space[key] = v;
-    } else if (isObj(v)) {
-      if (strategy === 'grid') fail(`search.space.${key}`, 'grid search needs a list of values');
-      unknownKeys(v, ['min', 'max', 'log', 'integer'], `search.space.${key}.`, fail);
-      const min = num(v, 'min', `search.space.${key}.`);
-      const max = num(v, 'max', `search.space.${key}.`);
-      if (min === undefined || max === undefined || !(max >= min)) fail(`search.space.${key}`, 'a range needs numbers min <= max');
-      if (v.log === true && !(min! > 0)) fail(`search.space.${key}.min`, 'a log range needs min > 0');
-      space[key] = { min: min!, max: max!, log: v.log === true, integer: v.integer === true };
-    } else {
-      fail(`search.space.${key}`, 'must be a list of values or a { min, max } range');
-    }
-  }
-  if (s.fixed !== undefined && !isObj(s.fixed)) fail('search.fixed', 'must be a mapping of hyperparameters');
-  const trials = num(s, 'trials', 'search.', (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
-  if (strategy === 'random' && trials === undefined) fail('search.trials', 'required for random search');
-  const folds = num(s, 'folds', 'search.', (x) => Number.isInteger(x) && x >= 2, 'an integer >= 2') ?? 5;
-  const foldBy = s.foldBy ?? 'interaction';
-  if (foldBy !== 'interaction' && foldBy !== 'user') fail('search.foldBy', 'must be "interaction" or "user"');
-  if (typeof s.metric !== 'string') fail('search.metric', 'required: the metric to select on, e.g. roem or ndcg@10');
-  let metric: MetricSpec;
-  try {
-    metric = parseMetric(s.metric as string);
-  } catch (e) {
-    return fail('search.metric', (e as Error).message);
-  }
-  if (s.results !== undefined && typeof s.results !== 'string') fail('search.results', 'must be a file path');
-  return {
-    model: s.model as string, strategy: strategy as 'grid' | 'random', trials, space, fixed: (s.fixed as Obj | undefined) ?? {}, folds,
-    foldBy: foldBy as 'interaction' | 'user', metric, results: s.results as string | undefined, seed: num(s, 'seed', 'search.', Number.isInteger, 'an integer') ?? seed,
-  };
+  const result = configFileSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues = flatten(result.error.issues);
+  throw new ConfigError(issues.map((i) => `${source}: ${i.key}: ${i.message}`).join('\n'), issues);
 }

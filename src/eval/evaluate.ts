@@ -4,13 +4,13 @@
  */
 import type { Interactions } from '../data/interactions.js';
 import { throwIfAborted, type Progress } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
 import type { Recommender, TopK } from '../models/recommender.js';
 import {
   aucOfRanking, averagePopularityAt, averagePrecisionAt, catalogCoverage, hitRateAt, intraListDiversityAt, mae, ndcgAt,
   noveltyAt, percentileRankTerms, precisionAt, recallAt, reciprocalRankAt, rmse, rSquared, truncatedRecallAt,
   type ItemFeatureSets, type MetricSpec, type Relevance,
 } from './metrics.js';
-import { Rng } from './rng.js';
 import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 
 /** Options of {@link evaluateModel}. */
@@ -246,7 +246,8 @@ async function sampledProtocol(
 ): Promise<void> {
   const negatives = options.negatives ?? 100;
   if (!Number.isInteger(negatives) || negatives < 1) throw new Error(`sampled protocol: "negatives" must be a positive integer, got ${negatives}`);
-  const rng = new Rng(options.seed ?? 1);
+  // The `negatives` fork: the same seed also feeds the bootstrap, which must not replay these draws.
+  const rng = new Rng(options.seed ?? 1).fork('negatives');
   const pool = options.candidates ?? Int32Array.from({ length: train.nItems }, (_, i) => i);
   const touched = new Uint8Array(train.nItems);
   const nCand = negatives + 1;

@@ -6,13 +6,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { isAbortError, type Progress } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
 import { appendFileSafe, checkOutputFile } from '../core/safe-write.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
 import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
 import { escapeHtml } from './format.js';
 import { metricDirection } from './metrics.js';
-import { Rng } from './rng.js';
 import { kFold } from './splits.js';
 import { summarize, type MetricSummary } from './stats.js';
 
@@ -67,7 +67,8 @@ export function planTrials(search: SearchConfig): Record<string, unknown>[] {
     }
     return combos.map((c) => ({ ...search.fixed, ...c }));
   }
-  const rng = new Rng(search.seed);
+  // Its own fork: search.seed also seeds the cross-validation folds.
+  const rng = new Rng(search.seed).fork('search:trials');
   const out: Record<string, unknown>[] = [];
   for (let t = 0; t < (search.trials ?? 0); t++) {
     const p: Record<string, unknown> = { ...search.fixed };
@@ -81,8 +82,9 @@ export function planTrials(search: SearchConfig): Record<string, unknown>[] {
   return out;
 }
 
+/** A draw from a range; 53-bit uniforms, so a real-valued parameter can take any double in the range. */
 function drawRange(r: RangeSpec, rng: Rng): number {
-  const u = rng.next();
+  const u = rng.uniform53();
   if (r.integer) {
     if (r.log) return Math.min(Math.ceil(r.max), Math.floor(Math.exp(Math.log(r.min) + u * (Math.log(r.max + 1) - Math.log(r.min)))));
     return Math.floor(r.min + u * (Math.floor(r.max) - Math.ceil(r.min) + 1));

@@ -4,10 +4,10 @@
  * must beat a random one. Values are ratings 1–5 (higher for more popular items), timestamps increase per user,
  * and every item carries 1–3 tags from a small vocabulary.
  */
+import { drawCumulative, Rng } from '../core/rng.js';
 import type { EntityFeatures, LoadedDataset } from '../data/dataset.js';
 import { IdMap } from '../data/id-map.js';
 import { Interactions } from '../data/interactions.js';
-import { Rng } from './rng.js';
 
 /** Shape of a generated data set. */
 export interface SyntheticOptions {
@@ -40,24 +40,14 @@ export function syntheticDataset(options: SyntheticOptions = {}): LoadedDataset 
     acc += 1 / Math.pow(rankOf[i] + 1, s);
     cum[i] = acc;
   }
-  const draw = (): number => {
-    const x = rng.next() * acc;
-    let lo = 0;
-    let hi = nI - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cum[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const draw = (): number => drawCumulative(cum, rng.uniform());
   const us: number[] = [];
   const is: number[] = [];
   const vs: number[] = [];
   const ts: number[] = [];
   const t0 = 1_600_000_000;
   for (let u = 0; u < nU; u++) {
-    const n = Math.min(nI, Math.max(1, Math.round(per * (0.5 + rng.next()))));
+    const n = Math.min(nI, Math.max(1, Math.round(per * (0.5 + rng.uniform()))));
     const chosen = new Set<number>();
     let guard = 0;
     while (chosen.size < n && guard++ < n * 50) chosen.add(draw());
@@ -67,7 +57,7 @@ export function syntheticDataset(options: SyntheticOptions = {}): LoadedDataset 
       us.push(u);
       is.push(i);
       const base = 5 - (4 * rankOf[i]) / nI;
-      vs.push(Math.max(1, Math.min(5, Math.round(base + (rng.next() - 0.5) * 2))));
+      vs.push(Math.max(1, Math.min(5, Math.round(base + (rng.uniform() - 0.5) * 2))));
       ts.push(t);
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IdMap } from '../../src/data/id-map.js';
 import { Interactions, type DuplicatePolicy } from '../../src/data/interactions.js';
 import { applyFilters, kCoreMask } from '../../src/data/filters.js';
-import { SeededRandom } from '../../src/data/synthetic/rng.js';
+import { Rng } from '../../src/core/rng.js';
 
 interface Ev {
   u: number;
@@ -11,8 +11,8 @@ interface Ev {
   t: number;
 }
 
-function randomEvents(rng: SeededRandom, nU: number, nI: number, n: number, withTime = true): Ev[] {
-  return Array.from({ length: n }, () => ({ u: rng.int(nU), i: rng.int(nI), v: Math.round(rng.next() * 50) / 10, t: withTime ? (rng.next() < 0.1 ? NaN : rng.int(100)) : NaN }));
+function randomEvents(rng: Rng, nU: number, nI: number, n: number, withTime = true): Ev[] {
+  return Array.from({ length: n }, () => ({ u: rng.int(nU), i: rng.int(nI), v: Math.round(rng.uniform() * 50) / 10, t: withTime ? (rng.uniform() < 0.1 ? NaN : rng.int(100)) : NaN }));
 }
 
 function build(evs: Ev[], nU: number, nI: number, policy: DuplicatePolicy, withTime = true): ReturnType<typeof Interactions.fromCoo> {
@@ -63,7 +63,7 @@ function naiveMerge(evs: Ev[], policy: DuplicatePolicy, withTime: boolean): Map<
 
 describe('Interactions.fromCoo', () => {
   it('builds CSR equal to a naive build, for every merging policy, with and without time', () => {
-    const rng = new SeededRandom(1);
+    const rng = new Rng(1);
     // grouped = events sorted by user (the fast path for files sorted by user), else random order.
     for (const [withTime, grouped] of [[true, false], [false, false], [true, true], [false, true]]) {
       for (const policy of ['last', 'first', 'sum', 'max', 'mean'] as DuplicatePolicy[]) {
@@ -120,7 +120,7 @@ describe('Interactions.fromCoo', () => {
 
 describe('CSC view and helpers', () => {
   it('CSC equals a naive transpose and csrPos points back', () => {
-    const rng = new SeededRandom(2);
+    const rng = new Rng(2);
     const evs = randomEvents(rng, 20, 9, 300);
     const x = build(evs, 20, 9, 'last').interactions;
     const c = x.csc();
@@ -139,7 +139,7 @@ describe('CSC view and helpers', () => {
   });
 
   it('toCoo round-trips and get/find agree', () => {
-    const rng = new SeededRandom(3);
+    const rng = new Rng(3);
     const x = build(randomEvents(rng, 8, 8, 60), 8, 8, 'max').interactions;
     const coo = x.toCoo();
     const y = Interactions.fromCoo({ users: x.users, items: x.items, userIdx: coo.userIdx, itemIdx: coo.itemIdx, values: coo.values, timestamps: coo.timestamps }).interactions;
@@ -164,7 +164,7 @@ describe('CSC view and helpers', () => {
 
 describe('filters', () => {
   it('k-core equals a naive iterative k-core and is stable', () => {
-    const rng = new SeededRandom(4);
+    const rng = new Rng(4);
     const x = build(randomEvents(rng, 30, 25, 220), 30, 25, 'last').interactions;
     const y = x.kCore(5, 4);
     // Naive: repeatedly delete pairs of users/items below threshold from a set.

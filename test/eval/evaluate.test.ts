@@ -3,7 +3,7 @@ import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
 import { compareEvaluations, evaluateModel } from '../../src/eval/evaluate.js';
 import { parseMetric } from '../../src/eval/metrics.js';
-import { strongGeneralization } from '../../src/eval/splits.js';
+import { kuaiRecSplit, strongGeneralization } from '../../src/eval/splits.js';
 import { syntheticDataset } from '../../src/eval/synthetic.js';
 import { PopularityRecommender } from '../../src/models/popularity.js';
 import type { RecommendOptions, Recommender, TopK } from '../../src/models/recommender.js';
@@ -100,6 +100,44 @@ describe('full-ranking protocol', () => {
     const r = await evaluateModel(model, train, test, { metrics: metrics('rmse'), bootstrap: 0 });
     expect(r.metrics.rmse.mean).toBeNaN();
     expect(r.notes[0]).toMatch(/has no score\(\)/);
+  });
+});
+
+describe('relevance: value >= threshold', () => {
+  // User 0: item 1 exactly at the threshold (relevant), item 2 just below (not). User 1: only an entry at the
+  // threshold, so the user is evaluated. The model ranks item 2 first, then item 1, then item 3.
+  const train = matrix(2, 5, [[0, 0, 1], [1, 0, 1]]);
+  const test = matrix(2, 5, [[0, 1, 3], [0, 2, 2.5], [1, 3, 3]]);
+  const table = [[0, 5, 9, 1, 0], [0, 5, 9, 1, 0]];
+
+  it('an entry equal to the threshold is relevant (full protocol)', async () => {
+    const r = await evaluateModel(new TableModel(table, train), train, test, { metrics: metrics('precision@1', 'recall@2', 'ndcg@3'), relevanceThreshold: 3, bootstrap: 0 });
+    expect([...r.users]).toEqual([0, 1]);
+    expect(r.usersWithoutRelevant).toBe(0);
+    // user 0 ranks [2, 1, 3]: item 2 (2.5 < 3) is a miss, item 1 (= 3) a hit at rank 2
+    expect(r.perUser['precision@1'][0]).toBe(0);
+    expect(r.perUser['recall@2'][0]).toBe(1);
+    expect(r.perUser['ndcg@3'][0]).toBeCloseTo(1 / Math.log2(3), 12);
+    // user 1 ranks [2, 1, 3]: its one relevant item 3 at rank 3
+    expect(r.perUser['ndcg@3'][1]).toBeCloseTo(1 / Math.log2(4), 12);
+  });
+
+  it('an entry equal to the threshold is relevant (sampled protocol)', async () => {
+    const r = await evaluateModel(new TableModel(table, train), train, test, { metrics: metrics('hitrate@5'), protocol: 'sampled', negatives: 1, relevanceThreshold: 3, bootstrap: 0 });
+    expect([...r.users]).toEqual([0, 1]);
+    expect(r.perUser['hitrate@5'][0]).toBe(1);
+  });
+
+  it('the KuaiRec split\'s watch_ratio >= 2 holds at exactly 2', async () => {
+    const users = IdMap.range(2);
+    const items = IdMap.range(4);
+    const big = Interactions.fromCoo({ users, items, userIdx: Int32Array.from([0, 1]), itemIdx: Int32Array.from([0, 0]), values: Float32Array.from([1, 1]) }).interactions;
+    const small = Interactions.fromCoo({ users, items, userIdx: Int32Array.from([0, 0, 1, 1]), itemIdx: Int32Array.from([1, 2, 1, 2]), values: Float32Array.from([2, 1.999, 1.5, 1]) }).interactions;
+    const s = kuaiRecSplit({ name: 'k', description: '', valueKind: 'watch_ratio', interactions: big, eventColumns: {}, test: small, report: { files: [], rowsRead: 0, rowsKept: 0, duplicates: { policy: 'last', merged: 0, pairs: 0 }, issues: [], notes: [] } });
+    const r = await evaluateModel(new TableModel([[0, 1, 2, 0], [0, 1, 2, 0]], s.train), s.train, s.test, { metrics: metrics('recall@2'), candidates: s.candidates, excludeSeen: s.excludeSeen, relevanceThreshold: s.relevanceThreshold, bootstrap: 0 });
+    expect([...r.users]).toEqual([0]);
+    expect(r.usersWithoutRelevant).toBe(1);
+    expect(r.perUser['recall@2'][0]).toBe(1);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, validateConfig } from '../../src/eval/config.js';
+import { ConfigError, loadConfig, validateConfig } from '../../src/eval/config.js';
 import { runExperiment } from '../../src/eval/experiment.js';
 import { formatResults, resultsToHtml } from '../../src/eval/format.js';
 
@@ -99,6 +99,42 @@ describe('config validation', () => {
     bad({ colour: 'blue' }, /colour: unknown key/);
     bad({ search: { model: 'ials', space: { rank: 3 }, metric: 'roem' } }, /search\.space\.rank: must be a list/);
     bad({ search: { model: 'ials', strategy: 'random', space: { rank: [1] }, metric: 'roem' } }, /search\.trials: required for random search/);
+  });
+  it('reports every problem, one line each, and the problems of the form a value has', () => {
+    let err: unknown;
+    try {
+      validateConfig({ ...base, seed: 1.5, models: [{ model: 'ials', params: [3] }, 7], search: { model: 'ials', strategy: 'random', trials: 2, space: { reg: { min: 0, max: 1, log: true }, f: [] }, metric: 'roem' } }, 'my.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const e = err as ConfigError;
+    expect(e.message.split('\n').sort()).toEqual([
+      'my.yaml: models[0].params: must be a mapping of hyperparameters, got [3]',
+      'my.yaml: models[1]: must be a model name or { model, params, label }, got 7',
+      'my.yaml: search.space.f: must list at least one value',
+      'my.yaml: search.space.reg.min: a log range needs min > 0',
+      'my.yaml: seed: must be an integer, got 1.5',
+    ]);
+    expect(e.issues.map((i) => i.key).sort()).toEqual(['models[0].params', 'models[1]', 'search.space.f', 'search.space.reg.min', 'seed']);
+    bad({ split: { method: 'shuffle' } }, /split\.method: must be one of random, .*, got "shuffle"$/);
+    bad({ split: { method: 'ratio', ratios: [0, 2] } }, /split\.ratios: must be 2 or 3 non-negative numbers .* positive train and test weights/);
+    bad({ split: { method: 'temporal' } }, /my\.yaml: split: the temporal split needs exactly one of cutoff/);
+    bad({ split: undefined }, /my\.yaml: split: required: \{ method: random \| ratio/);
+    bad({ dataset: { users: 3 } }, /my\.yaml: dataset\.name: required/);
+    bad({ filters: { kCore: { user: 0 } } }, /filters\.kCore\.user: must be an integer >= 1, got 0/);
+    bad({ split: { method: 'kfold' } }, /split\.k: required for k-fold/);
+    expect(() => validateConfig(['a'], 'x.yaml')).toThrow(/^x\.yaml: \(top level\): must be a mapping/);
+  });
+  it('fills defaults: names, seeds of the split and search, protocol, data set options', () => {
+    const c = validateConfig({ dataset: { name: 'synthetic', users: 50 }, split: { method: 'random', testRatio: 0.2 }, metrics: ['ndcg@10'], models: ['popularity'], seed: 9, search: { model: 'ials', space: { factors: [8] }, metric: 'roem' } });
+    expect(c.name).toBe('synthetic');
+    expect(c.datasetOptions).toEqual({ users: 50 });
+    expect(c.split).toEqual({ method: 'random', testRatio: 0.2, seed: 9 });
+    expect(c.protocol).toEqual({ type: 'full', negatives: 100, batchSize: 1024, keepUsersWithoutRelevant: false });
+    expect(c.search).toMatchObject({ strategy: 'grid', folds: 5, foldBy: 'interaction', fixed: {}, seed: 9 });
+    expect(c.models).toEqual([{ label: 'popularity', model: 'popularity', params: {} }]);
+    expect([c.bootstrap, c.evaluateOn, c.diversitySimilarity, c.relevanceThreshold]).toEqual([1000, 'test', 'jaccard', undefined]);
   });
   it('reads YAML and JSON files, with a clear error for broken syntax', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));

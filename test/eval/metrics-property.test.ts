@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aucOfRanking, averagePrecisionAt, ndcgAt, percentileRankTerms } from '../../src/eval/metrics.js';
-import { Rng } from '../../src/eval/rng.js';
+import { Rng } from '../../src/core/rng.js';
 
 /** A random ranking of n items with scores drawn from few values (many ties), and a random relevant set. */
 function randomCase(rng: Rng, n: number): { ranked: Int32Array; scores: Float32Array; rel: Map<number, number> } {
@@ -8,7 +8,7 @@ function randomCase(rng: Rng, n: number): { ranked: Int32Array; scores: Float32A
   const raw = Array.from({ length: n }, () => rng.int(4));
   raw.sort((a, b) => b - a);
   const rel = new Map<number, number>();
-  for (let j = 0; j < n; j++) if (rng.next() < 0.3) rel.set(items[j], 1 + rng.int(3));
+  for (let j = 0; j < n; j++) if (rng.uniform() < 0.3) rel.set(items[j], 1 + rng.int(3));
   return { ranked: items, scores: Float32Array.from(raw), rel };
 }
 

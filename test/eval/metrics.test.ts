@@ -26,6 +26,15 @@ describe('top-k metrics (hand-computed)', () => {
     // k = 2: IDCG over min(2, 3) = 2 positions
     expect(ndcgAt(ranked, rel, 2)).toBeCloseTo(0.6309298 / (1 + 0.6309298), 6);
   });
+  it('NDCG: a perfect ranking scores 1 whatever k, since the ideal DCG stops at min(k, |rel|) positions', () => {
+    // Ideal DCG over k positions would need k relevant items: with one relevant item at the top it would give
+    // 1 / (1 + 1/log2(3) + ... + 1/log2(11)) ≈ 0.22 at k = 10, not 1.
+    expect(ndcgAt([4, 0, 1, 2, 3], new Map([[4, 1]]), 10)).toBe(1);
+    expect(ndcgAt([1, 5, 9, 2, 3, 4], rel, 10)).toBe(1);
+    expect(ndcgAt([1, 9, 5], new Map([[1, 3], [9, 2], [5, 1]]), 10, 'exp')).toBe(1);
+    // One relevant item at rank 2 of k = 5: DCG = 1/log2(3), ideal DCG = 1 (one position)
+    expect(ndcgAt([0, 4, 1, 2, 3], new Map([[4, 1]]), 5)).toBeCloseTo(1 / Math.log2(3), 12);
+  });
   it('graded NDCG: linear and exponential gains', () => {
     const graded = new Map([[1, 3], [5, 1], [9, 2]]);
     expect(ndcgAt(ranked, graded, 5, 'linear')).toBeCloseTo(2.3234672 / 4.7618595, 5);

@@ -198,6 +198,51 @@ describe('strong generalization (Liang et al. 2018)', () => {
   });
 });
 
+describe('holdout ratios, exact per user', () => {
+  // 40 users with 5..20 entries each (n = 5 + u % 16) on items (3u + 7j) mod 30: every item is in many rows,
+  // so held-out users lose no entry to items unseen in train and the counts are exact.
+  const userIdx: number[] = [];
+  const itemIdx: number[] = [];
+  for (let u = 0; u < 40; u++) for (let j = 0; j < 5 + (u % 16); j++) { userIdx.push(u); itemIdx.push((3 * u + 7 * j) % 30); }
+  const grid = Interactions.fromCoo({ users: IdMap.range(40), items: IdMap.range(30), userIdx: Int32Array.from(userIdx), itemIdx: Int32Array.from(itemIdx), values: new Float32Array(userIdx.length).fill(1) }).interactions;
+  const n = (u: number): number => 5 + (u % 16);
+
+  it('ratio 8:2 puts floor(n/5) of each user\'s n entries in test', () => {
+    const s = ratioSplit(grid, { ratios: [8, 2], seed: 7 });
+    for (let u = 0; u < 40; u++) {
+      expect(s.test.userCounts()[u], `user ${u}`).toBe(Math.floor(n(u) / 5));
+      expect(s.train.userCounts()[u]).toBe(n(u) - Math.floor(n(u) / 5));
+    }
+  });
+
+  it('strong generalization and held-out-user k-fold: fold-in 0.8 by default, floor(n/5) targets', () => {
+    const sg = strongGeneralization(grid, { testUsers: 10, seed: 7 });
+    const kf = kFold(grid, { k: 4, by: 'heldout-user', seed: 7 });
+    let held = 0;
+    for (const s of [sg, ...kf]) {
+      const target = s.test.userCounts();
+      const foldIn = s.testFoldIn!.userCounts();
+      for (let u = 0; u < 40; u++) {
+        if (target[u] + foldIn[u] === 0) continue;
+        held++;
+        expect(target[u], `user ${u}`).toBe(Math.floor(n(u) / 5));
+        expect(foldIn[u]).toBe(n(u) - Math.floor(n(u) / 5));
+      }
+    }
+    expect(held).toBe(10 + 40);
+  });
+
+  it('stratified: round(0.75·n) of each user\'s entries train by default (Python rounding)', () => {
+    // n = 5..20 → Python round(0.75·n), worked by hand
+    const want = [4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 13, 14, 14, 15];
+    const s = stratifiedSplit(grid, { seed: 7 });
+    for (let u = 0; u < 40; u++) {
+      expect(s.train.userCounts()[u], `user ${u}`).toBe(want[n(u) - 5]);
+      expect(s.test.userCounts()[u]).toBe(n(u) - want[n(u) - 5]);
+    }
+  });
+});
+
 describe('KuaiRec unbiased protocol', () => {
   it('tests on the small matrix, every small-matrix item a candidate, overlapping pairs removed from train', () => {
     const users = IdMap.range(3);

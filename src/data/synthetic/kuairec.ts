@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { drawCumulative, SeededRandom } from './rng.js';
+import { drawCumulative, Rng } from '../../core/rng.js';
 import { csvField, LineWriter } from './writer.js';
 
 /**
@@ -108,7 +108,7 @@ export function kuaiRecTimeFields(ts: number): { time: string; date: string; tim
   return { time: `${iso.slice(0, 10)} ${iso.slice(11, 23)}`, date: iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10), timestamp: ts.toFixed(3) };
 }
 
-function buildModel(o: KuaiRecSyntheticOptions, rng: SeededRandom): Model {
+function buildModel(o: KuaiRecSyntheticOptions, rng: Rng): Model {
   const d = o.factors;
   const userVec = new Float64Array(o.users * d);
   const itemVec = new Float64Array(o.items * d);
@@ -139,14 +139,14 @@ function affinity(m: Model, d: number, u: number, i: number): number {
 }
 
 /** A watch ratio drawn from the latent model: log-normal around exp(affinity), with rare extreme outliers. */
-function watchRatio(m: Model, o: KuaiRecSyntheticOptions, rng: SeededRandom, u: number, i: number): number {
+function watchRatio(m: Model, o: KuaiRecSyntheticOptions, rng: Rng, u: number, i: number): number {
   const mu = -0.4 + 0.75 * affinity(m, o.factors, u, i) + 0.7 * m.itemBias[i] + m.userBias[u];
   let r = rng.logNormal(mu, 0.45);
-  if (rng.next() < o.outlierRate) r = 20 + rng.logNormal(Math.log(40), 1.0);
+  if (rng.uniform() < o.outlierRate) r = 20 + rng.logNormal(Math.log(40), 1.0);
   return r;
 }
 
-function matrixRow(m: Model, o: KuaiRecSyntheticOptions, rng: SeededRandom, u: number, i: number, ts: number | null): string {
+function matrixRow(m: Model, o: KuaiRecSyntheticOptions, rng: Rng, u: number, i: number, ts: number | null): string {
   const wr = watchRatio(m, o, rng, u, i);
   const vd = m.duration[i];
   const pd = Math.round(wr * vd);
@@ -162,20 +162,22 @@ function matrixRow(m: Model, o: KuaiRecSyntheticOptions, rng: SeededRandom, u: n
  */
 export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSyntheticOptions> = {}, onProgress?: (done: number, total: number) => void): string[] {
   const o: KuaiRecSyntheticOptions = { ...KUAIREC_SAMPLE_OPTIONS, ...options };
-  const rng = new SeededRandom(o.seed);
-  const m = buildModel(o, rng);
+  // One fork of the seed per purpose, so that e.g. the small matrix does not change with big_matrix's size.
+  const root = new Rng(o.seed);
+  const m = buildModel(o, root.fork('model'));
   const ext = o.gzip ? '.csv.gz' : '.csv';
   const written: string[] = [];
-  const smallUsers = rng.sample(o.users, o.smallUsers).sort((a, b) => a - b);
+  const smallUsers = root.fork('small users').sample(o.users, o.smallUsers).sort((a, b) => a - b);
   // Small-matrix items come from the popular half, as in KuaiRec (videos shown to all small-matrix users).
   const byPop = Array.from({ length: o.items }, (_, i) => i).sort((a, b) => (m.popCum[b] - (b ? m.popCum[b - 1] : 0)) - (m.popCum[a] - (a ? m.popCum[a - 1] : 0)));
-  const smallItems = new SeededRandom(o.seed + 1).sample(Math.min(o.items, Math.max(o.smallItems * 2, 1)), o.smallItems).map((k) => byPop[k]).sort((a, b) => a - b);
+  const smallItems = root.fork('small items').sample(Math.min(o.items, Math.max(o.smallItems * 2, 1)), o.smallItems).map((k) => byPop[k]).sort((a, b) => a - b);
   const inSmallUser = new Uint8Array(o.users);
   const inSmallItem = new Uint8Array(o.items);
   for (const u of smallUsers) inSmallUser[u] = 1;
   for (const i of smallItems) inSmallItem[i] = 1;
 
   // big_matrix: per user, a number of events proportional to activity; items drawn by popularity × preference.
+  let rng = root.fork('big_matrix');
   const big = new LineWriter(join(dir, `big_matrix${ext}`));
   big.line(KUAIREC_COLUMNS.matrix.join(','));
   let totalAct = 0;
@@ -194,8 +196,8 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
       cum[i] = acc += w;
     }
     const times = new Float64Array(n);
-    const t0 = START + rng.next() * SPAN * 0.3;
-    for (let e = 0; e < n; e++) times[e] = t0 + rng.next() * (START + SPAN - t0);
+    const t0 = START + rng.uniform() * SPAN * 0.3;
+    for (let e = 0; e < n; e++) times[e] = t0 + rng.uniform() * (START + SPAN - t0);
     times.sort();
     let prev = -1;
     seen.clear();
@@ -203,9 +205,9 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
       // Mostly new videos (redrawn when already seen); a user re-watches the previous video now and then:
       // repeated pairs, as in the real big_matrix.
       let i = prev;
-      if (prev < 0 || rng.next() >= 0.015) {
-        i = drawCumulative(cum, rng.next());
-        for (let tries = 0; tries < 20 && seen.has(i); tries++) i = drawCumulative(cum, rng.next());
+      if (prev < 0 || rng.uniform() >= 0.015) {
+        i = drawCumulative(cum, rng.uniform());
+        for (let tries = 0; tries < 20 && seen.has(i); tries++) i = drawCumulative(cum, rng.uniform());
       }
       seen.add(i);
       prev = i;
@@ -221,12 +223,13 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   const small = new LineWriter(join(dir, `small_matrix${ext}`));
   small.line(KUAIREC_COLUMNS.matrix.join(','));
   const nSmall = smallUsers.length * smallItems.length;
-  const missing = new Set(new SeededRandom(o.seed + 2).sample(nSmall, Math.min(o.missingTimeRows, nSmall)));
+  rng = root.fork('small_matrix');
+  const missing = new Set(root.fork('missing times').sample(nSmall, Math.min(o.missingTimeRows, nSmall)));
   let k = 0;
   for (const u of smallUsers) {
-    const t0 = START + rng.next() * SPAN * 0.5;
+    const t0 = START + rng.uniform() * SPAN * 0.5;
     for (const i of smallItems) {
-      const ts = missing.has(k++) ? null : t0 + rng.next() * SPAN * 0.5;
+      const ts = missing.has(k++) ? null : t0 + rng.uniform() * SPAN * 0.5;
       small.line(matrixRow(m, o, rng, u, i, ts));
     }
   }
@@ -234,6 +237,7 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   written.push(small.path);
 
   // item_categories: 1–4 tags, the first determined by the item's strongest latent factor.
+  rng = root.fork('item_categories');
   const cat = new LineWriter(join(dir, 'item_categories.csv'));
   cat.line('video_id,feat');
   const firstTag = new Int32Array(o.items);
@@ -250,6 +254,7 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   written.push(cat.path);
 
   // kuairec_caption_category: caption words tied to tags, three category levels.
+  rng = root.fork('kuairec_caption_category');
   const cap = new LineWriter(join(dir, 'kuairec_caption_category.csv'));
   cap.line(KUAIREC_COLUMNS.captionCategory.join(','));
   for (let i = 0; i < o.items; i++) {
@@ -257,16 +262,17 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
     const c2 = c1 * 4 + rng.int(4);
     const c3 = c2 * 3 + rng.int(3);
     const w1 = WORDS[firstTag[i] % WORDS.length];
-    const caption = rng.next() < 0.05 ? '' : `${w1} ${rng.pick(WORDS)} video #${w1} #${rng.pick(WORDS)}`;
-    const cover = rng.next() < 0.4 ? '' : `${rng.pick(WORDS)} ${w1}`;
+    const caption = rng.uniform() < 0.05 ? '' : `${w1} ${rng.pick(WORDS)} video #${w1} #${rng.pick(WORDS)}`;
+    const cover = rng.uniform() < 0.4 ? '' : `${rng.pick(WORDS)} ${w1}`;
     const topic = caption ? `[${w1},${rng.pick(WORDS)}]` : '[]';
-    const third = rng.next() < 0.3 ? ['-124', 'UNKNOWN'] : [String(c3), `cat3_${c3}`];
+    const third = rng.uniform() < 0.3 ? ['-124', 'UNKNOWN'] : [String(c3), `cat3_${c3}`];
     cap.line([String(i), cover, caption, topic, String(c1), `cat1_${c1}`, String(c2), `cat2_${c2}`, ...third].map(csvField).join(','));
   }
   cap.close();
   written.push(cap.path);
 
   // user_features.
+  rng = root.fork('user_features');
   const uf = new LineWriter(join(dir, 'user_features.csv'));
   uf.line(KUAIREC_COLUMNS.userFeatures.join(','));
   const range = (x: number, cuts: number[]): string => {
@@ -275,18 +281,19 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   };
   for (let u = 0; u < o.users; u++) {
     const act = m.userActivity[u];
-    const degree = ACTIVE_DEGREES[act > 2 ? 0 : act > 1 ? 1 : act > 0.5 ? 2 : rng.next() < 0.9 ? 3 : 4];
+    const degree = ACTIVE_DEGREES[act > 2 ? 0 : act > 1 ? 1 : act > 0.5 ? 2 : rng.uniform() < 0.9 ? 3 : 4];
     const follow = Math.round(rng.logNormal(3, 1.2));
     const fans = Math.round(rng.logNormal(1.5, 1.5));
     const friends = Math.round(rng.logNormal(0.8, 1));
-    const reg = 8 + Math.round(rng.next() * 2000);
-    const onehot = Array.from({ length: 18 }, (_, f) => (f === 0 || f === 1 ? String(rng.int(f === 0 ? 8 : 3)) : rng.next() < 0.03 ? '' : String(rng.int(50))));
-    uf.line([u, degree, rng.next() < 0.1 ? 1 : 0, rng.next() < 0.02 ? 1 : 0, rng.next() < 0.3 ? 1 : 0, follow, range(follow, [10, 50, 150, 250, 500]), fans, range(fans, [10, 100, 500, 1000]), friends, range(friends, [5, 30, 60, 120, 250]), reg, range(reg, [15, 30, 60, 90, 180, 365, 730]), ...onehot].map((x) => csvField(String(x))).join(','));
+    const reg = 8 + Math.round(rng.uniform() * 2000);
+    const onehot = Array.from({ length: 18 }, (_, f) => (f === 0 || f === 1 ? String(rng.int(f === 0 ? 8 : 3)) : rng.uniform() < 0.03 ? '' : String(rng.int(50))));
+    uf.line([u, degree, rng.uniform() < 0.1 ? 1 : 0, rng.uniform() < 0.02 ? 1 : 0, rng.uniform() < 0.3 ? 1 : 0, follow, range(follow, [10, 50, 150, 250, 500]), fans, range(fans, [10, 100, 500, 1000]), friends, range(friends, [5, 30, 60, 120, 250]), reg, range(reg, [15, 30, 60, 90, 180, 365, 730]), ...onehot].map((x) => csvField(String(x))).join(','));
   }
   uf.close();
   written.push(uf.path);
 
   // social_network: a minority of users with friends who share their tastes.
+  rng = root.fork('social_network');
   const sn = new LineWriter(join(dir, 'social_network.csv'));
   sn.line('user_id,friend_list');
   const social = rng.sample(o.users, Math.round(o.users * 0.07)).sort((a, b) => a - b);
@@ -303,6 +310,7 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   written.push(sn.path);
 
   // item_daily_features: a few days per video; counts driven by popularity and quality.
+  rng = root.fork('item_daily_features');
   const df = new LineWriter(join(dir, `item_daily_features${ext}`));
   df.line(KUAIREC_COLUMNS.itemDailyFeatures.join(','));
   for (let i = 0; i < o.items; i++) {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ML100K_GENRES } from '../datasets/movielens.js';
-import { drawCumulative, SeededRandom } from './rng.js';
+import { drawCumulative, Rng } from '../../core/rng.js';
 import { LineWriter } from './writer.js';
 
 /** Which MovieLens file layout to write. */
@@ -27,7 +27,7 @@ const ZIPS = ['55455', '94043', '10021', '98107-4541', '02139', '60614', '73301'
  */
 export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, options: Partial<MovieLensSyntheticOptions> = {}): string[] {
   const o: MovieLensSyntheticOptions = { users: 60, movies: 80, ratingsPerUser: 15, seed: 7, ...options };
-  const rng = new SeededRandom(o.seed);
+  const rng = new Rng(o.seed);
   const d = 4;
   const uv = Array.from({ length: o.users * d }, () => rng.normal());
   const iv = Array.from({ length: o.movies * d }, () => rng.normal());
@@ -43,7 +43,7 @@ export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, op
   for (let u = 0; u < o.users; u++) {
     const n = Math.max(1, Math.min(o.movies, Math.round(o.ratingsPerUser * rng.logNormal(0, 0.5))));
     const seen = new Set<number>();
-    while (seen.size < n) seen.add(drawCumulative(cum, rng.next()));
+    while (seen.size < n) seen.add(drawCumulative(cum, rng.uniform()));
     for (const i of seen) {
       let s = 0;
       for (let k = 0; k < d; k++) s += uv[u * d + k] * iv[i * d + k];
@@ -63,7 +63,7 @@ export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, op
   };
   const movieGenres = (): string[] => {
     const g = new Set<string>([rng.pick(GENRES)]);
-    if (rng.next() < 0.5) g.add(rng.pick(GENRES));
+    if (rng.uniform() < 0.5) g.add(rng.pick(GENRES));
     return [...g];
   };
   if (format === 'ml-100k') {
@@ -77,7 +77,7 @@ export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, op
     written.push(join(dir, 'u.item'));
     const occ = ['administrator', 'artist', 'doctor', 'educator', 'engineer', 'student', 'other'];
     const ul: string[] = [];
-    for (let u = 0; u < o.users; u++) ul.push([u + 1, 18 + rng.int(50), rng.next() < 0.7 ? 'M' : 'F', rng.pick(occ), ZIPS[u % ZIPS.length]].join('|'));
+    for (let u = 0; u < o.users; u++) ul.push([u + 1, 18 + rng.int(50), rng.uniform() < 0.7 ? 'M' : 'F', rng.pick(occ), ZIPS[u % ZIPS.length]].join('|'));
     writeFileSync(join(dir, 'u.user'), ul.join('\n') + '\n');
     written.push(join(dir, 'u.user'));
   } else if (format === 'ml-1m') {
@@ -87,7 +87,7 @@ export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, op
     written.push(join(dir, 'movies.dat'));
     const ages = ['1', '18', '25', '35', '45', '50', '56'];
     const ul: string[] = [];
-    for (let u = 0; u < o.users; u++) ul.push([u + 1, rng.next() < 0.7 ? 'M' : 'F', rng.pick(ages), rng.int(21), ZIPS[u % ZIPS.length]].join('::'));
+    for (let u = 0; u < o.users; u++) ul.push([u + 1, rng.uniform() < 0.7 ? 'M' : 'F', rng.pick(ages), rng.int(21), ZIPS[u % ZIPS.length]].join('::'));
     writeFileSync(join(dir, 'users.dat'), ul.join('\n') + '\n');
     written.push(join(dir, 'users.dat'));
   } else {

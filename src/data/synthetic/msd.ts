@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { drawCumulative, SeededRandom } from './rng.js';
+import { drawCumulative, Rng } from '../../core/rng.js';
 import { LineWriter } from './writer.js';
 
 /** Size and seed of generated Taste Profile files. */
@@ -16,13 +16,13 @@ export interface MsdSyntheticOptions {
   file: string;
 }
 
-function hexId(rng: SeededRandom, n: number): string {
+function hexId(rng: Rng, n: number): string {
   let s = '';
   for (let k = 0; k < n; k++) s += '0123456789abcdef'[rng.int(16)];
   return s;
 }
 
-function songId(rng: SeededRandom): string {
+function songId(rng: Rng): string {
   let s = 'SO';
   for (let k = 0; k < 16; k++) s += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[rng.int(36)];
   return s;
@@ -34,7 +34,7 @@ function songId(rng: SeededRandom): string {
  */
 export function writeSyntheticMsd(dir: string, options: Partial<MsdSyntheticOptions> = {}): string[] {
   const o: MsdSyntheticOptions = { users: 50, songs: 120, songsPerUser: 12, seed: 11, metadata: true, file: 'train_triplets.txt', ...options };
-  const rng = new SeededRandom(o.seed);
+  const rng = new Rng(o.seed);
   const users = Array.from({ length: o.users }, () => hexId(rng, 40));
   const songs = Array.from({ length: o.songs }, () => songId(rng));
   const cum = new Float64Array(o.songs);
@@ -44,7 +44,7 @@ export function writeSyntheticMsd(dir: string, options: Partial<MsdSyntheticOpti
   for (const u of users) {
     const n = Math.max(1, Math.min(o.songs, Math.round(o.songsPerUser * rng.logNormal(0, 0.6))));
     const seen = new Set<number>();
-    while (seen.size < n) seen.add(drawCumulative(cum, rng.next()));
+    while (seen.size < n) seen.add(drawCumulative(cum, rng.uniform()));
     for (const s of seen) w.line(`${u}\t${songs[s]}\t${1 + Math.floor(rng.logNormal(0, 1.1))}`);
   }
   w.close();
