@@ -68,9 +68,12 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** A uniform integer in [0, n). */
+  /**
+   * A uniform integer in [0, n). Up to 2^16 one 32-bit draw (bias below 2·10⁻⁵); above, a 53-bit draw, so that
+   * shuffles of millions of entries favour no position (a 32-bit draw would, by up to 0.6 % at 25M).
+   */
   int(n: number): number {
-    return Math.floor(this.uniform() * n);
+    return Math.floor((n <= 0x10000 ? this.uniform() : this.uniform53()) * n);
   }
 
   /** A standard normal sample (Box–Muller, the second value is kept for the next call). */
