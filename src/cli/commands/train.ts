@@ -9,9 +9,8 @@ import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
-import { createModel, modelEntries, modelEntry } from '../../models/index.js';
-import { usesFeatures } from '../../models/neural/features.js';
-import { coerceToDefaults, parseParamAssignments } from '../../models/params.js';
+import { createModel, modelEntries, usesFeatures } from '../../models/index.js';
+import { parseParamAssignments } from '../../core/params.js';
 import { AbortError } from '../../core/progress.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
@@ -96,7 +95,7 @@ export function register(program: Command): void {
     .option('--binarize', 'treat every kept interaction as 1')
     .option('--progress', 'progress lines even when stderr is not a terminal', false)
     .action(async (flags: TrainFlags) => {
-      const model = createModel(flags.model, coerceToDefaults(flags.model, modelEntry(flags.model).defaults, parseParamAssignments(flags.param)));
+      const model = createModel(flags.model, parseParamAssignments(flags.param));
       const { signal, dispose } = interruptSignal();
       try {
         const { ds, provenance } = await loadTrainingData(flags, signal);
