@@ -107,10 +107,18 @@ export abstract class SkeletonModel<P extends Record<string, unknown>, S> implem
     return this.current?.state ?? null;
   }
 
-  /** Trains on `train`; the new state replaces the old one only when the fit completes. */
+  /**
+   * Trains on `train`; the new state replaces the old one only when the fit completes. An abort at any point
+   * (checked by the model between units of work, and here before and after) throws `AbortError` and installs
+   * nothing.
+   */
   async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     const state = await this.fitState(train, options);
+    if (options.signal?.aborted) {
+      this.releaseState(state);
+      throwIfAborted(options.signal);
+    }
     this.install(train, state);
   }
 
