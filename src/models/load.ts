@@ -20,7 +20,7 @@ export async function openModel(dir: string): Promise<OpenedModel> {
   try {
     entry = modelEntry(manifest.modelType);
   } catch (e) {
-    throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: field "modelType": ${(e as Error).message}`);
+    throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: field "modelType": ${e instanceof Error ? e.message : String(e)}`);
   }
   return { model: await entry.restore(dir, manifest), manifest };
 }

@@ -342,3 +342,12 @@ export function excludeItem(item: number, nItems: number): CsrMatrix {
 export function checkPairs(owner: string, users: ArrayLike<number>, items: ArrayLike<number>): void {
   if (users.length !== items.length) throw new Error(`${owner}.score: ${users.length} users but ${items.length} items`);
 }
+
+/** `f(users[j], items[j])` for each pair, NaN for a pair outside [0, nUsers) × [0, nItems); checks the lengths. */
+export function scorePairs(owner: string, users: Int32Array, items: Int32Array, nUsers: number, nItems: number, f: (u: number, i: number) => number): Float32Array {
+  checkPairs(owner, users, items);
+  return Float32Array.from(users, (u, j) => {
+    const i = items[j];
+    return u >= 0 && u < nUsers && i >= 0 && i < nItems ? f(u, i) : NaN;
+  });
+}

@@ -98,21 +98,16 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
 
   /** Predicted ratings; unknown users/items (outside the index range) drop their terms. */
   override async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const { user: u, item: v, itemBias: bi, globalMean, userBias } = this.state;
+    const state = this.state;
+    const { itemBias: bi, globalMean, userBias } = state;
     checkPairs(this.name, users, items);
-    const kn = await this.kernels();
-    const f = u.cols;
-    const out = new Float32Array(users.length);
-    for (let j = 0; j < users.length; j++) {
-      const a = users[j];
+    const dot = await this.factorDot(state);
+    return Float32Array.from(users, (a, j) => {
       const b = items[j];
-      const ku = a >= 0 && a < u.rows;
-      const ki = b >= 0 && b < v.rows;
-      let s = globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0);
-      if (ku && ki) s += kn.dot(u.data.subarray(a * f, a * f + f), v.data.subarray(b * f, b * f + f));
-      out[j] = s;
-    }
-    return out;
+      const ku = a >= 0 && a < state.user.rows;
+      const ki = b >= 0 && b < state.item.rows;
+      return globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0) + (ku && ki ? dot(a, b) : 0);
+    });
   }
 
   protected exportState(state: BiasedMfState): StoredState {

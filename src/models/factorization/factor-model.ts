@@ -10,7 +10,7 @@ import { throwIfAborted, type FitOptions } from '../../core/progress.js';
 import type { Rng } from '../../core/rng.js';
 import type { History, HistoryOptions, TopK } from '../contract.js';
 import { itemUserCsr, SharedCopies, userItemCsr } from '../matrices.js';
-import { checkItem, checkK, checkPairs, excludeItem, historyRow, matrix, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
+import { checkItem, checkK, excludeItem, historyRow, matrix, scorePairs, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
 
 /** A rows × cols matrix of N(0, scale²) entries. */
 export function randomMatrix(rows: number, cols: number, scale: number, rng: Rng): DenseMatrix {
@@ -92,21 +92,18 @@ export abstract class FactorModel<P extends Record<string, unknown>, S extends F
 
   /** The ranking score u·v (+ item bias) of each pair (NaN outside the index ranges); rating models override this. */
   async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const { user: u, item: v, itemBias } = this.state;
-    checkPairs(this.name, users, items);
+    const state = this.state;
+    const { itemBias } = state;
+    const dot = await this.factorDot(state);
+    return scorePairs(this.name, users, items, state.user.rows, state.item.rows, (a, b) => dot(a, b) + (itemBias ? itemBias[b] : 0));
+  }
+
+  /** u_a·v_b of valid indices, on the kernels. */
+  protected async factorDot(state: S): Promise<(a: number, b: number) => number> {
     const kn = await this.kernels();
+    const { user: u, item: v } = state;
     const f = u.cols;
-    const out = new Float32Array(users.length);
-    for (let j = 0; j < users.length; j++) {
-      const a = users[j];
-      const b = items[j];
-      if (!(a >= 0 && a < u.rows && b >= 0 && b < v.rows)) {
-        out[j] = NaN;
-        continue;
-      }
-      out[j] = kn.dot(u.data.subarray(a * f, a * f + f), v.data.subarray(b * f, b * f + f)) + (itemBias ? itemBias[b] : 0);
-    }
-    return out;
+    return (a, b) => kn.dot(u.data.subarray(a * f, a * f + f), v.data.subarray(b * f, b * f + f));
   }
 
   /** Items whose factor vectors have the highest cosine with `item`'s (the item itself excluded). */
