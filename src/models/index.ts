@@ -21,6 +21,8 @@ import { twoTowerEntry } from './neural/two-tower.js';
 export * from './contract.js';
 export { createModel, defineModel, modelEntries, modelEntry, registerModel, type ModelDefinition, type RegisteredModel } from './registry.js';
 export { loadModel, openModel, type OpenedModel } from './load.js';
+export { SkeletonModel, StateReader, type RowBatch, type StoredState } from './skeleton.js';
+export { modelCatalog, type ModelInfo, type ParamInfo } from './catalog.js';
 
 for (const m of [popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel]) registerModel(m);
 // Not yet on the skeleton (docs/model-substrate.md): registered through the transitional adapter.

@@ -113,7 +113,7 @@ export function register(program: Command): void {
         }
         const seconds = (performance.now() - t0) / 1000;
         if (!model.save) throw new Error(`model "${flags.model}" cannot be saved`);
-        (model as { provenance?: Record<string, unknown> }).provenance = provenance;
+        model.provenance = provenance;
         await model.save(flags.out);
         process.stdout.write(`fitted ${flags.model} in ${seconds.toFixed(2)} s; saved to ${flags.out}\n`);
       } catch (e) {
