@@ -25,7 +25,7 @@ import type { LoadedDataset } from '../src/data/dataset.js';
 import { getKernels } from '../src/linalg/index.js';
 import { Rng } from '../src/core/rng.js';
 import { createModel } from '../src/models/index.js';
-import type { Progress, Recommender } from '../src/models/recommender.js';
+import type { Progress, Recommender } from '../src/index.js';
 
 function flag(args: string[], name: string): string | undefined {
   const k = args.indexOf(name);

@@ -20,8 +20,8 @@ import { getKernels } from '../src/linalg/index.js';
 import { TrackedKernels } from '../src/nn/tracked-kernels.js';
 import { AutoEncoderRecommender } from '../src/models/neural/autoencoder.js';
 import { TwoTowerRecommender } from '../src/models/neural/two-tower.js';
-import { PopularityRecommender } from '../src/models/popularity.js';
-import type { Recommender } from '../src/models/recommender.js';
+import { PopularityRecommender } from '../src/models/baselines/popularity.js';
+import type { Recommender } from '../src/models/contract.js';
 
 function flag(args: string[], name: string): string | undefined {
   const k = args.indexOf(name);

@@ -24,6 +24,8 @@ export interface ParamSpec<T> {
   readonly expects: string;
   /** Allowed values of a choice. */
   readonly choices?: readonly string[];
+  /** Bounds of a numeric kind (of each element for lists). */
+  readonly range?: Readonly<Bounds>;
   /** One sentence on what it does. */
   readonly doc: string;
 }
@@ -34,13 +36,16 @@ export interface SpecOptions {
   doc?: string;
 }
 
-/** Bounds of numeric specs (inclusive unless `exclusiveMin`). */
-export interface RangeOptions extends SpecOptions {
+/** Bounds of a numeric hyperparameter (inclusive unless `exclusiveMin`). */
+export interface Bounds {
   min?: number;
   max?: number;
   /** The minimum itself is not allowed (e.g. a learning rate > 0). */
   exclusiveMin?: boolean;
 }
+
+/** Options of the numeric spec builders. */
+export interface RangeOptions extends SpecOptions, Bounds {}
 
 /** Thrown for an unknown or invalid hyperparameter; a usage error (the CLI exits 2). */
 export class ParamError extends Error {
@@ -62,6 +67,14 @@ function rangeText(o: RangeOptions): string {
   return [lo, hi].filter(Boolean).join(' and ');
 }
 
+function boundsOf(o: RangeOptions): Bounds {
+  const b: Bounds = {};
+  if (o.min !== undefined) b.min = o.min;
+  if (o.max !== undefined) b.max = o.max;
+  if (o.exclusiveMin) b.exclusiveMin = true;
+  return b;
+}
+
 function bounded(base: z.ZodNumber, o: RangeOptions): z.ZodNumber {
   let s = base;
   if (o.min !== undefined) s = o.exclusiveMin ? s.gt(o.min) : s.min(o.min);
@@ -72,13 +85,13 @@ function bounded(base: z.ZodNumber, o: RangeOptions): z.ZodNumber {
 /** An integer hyperparameter. */
 export function int(def: number, o: RangeOptions = {}): ParamSpec<number> {
   const r = rangeText(o);
-  return { kind: 'int', default: def, schema: bounded(z.number().int(), o), expects: `an integer${r ? ` ${r}` : ''}`, doc: o.doc ?? '' };
+  return { kind: 'int', default: def, schema: bounded(z.number().int(), o), expects: `an integer${r ? ` ${r}` : ''}`, range: boundsOf(o), doc: o.doc ?? '' };
 }
 
 /** A finite real hyperparameter. */
 export function num(def: number, o: RangeOptions = {}): ParamSpec<number> {
   const r = rangeText(o);
-  return { kind: 'number', default: def, schema: bounded(z.number().finite(), o), expects: `a number${r ? ` ${r}` : ''}`, doc: o.doc ?? '' };
+  return { kind: 'number', default: def, schema: bounded(z.number().finite(), o), expects: `a number${r ? ` ${r}` : ''}`, range: boundsOf(o), doc: o.doc ?? '' };
 }
 
 /** A boolean hyperparameter (`true`/`false`/`1`/`0` on the command line). */
@@ -101,14 +114,14 @@ export function str(def: string, o: SpecOptions = {}): ParamSpec<string> {
 export function intList(def: readonly number[], o: RangeOptions & { minLength?: number } = {}): ParamSpec<number[]> {
   const r = rangeText(o);
   const schema = z.array(bounded(z.number().int(), o)).min(o.minLength ?? 0);
-  return { kind: 'int list', default: [...def], schema, expects: `a list of integers${r ? ` ${r}` : ''}${o.minLength ? ` (at least ${o.minLength})` : ''}`, doc: o.doc ?? '' };
+  return { kind: 'int list', default: [...def], schema, expects: `a list of integers${r ? ` ${r}` : ''}${o.minLength ? ` (at least ${o.minLength})` : ''}`, range: boundsOf(o), doc: o.doc ?? '' };
 }
 
 /** A list of finite numbers, each within the range. */
 export function numList(def: readonly number[], o: RangeOptions & { minLength?: number } = {}): ParamSpec<number[]> {
   const r = rangeText(o);
   const schema = z.array(bounded(z.number().finite(), o)).min(o.minLength ?? 0);
-  return { kind: 'number list', default: [...def], schema, expects: `a list of numbers${r ? ` ${r}` : ''}${o.minLength ? ` (at least ${o.minLength})` : ''}`, doc: o.doc ?? '' };
+  return { kind: 'number list', default: [...def], schema, expects: `a list of numbers${r ? ` ${r}` : ''}${o.minLength ? ` (at least ${o.minLength})` : ''}`, range: boundsOf(o), doc: o.doc ?? '' };
 }
 
 /** A record of hyperparameter specs. */

@@ -5,7 +5,7 @@
 import type { Interactions } from '../data/interactions.js';
 import { throwIfAborted, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
-import type { Recommender, TopK } from '../models/recommender.js';
+import type { Recommender, TopK } from '../models/contract.js';
 import {
   aucOfRanking, averagePopularityAt, averagePrecisionAt, catalogCoverage, hitRateAt, intraListDiversityAt, mae, ndcgAt,
   noveltyAt, percentileRankTerms, precisionAt, recallAt, reciprocalRankAt, rmse, rSquared, truncatedRecallAt,

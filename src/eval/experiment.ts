@@ -12,7 +12,7 @@ import type { ExperimentConfig, SplitConfig } from './config.js';
 import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
 import { metricDirection, type MetricSpec } from './metrics.js';
 import * as splits from './splits.js';
-import { usesFeatures } from '../models/neural/features.js';
+import { usesFeatures } from '../models/contract.js';
 import type { Split } from './splits.js';
 import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 import { syntheticDataset, type SyntheticOptions } from './synthetic.js';

@@ -1,25 +1,31 @@
-/** Restoring any saved model by its type: reads model.json and dispatches to the registry entry's `load`. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Recommender } from './recommender.js';
+/** Restoring any saved model by its type: reads `model.json` once and dispatches through the registry. */
+import { join, resolve } from 'node:path';
+import type { Recommender } from './contract.js';
+import { MANIFEST_FILE, readManifest, type ModelManifest } from './persistence.js';
 import { modelEntry } from './registry.js';
 
+/** A restored model with the manifest it was restored from (ids, provenance). */
+export interface OpenedModel {
+  model: Recommender;
+  manifest: ModelManifest;
+}
+
 /**
- * Loads the model saved in `dir`, whatever its type (import `src/models/index.js` first so that every
- * built-in model is registered). Reads `modelType` (this folder's format) or `model` (the neural models').
+ * Loads the model saved in `dir`, whatever its type, with its manifest (import `src/models/index.js` first so
+ * that every built-in model is registered).
  */
-export async function loadModel(dir: string): Promise<Recommender> {
-  const file = join(dir, 'model.json');
-  let raw: unknown;
+export async function openModel(dir: string): Promise<OpenedModel> {
+  const manifest = await readManifest(dir);
+  let entry;
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    entry = modelEntry(manifest.modelType);
   } catch (e) {
-    throw new Error(`${file}: cannot read model manifest (${(e as Error).message})`);
+    throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: field "modelType": ${e instanceof Error ? e.message : String(e)}`);
   }
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const type = typeof o.modelType === 'string' ? o.modelType : typeof o.model === 'string' ? o.model : null;
-  if (type === null) throw new Error(`${file}: field "modelType" is missing`);
-  const entry = modelEntry(type);
-  if (!entry.load) throw new Error(`${file}: model type "${type}" cannot be loaded (its registry entry has no load)`);
-  return entry.load(dir);
+  return { model: await entry.restore(dir, manifest), manifest };
+}
+
+/** Loads the model saved in `dir`, whatever its type (see {@link openModel}). */
+export async function loadModel(dir: string): Promise<Recommender> {
+  return (await openModel(dir)).model;
 }

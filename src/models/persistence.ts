@@ -187,17 +187,34 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return o as unknown as ModelManifest;
 }
 
+/** A model directory as loaded: the snapshot, with the manifest it came from and where it lives. */
+export interface LoadedSnapshot extends ModelSnapshot {
+  /** The model directory (resolved). */
+  dir: string;
+  /** Its `model.json`, for messages. */
+  file: string;
+  /** The manifest as read. */
+  manifest: ModelManifest;
+}
+
 /**
  * Loads a model directory; when `expectedType` is given the manifest's model type must match. Every array
  * file must have the recorded byte length and sha256.
  */
-export async function loadSnapshot(dir: string, expectedType?: string): Promise<ModelSnapshot> {
+export async function loadSnapshot(dir: string, expectedType?: string): Promise<LoadedSnapshot> {
   checkHost();
   const root = resolve(dir);
   const m = await readManifest(root);
   if (expectedType !== undefined && m.modelType !== expectedType) {
     throw new Error(`${join(root, MANIFEST_FILE)}: holds a "${m.modelType}" model, not "${expectedType}"`);
   }
+  return readSnapshot(root, m);
+}
+
+/** Reads the arrays listed in an already read manifest `m` of `dir` (see {@link loadSnapshot}). */
+export async function readSnapshot(dir: string, m: ModelManifest): Promise<LoadedSnapshot> {
+  checkHost();
+  const root = resolve(dir);
   const arrays: Record<string, ShapedArray> = {};
   for (const r of m.arrays) {
     const path = join(root, r.file);
@@ -228,6 +245,9 @@ export async function loadSnapshot(dir: string, expectedType?: string): Promise<
     state: m.state,
     provenance: m.provenance,
     arrays,
+    dir: root,
+    file: join(root, MANIFEST_FILE),
+    manifest: m,
   };
 }
 
@@ -242,13 +262,15 @@ export function interactionArrays(train: Interactions): Record<string, ShapedArr
 
 /** Rebuilds the training matrix stored by {@link interactionArrays}, checking it against the fingerprint. */
 export function restoreInteractions(dir: string, s: ModelSnapshot): Interactions {
-  const get = (name: string): StoredArray => {
+  const file = join(resolve(dir), MANIFEST_FILE);
+  const get = <T extends StoredArray>(name: string, type: new (n: number) => T, dtype: DType): T => {
     const a = s.arrays[name];
-    if (!a) throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: array "${name}" is missing`);
+    if (!a) throw new Error(`${file}: array "${name}" is missing`);
+    if (!(a.data instanceof type)) throw new Error(`${file}: array "${name}" is ${dtypeOf(a.data)}, expected ${dtype}`);
     return a.data;
   };
-  const train = new Interactions(s.users, s.items, get('train_rowPtr') as Int32Array, get('train_colIdx') as Int32Array, get('train_values') as Float32Array, null);
-  if (dataFingerprint(train) !== s.dataFingerprint) throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: the stored training matrix does not match dataFingerprint`);
+  const train = new Interactions(s.users, s.items, get('train_rowPtr', Int32Array, 'int32'), get('train_colIdx', Int32Array, 'int32'), get('train_values', Float32Array, 'float32'), null);
+  if (dataFingerprint(train) !== s.dataFingerprint) throw new Error(`${file}: the stored training matrix does not match dataFingerprint`);
   return train;
 }
 

@@ -27,5 +27,4 @@ export { InBatchSoftmax, type InBatchSoftmaxInput, type InBatchSoftmaxResult } f
 export { Sgd, Adam, Adagrad, makeOptimizer, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
 export { miniBatches, gatherCsrRows } from './batches.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
-export { saveModelDir, readManifest, loadParams, loadArray, type ModelManifest, type StoredArray } from './weights.js';
 export { TrackedKernels } from './tracked-kernels.js';

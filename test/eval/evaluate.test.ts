@@ -5,8 +5,8 @@ import { compareEvaluations, evaluateModel } from '../../src/eval/evaluate.js';
 import { parseMetric } from '../../src/eval/metrics.js';
 import { kuaiRecSplit, strongGeneralization } from '../../src/eval/splits.js';
 import { syntheticDataset } from '../../src/eval/synthetic.js';
-import { PopularityRecommender } from '../../src/models/popularity.js';
-import type { RecommendOptions, Recommender, TopK } from '../../src/models/recommender.js';
+import { PopularityRecommender } from '../../src/models/baselines/popularity.js';
+import type { RecommendOptions, Recommender, TopK } from '../../src/models/contract.js';
 
 const metrics = (...names: string[]) => names.map(parseMetric);
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/eval/config.js';
 import { runExperiment } from '../../src/eval/experiment.js';
 import type { ModelFeatures } from '../../src/models/neural/features.js';
-import { PopularityRecommender } from '../../src/models/popularity.js';
-import { registerModel } from '../../src/models/registry.js';
+import { PopularityRecommender } from '../../src/models/baselines/popularity.js';
+import { defineParams } from '../../src/core/params.js';
+import { defineModel, registerModel } from '../../src/models/registry.js';
 
 /** Popularity that records the features it was given before fit. */
 class FeatureSpy extends PopularityRecommender {
@@ -18,7 +19,7 @@ class FeatureSpy extends PopularityRecommender {
   }
 }
 
-registerModel({ name: 'test-feature-spy', description: 'test only', defaults: {}, create: () => new FeatureSpy({}) });
+registerModel(defineModel({ name: 'test-feature-spy', description: 'test only', params: defineParams({}), create: () => new FeatureSpy({}) }));
 
 describe('experiment runner and feature-aware models', () => {
   it('hands the data set\'s user and item features to the model before fit', async () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
 import { createModel, modelEntry } from '../../src/models/index.js';
-import { PopularityRecommender } from '../../src/models/popularity.js';
-import { RandomRecommender } from '../../src/models/random.js';
+import { PopularityRecommender } from '../../src/models/baselines/popularity.js';
+import { RandomRecommender } from '../../src/models/baselines/random.js';
 
 const DAY = 86400;
 // 3 users × 5 items. Item counts: 0→3, 1→2, 2→1 (recent), 3→1, 4→0.

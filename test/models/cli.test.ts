@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { modelEntries } from '../../src/models/index.js';
 import { readManifest } from '../../src/models/persistence.js';
 
 const root = mkdtempSync(join(tmpdir(), 'recsys-cli-models-'));
@@ -52,6 +53,48 @@ describe('train and recommend commands', () => {
     await expect(run(['recommend', '--model', dir, '--user', 'nobody'])).rejects.toThrow(/unknown user id "nobody"/);
     await expect(run(['train', '--input', csv, '--user-col', 'user', '--item-col', 'item', '--model', 'ials', '--param', 'factorz=3', '--out', join(root, 'x')])).rejects.toThrow(/unknown hyperparameter "factorz"/);
     await expect(run(['train', '--model', 'ials', '--out', join(root, 'y')])).rejects.toThrow(/--dataset NAME or --input FILE/);
+  });
+});
+
+describe('models command', () => {
+  it('--json lists every registered model with its capabilities and each hyperparameter from the schema', async () => {
+    const out = JSON.parse(await run(['models', '--json'])) as { models: { name: string; description: string; capabilities: string[]; params: { name: string; kind: string; default: unknown; expects: string; doc: string; min?: number; exclusiveMin?: boolean }[] }[] };
+    expect(out.models.map((m) => m.name)).toEqual(modelEntries().map((e) => e.name));
+    for (const m of out.models) {
+      const e = modelEntries().find((x) => x.name === m.name);
+      expect(m.description).toBe(e?.description);
+      expect(m.params.map((p) => [p.name, p.kind, p.default, p.expects])).toEqual(e?.params.describe().map((p) => [p.name, p.kind, p.default, p.expects]));
+    }
+    const ials = out.models.find((m) => m.name === 'ials');
+    expect(ials?.capabilities).toEqual(['score', 'similarItems', 'foldIn', 'recommendForHistory']);
+    expect(ials?.params.find((p) => p.name === 'factors')).toEqual({ name: 'factors', kind: 'int', default: 64, expects: 'an integer >= 1', doc: 'latent dimensions', min: 1 });
+    expect(ials?.params.find((p) => p.name === 'eps')).toMatchObject({ min: 0, exclusiveMin: true });
+    expect(ials?.params.find((p) => p.name === 'solver')).toMatchObject({ kind: 'choice', choices: ['cg', 'cholesky'], default: 'cg' });
+  });
+
+  it('prints one model as text, rejects an unknown one, and train --help points to it', async () => {
+    const text = await run(['models', 'ease']);
+    expect(text).toMatch(/^ease — EASE/);
+    expect(text).toMatch(/reg +500 +a number > 0: λ added to the Gram diagonal/);
+    expect(text).not.toMatch(/ials/);
+    await expect(run(['models', 'nope'])).rejects.toThrow(/unknown model "nope"/);
+    const help: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (help.push(String(chunk)), true));
+    try {
+      await expect(buildProgram().exitOverride().parseAsync(['node', 'recsys', 'train', '--help'])).rejects.toThrow();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(help.join('').replace(/\s+/g, ' ')).toMatch(/`recsys models <type>` lists them/);
+  });
+
+  it('train coerces --param through the schema and reports a bad value naming model and key', async () => {
+    const csv = join(root, 'tiny.csv');
+    writeFileSync(csv, 'user,item\na,x\nb,y\na,y\n');
+    await expect(run(['train', '--input', csv, '--user-col', 'user', '--item-col', 'item', '--model', 'ials', '--param', 'factors=abc', '--out', join(root, 'z')])).rejects.toThrow(/ials: factors must be an integer >= 1 \(got "abc"\)/);
+    await run(['train', '--input', csv, '--user-col', 'user', '--item-col', 'item', '--model', 'ials', '--param', 'factors=2', '--param', 'solver=cholesky', '--param', 'iterations=1', '--out', join(root, 'z')]);
+    const m = await readManifest(join(root, 'z'));
+    expect(m.hyperparameters).toMatchObject({ factors: 2, solver: 'cholesky', iterations: 1 });
   });
 });
 

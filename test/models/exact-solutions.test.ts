@@ -5,12 +5,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Interactions } from '../../src/data/interactions.js';
 import { getKernels } from '../../src/linalg/index.js';
+import { AlsRecommender } from '../../src/models/factorization/als.js';
+import { EaseRecommender } from '../../src/models/neighbors/ease.js';
+import { IalsRecommender } from '../../src/models/factorization/ials.js';
+import { ItemKnnRecommender } from '../../src/models/neighbors/item-knn.js';
+import { PureSvdRecommender } from '../../src/models/factorization/pure-svd.js';
 import { symmetricEigen } from '../../src/linalg/small-dense.js';
-import { AlsRecommender } from '../../src/models/als.js';
-import { EaseRecommender } from '../../src/models/ease.js';
-import { IalsRecommender } from '../../src/models/ials.js';
-import { ItemKnnRecommender } from '../../src/models/item-knn.js';
-import { PureSvdRecommender } from '../../src/models/pure-svd.js';
 import { denseSolve, randomMatrix } from './fixtures.js';
 
 afterAll(async () => (await getKernels()).close());

@@ -2,31 +2,43 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getKernels } from '../../src/linalg/index.js';
 import { createModel, modelEntry } from '../../src/models/index.js';
-import { coerceToDefaults, parseParamAssignments, resolveParams } from '../../src/models/params.js';
-import { AbortError, type Progress } from '../../src/models/recommender.js';
+import { ParamError, parseParamAssignments } from '../../src/core/params.js';
+import { AbortError, type Progress } from '../../src/core/progress.js';
+import type { Recommender } from '../../src/models/contract.js';
+import { IalsRecommender } from '../../src/models/factorization/ials.js';
+import { SkeletonModel } from '../../src/models/skeleton.js';
 import { randomMatrix } from './fixtures.js';
 
 afterAll(async () => (await getKernels()).close());
 
 const train = randomMatrix(30, 20, 0.3, 4);
 
+/** The typed hyperparameters of a skeleton model. */
+function paramsOf(m: Recommender): unknown {
+  return m instanceof SkeletonModel ? m.params : undefined;
+}
+
 describe('hyperparameters', () => {
-  it('coerces CLI strings to the default types and rejects unknown keys, bad types and bad choices', () => {
-    const d = { factors: 8, solver: 'cg', binary: true };
-    expect(resolveParams('m', d, { factors: '16', binary: 'false' })).toEqual({ factors: 16, solver: 'cg', binary: false });
-    expect(() => resolveParams('m', d, { factor: 3 })).toThrow(/m: unknown hyperparameter "factor"; known: binary, factors, solver/);
-    expect(() => resolveParams('m', d, { factors: 'many' })).toThrow(/factors must be a number/);
-    expect(() => resolveParams('m', d, { solver: 'lu' }, { solver: ['cg', 'cholesky'] })).toThrow(/solver must be one of cg, cholesky/);
+  it('are coerced from CLI strings through the model schema; unknown keys, bad types and bad choices are ParamErrors', () => {
+    expect(paramsOf(createModel('ials', parseParamAssignments(['factors=16', 'solver=cholesky', 'alpha = 2.5'])))).toEqual({ ...modelEntry('ials').defaults, factors: 16, solver: 'cholesky', alpha: 2.5 });
+    expect(paramsOf(createModel('ease', { binary: 'false' }))).toEqual({ reg: 500, binary: false });
+    expect(paramsOf(createModel('pure-svd', { binary: '0' }))).toMatchObject({ binary: false });
+    expect(() => createModel('ials', { factor: 3 })).toThrow(/ials: unknown hyperparameter "factor"; known: alpha, cgSteps, confidence/);
+    expect(() => createModel('ials', { factors: 'many' })).toThrow(/ials: factors must be an integer >= 1 \(got "many"\)/);
+    expect(() => createModel('ials', { solver: 'lu' })).toThrow(/solver must be one of cg, cholesky/);
+    expect(() => createModel('bpr', { factors: '2.5' })).toThrow(ParamError);
     expect(parseParamAssignments(['a=1', 'b = x=y'])).toEqual({ a: '1', b: 'x=y' });
     expect(() => parseParamAssignments(['novalue'])).toThrow(/key=value/);
-    expect(coerceToDefaults('m', { a: 1, b: false, c: [1, 2], d: 'x' }, { a: '2.5', b: 'true', c: '[4,5]', d: 'y', e: 'z' })).toEqual({ a: 2.5, b: true, c: [4, 5], d: 'y', e: 'z' });
-    expect(() => coerceToDefaults('m', { a: 1 }, { a: 'two' })).toThrow(/m: a must be a number/);
   });
 
   it('model constructors validate ranges', () => {
     expect(() => createModel('ials', { factors: 0 })).toThrow(/factors must be an integer >= 1/);
-    expect(() => createModel('bpr', { lr: -1 })).toThrow(/lr must be >= 0/);
+    expect(() => createModel('bpr', { lr: -1 })).toThrow(/lr must be a number >= 0/);
     expect(() => createModel('item-knn', { weighting: 'idf' })).toThrow(/weighting must be one of none, tfidf, bm25/);
+    expect(() => createModel('ease', { reg: 0 })).toThrow(/reg must be a number > 0/);
+    expect(() => createModel('popularity', { halfLifeDays: 0 })).toThrow(/halfLifeDays must be a number > 0/);
+    expect(() => createModel('random', { seed: 1.5 })).toThrow(/seed must be an integer/);
+    expect(() => new IalsRecommender({ cgSteps: 0 })).toThrow(/ials: cgSteps must be an integer >= 1/);
     expect(modelEntry('ease').defaults).toEqual({ reg: 500, binary: true });
   });
 });

@@ -1,18 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { referenceKernels as K } from '../../src/linalg/index.js';
 import { gatherCsrRows, miniBatches } from '../../src/nn/batches.js';
 import { EarlyStopping } from '../../src/nn/early-stopping.js';
 import { Rng } from '../../src/core/rng.js';
 import { Param } from '../../src/nn/tensor.js';
-import { loadArray, loadParams, readManifest, saveModelDir } from '../../src/nn/weights.js';
-
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
 
 describe('Rng', () => {
   it('is reproducible for a seed, differs across seeds, and has sane moments', () => {
@@ -73,28 +64,5 @@ describe('EarlyStopping', () => {
     expect(min.report(3, [p])).toBe(false);
     expect(min.report(2, [p])).toBe(false);
     expect(min.report(2.5, [p])).toBe(true);
-  });
-});
-
-describe('weights', () => {
-  it('round-trips parameters and arrays, and names the field when a file does not match', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'nn-weights-'));
-    dirs.push(dir);
-    const target = join(dir, 'm');
-    const a = new Param(K, 'enc.weight', 2, 3);
-    a.value.set([1, 2, 3, 4, 5, 6]);
-    await saveModelDir(target, { model: 'toy', params: { h: 3 }, state: { note: 'x' } }, [a], { seen: Int32Array.from([5, 7]) });
-    const m = await readManifest(target, 'toy');
-    expect(m.params).toEqual({ h: 3 });
-    const b = new Param(K, 'enc.weight', 2, 3);
-    await loadParams(target, m, [b]);
-    expect(Array.from(b.value)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(Array.from(await loadArray(target, m, 'seen'))).toEqual([5, 7]);
-    await expect(readManifest(target, 'other')).rejects.toThrow(/model.json: field "model" is "toy", expected "other"/);
-    await expect(loadParams(target, m, [new Param(K, 'enc.weight', 3, 3)])).rejects.toThrow(/"enc.weight" is 2×3, model expects 3×3/);
-    await expect(loadParams(target, m, [new Param(K, 'dec.weight', 1, 1)])).rejects.toThrow(/no entry "dec.weight"/);
-    const json = JSON.parse(await readFile(join(target, 'model.json'), 'utf8')) as { weights: { file: string }[] };
-    await writeFile(join(target, json.weights[0].file), new Uint8Array(4));
-    await expect(loadParams(target, m, [b])).rejects.toThrow(/4 bytes, expected 24/);
   });
 });

@@ -8,9 +8,7 @@ import type { EntityFeatures } from '../../data/dataset.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import { IdMap, type ExternalId } from '../../data/id-map.js';
 import { getKernels } from '../../linalg/index.js';
-import { loadModel } from '../../models/index.js';
-import { readManifest } from '../../models/persistence.js';
-import type { TopK } from '../../models/recommender.js';
+import { openModel, type TopK } from '../../models/index.js';
 
 interface RecommendFlags {
   model: string;
@@ -77,8 +75,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(k) || k < 1) throw new Error(`-k must be a positive integer (got ${JSON.stringify(flags.k)})`);
       if ((flags.user === undefined) === (flags.item === undefined)) throw new Error('give exactly one of --user and --item');
       try {
-        const manifest = await readManifest(flags.model);
-        const model = await loadModel(flags.model);
+        const { model, manifest } = await openModel(flags.model);
         const users = IdMap.fromIds(manifest.users);
         const items = IdMap.fromIds(manifest.items);
         let describe: ItemDescriber | null = null;

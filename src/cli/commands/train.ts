@@ -11,11 +11,10 @@ import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
-import { createModel, modelEntries, modelEntry } from '../../models/index.js';
+import { createModel, modelEntries, usesFeatures } from '../../models/index.js';
 import { modelDirEntries } from '../../models/model-dir.js';
-import { usesFeatures } from '../../models/neural/features.js';
 import { MANIFEST_FILE } from '../../models/persistence.js';
-import { coerceToDefaults, parseParamAssignments } from '../../models/params.js';
+import { parseParamAssignments } from '../../core/params.js';
 import { AbortError } from '../../core/progress.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
@@ -115,15 +114,15 @@ export function register(program: Command): void {
     .option('--value-col <name>', 'value column of --input (rating, count...)')
     .option('--time-col <name>', 'time column of --input')
     .option('--delimiter <sep>', 'field separator of --input')
-    .requiredOption('--model <type>', `model type: ${modelEntries().map((e) => e.name).sort().join(', ')}`)
-    .option('--param <key=value>', 'hyperparameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .requiredOption('--model <type>', `model type: ${modelEntries().map((e) => e.name).join(', ')} (\`recsys models\` describes each)`)
+    .option('--param <key=value>', 'hyperparameter, coerced and checked by the model\'s schema (repeatable; `recsys models <type>` lists them)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .requiredOption('--out <dir>', 'model directory to write (a new path or an empty directory)')
     .option('--force', 'replace an existing model directory at --out', false)
     .option('--min-value <x>', 'keep only interactions with value >= x (e.g. watch_ratio >= 2)')
     .option('--binarize', 'treat every kept interaction as 1')
     .option('--progress', 'progress lines even when stderr is not a terminal', false)
     .action(async (flags: TrainFlags) => {
-      const model = createModel(flags.model, coerceToDefaults(flags.model, modelEntry(flags.model).defaults, parseParamAssignments(flags.param)));
+      const model = createModel(flags.model, parseParamAssignments(flags.param));
       const inputs = [flags.input, flags.path];
       checkOutputDir(flags.out, outputGuard(flags, inputs)); // before the load and the fit: fails in a second
       const { signal, dispose } = interruptSignal();
@@ -144,7 +143,7 @@ export function register(program: Command): void {
         }
         const seconds = (performance.now() - t0) / 1000;
         if (!model.save) throw new Error(`model "${flags.model}" cannot be saved`);
-        (model as { provenance?: Record<string, unknown> }).provenance = provenance;
+        model.provenance = provenance;
         await model.save(flags.out);
         process.stdout.write(`fitted ${flags.model} in ${seconds.toFixed(2)} s; saved to ${flags.out}\n`);
       } catch (e) {

@@ -28,10 +28,10 @@ import { makeOptimizer, type Optimizer, type OptimizerName } from '../../nn/opti
 import { Rng } from '../../core/rng.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
-import { throwIfAborted } from '../recommender.js';
+import type { History, RecommendOptions, Recommender, TopK } from '../contract.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
 import { loadTrainedModel } from '../persistence.js';
-import type { ModelEntry } from '../registry.js';
+import type { ModelEntry } from '../legacy.js';
 import {
   historyCsr, holdoutSplit, freshTrackedKernels, meanNdcg, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel,
   topKFromScores,

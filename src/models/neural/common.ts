@@ -9,7 +9,7 @@ import { getKernels } from '../../linalg/index.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
 import type { Param } from '../../nn/tensor.js';
 import { saveTrainedModel, type ModelSnapshot, type ShapedArray, type StoredArray } from '../persistence.js';
-import type { RecommendOptions, TopK } from '../recommender.js';
+import type { RecommendOptions, TopK } from '../contract.js';
 
 /** A hyperparameter value as it appears in configs. */
 export type HyperValue = number | string | boolean | number[];

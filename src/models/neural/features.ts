@@ -5,22 +5,16 @@
  * heavy-tailed (non-negative with max > 100: log1p), standardized, missing → 0 (the mean); categorical codes
  * (−1 = missing, embedded as a zero vector); multi-hot lists (mean-pooled EmbeddingBags). Text is not used.
  */
-import type { EntityFeatures, LoadedDataset } from '../../data/dataset.js';
+import type { EntityFeatures } from '../../data/dataset.js';
 import type { StoredArray } from '../persistence.js';
-import type { Recommender } from '../recommender.js';
+import type { ModelFeatures } from '../contract.js';
 
-/** The side information a feature-aware model reads. */
-export type ModelFeatures = Pick<LoadedDataset, 'userFeatures' | 'itemFeatures'>;
+export { usesFeatures, type ModelFeatures } from '../contract.js';
 
 /** A model that takes side features before `fit`. */
 export interface FeatureAware {
   /** Gives the model the features aligned with the dense user and item indices of the training data. */
   setFeatures(features: ModelFeatures): void;
-}
-
-/** Whether `model` wants `setFeatures` called before `fit` (CLI and experiment runner use this). */
-export function usesFeatures(model: Recommender): model is Recommender & FeatureAware {
-  return typeof (model as Partial<FeatureAware>).setFeatures === 'function';
 }
 
 /** One entity type's features as model inputs. */

@@ -26,10 +26,10 @@ import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
 import { Rng } from '../../core/rng.js';
 import { copyToKernel, type Param } from '../../nn/tensor.js';
 import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import type { FitOptions, History, RecommendOptions, Recommender, TopK } from '../recommender.js';
-import { throwIfAborted } from '../recommender.js';
+import type { History, RecommendOptions, Recommender, TopK } from '../contract.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
 import { loadTrainedModel, type StoredArray } from '../persistence.js';
-import type { ModelEntry } from '../registry.js';
+import type { ModelEntry } from '../legacy.js';
 import { freshTrackedKernels, holdoutSplit, meanNdcg, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel, snapshotArray } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
 import {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from '../../../src/eval/evaluate.js';
 import { parseMetric } from '../../../src/eval/metrics.js';
-import { PopularityRecommender } from '../../../src/models/popularity.js';
+import { PopularityRecommender } from '../../../src/models/baselines/popularity.js';
 import { AutoEncoderRecommender } from '../../../src/models/neural/autoencoder.js';
-import type { Progress } from '../../../src/models/recommender.js';
+import type { Progress } from '../../../src/core/progress.js';
 import { planted } from './planted.js';
 
 const data = planted();

@@ -7,8 +7,8 @@ import { parseMetric } from '../../../src/eval/metrics.js';
 import type { Interactions } from '../../../src/data/interactions.js';
 import { usesFeatures } from '../../../src/models/neural/features.js';
 import { TwoTowerRecommender, recentItems } from '../../../src/models/neural/two-tower.js';
-import { PopularityRecommender } from '../../../src/models/popularity.js';
-import type { Recommender } from '../../../src/models/recommender.js';
+import { PopularityRecommender } from '../../../src/models/baselines/popularity.js';
+import type { Recommender } from '../../../src/models/contract.js';
 import { plantedItemFeatures, plantedUserFeatures } from './features-data.js';
 import { planted } from './planted.js';
 

@@ -4,36 +4,40 @@
  * its K most similar items, and a user's score for j is Σ_{i ∈ history} x_ui · s_ij. The dot products come
  * from the kernel layer's item Gram blocks; neighbour selection uses the kernels' top-k.
  */
-import type { Interactions } from '../data/interactions.js';
-import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../linalg/api.js';
-import { checkK, f32, historyRow, i32, itemOptions, readParams, TrainedRecommender, type ModelState } from './base.js';
+import type { Interactions } from '../../data/interactions.js';
+import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../../linalg/api.js';
+import { bool, defineParams, int, num, oneOf, type ParamsOf } from '../../core/params.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import type { History, HistoryOptions, TopK } from '../contract.js';
+import { itemUserCsr, SharedCopies, withValues } from '../matrices.js';
+import { defineModel } from '../registry.js';
+import { checkItem, checkK, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
 import { gramBlockSize, itemGramColumns } from './item-gram.js';
-import { itemUserCsr, SharedCopies, withValues } from './matrices.js';
-import type { ShapedArray } from './persistence.js';
-import { requireAtLeast, requireInt, resolveParams } from './params.js';
-import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
-import { throwIfAborted } from './recommender.js';
-import type { ModelEntry } from './registry.js';
+import { pairScores } from './pair-scores.js';
 
 /** Hyperparameters of {@link ItemKnnRecommender}. */
-export const ITEM_KNN_DEFAULTS = {
-  /** Neighbours kept per item. */
-  neighbors: 100,
-  /** Added to the cosine denominator (shrinks similarities built on little co-occurrence). */
-  shrink: 0,
-  weighting: 'none',
-  /** BM25 parameters (implicit's defaults). */
-  bm25K1: 100,
-  bm25B: 0.8,
-  /** Use X = [r > 0] for similarity and scoring (true) or the raw values. */
-  binary: true,
-};
+export const ITEM_KNN_PARAMS = defineParams({
+  neighbors: int(100, { min: 1, doc: 'neighbours kept per item' }),
+  shrink: num(0, { min: 0, doc: 'added to the cosine denominator (shrinks similarities built on little co-occurrence)' }),
+  weighting: oneOf(['none', 'tfidf', 'bm25'], 'none', { doc: 'weights of the item vectors over users: none, TF-IDF (√x·idf) or BM25' }),
+  bm25K1: num(100, { min: 0, doc: "BM25 K1 (implicit's default)" }),
+  bm25B: num(0.8, { min: 0, max: 1, doc: "BM25 b (implicit's default)" }),
+  binary: bool(true, { doc: 'use X = [r > 0] for similarity and scoring (true) or the raw values' }),
+});
+
+/** Typed hyperparameters of {@link ItemKnnRecommender}. */
+export type ItemKnnParams = ParamsOf<typeof ITEM_KNN_PARAMS>;
+
+interface ItemKnnState {
+  /** Neighbour lists: items × K CSR, neighbours by decreasing similarity. */
+  sim: CsrMatrix;
+}
 
 /**
  * Weights the values of Xᵀ (items × users CSR) in place: TF-IDF (√x · idf_u) or BM25 with
  * idf_u = log(nItems) − log(1 + n_u) (n_u = the user's item count), as `implicit` does on its item × user matrix.
  */
-export function weightItemUser(xt: CsrMatrix, weighting: string, k1: number, b: number): Float32Array {
+export function weightItemUser(xt: CsrMatrix, weighting: ItemKnnParams['weighting'], k1: number, b: number): Float32Array {
   const vals = Float32Array.from(xt.values);
   if (weighting === 'none') return vals;
   const nUsers = xt.cols;
@@ -59,22 +63,20 @@ export function weightItemUser(xt: CsrMatrix, weighting: string, k1: number, b: 
 }
 
 /** Item-KNN; see the module comment. */
-export class ItemKnnRecommender extends TrainedRecommender {
+export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnState> {
   readonly name = 'item-knn';
-  readonly params: typeof ITEM_KNN_DEFAULTS;
-  /** Neighbour lists: items × K CSR (neighbours by decreasing similarity), after fit. */
-  similarity: CsrMatrix | null = null;
 
-  constructor(params: Record<string, unknown> = {}) {
-    super();
-    const p = resolveParams('item-knn', ITEM_KNN_DEFAULTS, params, { weighting: ['none', 'tfidf', 'bm25'] });
-    requireInt('item-knn', 'neighbors', p.neighbors, 1);
-    requireAtLeast('item-knn', 'shrink', p.shrink, 0);
-    this.params = p;
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(ITEM_KNN_PARAMS.parse('item-knn', params));
+  }
+
+  /** Neighbour lists: items × K CSR (neighbours by decreasing similarity), null before fit. */
+  get similarity(): CsrMatrix | null {
+    return this.stateOrNull?.sim ?? null;
   }
 
   /** Builds the K-neighbour lists from Gram blocks. */
-  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
+  protected async fitState(train: Interactions, options: FitOptions): Promise<ItemKnnState> {
     const kn = await this.kernels();
     const p = this.params;
     const n = train.nItems;
@@ -118,18 +120,11 @@ export class ItemKnnRecommender extends TrainedRecommender {
     } finally {
       shared.release();
     }
-    this.similarity = compactNeighbours(n, kk, nbrIdx, nbrSim);
-    this.train = train;
+    return { sim: compactNeighbours(n, kk, nbrIdx, nbrSim) };
   }
 
-  private requireSim(): CsrMatrix {
-    if (!this.similarity) throw new Error('item-knn: used before fit or load');
-    return this.similarity;
-  }
-
-  /** Dense scores of history rows: scores[r][j] = Σ x_ri s_ij. */
-  private scoreRows(rows: CsrMatrix): DenseMatrix {
-    const s = this.requireSim();
+  /** Dense scores of the rows: scores[r][j] = Σ x_ri s_ij. */
+  private scoreRows(s: CsrMatrix, rows: CsrMatrix): DenseMatrix {
     const n = s.rows;
     const out = new Float32Array(rows.rows * n);
     const binary = this.params.binary;
@@ -146,47 +141,24 @@ export class ItemKnnRecommender extends TrainedRecommender {
     return { rows: rows.rows, cols: n, data: out };
   }
 
-  protected async topKBatch(users: Int32Array, k: number, options: TopKOptions): Promise<TopKResult> {
-    const train = this.trainData;
-    const ptr = new Int32Array(users.length + 1);
-    for (let r = 0; r < users.length; r++) ptr[r + 1] = ptr[r] + train.rowPtr[users[r] + 1] - train.rowPtr[users[r]];
-    const idx = new Int32Array(ptr[users.length]);
-    const val = new Float32Array(ptr[users.length]);
-    for (let r = 0; r < users.length; r++) {
-      idx.set(train.userItems(users[r]), ptr[r]);
-      val.set(train.userValues(users[r]), ptr[r]);
-    }
-    const scores = this.scoreRows({ rows: users.length, cols: train.nItems, rowPtr: ptr, colIdx: idx, values: val });
-    return (await this.kernels()).topk(scores, k, options);
+  protected async rank(state: ItemKnnState, batch: RowBatch, k: number, select: TopKOptions): Promise<TopKResult> {
+    return (await this.kernels()).topk(this.scoreRows(state.sim, batch.rows), k, select);
   }
 
   /** Σ_{i ∈ history(u)} x_ui s_ij for each pair. */
   async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const train = this.trainData;
-    const s = this.requireSim();
-    const out = new Float32Array(users.length);
-    for (let j = 0; j < users.length; j++) {
-      const u = users[j];
-      const t = items[j];
-      if (!(u >= 0 && u < train.nUsers && t >= 0 && t < train.nItems)) {
-        out[j] = NaN;
-        continue;
-      }
-      let acc = 0;
-      for (let p = train.rowPtr[u]; p < train.rowPtr[u + 1]; p++) {
-        const i = train.colIdx[p];
-        for (let q = s.rowPtr[i]; q < s.rowPtr[i + 1]; q++) if (s.colIdx[q] === t) acc += (this.params.binary ? 1 : train.values[p]) * s.values[q];
-      }
-      out[j] = acc;
-    }
-    return out;
+    const s = this.state.sim;
+    return pairScores(this.name, this.trainData, users, items, this.params.binary, (i, t) => {
+      for (let q = s.rowPtr[i]; q < s.rowPtr[i + 1]; q++) if (s.colIdx[q] === t) return s.values[q];
+      return 0;
+    });
   }
 
   /** The item's stored neighbours, most similar first (padded when it has fewer than k). */
   async similarItems(item: number, k: number): Promise<TopK> {
-    const s = this.requireSim();
-    checkK(k);
-    if (!(Number.isInteger(item) && item >= 0 && item < s.rows)) throw new RangeError(`item-knn: item index ${item} outside [0, ${s.rows})`);
+    const s = this.state.sim;
+    checkK(k, this.name);
+    checkItem(this.name, item, s.rows);
     const out: TopK = { k, items: new Int32Array(k).fill(-1), scores: new Float32Array(k).fill(-Infinity) };
     const a = s.rowPtr[item];
     const m = Math.min(k, s.rowPtr[item + 1] - a);
@@ -196,37 +168,22 @@ export class ItemKnnRecommender extends TrainedRecommender {
   }
 
   /** Scores a new user's history directly (no fold-in needed). */
-  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
-    const s = this.requireSim();
-    checkK(k);
-    const row = historyRow(history, s.rows);
-    return (await this.kernels()).topk(this.scoreRows(row), k, { ...itemOptions(options, s.rows), exclude: row });
+  async recommendForHistory(history: History, k: number, options: HistoryOptions = {}): Promise<TopK> {
+    return this.rankHistory(history, k, options);
   }
 
-  protected exportState(): ModelState {
-    const s = this.requireSim();
-    return {
-      state: {},
-      arrays: {
-        sim_rowPtr: { data: s.rowPtr, shape: [s.rowPtr.length] },
-        sim_colIdx: { data: s.colIdx, shape: [s.colIdx.length] },
-        sim_values: { data: s.values, shape: [s.values.length] },
-      },
-    };
+  protected exportState(state: ItemKnnState): StoredState {
+    const s = state.sim;
+    return { json: {}, arrays: { sim_rowPtr: vector(s.rowPtr), sim_colIdx: vector(s.colIdx), sim_values: vector(s.values) } };
   }
 
-  protected importState(_state: Record<string, unknown>, arrays: Record<string, ShapedArray>, where: string): void {
-    const n = this.trainData.nItems;
-    const rowPtr = i32(arrays, 'sim_rowPtr', n + 1, where);
+  protected importState(saved: StateReader, train: Interactions): ItemKnnState {
+    const n = train.nItems;
+    const rowPtr = saved.i32('sim_rowPtr', n + 1);
     const nnz = rowPtr[n];
-    const colIdx = i32(arrays, 'sim_colIdx', nnz, where);
-    for (let p = 0; p < nnz; p++) if (!(colIdx[p] >= 0 && colIdx[p] < n)) throw new Error(`${where}: sim_colIdx[${p}] = ${colIdx[p]} outside [0, ${n})`);
-    this.similarity = { rows: n, cols: n, rowPtr, colIdx, values: f32(arrays, 'sim_values', nnz, where) };
-  }
-
-  /** Restores a model saved with `save`. */
-  static async load(dir: string): Promise<ItemKnnRecommender> {
-    return new ItemKnnRecommender(await readParams(dir, 'item-knn')).restoreFrom(dir);
+    const colIdx = saved.i32('sim_colIdx', nnz);
+    for (let p = 0; p < nnz; p++) if (!(colIdx[p] >= 0 && colIdx[p] < n)) throw new Error(`${saved.file}: sim_colIdx[${p}] = ${colIdx[p]} outside [0, ${n})`);
+    return { sim: { rows: n, cols: n, rowPtr, colIdx, values: saved.f32('sim_values', nnz) } };
   }
 }
 
@@ -255,10 +212,9 @@ function compactNeighbours(n: number, kk: number, idx: Int32Array, sim: Float32A
 }
 
 /** Registry entry of item-KNN. */
-export const itemKnnEntry: ModelEntry = {
+export const itemKnnModel = defineModel({
   name: 'item-knn',
   description: 'Item-based KNN: shrunk cosine over (none | TF-IDF | BM25)-weighted item vectors, K neighbours per item',
-  create: (params) => new ItemKnnRecommender(params),
-  load: (dir) => ItemKnnRecommender.load(dir),
-  defaults: { ...ITEM_KNN_DEFAULTS },
-};
+  params: ITEM_KNN_PARAMS,
+  create: (p) => new ItemKnnRecommender(p),
+});

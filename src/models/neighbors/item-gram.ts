@@ -4,8 +4,8 @@
  * non-zero; measured ~8× faster than the `denseCsrT` formulation of the same product). Pass Xᵀ in the
  * kernels' shared memory ({@link SharedCopies}) so that it is not copied for every block.
  */
-import type { CsrMatrix, DenseMatrix, Kernels } from '../linalg/api.js';
-import type { SharedCopies } from './matrices.js';
+import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
+import type { SharedCopies } from '../matrices.js';
 
 /**
  * Items per block: the dense users × block input should stay in cache (≈ 8 MB: every non-zero of Xᵀ reads

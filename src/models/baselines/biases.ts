@@ -1,5 +1,5 @@
 /** Regularized user and item biases around the global mean, fitted by alternating closed-form updates. */
-import type { Interactions } from '../data/interactions.js';
+import type { Interactions } from '../../data/interactions.js';
 
 /** μ + b_u + b_i. */
 export interface Biases {

@@ -5,21 +5,33 @@
  * are kernel `csrMatmul` calls, orthonormalization is Cholesky-QR twice (kernel Gram + GEMM); only the
  * l×l decompositions run in TypeScript. User factors are X·V (so folding a history in is x·V).
  */
-import type { Interactions } from '../data/interactions.js';
-import type { DenseMatrix, Kernels } from '../linalg/api.js';
-import { choleskyInPlace, symmetricEigen, upperTriangularInverse } from '../linalg/small-dense.js';
-import { Rng } from '../core/rng.js';
-import { historyRow, num, readParams, type ModelState } from './base.js';
-import { FactorRecommender, randomMatrix } from './factor-model.js';
-import { itemUserCsr, userItemCsr, withValues } from './matrices.js';
-import type { ShapedArray } from './persistence.js';
-import { requireInt, resolveParams } from './params.js';
-import type { FitOptions, History, RecommendOptions, TopK } from './recommender.js';
-import { throwIfAborted } from './recommender.js';
-import type { ModelEntry } from './registry.js';
+import type { Interactions } from '../../data/interactions.js';
+import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
+import { choleskyInPlace, symmetricEigen, upperTriangularInverse } from '../../linalg/small-dense.js';
+import { bool, defineParams, int, type ParamsOf } from '../../core/params.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
+import { itemUserCsr, userItemCsr, withValues } from '../matrices.js';
+import { defineModel } from '../registry.js';
+import { ones, vector, type StateReader, type StoredState } from '../skeleton.js';
+import { FoldInFactorModel, randomMatrix, type FactorState } from './factor-model.js';
 
 /** Hyperparameters of {@link PureSvdRecommender}. */
-export const PURE_SVD_DEFAULTS = { factors: 64, oversample: 10, powerIterations: 3, binary: true, seed: 42 };
+export const PURE_SVD_PARAMS = defineParams({
+  factors: int(64, { min: 1, doc: 'rank k of the truncated SVD' }),
+  oversample: int(10, { min: 0, doc: 'extra sketch columns (l = k + oversample)' }),
+  powerIterations: int(3, { min: 0, doc: 'power iterations of the range finder' }),
+  binary: bool(true, { doc: 'factorize X = [r > 0] (true) or the raw values' }),
+  seed: int(42, { doc: 'seed of the random sketch' }),
+});
+
+/** Typed hyperparameters of {@link PureSvdRecommender}. */
+export type PureSvdParams = ParamsOf<typeof PURE_SVD_PARAMS>;
+
+interface PureSvdState extends FactorState {
+  /** The k largest singular values. */
+  sigma: Float64Array;
+}
 
 /** Orthonormalizes the columns of tall `y` (Cholesky-QR, done twice for accuracy). */
 export async function orthonormalize(kn: Kernels, y: DenseMatrix): Promise<DenseMatrix> {
@@ -65,73 +77,51 @@ export async function randomizedSvd(kn: Kernels, x: Interactions, values: Float3
 }
 
 /** PureSVD; see the module comment. */
-export class PureSvdRecommender extends FactorRecommender {
+export class PureSvdRecommender extends FoldInFactorModel<PureSvdParams, PureSvdState> {
   readonly name = 'pure-svd';
-  readonly params: typeof PURE_SVD_DEFAULTS;
-  /** The k largest singular values. */
-  singularValues: Float64Array = new Float64Array(0);
 
-  constructor(params: Record<string, unknown> = {}) {
-    super();
-    const p = resolveParams('pure-svd', PURE_SVD_DEFAULTS, params);
-    requireInt('pure-svd', 'factors', p.factors, 1);
-    requireInt('pure-svd', 'oversample', p.oversample, 0);
-    requireInt('pure-svd', 'powerIterations', p.powerIterations, 0);
-    this.params = p;
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(PURE_SVD_PARAMS.parse('pure-svd', params));
+  }
+
+  /** The k largest singular values (empty before fit). */
+  get singularValues(): Float64Array {
+    return this.stateOrNull?.sigma ?? new Float64Array(0);
   }
 
   /** Randomized SVD, then user factors X·V. */
-  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
+  protected async fitState(train: Interactions, options: FitOptions): Promise<PureSvdState> {
     const p = this.params;
     const kn = await this.kernels();
     const values = p.binary ? new Float32Array(train.nnz).fill(1) : train.values;
     const { v, sigma } = await randomizedSvd(kn, train, values, p.factors, p.oversample, p.powerIterations, new Rng(p.seed), options.signal);
-    this.userFactors = await kn.csrMatmul(withValues(userItemCsr(train), values), v);
-    this.itemFactors = v;
-    this.singularValues = sigma;
-    this.train = train;
-    this.factorsChanged();
+    const user = await kn.csrMatmul(withValues(userItemCsr(train), values), v);
     options.onProgress?.({ phase: 'svd', done: 1, total: 1 });
+    return { user, item: v, itemBias: null, sigma };
   }
 
-  /** x·V for the history. */
-  async foldIn(history: History): Promise<Float32Array> {
-    const { v } = this.factors();
-    const row = historyRow(history, v.rows);
-    if (this.params.binary) row.values.fill(1);
+  /** x·V for the rows. */
+  protected async foldInRows(state: PureSvdState, rows: CsrMatrix): Promise<DenseMatrix> {
     const kn = await this.kernels();
-    return (await kn.csrMatmul(row, v)).data.slice(0, v.cols);
+    return kn.csrMatmul(this.params.binary ? ones(rows) : rows, state.item);
   }
 
-  protected override exportState(): ModelState {
-    const s = super.exportState();
-    s.arrays.singularValues = { data: this.singularValues, shape: [this.singularValues.length] };
+  protected exportState(state: PureSvdState): StoredState {
+    const s = this.factorArrays(state);
+    s.arrays.singularValues = vector(state.sigma);
     return s;
   }
 
-  protected override importState(state: Record<string, unknown>, arrays: Record<string, ShapedArray>, where: string): void {
-    super.importState(state, arrays, where);
-    const sv = arrays.singularValues;
-    if (!sv || !(sv.data instanceof Float64Array) || sv.data.length !== num(state, 'factors', where)) throw new Error(`${where}: array "singularValues" missing or invalid`);
-    this.singularValues = sv.data;
-  }
-
-  /** Top-k for an unseen user's history via {@link foldIn}, excluding the history's items. */
-  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
-    return this.recommendForVector(await this.foldIn(history), history, k, options);
-  }
-
-  /** Restores a model saved with `save`. */
-  static async load(dir: string): Promise<PureSvdRecommender> {
-    return new PureSvdRecommender(await readParams(dir, 'pure-svd')).restoreFrom(dir);
+  protected importState(saved: StateReader, train: Interactions): PureSvdState {
+    const f = this.readFactors(saved, train);
+    return { ...f, sigma: saved.f64('singularValues', f.user.cols) };
   }
 }
 
 /** Registry entry of PureSVD. */
-export const pureSvdEntry: ModelEntry = {
+export const pureSvdModel = defineModel({
   name: 'pure-svd',
   description: 'PureSVD: truncated randomized SVD (Halko et al.) of the interaction matrix, scores x·V·Vᵀ',
-  create: (params) => new PureSvdRecommender(params),
-  load: (dir) => PureSvdRecommender.load(dir),
-  defaults: { ...PURE_SVD_DEFAULTS },
-};
+  params: PURE_SVD_PARAMS,
+  create: (p) => new PureSvdRecommender(p),
+});

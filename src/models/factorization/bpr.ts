@@ -6,42 +6,44 @@
  * users × items bitmap when it takes at most 64 MiB (binary search in the row otherwise).
  */
 import { availableParallelism } from 'node:os';
-import type { Interactions } from '../data/interactions.js';
-import { bprBitmapWords, fillBprBitmap } from '../linalg/api.js';
-import { Rng } from '../core/rng.js';
-import { readParams } from './base.js';
-import { FactorRecommender } from './factor-model.js';
-import { SharedCopies, userItemCsr } from './matrices.js';
-import { requireAtLeast, requireInt, resolveParams } from './params.js';
-import type { FitOptions } from './recommender.js';
-import { throwIfAborted } from './recommender.js';
-import type { ModelEntry } from './registry.js';
+import type { Interactions } from '../../data/interactions.js';
+import { bprBitmapWords, fillBprBitmap } from '../../linalg/api.js';
+import { defineParams, int, num, type ParamsOf } from '../../core/params.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
+import { SharedCopies, userItemCsr } from '../matrices.js';
+import { defineModel } from '../registry.js';
+import type { StateReader, StoredState } from '../skeleton.js';
+import { FactorModel, type FactorState } from './factor-model.js';
 
-/** Hyperparameters of {@link BprRecommender}; `threads: 0` means all cores. */
-export const BPR_DEFAULTS = { factors: 64, epochs: 100, lr: 0.05, lrDecay: 0.98, reg: 0.001, initStd: 0.01, threads: 0, seed: 42 };
+/** Hyperparameters of {@link BprRecommender}. */
+export const BPR_PARAMS = defineParams({
+  factors: int(64, { min: 1, doc: 'latent dimensions' }),
+  epochs: int(100, { min: 0, doc: 'passes of nnz sampled updates' }),
+  lr: num(0.05, { min: 0, doc: 'learning rate of the first epoch' }),
+  lrDecay: num(0.98, { min: 0, doc: 'the learning rate of epoch e is lr·lrDecay^e' }),
+  reg: num(0.001, { min: 0, doc: 'λ of the L2 penalty on the updated rows' }),
+  initStd: num(0.01, { min: 0, doc: 'standard deviation of the initial factors' }),
+  threads: int(0, { min: 0, doc: 'Hogwild sampling chunks on the kernel pool (0 = all cores, at most 64; 1 = deterministic)' }),
+  seed: int(42, { doc: 'seed of the initial factors and of the sampling streams' }),
+});
+
+/** Typed hyperparameters of {@link BprRecommender}. */
+export type BprParams = ParamsOf<typeof BPR_PARAMS>;
 
 /** Largest users × items membership bitmap (bits) the kernel path builds for negative sampling: 64 MiB. */
 export const BPR_BITMAP_MAX_BITS = 2 ** 29;
 
 /** BPR-MF; see the module comment. */
-export class BprRecommender extends FactorRecommender {
+export class BprRecommender extends FactorModel<BprParams, FactorState> {
   readonly name = 'bpr';
-  readonly params: typeof BPR_DEFAULTS;
 
-  constructor(params: Record<string, unknown> = {}) {
-    super();
-    const p = resolveParams('bpr', BPR_DEFAULTS, params);
-    requireInt('bpr', 'factors', p.factors, 1);
-    requireInt('bpr', 'epochs', p.epochs, 0);
-    requireInt('bpr', 'threads', p.threads, 0);
-    requireAtLeast('bpr', 'lr', p.lr, 0);
-    requireAtLeast('bpr', 'lrDecay', p.lrDecay, 0);
-    requireAtLeast('bpr', 'reg', p.reg, 0);
-    this.params = p;
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(BPR_PARAMS.parse('bpr', params));
   }
 
   /** Epochs of nnz updates each; reports the mean ln σ(x) of each epoch. */
-  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
+  protected async fitState(train: Interactions, options: FitOptions): Promise<FactorState> {
     const p = this.params;
     if (train.nnz === 0) throw new Error('bpr: the training data has no entries');
     const f = p.factors;
@@ -80,24 +82,24 @@ export class BprRecommender extends FactorRecommender {
     } finally {
       shared.release();
     }
-    this.train = train;
-    this.userFactors = { rows: train.nUsers, cols: f, data: userF };
-    this.itemFactors = { rows: train.nItems, cols: f, data: itemF };
-    this.itemBias = itemB;
-    this.factorsChanged();
+    return { user: { rows: train.nUsers, cols: f, data: userF }, item: { rows: train.nItems, cols: f, data: itemF }, itemBias: itemB };
   }
 
-  /** Restores a model saved with `save`. */
-  static async load(dir: string): Promise<BprRecommender> {
-    return new BprRecommender(await readParams(dir, 'bpr')).restoreFrom(dir);
+  protected exportState(state: FactorState): StoredState {
+    return this.factorArrays(state);
+  }
+
+  protected importState(saved: StateReader, train: Interactions): FactorState {
+    const s = this.readFactors(saved, train);
+    if (!s.itemBias) throw new Error(`${saved.file}: array "itemBias" is missing`);
+    return s;
   }
 }
 
 /** Registry entry of BPR-MF. */
-export const bprEntry: ModelEntry = {
+export const bprModel = defineModel({
   name: 'bpr',
   description: 'BPR-MF: pairwise SGD with rejected-positive negative sampling, lr decay, Hogwild on the kernel pool',
-  create: (params) => new BprRecommender(params),
-  load: (dir) => BprRecommender.load(dir),
-  defaults: { ...BPR_DEFAULTS },
-};
+  params: BPR_PARAMS,
+  create: (p) => new BprRecommender(p),
+});

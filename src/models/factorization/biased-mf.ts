@@ -1,0 +1,133 @@
+/**
+ * Biased matrix factorization trained by SGD (Funk / Koren; Surprise's "SVD"): r̂ = μ + b_u + b_i + q_iᵀp_u,
+ * each epoch one pass over the ratings in a seeded random order with the updates
+ * e = r − r̂; b_u += γ(e − λb_u); b_i += γ(e − λb_i); p_u += γ(e·q_i − λp_u); q_i += γ(e·p_u − λq_i).
+ * Unknown users/items contribute no bias or factor term (as in Surprise). Ranks by b_i + q_iᵀp_u.
+ */
+import type { Interactions } from '../../data/interactions.js';
+import { defineParams, int, num, type ParamsOf } from '../../core/params.js';
+import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
+import { defineModel } from '../registry.js';
+import { checkPairs, vector, type StateReader, type StoredState } from '../skeleton.js';
+import { FactorModel, randomMatrix, type FactorState } from './factor-model.js';
+
+/** Hyperparameters of {@link BiasedMfRecommender} (Surprise's defaults). */
+export const BIASED_MF_PARAMS = defineParams({
+  factors: int(100, { min: 1, doc: 'latent dimensions' }),
+  epochs: int(20, { min: 0, doc: 'SGD passes over the shuffled ratings' }),
+  lr: num(0.005, { min: 0, doc: 'learning rate γ' }),
+  reg: num(0.02, { min: 0, doc: 'λ of the L2 penalty on biases and factors' }),
+  initStd: num(0.1, { min: 0, doc: 'standard deviation of the initial factors' }),
+  seed: int(42, { doc: 'seed of the initial factors and of the shuffles' }),
+});
+
+/** Typed hyperparameters of {@link BiasedMfRecommender}. */
+export type BiasedMfParams = ParamsOf<typeof BIASED_MF_PARAMS>;
+
+interface BiasedMfState extends FactorState {
+  /** b_i (also the ranking's item bias). */
+  itemBias: Float32Array;
+  /** μ. */
+  globalMean: number;
+  /** b_u. */
+  userBias: Float32Array;
+}
+
+/** Biased MF by SGD; see the module comment. */
+export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfState> {
+  readonly name = 'biased-mf';
+
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(BIASED_MF_PARAMS.parse('biased-mf', params));
+  }
+
+  /** μ (0 before fit). */
+  get globalMean(): number {
+    return this.stateOrNull?.globalMean ?? 0;
+  }
+
+  /** b_u (empty before fit). */
+  get userBias(): Float32Array {
+    return this.stateOrNull?.userBias ?? new Float32Array(0);
+  }
+
+  /** SGD epochs over shuffled ratings; reports the training RMSE of each epoch. */
+  protected async fitState(train: Interactions, options: FitOptions): Promise<BiasedMfState> {
+    const { factors: f, epochs, lr, reg, initStd, seed } = this.params;
+    const rng = new Rng(seed);
+    const P = randomMatrix(train.nUsers, f, initStd, rng).data;
+    const Q = randomMatrix(train.nItems, f, initStd, rng).data;
+    const bu = new Float32Array(train.nUsers);
+    const bi = new Float32Array(train.nItems);
+    const nnz = train.nnz;
+    let mu = 0;
+    for (let p = 0; p < nnz; p++) mu += train.values[p];
+    mu = nnz ? mu / nnz : 0;
+    const rows = train.rowIndices();
+    const cols = train.colIdx;
+    const vals = train.values;
+    const order = Int32Array.from({ length: nnz }, (_, j) => j);
+    for (let ep = 0; ep < epochs; ep++) {
+      throwIfAborted(options.signal);
+      rng.shuffle(order);
+      let sq = 0;
+      for (let n = 0; n < nnz; n++) {
+        const e0 = order[n];
+        const u = rows[e0];
+        const i = cols[e0];
+        const pu = u * f;
+        const qi = i * f;
+        let dot = 0;
+        for (let c = 0; c < f; c++) dot += P[pu + c] * Q[qi + c];
+        const err = vals[e0] - (mu + bu[u] + bi[i] + dot);
+        sq += err * err;
+        bu[u] += lr * (err - reg * bu[u]);
+        bi[i] += lr * (err - reg * bi[i]);
+        for (let c = 0; c < f; c++) {
+          const a = P[pu + c];
+          const b = Q[qi + c];
+          P[pu + c] += lr * (err * b - reg * a);
+          Q[qi + c] += lr * (err * a - reg * b);
+        }
+      }
+      options.onProgress?.({ phase: 'epoch', done: ep + 1, total: epochs, metrics: { rmse: Math.sqrt(sq / Math.max(1, nnz)) } });
+    }
+    return { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu };
+  }
+
+  /** Predicted ratings; unknown users/items (outside the index range) drop their terms. */
+  override async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
+    const state = this.state;
+    const { itemBias: bi, globalMean, userBias } = state;
+    checkPairs(this.name, users, items);
+    const dot = await this.factorDot(state);
+    return Float32Array.from(users, (a, j) => {
+      const b = items[j];
+      const ku = a >= 0 && a < state.user.rows;
+      const ki = b >= 0 && b < state.item.rows;
+      return globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0) + (ku && ki ? dot(a, b) : 0);
+    });
+  }
+
+  protected exportState(state: BiasedMfState): StoredState {
+    const s = this.factorArrays(state);
+    s.json.globalMean = state.globalMean;
+    s.arrays.userBias = vector(state.userBias);
+    return s;
+  }
+
+  protected importState(saved: StateReader, train: Interactions): BiasedMfState {
+    const f = this.readFactors(saved, train);
+    if (!f.itemBias) throw new Error(`${saved.file}: array "itemBias" is missing`);
+    return { ...f, itemBias: f.itemBias, globalMean: saved.number('globalMean'), userBias: saved.f32('userBias', train.nUsers) };
+  }
+}
+
+/** Registry entry of biased MF. */
+export const biasedMfModel = defineModel({
+  name: 'biased-mf',
+  description: "Biased matrix factorization by SGD (Surprise's SVD): μ + b_u + b_i + q_iᵀp_u for rating prediction",
+  params: BIASED_MF_PARAMS,
+  create: (p) => new BiasedMfRecommender(p),
+});

@@ -1,0 +1,64 @@
+/**
+ * Every registered model with small, fast hyperparameters (some with extra configurations), for the contract
+ * suite and the persistence tests. The contract suite fails when a registered model has no case here.
+ */
+import { createModel } from '../../src/models/index.js';
+import type { Recommender } from '../../src/models/contract.js';
+
+/** One configuration of a registered model. */
+export interface ModelCase {
+  /** Test label (the model name, or name + variant). */
+  label: string;
+  /** Registry name. */
+  model: string;
+  params: Record<string, unknown>;
+}
+
+const ae = { hidden: [8, 4], epochs: 2, batchSize: 8 };
+
+/** The cases, one or more per registered model. */
+export const CASES: ModelCase[] = [
+  { label: 'popularity', model: 'popularity', params: {} },
+  { label: 'random', model: 'random', params: { seed: 3 } },
+  { label: 'rating-uniform', model: 'rating-uniform', params: {} },
+  { label: 'rating-sampled', model: 'rating-sampled', params: {} },
+  { label: 'rating-majority', model: 'rating-majority', params: {} },
+  { label: 'global-mean', model: 'global-mean', params: {} },
+  { label: 'biases', model: 'biases', params: {} },
+  { label: 'ials', model: 'ials', params: { factors: 4, iterations: 3 } },
+  { label: 'ials-cholesky-log', model: 'ials', params: { factors: 4, iterations: 3, solver: 'cholesky', confidence: 'log', regExponent: 0.5, unobservedWeight: 0.5 } },
+  { label: 'als', model: 'als', params: { factors: 4, iterations: 3 } },
+  { label: 'bpr', model: 'bpr', params: { factors: 4, epochs: 3, threads: 1 } },
+  { label: 'biased-mf', model: 'biased-mf', params: { factors: 4, epochs: 3 } },
+  { label: 'pure-svd', model: 'pure-svd', params: { factors: 3, oversample: 2 } },
+  { label: 'ease', model: 'ease', params: { reg: 5 } },
+  { label: 'item-knn', model: 'item-knn', params: { neighbors: 5, shrink: 1 } },
+  { label: 'item-knn-bm25', model: 'item-knn', params: { neighbors: 5, weighting: 'bm25', binary: false } },
+  { label: 'item-knn-tfidf', model: 'item-knn', params: { neighbors: 5, weighting: 'tfidf' } },
+  { label: 'deep-autoencoder', model: 'deep-autoencoder', params: ae },
+  { label: 'mult-dae', model: 'mult-dae', params: ae },
+  { label: 'mult-vae', model: 'mult-vae', params: ae },
+  { label: 'two-tower', model: 'two-tower', params: { hidden: [8], dim: 4, idDim: 4, epochs: 2, batchSize: 16 } },
+  { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
+];
+
+/** A fresh, unfitted model of the case. */
+export function make(c: ModelCase): Recommender {
+  return createModel(c.model, c.params);
+}
+
+/** The case of `label`. */
+export function caseOf(label: string): ModelCase {
+  const c = CASES.find((x) => x.label === label);
+  if (!c) throw new Error(`no model case "${label}"`);
+  return c;
+}
+
+/** Models whose `score` is exactly the ranking score `recommend` returns. */
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd'];
+
+/**
+ * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the
+ * item term, all equal).
+ */
+export const SCORE_NOT_ORDERING = ['rating-uniform', 'rating-sampled'];
