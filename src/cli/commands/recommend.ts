@@ -322,8 +322,8 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'write the results to this file instead of stdout')
     .option('--skip-unknown', 'with --users FILE: report unknown ids and recommend for the others instead of stopping')
     .option('--no-metadata', 'do not load the data set for item metadata (text format)')
-    .option('--progress', 'progress lines even when stderr is not a terminal')
-    .action(async (flags: RecommendFlags) => {
+    .option('--progress', 'a progress bar even when stderr is not a terminal (else plain lines)')
+    .action(async (flags: RecommendFlags, command: Command) => {
       const k0 = parseK(flags.k);
       const format = formatOf(flags);
       const given = [flags.user, flags.users, flags.item].filter((x) => x !== undefined).length;
@@ -338,7 +338,7 @@ export function register(program: Command): void {
       let k = k0;
       if (k > items.size) {
         k = items.size;
-        process.stderr.write(`(-k ${flags.k} is more than the catalogue: showing at most all ${items.size} items)\n`);
+        if (command.getOptionValueSource('k') !== 'default') process.stderr.write(`(-k ${flags.k} is more than the catalogue: showing at most all ${items.size} items)\n`);
       }
       // Everything that can be refused is checked before the model is loaded and any output is opened.
       let many: Awaited<ReturnType<typeof readUserIds>> | null = null;
