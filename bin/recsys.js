@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `recsys` command: the compiled CLI (built by `npm install` / `npm run build`).
-import { main } from '../dist/src/cli/main.js';
+// `run` maps every outcome onto the exit status: 0 ok, 1 a run failed, 2 usage error, 130 interrupted.
+import { run } from '../dist/src/cli/main.js';
 
-main(process.argv).catch((err) => {
-  process.stderr.write(`recsys: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+process.exitCode = await run(process.argv);

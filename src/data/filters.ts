@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.js';
 import type { CleaningLog } from './cleaning.js';
 import { Interactions } from './interactions.js';
 
@@ -47,6 +48,13 @@ export function kCoreMask(x: Interactions, minUser: number, minItem: number, sta
   }
 }
 
+/** A suggestion for a filter that removed everything. */
+function hint(what: string): string {
+  if (what.startsWith('value')) return 'check the threshold against the value column\'s range';
+  if (what.startsWith('time')) return 'check the window against the data\'s time range and unit (seconds since epoch)';
+  return 'lower the minimum counts';
+}
+
 /** Keeps the event-column entries where `keep` is set (same order as {@link Interactions.selectEntries}). */
 export function selectEventColumns(columns: Record<string, Float32Array>, keep: Uint8Array): Record<string, Float32Array> {
   let m = 0;
@@ -61,13 +69,18 @@ export function selectEventColumns(columns: Record<string, Float32Array>, keep: 
   return out;
 }
 
-/** Applies `filters`, keeping event columns aligned; each step that removes entries leaves a note in `log`. */
+/**
+ * Applies `filters`, keeping event columns aligned; each step that removes entries leaves a note in `log`.
+ * A step that removes every remaining interaction is a {@link UsageError} naming the filter (nothing would be
+ * left to train or evaluate on).
+ */
 export function applyFilters(data: InteractionsWithEvents, filters: InteractionFilters, log?: CleaningLog): InteractionsWithEvents {
   let { interactions, eventColumns } = data;
   const step = (keep: Uint8Array, what: string): void => {
     let kept = 0;
     for (let p = 0; p < keep.length; p++) kept += keep[p];
     log?.note(`filter ${what}: removed ${keep.length - kept} of ${keep.length} interactions`);
+    if (kept === 0 && keep.length > 0) throw new UsageError(`filter ${what} removes all ${keep.length} interactions; nothing is left (${hint(what)})`);
     interactions = interactions.selectEntries(keep);
     eventColumns = selectEventColumns(eventColumns, keep);
   };

@@ -1,12 +1,15 @@
 /**
  * The experiment runner: config → data set → filters → split → for each model fit + evaluate → one comparison
- * table with fit and scoring times and paired tests against the first model. Stops cleanly on abort and returns
- * what finished.
+ * table with fit and scoring times and paired tests against the first model. Every model is constructed (names
+ * and hyperparameters checked) before any data is loaded, so a typo in the last model is reported at once.
+ * Stops cleanly on abort and returns what finished; a model that fails is a row with its error (and, with
+ * `stopOnError`, the last row).
  */
 import type { LoadedDataset } from '../data/dataset.js';
 import { applyFilters as applyDataFilters } from '../data/filters.js';
 import type { Interactions } from '../data/interactions.js';
-import { createModel, modelEntry } from '../models/index.js';
+import { UsageError } from '../core/errors.js';
+import { createModel } from '../models/index.js';
 import { isAbortError, throwIfAborted, type Progress } from '../core/progress.js';
 import type { ExperimentConfig, SplitConfig } from './config.js';
 import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evaluate.js';
@@ -16,6 +19,7 @@ import { usesFeatures } from '../models/contract.js';
 import type { Split } from './splits.js';
 import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 import { syntheticDataset, type SyntheticOptions } from './synthetic.js';
+import { explainRunError } from './fit-errors.js';
 
 /** Loads a data set by name (the data layer's `loadDataset`, or a stand-in in tests). */
 export type DatasetLoader = (name: string, options: Record<string, unknown>) => Promise<LoadedDataset>;
@@ -30,6 +34,11 @@ export interface RunOptions {
   loadDataset?: DatasetLoader;
   /** One-line messages (data loaded, split made...). */
   log?: (line: string) => void;
+  /**
+   * Stop at the first model (or search trial) that fails instead of running the rest; the results then end
+   * with the failed row and name what was not run. Default false: every model runs.
+   */
+  stopOnError?: boolean;
 }
 
 /** One model's row of the comparison. */
@@ -76,6 +85,8 @@ export interface ExperimentResults {
   comparisons: Comparison[];
   /** True when the run was stopped before every model finished. */
   interrupted: boolean;
+  /** Labels of the models not run because an earlier one failed (with `stopOnError`). */
+  notRun?: string[];
   startedAt: string;
   notes: string[];
 }
@@ -113,9 +124,20 @@ export async function fitAndEvaluate(
   modelName: string, params: Record<string, unknown>, split: Split, config: ExperimentConfig, metrics: MetricSpec[], dataset: LoadedDataset | null,
   options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; label?: string } = {},
 ): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
+  const label = options.label ?? modelName;
+  try {
+    return await fitAndEvaluateUnexplained(modelName, params, split, config, metrics, dataset, options, label);
+  } catch (e) {
+    throw explainRunError(e, { model: label === modelName ? modelName : `${label} (${modelName})`, params, nUsers: split.train.nUsers, nItems: split.train.nItems });
+  }
+}
+
+async function fitAndEvaluateUnexplained(
+  modelName: string, params: Record<string, unknown>, split: Split, config: ExperimentConfig, metrics: MetricSpec[], dataset: LoadedDataset | null,
+  options: { onProgress?: (p: Progress) => void; signal?: AbortSignal }, label: string,
+): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
   const model = createModel(modelName, params);
   if (usesFeatures(model) && dataset) model.setFeatures(dataset);
-  const label = options.label ?? modelName;
   await yieldToEventLoop();
   throwIfAborted(options.signal);
   const t0 = performance.now();
@@ -152,14 +174,17 @@ export async function fitAndEvaluate(
 /** Runs a validated experiment config; see the module comment. */
 export async function runExperiment(config: ExperimentConfig, options: RunOptions = {}): Promise<ExperimentResults> {
   const startedAt = new Date().toISOString();
-  checkModelNames(config);
+  checkModels(config);
   const log = options.log ?? (() => {});
   const load = options.loadDataset ?? defaultLoadDataset;
   const dataset = await load(config.dataset, config.datasetOptions);
-  const data = applyFilters(dataset.interactions, config.filters);
+  const data = filtered(dataset.interactions, config.filters);
   log(`data set ${dataset.name}: ${data.nUsers} users, ${data.nItems} items, ${data.nnz} interactions after filters`);
   const folds = makeSplits(dataset, data, config.split, config.seed);
-  if (config.evaluateOn === 'validation' && !folds[0].validation) throw new Error(`evaluateOn: validation, but the split (${folds[0].description}) makes no validation part`);
+  if (config.evaluateOn === 'validation' && !folds[0].validation) throw new UsageError(`evaluateOn: validation, but the split (${folds[0].description}) makes no validation part`);
+  if (config.diversityFeature && !dataset.itemFeatures?.multiHot[config.diversityFeature]) {
+    throw new UsageError(`diversityFeature "${config.diversityFeature}": data set "${config.dataset}" has no such multi-hot item feature`);
+  }
   const splitText = folds.length > 1 ? `${folds[0].description.replace(/, fold 1/, '')} (${folds.length} folds)` : folds[0].description;
   log(`split: ${splitText}; train ${folds[0].train.nnz}, test ${folds[0].test.nnz}${folds[0].validation ? `, validation ${folds[0].validation.nnz}` : ''}`);
   const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}`;
@@ -170,7 +195,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
     models: [], comparisons: [], interrupted: false, startedAt, notes: [],
   };
   const perUserByModel: Record<string, Float64Array>[] = [];
-  for (const mc of config.models) {
+  for (const [m, mc] of config.models.entries()) {
     await yieldToEventLoop();
     if (options.signal?.aborted) {
       results.interrupted = true;
@@ -193,11 +218,15 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
         results.interrupted = true;
         break;
       }
-      if ((e as Error).message.startsWith('unknown model')) throw new Error(`models: "${mc.label}": ${(e as Error).message}`);
-      row.error = (e as Error).message;
+      row.error = e instanceof Error ? e.message : String(e);
       results.models.push(row);
       perUserByModel.push({});
       log(`${mc.label}: failed: ${row.error}`);
+      if (options.stopOnError) {
+        results.notRun = config.models.slice(m + 1).map((x) => x.label);
+        if (results.notRun.length) results.notes.push(`stopped after "${mc.label}" failed; not run: ${results.notRun.join(', ')}`);
+        break;
+      }
       continue;
     }
     row.metrics = combineFolds(foldEvals, config.metrics.map((m) => m.label));
@@ -226,21 +255,28 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   return results;
 }
 
-/** Fails fast, before any data is loaded, when a config names an unregistered model. */
-export function checkModelNames(config: ExperimentConfig): void {
+/**
+ * Fails fast, before any data is loaded, when a config names an unregistered model or gives a model
+ * hyperparameters it rejects: every model is constructed (cheap: no arrays before `fit`). Throws a
+ * {@link UsageError} naming the model's label.
+ */
+export function checkModels(config: ExperimentConfig): void {
   for (const mc of config.models) {
     try {
-      modelEntry(mc.model);
+      createModel(mc.model, mc.params);
     } catch (e) {
-      throw new Error(`models: "${mc.label}": ${(e as Error).message}`);
+      throw new UsageError(`models: "${mc.label}": ${(e as Error).message}`, { cause: e });
     }
   }
-  if (config.search) {
-    try {
-      modelEntry(config.search.model);
-    } catch (e) {
-      throw new Error(`search.model: ${(e as Error).message}`);
-    }
+}
+
+/** The config's filters applied; a filter that leaves nothing is a {@link UsageError} under the config key. */
+export function filtered(data: Interactions, filters: ExperimentConfig['filters']): Interactions {
+  try {
+    return applyFilters(data, filters);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`filters: ${e.message}`, { cause: e });
+    throw e;
   }
 }
 

@@ -1,16 +1,20 @@
 /**
  * Hyperparameter search: grid or random search with k-fold cross-validation on the training part of the
  * configured split, selecting on one metric (its direction known: ROEM lower is better). Every finished trial is
- * appended to a JSON-lines results file; a restarted search skips the trials already there.
+ * appended to a JSON-lines results file; a restarted search skips the trials already finished there (failed
+ * ones are run again). Every trial's model is constructed before any data is loaded, so a parameter value a
+ * model rejects is reported at once.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { isAbortError, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { appendFileSafe, checkOutputFile } from '../core/safe-write.js';
+import { createModel, modelEntry } from '../models/index.js';
 import type { ExperimentConfig, RangeSpec, SearchConfig } from './config.js';
 import { yieldToEventLoop } from './evaluate.js';
-import { applyFilters, checkModelNames, defaultLoadDataset, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
+import { defaultLoadDataset, filtered, fitAndEvaluate, makeSplits, type RunOptions } from './experiment.js';
 import { escapeHtml } from './format.js';
 import { metricDirection } from './metrics.js';
 import { kFold } from './splits.js';
@@ -46,7 +50,11 @@ export interface SearchResults {
   best: Trial | null;
   /** The best parameters refitted on the whole training part and evaluated on the test part (config metrics). */
   test?: Record<string, MetricSummary>;
+  /** Why that refit failed, when it did. */
+  testError?: string;
   interrupted: boolean;
+  /** Trials not run because an earlier one failed (with `stopOnError`). */
+  notRun?: number;
   /** Total trials planned. */
   planned: number;
 }
@@ -117,17 +125,17 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
   if (!search) throw new Error('config has no search section');
   const direction = metricDirection(search.metric.name);
   if (direction === 'none') throw new Error(`search.metric: ${search.metric.label} has no better direction and cannot select models`);
-  checkModelNames({ ...config, models: [] });
+  const plan = planTrials(search);
+  checkTrials(search, plan);
   const log = options.log ?? (() => {});
   const dataset = await (options.loadDataset ?? defaultLoadDataset)(config.dataset, config.datasetOptions);
-  const data = applyFilters(dataset.interactions, config.filters);
+  const data = filtered(dataset.interactions, config.filters);
   const outer = makeSplits(dataset, data, config.split, config.seed)[0];
   const folds = kFold(outer.train, { k: search.folds, by: search.foldBy, seed: search.seed });
-  const plan = planTrials(search);
   const done = new Map<string, Trial>();
   const resultsOptions = { what: 'search results file', inputs: dataset.report.files };
   if (search.results) checkOutputFile(search.results, resultsOptions); // before reading it: a FIFO would block
-  if (search.results) for (const t of readTrials(search.results)) done.set(t.key, t);
+  if (search.results) for (const t of readTrials(search.results)) if (!t.error) done.set(t.key, t);
   const results: SearchResults = { model: search.model, metric: search.metric.label, direction, trials: [], resumed: 0, best: null, interrupted: false, planned: plan.length };
   log(`search: ${plan.length} trials of ${search.model} × ${search.folds} folds, selecting on ${search.metric.label} (${direction} is better)${done.size ? `; ${done.size} finished trials in ${search.results}` : ''}`);
   const better = (a: number, b: number): boolean => (direction === 'higher' ? a > b : a < b);
@@ -164,20 +172,45 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
           results.interrupted = true;
           break;
         }
-        if ((e as Error).message.startsWith('unknown model')) throw new Error(`search.model: ${(e as Error).message}`);
-        trial.error = (e as Error).message;
+        trial.error = e instanceof Error ? e.message : String(e);
+        log(`trial ${t + 1} ${key}: failed: ${trial.error}`);
       }
       if (search.results) appendFileSafe(search.results, JSON.stringify(trial, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n', resultsOptions);
     }
     results.trials.push(trial);
     if (!trial.error && Number.isFinite(trial.mean) && (!results.best || better(trial.mean, results.best.mean))) results.best = trial;
     progress(t + 1);
+    if (trial.error && options.stopOnError) {
+      results.notRun = plan.length - t - 1;
+      break;
+    }
   }
-  if (!results.interrupted && results.best) {
-    const { evaluation } = await fitAndEvaluate(search.model, results.best.params, outer, config, config.metrics, dataset, { signal: options.signal, onProgress: options.onProgress, label: 'best on test' });
-    results.test = evaluation.metrics;
+  if (!results.interrupted && results.notRun === undefined && results.best) {
+    try {
+      const { evaluation } = await fitAndEvaluate(search.model, results.best.params, outer, config, config.metrics, dataset, { signal: options.signal, onProgress: options.onProgress, label: 'best on test' });
+      results.test = evaluation.metrics;
+    } catch (e) {
+      if (!isAbortError(e)) results.testError = e instanceof Error ? e.message : String(e);
+      else results.interrupted = true;
+    }
   }
   return results;
+}
+
+/** Fails fast with a {@link UsageError} when the model is unknown or rejects one planned trial's parameters. */
+export function checkTrials(search: SearchConfig, plan: Record<string, unknown>[]): void {
+  try {
+    modelEntry(search.model);
+  } catch (e) {
+    throw new UsageError(`search.model: ${(e as Error).message}`, { cause: e });
+  }
+  plan.forEach((params, t) => {
+    try {
+      createModel(search.model, params);
+    } catch (e) {
+      throw new UsageError(`search: trial ${t + 1} of ${plan.length} (${trialKey(params)}): ${(e as Error).message}`, { cause: e });
+    }
+  });
 }
 
 /** Trials best first (failed or undefined scores last) and the parameter names over all trials. */
@@ -220,8 +253,10 @@ export function formatSearch(results: SearchResults): string {
   const widths = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
   const line = (r: string[]): string => r.map((c, j) => c.padStart(widths[j])).join('  ');
   const out = [line(header), ...body.map(line)];
-  out.push('', `${results.trials.length} of ${results.planned} trials (${results.resumed} resumed from file)${results.interrupted ? ', interrupted' : ''}; ${results.metric}: ${results.direction} is better`);
+  const failed = results.trials.filter((t) => t.error).length;
+  out.push('', `${results.trials.length} of ${results.planned} trials (${results.resumed} resumed from file)${failed ? `, ${failed} failed` : ''}${results.notRun ? `, stopped after a failure (${results.notRun} not run)` : ''}${results.interrupted ? ', interrupted' : ''}; ${results.metric}: ${results.direction} is better`);
   if (results.best) out.push(`best: ${results.best.key} → ${results.metric} ${results.best.mean.toFixed(5)}`);
+  if (results.testError) out.push(`best refitted on train failed: ${results.testError}`);
   if (results.test) out.push(`best refitted on train, on test: ${Object.entries(results.test).map(([k, s]) => `${k}=${s.mean.toFixed(5)}`).join(', ')}`);
   return out.join('\n');
 }

@@ -14,6 +14,7 @@ import { writeDirAtomic } from '../core/safe-write.js';
 import { IdMap, type ExternalId } from '../data/id-map.js';
 import { Interactions } from '../data/interactions.js';
 import { modelDirEntries } from './model-dir.js';
+import { checkManifestFile, checkModelDir } from './model-dir-check.js';
 
 /** Version of the on-disk layout; bumped on incompatible change. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -149,6 +150,7 @@ export async function saveSnapshot(dir: string, snapshot: ModelSnapshot): Promis
 
 /** Reads and validates `dir/model.json` (not the arrays). */
 export async function readManifest(dir: string): Promise<ModelManifest> {
+  await checkManifestFile(dir); // model-dir-check.ts: every field and id list, by file name
   const file = join(resolve(dir), MANIFEST_FILE);
   let text: string;
   try {
@@ -204,6 +206,7 @@ export interface LoadedSnapshot extends ModelSnapshot {
 export async function loadSnapshot(dir: string, expectedType?: string): Promise<LoadedSnapshot> {
   checkHost();
   const root = resolve(dir);
+  await checkModelDir(root, expectedType); // every field, id list, array file and stored matrix, by file name
   const m = await readManifest(root);
   if (expectedType !== undefined && m.modelType !== expectedType) {
     throw new Error(`${join(root, MANIFEST_FILE)}: holds a "${m.modelType}" model, not "${expectedType}"`);

@@ -11,6 +11,7 @@ import type { InteractionFilters } from '../../data/filters.js';
 import type { DuplicatePolicy } from '../../data/interactions.js';
 import { cacheDir } from '../../data/paths.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
+import { UsageError } from '../../core/errors.js';
 
 const POLICIES: DuplicatePolicy[] = ['last', 'first', 'sum', 'max', 'mean', 'error'];
 
@@ -61,12 +62,12 @@ function parseFilters(flags: InfoFlags): InteractionFilters | undefined {
   const f: InteractionFilters = {};
   if (flags.minValue !== undefined) {
     const v = Number(flags.minValue);
-    if (!Number.isFinite(v)) throw new Error(`--min-value must be a number, got "${flags.minValue}"`);
+    if (!Number.isFinite(v)) throw new UsageError(`--min-value must be a number, got "${flags.minValue}"`);
     f.minValue = v;
   }
   if (flags.kCore !== undefined) {
     const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(flags.kCore);
-    if (!m) throw new Error(`--k-core must be "users,items" (e.g. 5,5), got "${flags.kCore}"`);
+    if (!m) throw new UsageError(`--k-core must be "users,items" (e.g. 5,5), got "${flags.kCore}"`);
     f.kCore = { user: Number(m[1]), item: Number(m[2]) };
   }
   if (flags.binarize) f.binarize = true;
@@ -98,7 +99,7 @@ export function register(program: Command): void {
     .argument('<name>', 'data set name (see `datasets list`)')
     .option('--data-dir <dir>', 'cache directory (default RECSYS_DATA_DIR or ~/.cache/recsys)')
     .action(async (name: string, flags: { dataDir?: string }) => {
-      if (!(name in DOWNLOADS)) throw new Error(`no download for "${name}"; downloadable: ${Object.keys(DOWNLOADS).join(', ')}`);
+      if (!(name in DOWNLOADS)) throw new UsageError(`no download for "${name}"; downloadable: ${Object.keys(DOWNLOADS).join(', ')}`);
       for (const s of DOWNLOADS[name]) process.stderr.write(`${s.url}\n  ${s.checksumNote}\n`);
       const bar = new ProgressBar(name);
       const { signal, dispose } = interruptSignal();
@@ -130,9 +131,9 @@ export function register(program: Command): void {
     .option('--binarize', 'set every kept value to 1')
     .option('--no-progress', 'hide the progress bar')
     .action(async (name: string, flags: InfoFlags) => {
-      if (flags.duplicates && !POLICIES.includes(flags.duplicates as DuplicatePolicy)) throw new Error(`--duplicates must be one of ${POLICIES.join(', ')}`);
+      if (flags.duplicates && !POLICIES.includes(flags.duplicates as DuplicatePolicy)) throw new UsageError(`--duplicates must be one of ${POLICIES.join(', ')}`);
       const clip = flags.clip === undefined ? undefined : Number(flags.clip);
-      if (clip !== undefined && !Number.isFinite(clip)) throw new Error(`--clip must be a number, got "${flags.clip}"`);
+      if (clip !== undefined && !Number.isFinite(clip)) throw new UsageError(`--clip must be a number, got "${flags.clip}"`);
       const filters = parseFilters(flags);
       const bar = new ProgressBar(name);
       const { signal, dispose } = interruptSignal();

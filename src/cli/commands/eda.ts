@@ -13,6 +13,7 @@ import { cleaningText, edaSummaryText } from '../../report/eda-text.js';
 import { writeReport } from '../../report/html.js';
 import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
+import { UsageError } from '../../core/errors.js';
 
 interface EdaFlags {
   out?: string;
@@ -55,7 +56,7 @@ export function edaWithProgress(ds: LoadedDataset, options: { timeZone: string; 
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${text}"`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
   return n;
 }
 

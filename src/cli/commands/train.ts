@@ -6,16 +6,18 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { checkOutputDir, type OutputDirOptions } from '../../core/safe-write.js';
-import { loadInteractionsFile, type ColumnMapping } from '../../data/index.js';
+import { applyFilters, loadInteractionsFile, type ColumnMapping } from '../../data/index.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
-import { createModel, modelEntries, usesFeatures } from '../../models/index.js';
+import { createModel, modelEntries, usesFeatures, type Recommender } from '../../models/index.js';
 import { modelDirEntries } from '../../models/model-dir.js';
 import { MANIFEST_FILE } from '../../models/persistence.js';
 import { parseParamAssignments } from '../../core/params.js';
-import { AbortError } from '../../core/progress.js';
+import { UsageError } from '../../core/errors.js';
+import { AbortError, isAbortError } from '../../core/progress.js';
+import { explainRunError } from '../../eval/fit-errors.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
 interface TrainFlags {
@@ -49,7 +51,7 @@ export interface TrainProvenance {
 
 /** Loads the training data named by the flags. */
 async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise<{ ds: LoadedDataset; provenance: TrainProvenance }> {
-  if (flags.dataset && flags.input) throw new Error('give either --dataset or --input, not both');
+  if (flags.dataset && flags.input) throw new UsageError('give either --dataset or --input, not both');
   const bar = new ProgressBar('load', { force: flags.progress });
   try {
     if (flags.dataset) {
@@ -57,12 +59,12 @@ async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise
       return { ds, provenance: { dataset: flags.dataset, ...(flags.path ? { datasetPath: flags.path } : {}) } };
     }
     if (flags.input) {
-      if (!flags.userCol || !flags.itemCol) throw new Error('--input needs --user-col and --item-col (and optionally --value-col, --time-col)');
+      if (!flags.userCol || !flags.itemCol) throw new UsageError('--input needs --user-col and --item-col (and optionally --value-col, --time-col)');
       const columns: ColumnMapping = { user: flags.userCol, item: flags.itemCol, ...(flags.valueCol ? { value: flags.valueCol } : {}), ...(flags.timeCol ? { time: flags.timeCol } : {}) };
       const ds = await loadInteractionsFile(flags.input, columns, { signal, onProgress: (p) => bar.update(p), ...(flags.delimiter ? { format: { delimiter: flags.delimiter } } : {}) });
       return { ds, provenance: { input: flags.input, columns } };
     }
-    throw new Error('give --dataset NAME or --input FILE');
+    throw new UsageError('give --dataset NAME or --input FILE');
   } finally {
     bar.stop();
   }
@@ -89,16 +91,42 @@ function dataInputs(flags: TrainFlags, ds: LoadedDataset): string[] {
   return flags.dataset && flags.dataset !== 'generic' ? [...new Set(ds.report.files.map((f) => dirname(f)))] : ds.report.files;
 }
 
-/** Applies --min-value and --binarize. */
+/** The --min-value threshold, checked. */
+function minValueOf(flags: TrainFlags): number | undefined {
+  if (flags.minValue === undefined) return undefined;
+  const v = Number(flags.minValue);
+  if (flags.minValue.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--min-value must be a number (got ${JSON.stringify(flags.minValue)})`);
+  return v;
+}
+
+/** Applies --min-value and --binarize; a threshold that keeps nothing is a usage error naming the flag. */
 function prepare(x: Interactions, flags: TrainFlags): Interactions {
-  let out = x;
-  if (flags.minValue !== undefined) {
-    const v = Number(flags.minValue);
-    if (!Number.isFinite(v)) throw new Error(`--min-value must be a number (got ${JSON.stringify(flags.minValue)})`);
-    out = out.minValue(v);
+  const minValue = minValueOf(flags);
+  try {
+    return applyFilters({ interactions: x, eventColumns: {} }, { minValue, binarize: flags.binarize }).interactions;
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`--min-value ${flags.minValue}: ${e.message}`, { cause: e });
+    throw e;
   }
-  if (flags.binarize) out = out.binarize();
-  return out;
+}
+
+/** A model that can be written to a directory. */
+type SavableModel = Recommender & Required<Pick<Recommender, 'save'>>;
+
+function isSavable(m: Recommender): m is SavableModel {
+  return typeof m.save === 'function';
+}
+
+/** The model the flags ask for; unknown types, rejected hyperparameters and unsavable types are usage errors. */
+function modelFromFlags(flags: TrainFlags): { model: SavableModel; params: Record<string, unknown> } {
+  try {
+    const params = parseParamAssignments(flags.param);
+    const model = createModel(flags.model, params);
+    if (!isSavable(model)) throw new Error(`model "${flags.model}" cannot be saved, so \`train\` cannot store it`);
+    return { model, params };
+  } catch (e) {
+    throw new UsageError((e as Error).message, { cause: e });
+  }
 }
 
 /** Registers `train`. */
@@ -122,7 +150,8 @@ export function register(program: Command): void {
     .option('--binarize', 'treat every kept interaction as 1')
     .option('--progress', 'progress lines even when stderr is not a terminal', false)
     .action(async (flags: TrainFlags) => {
-      const model = createModel(flags.model, parseParamAssignments(flags.param));
+      const { model, params } = modelFromFlags(flags);
+      minValueOf(flags);
       const inputs = [flags.input, flags.path];
       checkOutputDir(flags.out, outputGuard(flags, inputs)); // before the load and the fit: fails in a second
       const { signal, dispose } = interruptSignal();
@@ -138,20 +167,17 @@ export function register(program: Command): void {
         const t0 = performance.now();
         try {
           await model.fit(train, { signal, onProgress: (p) => bar.update(p) });
+        } catch (e) {
+          throw explainRunError(e, { model: flags.model, params, nUsers: train.nUsers, nItems: train.nItems });
         } finally {
           bar.stop();
         }
         const seconds = (performance.now() - t0) / 1000;
-        if (!model.save) throw new Error(`model "${flags.model}" cannot be saved`);
         model.provenance = provenance;
         await model.save(flags.out);
         process.stdout.write(`fitted ${flags.model} in ${seconds.toFixed(2)} s; saved to ${flags.out}\n`);
       } catch (e) {
-        if (e instanceof AbortError) {
-          process.stderr.write('training interrupted; nothing saved\n');
-          process.exitCode = 130;
-          return;
-        }
+        if (isAbortError(e)) throw new AbortError('training interrupted; nothing saved');
         throw e;
       } finally {
         dispose();
