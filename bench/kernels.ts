@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- kernels [--quick]`: throughput of the WebAssembly kernels on 1 thread and on all threads,
- * with numpy/OpenBLAS GEMM measured in the same run (python3) as the reference. Inputs are generated and live in
+ * `npm run bench -- kernels [--quick] [--backend=wasm|native]`: throughput of the WebAssembly and native kernels on 1
+ * thread and on all threads, with numpy/OpenBLAS GEMM measured in the same run (python3) as the reference. Inputs are generated and live in
  * the shared memory (allocF32), so the figures are kernel time without copy-in/out.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import type { CsrMatrix, DenseMatrix, Kernels } from '../src/linalg/api.js';
+import { createNativeKernels } from '../src/linalg/native.js';
 import { createWasmKernels } from '../src/linalg/wasm.js';
 
 /** One row of the result table. */
@@ -230,55 +231,88 @@ function fmt(v: number | undefined): string {
 /** Runs the benchmark and prints the table. */
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
+  const only = args.find((a) => a.startsWith('--backend='))?.slice('--backend='.length);
   const all = availableParallelism();
   const gemmSizes = quick ? [256, 512, 1024] : [256, 512, 1024, 2048];
   process.stdout.write(`kernels benchmark: ${all} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
-  const one = await createWasmKernels(1);
-  const many = await createWasmKernels(all);
-  process.stdout.write(`kernel build: ${one.variant}${one.variant === 'simd' ? ' (relaxed SIMD unavailable: no FMA)' : ' (f32x4.relaxed_madd = FMA)'}\n`);
-  const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
-  const [figuresOne, figuresAll] = await measure([one, many], quick, gemmSizes);
-  const cpu = process.cpuUsage(cpu0);
-  const wasmWall = (performance.now() - wall0) / 1000;
-  await one.close();
-  await many.close();
+  // Each backend on 1 thread and on all threads; figures[b] = [1 thread, all threads].
+  const backends: { name: string; figures: [Figures, Figures] }[] = [];
+  if (only === undefined || only === 'wasm') {
+    const one = await createWasmKernels(1);
+    const many = await createWasmKernels(all);
+    process.stdout.write(`wasm build: ${one.variant}${one.variant === 'simd' ? ' (relaxed SIMD unavailable: no FMA)' : ' (f32x4.relaxed_madd = FMA)'}\n`);
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const [f1, fa] = await measure([one, many], quick, gemmSizes);
+    const cpu = process.cpuUsage(cpu0);
+    process.stdout.write(`wasm part: ${((performance.now() - wall0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU\n`);
+    backends.push({ name: 'wasm', figures: [f1, fa] });
+    await one.close();
+    await many.close();
+  }
+  if (only === undefined || only === 'native') {
+    try {
+      const one = await createNativeKernels(1);
+      const many = await createNativeKernels(all);
+      process.stdout.write(`native build: ${one.info.isa} (${one.info.mr}×${one.info.nr} micro-kernel; CPU ${one.info.cpu}; ${one.info.compiler} ${one.info.isaFlags})\n`);
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      const [f1, fa] = await measure([one, many], quick, gemmSizes);
+      const cpu = process.cpuUsage(cpu0);
+      process.stdout.write(`native part: ${((performance.now() - wall0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU\n`);
+      backends.push({ name: 'native', figures: [f1, fa] });
+      await one.close();
+      await many.close();
+    } catch (err) {
+      process.stdout.write(`native kernels skipped: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  if (backends.length === 0) throw new Error(`bench kernels: no backend to measure (--backend=${only})`);
 
   const np1 = numpyGemm(gemmSizes, 1);
   const npAll = numpyGemm(gemmSizes, undefined);
-  // The machine's environment pins OpenBLAS to its Haswell (AVX2) kernels; shown for comparison.
-  const npHaswell = process.env.OPENBLAS_CORETYPE ? numpyGemm(gemmSizes, 1, true) : undefined;
+  // When the environment pins OpenBLAS to a kernel (OPENBLAS_CORETYPE), that one is shown for comparison.
+  const npPinned = process.env.OPENBLAS_CORETYPE ? numpyGemm(gemmSizes, 1, true) : undefined;
 
-  const rows: Row[] = [];
-  for (const [key, f1] of figuresOne) {
-    const kernel = key.split('|')[0];
-    const fa = figuresAll.get(key);
-    const n = Number(/^(\d+)³$/.exec(f1.size)?.[1]);
-    const isGemm = kernel === 'GEMM' && Number.isFinite(n);
-    rows.push({ kernel, size: f1.size, unit: f1.unit, one: f1.value, all: fa?.value ?? NaN, numpyOne: isGemm ? np1?.gflops.get(n) : undefined, numpyAll: isGemm ? npAll?.gflops.get(n) : undefined });
-  }
-  const header = ['kernel', 'size', 'unit', '1 thread', `${all} threads`, 'scaling', 'numpy 1T', `numpy ${all}T`, 'wasm/numpy 1T', `wasm/numpy ${all}T`];
   const lowerIsBetter = (unit: string) => unit === 's' || unit.startsWith('ms') || unit.startsWith('µs');
-  const table = rows.map((r) => [
-    r.kernel,
-    r.size,
-    r.unit,
-    fmt(r.one),
-    fmt(r.all),
-    fmt(lowerIsBetter(r.unit) ? r.one / r.all : r.all / r.one) + '×',
-    fmt(r.numpyOne),
-    fmt(r.numpyAll),
-    r.numpyOne ? fmt(r.one / r.numpyOne) : '–',
-    r.numpyAll ? fmt(r.all / r.numpyAll) : '–',
-  ]);
+  const header = ['kernel', 'size', 'unit'];
+  for (const b of backends) header.push(`${b.name} 1T`, `${b.name} ${all}T`, `${b.name} scaling`);
+  header.push('numpy 1T', `numpy ${all}T`);
+  const last = backends[backends.length - 1];
+  header.push(`${last.name}/numpy 1T`, `${last.name}/numpy ${all}T`);
+  if (backends.length > 1) header.push(`${last.name}/${backends[0].name} 1T`, `${last.name}/${backends[0].name} ${all}T`);
+  const table: string[][] = [];
+  for (const [key, first] of backends[0].figures[0]) {
+    const kernel = key.split('|')[0];
+    const n = Number(/^(\d+)³$/.exec(first.size)?.[1]);
+    const isGemm = kernel === 'GEMM' && Number.isFinite(n);
+    const cells = [kernel, first.size, first.unit];
+    for (const b of backends) {
+      const one = b.figures[0].get(key)?.value ?? NaN;
+      const many = b.figures[1].get(key)?.value ?? NaN;
+      cells.push(fmt(one), fmt(many), fmt(lowerIsBetter(first.unit) ? one / many : many / one) + '×');
+    }
+    const n1 = isGemm ? np1?.gflops.get(n) : undefined;
+    const na = isGemm ? npAll?.gflops.get(n) : undefined;
+    cells.push(fmt(n1), fmt(na));
+    const l1 = last.figures[0].get(key)?.value ?? NaN;
+    const la = last.figures[1].get(key)?.value ?? NaN;
+    cells.push(n1 ? fmt(l1 / n1) : '–', na ? fmt(la / na) : '–');
+    if (backends.length > 1) {
+      // Speed-up of the last backend over the first (>1 = faster), whatever the unit.
+      const f1 = backends[0].figures[0].get(key)?.value ?? NaN;
+      const fa = backends[0].figures[1].get(key)?.value ?? NaN;
+      cells.push(fmt(lowerIsBetter(first.unit) ? f1 / l1 : l1 / f1) + '×', fmt(lowerIsBetter(first.unit) ? fa / la : la / fa) + '×');
+    }
+    table.push(cells);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   process.stdout.write(line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n' + table.map(line).join('\n') + '\n');
-  if (npHaswell) {
-    const cells = gemmSizes.map((n) => `${n}³ ${fmt(npHaswell.gflops.get(n))} (wasm 1T = ${fmt(figuresOne.get(`GEMM|${n}³`)!.value / npHaswell.gflops.get(n)!)}×)`);
-    process.stdout.write(`numpy 1T with the environment's OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}: ${cells.join(', ')} GFLOP/s\n`);
+  if (npPinned) {
+    const cells = gemmSizes.map((n) => `${n}³ ${fmt(npPinned.gflops.get(n))} (${last.name} 1T = ${fmt(last.figures[0].get(`GEMM|${n}³`)!.value / npPinned.gflops.get(n)!)}×)`);
+    process.stdout.write(`numpy 1T with the environment's OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}: ${cells.join(', ')} GFLOP/s (${npPinned.info})\n`);
   }
-  process.stdout.write(`wasm part: ${wasmWall.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU\n`);
-  process.stdout.write(`numpy: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; threadpoolctl: ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`numpy: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 }

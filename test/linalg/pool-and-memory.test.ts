@@ -11,80 +11,98 @@ import { referenceKernels as R } from '../../src/linalg/reference.js';
 import { defaultThreads, type WasmKernels } from '../../src/linalg/wasm.js';
 import { wasmApi } from '../../src/linalg/wasm-api.js';
 import { integerDense, randomCsr, randomDense, randomSpd, relError, rng } from './helpers.js';
-import { wasmKernels } from './setup.js';
+import type { Kernels } from '../../src/linalg/api.js';
+import { BACKENDS, backendTitle, wasmKernels } from './setup.js';
 
-let one: WasmKernels;
+for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(backendTitle(backend), () => {
+  let one: Kernels;
+  let two: Kernels;
+  beforeAll(async () => {
+    one = await backend.create(1);
+    two = await backend.create(2);
+  });
+  afterAll(async () => {
+    await one.close();
+    await two.close();
+  });
+
+  describe('1 and 2 threads give bit-identical results', () => {
+    const rand = rng(99);
+    it('gemm, gram, spdInverse', async () => {
+      const a = randomDense(333, 250, rand);
+      const b = randomDense(250, 190, rand);
+      expect((await one.gemm(a, b)).data).toEqual((await two.gemm(a, b)).data);
+      expect((await one.gemm(b, a, { transA: true, transB: true })).data).toEqual((await two.gemm(b, a, { transA: true, transB: true })).data);
+      const x = randomDense(5000, 40, rand);
+      expect((await one.gram(x)).data).toEqual((await two.gram(x)).data);
+      const spd = randomSpd(260, rand);
+      expect((await one.spdInverse(spd)).data).toEqual((await two.spdInverse(spd)).data);
+    });
+    it('ALS steps, sparse products and fused top-k', async () => {
+      const r = randomCsr(400, 300, 0.05, rand);
+      const y = randomDense(300, 32, rand);
+      for (const solver of ['cg', 'cholesky'] as const) {
+        const x1 = randomDense(400, 32, rand);
+        const x2 = { ...x1, data: x1.data.slice() };
+        await one.ialsHalfStep(r, y, x1, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
+        await two.ialsHalfStep(r, y, x2, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
+        expect(x1.data).toEqual(x2.data);
+      }
+      expect((await one.csrMatmul(r, y)).data).toEqual((await two.csrMatmul(r, y)).data);
+      const bt = randomDense(40, 300, rand);
+      expect((await one.denseCsrT(bt, r)).data).toEqual((await two.denseCsrT(bt, r)).data);
+      const u = randomDense(500, 32, rand);
+      const exclude = randomCsr(500, 300, 0.1, rand);
+      const o1 = await one.scoreTopK(u, y, 10, { exclude });
+      const o2 = await two.scoreTopK(u, y, 10, { exclude });
+      expect(o1.items).toEqual(o2.items);
+      expect(o1.scores).toEqual(o2.scores);
+    });
+  });
+
+  describe('job protocol under stress', () => {
+    it('hundreds of back-to-back small parallel jobs, mixed with main-thread ones, all give the right answer', async () => {
+      const rand = rng(77);
+      const a = randomDense(130, 129, rand);
+      const b = randomDense(129, 131, rand);
+      const small = randomDense(5, 5, rand);
+      const want = (await R.gemm(a, b)).data;
+      const wantSmall = (await R.gemm(small, small)).data;
+      for (let i = 0; i < 300; i++) {
+        const alpha = 1 + (i % 7);
+        const got = await two.gemm(a, b, { alpha }); // 4.4 MFLOP: on the workers
+        const g = got.data;
+        expect(Math.abs(g[i % g.length] - alpha * want[i % g.length])).toBeLessThan(1e-3 * alpha);
+        if (i % 10 === 0) expect(relError((await two.gemm(small, small)).data, wantSmall)).toBeLessThan(1e-6);
+      }
+    });
+  });
+
+  describe('concurrent calls', () => {
+    it('calls issued together are queued and each gets its own answer', async () => {
+      const rand = rng(55);
+      const pairs = Array.from({ length: 6 }, (_, i) => [randomDense(120 + i, 90, rand), randomDense(90, 150 - i, rand)] as const);
+      const results = await Promise.all(pairs.map(([a, b]) => two.gemm(a, b)));
+      for (let i = 0; i < pairs.length; i++) {
+        expect(relError(results[i].data, (await R.gemm(pairs[i][0], pairs[i][1])).data)).toBeLessThan(1e-5);
+      }
+    });
+  });
+
+  it('rejects calls after close', async () => {
+    const k = await backend.create(1);
+    await k.close();
+    await expect(k.gemm(randomDense(2, 2, Math.random), randomDense(2, 2, Math.random))).rejects.toThrow(/closed/);
+  });
+});
+
+// The WASM pool's own machinery (shared memory, workers).
 let two: WasmKernels;
 beforeAll(async () => {
-  one = await wasmKernels(1);
   two = await wasmKernels(2);
 });
 afterAll(async () => {
-  await one.close();
   await two.close();
-});
-
-describe('1 and 2 threads give bit-identical results', () => {
-  const rand = rng(99);
-  it('gemm, gram, spdInverse', async () => {
-    const a = randomDense(333, 250, rand);
-    const b = randomDense(250, 190, rand);
-    expect((await one.gemm(a, b)).data).toEqual((await two.gemm(a, b)).data);
-    expect((await one.gemm(b, a, { transA: true, transB: true })).data).toEqual((await two.gemm(b, a, { transA: true, transB: true })).data);
-    const x = randomDense(5000, 40, rand);
-    expect((await one.gram(x)).data).toEqual((await two.gram(x)).data);
-    const spd = randomSpd(260, rand);
-    expect((await one.spdInverse(spd)).data).toEqual((await two.spdInverse(spd)).data);
-  });
-  it('ALS steps, sparse products and fused top-k', async () => {
-    const r = randomCsr(400, 300, 0.05, rand);
-    const y = randomDense(300, 32, rand);
-    for (const solver of ['cg', 'cholesky'] as const) {
-      const x1 = randomDense(400, 32, rand);
-      const x2 = { ...x1, data: x1.data.slice() };
-      await one.ialsHalfStep(r, y, x1, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
-      await two.ialsHalfStep(r, y, x2, { alpha: 3, reg: 0.1, solver, cgSteps: 4 });
-      expect(x1.data).toEqual(x2.data);
-    }
-    expect((await one.csrMatmul(r, y)).data).toEqual((await two.csrMatmul(r, y)).data);
-    const bt = randomDense(40, 300, rand);
-    expect((await one.denseCsrT(bt, r)).data).toEqual((await two.denseCsrT(bt, r)).data);
-    const u = randomDense(500, 32, rand);
-    const exclude = randomCsr(500, 300, 0.1, rand);
-    const o1 = await one.scoreTopK(u, y, 10, { exclude });
-    const o2 = await two.scoreTopK(u, y, 10, { exclude });
-    expect(o1.items).toEqual(o2.items);
-    expect(o1.scores).toEqual(o2.scores);
-  });
-});
-
-describe('job protocol under stress', () => {
-  it('hundreds of back-to-back small parallel jobs, mixed with main-thread ones, all give the right answer', async () => {
-    const rand = rng(77);
-    const a = randomDense(130, 129, rand);
-    const b = randomDense(129, 131, rand);
-    const small = randomDense(5, 5, rand);
-    const want = (await R.gemm(a, b)).data;
-    const wantSmall = (await R.gemm(small, small)).data;
-    for (let i = 0; i < 300; i++) {
-      const alpha = 1 + (i % 7);
-      const got = await two.gemm(a, b, { alpha }); // 4.4 MFLOP: on the workers
-      const g = got.data;
-      expect(Math.abs(g[i % g.length] - alpha * want[i % g.length])).toBeLessThan(1e-3 * alpha);
-      if (i % 10 === 0) expect(relError((await two.gemm(small, small)).data, wantSmall)).toBeLessThan(1e-6);
-    }
-  });
-});
-
-describe('concurrent calls', () => {
-  it('calls issued together are queued and each gets its own answer', async () => {
-    const rand = rng(55);
-    const pairs = Array.from({ length: 6 }, (_, i) => [randomDense(120 + i, 90, rand), randomDense(90, 150 - i, rand)] as const);
-    const results = await Promise.all(pairs.map(([a, b]) => two.gemm(a, b)));
-    for (let i = 0; i < pairs.length; i++) {
-      expect(relError(results[i].data, (await R.gemm(pairs[i][0], pairs[i][1])).data)).toBeLessThan(1e-5);
-    }
-  });
 });
 
 describe('shared-memory allocator', () => {
@@ -196,12 +214,6 @@ describe('thread count', () => {
 });
 
 describe('lifecycle', () => {
-  it('rejects calls after close', async () => {
-    const k = await wasmKernels(1);
-    await k.close();
-    await expect(k.gemm(randomDense(2, 2, Math.random), randomDense(2, 2, Math.random))).rejects.toThrow(/closed/);
-  });
-
   it('a dead worker makes jobs fail instead of hanging', async () => {
     const k = await wasmKernels(2);
     const internals = k as unknown as { pool: { workers: { terminate(): Promise<number> }[] } };
@@ -233,5 +245,39 @@ describe('lifecycle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.skipIf(BACKENDS[1].skip !== undefined)(`native selection and lifecycle${BACKENDS[1].skip ? ` (skipped: ${BACKENDS[1].skip})` : ''}`, () => {
+  const run = (code: string, env: NodeJS.ProcessEnv = {}): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'recsys-native-'));
+    const script = join(dir, 'script.mts');
+    const index = pathToFileURL(join(process.cwd(), 'src/linalg/index.ts')).href;
+    writeFileSync(script, `import { getKernels } from ${JSON.stringify(index)};\n${code}`);
+    try {
+      return execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 30_000, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const gemmScript =
+    `const k = await getKernels({ threads: 2 });\n` +
+    `const a = { rows: 300, cols: 300, data: new Float32Array(90000).fill(1) };\n` +
+    `const c = await k.gemm(a, a);\n` +
+    `console.log(k.kind, k.threads, c.data[0]);\n`;
+
+  it('is the default, RECSYS_KERNELS forces a backend, and a script that never calls close() still exits', () => {
+    const env = { RECSYS_KERNELS: '' };
+    expect(run(gemmScript, env)).toBe('native 2 300');
+    expect(run(gemmScript, { RECSYS_KERNELS: 'wasm' })).toBe('wasm 2 300');
+    expect(run(gemmScript, { RECSYS_KERNELS: 'reference' })).toBe('reference 1 300');
+    expect(() => run(gemmScript, { RECSYS_KERNELS: 'cuda' })).toThrow(/RECSYS_KERNELS must be one of native, wasm, reference, got "cuda"/);
+  });
+
+  it('RECSYS_NATIVE_ISA picks the ISA table; one the CPU lacks makes a forced native backend fail and the default fall back to wasm', () => {
+    const isaScript = `const k = await getKernels();\nconsole.log(k.kind, 'isa' in k ? k.isa : '');\n`;
+    expect(run(isaScript, { RECSYS_NATIVE_ISA: 'avx2', RECSYS_KERNELS: '' })).toBe('native avx2');
+    expect(() => run(isaScript, { RECSYS_NATIVE_ISA: 'sse9', RECSYS_KERNELS: 'native' })).toThrow(/RECSYS_NATIVE_ISA must be avx2 or avx512/);
+    expect(run(isaScript, { RECSYS_NATIVE_ISA: 'sse9', RECSYS_KERNELS: '' })).toBe('wasm');
   });
 });

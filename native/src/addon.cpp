@@ -1,0 +1,391 @@
+// The Node-API side of the native kernels: CPUID dispatch to the AVX2 or AVX-512 operation table, a thread pool,
+// and one generic entry point `call(pool, op, buffers, args, async)` that hands typed arrays to a kernel without
+// copying (synchronously on the calling thread, or as napi async work whose worker thread joins the pool).
+// Compiled for baseline x86-64: nothing here may use AVX.
+#include <cpuid.h>
+#include <node_api.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common.h"
+
+using recsys::Call;
+using recsys::ChunkFn;
+using recsys::OpTable;
+using recsys::Runner;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU features.
+
+struct Cpu {
+  bool avx2 = false, fma = false, avx512f = false, osAvx = false, osAvx512 = false;
+  std::string brand;
+};
+
+uint64_t xgetbv0() {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+Cpu detectCpu() {
+  Cpu cpu;
+  unsigned a, b, c, d;
+  if (__get_cpuid(1, &a, &b, &c, &d)) {
+    cpu.fma = (c >> 12) & 1;
+    const bool osxsave = (c >> 27) & 1;
+    if (osxsave) {
+      const uint64_t xcr0 = xgetbv0();
+      cpu.osAvx = (xcr0 & 0x6) == 0x6;
+      cpu.osAvx512 = (xcr0 & 0xe6) == 0xe6;
+    }
+  }
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    cpu.avx2 = (b >> 5) & 1;
+    cpu.avx512f = (b >> 16) & 1;
+  }
+  unsigned maxExt = __get_cpuid_max(0x80000000, nullptr);
+  if (maxExt >= 0x80000004) {
+    char text[49] = {0};
+    for (unsigned i = 0; i < 3; i++) {
+      unsigned r[4];
+      __get_cpuid(0x80000002 + i, &r[0], &r[1], &r[2], &r[3]);
+      std::memcpy(text + 16 * i, r, 16);
+    }
+    cpu.brand = text;
+    while (!cpu.brand.empty() && cpu.brand.back() == ' ') cpu.brand.pop_back();
+    while (!cpu.brand.empty() && cpu.brand.front() == ' ') cpu.brand.erase(0, 1);
+  }
+  return cpu;
+}
+
+Cpu gCpu;
+const OpTable* gTable = nullptr;
+std::string gUnavailable;  // why no table was chosen
+
+void chooseTable() {
+  gCpu = detectCpu();
+  const bool hasAvx2 = gCpu.avx2 && gCpu.fma && gCpu.osAvx;
+  const bool hasAvx512 = hasAvx2 && gCpu.avx512f && gCpu.osAvx512;
+  const char* force = std::getenv("RECSYS_NATIVE_ISA");
+  std::string want = force ? force : "";
+  if (want == "avx512") {
+    if (hasAvx512) gTable = recsys_ops_avx512();
+    else gUnavailable = "RECSYS_NATIVE_ISA=avx512 but this CPU lacks AVX-512F";
+  } else if (want == "avx2") {
+    if (hasAvx2) gTable = recsys_ops_avx2();
+    else gUnavailable = "RECSYS_NATIVE_ISA=avx2 but this CPU lacks AVX2/FMA";
+  } else if (!want.empty()) {
+    gUnavailable = "RECSYS_NATIVE_ISA must be avx2 or avx512, got \"" + want + "\"";
+  } else if (hasAvx512) {
+    gTable = recsys_ops_avx512();
+  } else if (hasAvx2) {
+    gTable = recsys_ops_avx2();
+  } else {
+    gUnavailable = "this CPU has neither AVX2+FMA nor AVX-512F";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Thread pool: threads − 1 workers plus the calling thread; chunks handed out by an atomic counter.
+
+class Pool {
+ public:
+  explicit Pool(int threads) : threads_(threads < 1 ? 1 : threads) {
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { loop(); });
+  }
+
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  int threads() const { return threads_; }
+
+  /** fn(ctx, c) for every chunk; jobs are serialized; returns when every chunk has run. */
+  void run(long chunks, ChunkFn fn, void* ctx) {
+    std::lock_guard<std::mutex> serial(jobMutex_);
+    Job job;
+    job.fn = fn;
+    job.ctx = ctx;
+    job.chunks = chunks;
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      job_ = &job;
+      gen_++;
+    }
+    wake_.notify_all();
+    work(job);
+    std::unique_lock<std::mutex> lk(m_);
+    job_ = nullptr;
+    done_.wait(lk, [&] { return job.refs == 0; });
+  }
+
+  static void trampoline(void* self, long chunks, ChunkFn fn, void* ctx) { static_cast<Pool*>(self)->run(chunks, fn, ctx); }
+
+ private:
+  struct Job {
+    ChunkFn fn;
+    void* ctx;
+    long chunks;
+    std::atomic<long> next{0};
+    int refs = 0;
+  };
+
+  static void work(Job& job) {
+    for (;;) {
+      long c = job.next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= job.chunks) return;
+      job.fn(job.ctx, c);
+    }
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lk(m_);
+    for (;;) {
+      wake_.wait(lk, [&] { return stop_ || gen_ != seen; });
+      if (stop_) return;
+      seen = gen_;
+      Job* job = job_;
+      if (!job) continue;
+      job->refs++;
+      lk.unlock();
+      work(*job);
+      lk.lock();
+      if (--job->refs == 0) done_.notify_all();
+    }
+  }
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex jobMutex_;
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  uint64_t gen_ = 0;
+  bool stop_ = false;
+  Job* job_ = nullptr;
+};
+
+void serialFor(void*, long chunks, ChunkFn fn, void* ctx) {
+  for (long c = 0; c < chunks; c++) fn(ctx, c);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// N-API glue.
+
+#define CHECK(env, expr)                                                   \
+  do {                                                                     \
+    if ((expr) != napi_ok) {                                               \
+      napi_throw_error((env), nullptr, "recsys native: N-API call failed: " #expr); \
+      return nullptr;                                                      \
+    }                                                                      \
+  } while (0)
+
+napi_value throwError(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+int gOpCount = 0;
+
+/** A present but empty typed array still gets a non-null pointer (an empty candidate list ≠ no list). */
+double gEmpty[8];
+
+struct AsyncCall {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref keep = nullptr;
+  Call call;
+  recsys::OpFn fn = nullptr;
+  Pool* pool = nullptr;
+  int status = 0;
+};
+
+void poolFinalize(napi_env, void* data, void*) { delete static_cast<Pool*>(data); }
+
+Pool* poolOf(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) return nullptr;
+  return static_cast<Pool*>(p);
+}
+
+napi_value createPool(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t threads = 1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1 || threads > 1024) {
+    return throwError(env, "recsys native: createPool(threads) needs a thread count in 1..1024");
+  }
+  Pool* pool = new Pool(threads);
+  napi_value ext;
+  CHECK(env, napi_create_external(env, pool, poolFinalize, nullptr, &ext));
+  return ext;
+}
+
+void executeCall(napi_env, void* data) {
+  AsyncCall* c = static_cast<AsyncCall*>(data);
+  Runner run{c->pool->threads(), c->pool, &Pool::trampoline};
+  c->status = c->fn(c->call, run);
+}
+
+void completeCall(napi_env env, napi_status status, void* data) {
+  AsyncCall* c = static_cast<AsyncCall*>(data);
+  napi_value result;
+  if (status == napi_ok) {
+    napi_create_int32(env, c->status, &result);
+    napi_resolve_deferred(env, c->deferred, result);
+  } else {
+    napi_value msg;
+    napi_create_string_utf8(env, "recsys native: async work was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, nullptr, msg, &result);
+    napi_reject_deferred(env, c->deferred, result);
+  }
+  napi_delete_reference(env, c->keep);
+  napi_delete_async_work(env, c->work);
+  delete c;
+}
+
+/** call(pool, op, buffers, args: Float64Array, async: boolean): number | Promise<number>. */
+napi_value callOp(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 5) return throwError(env, "recsys native: call(pool, op, buffers, args, async)");
+  Pool* pool = poolOf(env, argv[0]);
+  if (!pool) return throwError(env, "recsys native: not a pool");
+  int32_t op = -1;
+  if (napi_get_value_int32(env, argv[1], &op) != napi_ok || op < 0 || op >= gOpCount) return throwError(env, "recsys native: unknown op");
+  Call call;
+  std::memset(&call, 0, sizeof(call));
+  uint32_t nb = 0;
+  CHECK(env, napi_get_array_length(env, argv[2], &nb));
+  if (nb > recsys::MAX_BUFS) return throwError(env, "recsys native: too many buffers");
+  call.nb = static_cast<int>(nb);
+  for (uint32_t i = 0; i < nb; i++) {
+    napi_value el;
+    CHECK(env, napi_get_element(env, argv[2], i, &el));
+    bool isTyped = false;
+    CHECK(env, napi_is_typedarray(env, el, &isTyped));
+    if (!isTyped) continue;  // null / undefined: an absent optional operand
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    CHECK(env, napi_get_typedarray_info(env, el, &type, &length, &data, nullptr, nullptr));
+    call.b[i].p = (data && length > 0) ? data : static_cast<void*>(gEmpty);
+    call.b[i].n = length;
+  }
+  {
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    bool isTyped = false;
+    CHECK(env, napi_is_typedarray(env, argv[3], &isTyped));
+    if (!isTyped) return throwError(env, "recsys native: args must be a Float64Array");
+    CHECK(env, napi_get_typedarray_info(env, argv[3], &type, &length, &data, nullptr, nullptr));
+    if (type != napi_float64_array || length > recsys::MAX_ARGS) return throwError(env, "recsys native: args must be a Float64Array of at most 48 values");
+    if (length > 0) std::memcpy(call.a, data, length * sizeof(double));
+    call.na = static_cast<int>(length);
+  }
+  bool async = false;
+  CHECK(env, napi_get_value_bool(env, argv[4], &async));
+  recsys::OpFn fn = gTable->ops[op].fn;
+  if (!async) {
+    Runner run{1, nullptr, &serialFor};
+    napi_value result;
+    CHECK(env, napi_create_int32(env, fn(call, run), &result));
+    return result;
+  }
+  AsyncCall* c = new AsyncCall();
+  c->call = call;
+  c->fn = fn;
+  c->pool = pool;
+  napi_value promise, name;
+  CHECK(env, napi_create_promise(env, &c->deferred, &promise));
+  CHECK(env, napi_create_reference(env, argv[2], 1, &c->keep));
+  CHECK(env, napi_create_string_utf8(env, gTable->ops[op].name, NAPI_AUTO_LENGTH, &name));
+  CHECK(env, napi_create_async_work(env, nullptr, name, executeCall, completeCall, c, &c->work));
+  CHECK(env, napi_queue_async_work(env, c->work));
+  return promise;
+}
+
+napi_value setString(napi_env env, napi_value obj, const char* key, const std::string& value) {
+  napi_value v;
+  napi_create_string_utf8(env, value.c_str(), value.size(), &v);
+  napi_set_named_property(env, obj, key, v);
+  return obj;
+}
+
+void setNumber(napi_env env, napi_value obj, const char* key, double value) {
+  napi_value v;
+  napi_create_double(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+void setBool(napi_env env, napi_value obj, const char* key, bool value) {
+  napi_value v;
+  napi_get_boolean(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+/** info(): the chosen ISA (or why none), CPU features, micro-kernel shape, op names, compiler. */
+napi_value getInfo(napi_env env, napi_callback_info) {
+  napi_value obj;
+  CHECK(env, napi_create_object(env, &obj));
+  setString(env, obj, "isa", gTable ? gTable->isa : "");
+  setString(env, obj, "unavailable", gUnavailable);
+  setString(env, obj, "isaFlags", gTable ? gTable->flags : "");
+  setString(env, obj, "cpu", gCpu.brand);
+  setBool(env, obj, "avx2", gCpu.avx2 && gCpu.fma && gCpu.osAvx);
+  setBool(env, obj, "avx512f", gCpu.avx512f && gCpu.osAvx512);
+  setString(env, obj, "compiler", __VERSION__);
+  setNumber(env, obj, "hardwareThreads", std::thread::hardware_concurrency());
+  if (gTable) {
+    setNumber(env, obj, "mr", gTable->mr);
+    setNumber(env, obj, "nr", gTable->nr);
+    setNumber(env, obj, "kc", gTable->kc);
+    setNumber(env, obj, "mc", gTable->mc);
+    setNumber(env, obj, "nc", gTable->nc);
+  }
+  napi_value names;
+  CHECK(env, napi_create_array(env, &names));
+  for (int i = 0; i < gOpCount; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, gTable->ops[i].name, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, names, i, s);
+  }
+  napi_set_named_property(env, obj, "ops", names);
+  return obj;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    chooseTable();
+    if (gTable)
+      while (gTable->ops[gOpCount].name) gOpCount++;
+  });
+  napi_property_descriptor props[] = {
+      {"info", nullptr, getInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"createPool", nullptr, createPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"call", nullptr, callOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 3, props);
+  return exports;
+}
