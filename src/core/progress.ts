@@ -40,3 +40,14 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 export function isAbortError(e: unknown): boolean {
   return e instanceof AbortError || (e instanceof Error && e.name === 'AbortError');
 }
+
+/**
+ * The check between two units of long work: lets the event loop run (so that a Ctrl-C handler, a timer or
+ * an HTTP request gets its turn even when every kernel call of the loop completes synchronously), then
+ * throws {@link AbortError} if `signal` has fired. Costs a few microseconds: call it once per iteration,
+ * epoch or block, not per row.
+ */
+export async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  throwIfAborted(signal);
+}

@@ -6,7 +6,7 @@
  */
 import type { Interactions } from '../../data/interactions.js';
 import { defineParams, int, num, type ParamsOf } from '../../core/params.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, type FitOptions } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { defineModel } from '../registry.js';
 import { checkPairs, vector, type StateReader, type StoredState } from '../skeleton.js';
@@ -69,7 +69,7 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
     const vals = train.values;
     const order = Int32Array.from({ length: nnz }, (_, j) => j);
     for (let ep = 0; ep < epochs; ep++) {
-      throwIfAborted(options.signal);
+      await checkpoint(options.signal);
       rng.shuffle(order);
       let sq = 0;
       for (let n = 0; n < nnz; n++) {

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { Interactions } from '../../data/interactions.js';
 import { bprBitmapWords, fillBprBitmap } from '../../linalg/api.js';
 import { defineParams, int, num, type ParamsOf } from '../../core/params.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, type FitOptions } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { SharedCopies, userItemCsr } from '../matrices.js';
 import { defineModel } from '../registry.js';
@@ -67,7 +67,7 @@ export class BprRecommender extends FactorModel<BprParams, FactorState> {
         entryUser.set(train.rowIndices());
         if (positives) fillBprBitmap(r, positives);
         for (let ep = 0; ep < p.epochs; ep++) {
-          throwIfAborted(options.signal);
+          await checkpoint(options.signal);
           const lr = p.lr * Math.pow(p.lrDecay, ep);
           const { logLik, count } = await kn.bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
           options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });

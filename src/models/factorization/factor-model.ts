@@ -6,7 +6,7 @@
  */
 import type { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../../linalg/api.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, type FitOptions } from '../../core/progress.js';
 import type { Rng } from '../../core/rng.js';
 import type { History, HistoryOptions, TopK } from '../contract.js';
 import { itemUserCsr, SharedCopies, userItemCsr } from '../matrices.js';
@@ -64,7 +64,7 @@ export abstract class FactorModel<P extends Record<string, unknown>, S extends F
       const r = shared.csr(userItemCsr(train));
       const rt = shared.csr(itemUserCsr(train));
       for (let it = 0; it < shape.iterations; it++) {
-        throwIfAborted(options.signal);
+        await checkpoint(options.signal);
         await halfStep(r, items, users);
         await halfStep(rt, users, items);
         options.onProgress?.({ phase: 'iteration', done: it + 1, total: shape.iterations });

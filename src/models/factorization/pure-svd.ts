@@ -9,7 +9,7 @@ import type { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, Kernels } from '../../linalg/api.js';
 import { choleskyInPlace, symmetricEigen, upperTriangularInverse } from '../../linalg/small-dense.js';
 import { bool, defineParams, int, type ParamsOf } from '../../core/params.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, type FitOptions } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { itemUserCsr, userItemCsr, withValues } from '../matrices.js';
 import { defineModel } from '../registry.js';
@@ -62,7 +62,7 @@ export async function randomizedSvd(kn: Kernels, x: Interactions, values: Float3
   const omega = randomMatrix(x.nItems, l, 1, rng);
   let y = await orthonormalize(kn, await kn.csrMatmul(a, omega));
   for (let it = 0; it < powerIterations; it++) {
-    throwIfAborted(signal);
+    await checkpoint(signal);
     const z = await orthonormalize(kn, await kn.csrMatmul(at, y));
     y = await orthonormalize(kn, await kn.csrMatmul(a, z));
   }

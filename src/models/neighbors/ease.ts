@@ -6,7 +6,7 @@
 import type { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, Kernels, TopKOptions, TopKResult } from '../../linalg/api.js';
 import { bool, defineParams, num, type ParamsOf } from '../../core/params.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, throwIfAborted, type FitOptions } from '../../core/progress.js';
 import type { History, HistoryOptions, TopK } from '../contract.js';
 import { itemUserCsr, SharedCopies, withValues } from '../matrices.js';
 import { defineModel } from '../registry.js';
@@ -59,7 +59,7 @@ export class EaseRecommender extends SkeletonModel<EaseParams, EaseState> {
     try {
       const xt = shared.csr(withValues(base, this.params.binary ? new Float32Array(base.values.length).fill(1) : base.values));
       for (let s = 0, step = 0; s < n; s += block, step++) {
-        throwIfAborted(options.signal);
+        await checkpoint(options.signal);
         const e = Math.min(n, s + block);
         const cols = await itemGramColumns(kn, xt, s, e);
         const b = e - s;

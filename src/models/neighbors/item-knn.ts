@@ -7,7 +7,7 @@
 import type { Interactions } from '../../data/interactions.js';
 import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../../linalg/api.js';
 import { bool, defineParams, int, num, oneOf, type ParamsOf } from '../../core/params.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
+import { checkpoint, type FitOptions } from '../../core/progress.js';
 import type { History, HistoryOptions, TopK } from '../contract.js';
 import { itemUserCsr, SharedCopies, withValues } from '../matrices.js';
 import { defineModel } from '../registry.js';
@@ -97,7 +97,7 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
     const blocks = Math.ceil(n / block);
     try {
       for (let s = 0, step = 0; s < n; s += block, step++) {
-        throwIfAborted(options.signal);
+        await checkpoint(options.signal);
         const e = Math.min(n, s + block);
         const cols = await itemGramColumns(kn, xt, s, e);
         const b = e - s;
