@@ -241,7 +241,8 @@ export class ProgressBar {
     const p = this.last;
     const seconds = (this.now() - this.started) / 1000;
     const metrics = metricsText(p);
-    this.line.done(`${this.label}: ${p.phase} ${p.done}/${p.total} ${p.done === p.total ? 'done' : 'stopped'} in ${formatSeconds(seconds)}${metrics ? ` · ${metrics}` : ''}`);
+    const phase = p.phase === 'done' ? '' : `${p.phase} `;
+    this.line.done(`${this.label}: ${phase}${p.done}/${p.total} ${p.done === p.total ? 'done' : 'stopped'} in ${formatSeconds(seconds)}${metrics ? ` · ${metrics}` : ''}`);
     this.last = null;
     this.started = NaN;
   }
@@ -289,10 +290,13 @@ export class StagedProgress {
   private unitFraction = 0;
   private detail = '';
 
-  /** `visible` false: track the position (for messages) but draw nothing. */
-  constructor(private readonly stages: PlannedStage[], options: StatusOptions & { visible?: boolean } = {}) {
+  /**
+   * `visible` false: track the position (for messages) but draw nothing; `startedAt` (same clock as `now`):
+   * when the work began, if before now (the elapsed time and ETA count from it).
+   */
+  constructor(private readonly stages: PlannedStage[], options: StatusOptions & { visible?: boolean; startedAt?: number } = {}) {
     this.now = options.now ?? Date.now;
-    this.t0 = this.now();
+    this.t0 = options.startedAt ?? this.now();
     this.line = options.visible === false ? null : new StatusLine(options);
   }
 
