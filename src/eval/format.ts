@@ -229,14 +229,14 @@ export function resultsToHtml(results: ExperimentResults): string {
       const metric = j >= 1 && j <= results.metrics.length ? results.metrics[j - 1] : null;
       const bold = metric !== null && best[metric].has(i);
       const text = bold ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c);
-      return `<td style="text-align:${j === 0 ? 'left' : 'right'};padding:4px 8px;border-bottom:1px solid #ddd">${text}</td>`;
+      return `<td style="text-align:${j === 0 ? 'left' : 'right'};padding:4px 8px;border-bottom:1px solid #ddd;white-space:nowrap">${text}</td>`;
     }).join('');
     return `<tr>${tds}</tr>`;
   }).join('\n');
   const notes = footer(results).map((l) => `<li>${escapeHtml(l)}</li>`).join('');
   const cmp = comparisonTable(results);
   const cell = (c: string, j: number, tag: 'th' | 'td'): string =>
-    `<${tag} style="text-align:${j === 0 ? 'left' : 'right'};padding:2px 8px;border-bottom:1px solid #ddd">${escapeHtml(c)}</${tag}>`;
+    `<${tag} style="text-align:${j === 0 ? 'left' : 'right'};padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap">${escapeHtml(c)}</${tag}>`;
   const cmpHtml = cmp
     ? [
       `<p style="font-size:12px;color:#555;margin:8px 0 2px">${escapeHtml(cmp.title)}</p>`,

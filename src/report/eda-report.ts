@@ -132,7 +132,7 @@ function distributionFigure(svg: string, d: ValueDistribution): string {
 export async function valuesSection(stats: EdaStats): Promise<ReportSection> {
   const label = valueLabel(stats.dataset.valueKind);
   const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueKind).map((c) => ({ ...c, name: withUnit(c.name, c.unit) }))];
-  const table = htmlTable([...SUMMARY_HEADERS, 'std', 'left out of chart (long tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
+  const table = htmlTable([...SUMMARY_HEADERS, 'std', 'not charted (tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
   const figures: string[] = [];
   for (const c of cols) {
     const d = c.distribution;

@@ -129,6 +129,8 @@ caption { text-align:left; font-weight:600; padding:4px 0; }
 th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
 th { background:var(--soft); font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num { white-space:nowrap; }
+.scroll th.num { min-width:5.5em; }
 figure { margin:8px 24px 16px 0; display:inline-block; vertical-align:top; max-width:100%; }
 figure svg { max-width:100%; height:auto; }
 figure.recsys-results { display:block; margin-right:0; }

@@ -120,7 +120,7 @@ export function sampleUsers(dataset: LoadedDataset, max: number): { dataset: Loa
   const mask = new Uint8Array(x.nnz);
   for (const u of keep) mask.fill(1, x.rowPtr[u], x.rowPtr[u + 1]);
   const interactions = x.selectEntries(mask);
-  const note = `quick demo: ${formatNumber(keep.size)} of ${formatNumber(active.length)} users (${testCounts ? 'every test-matrix user, then ' : ''}evenly spaced by index), ${formatNumber(interactions.nnz)} of ${formatNumber(x.nnz)} interactions; \`recsys demo --full\` uses all`;
+  const note = `quick demo: ${formatNumber(keep.size)} of ${formatNumber(active.length)} users (${testCounts ? 'every test-matrix user, then ' : ''}evenly spaced by index), ${formatNumber(interactions.nnz)} of ${formatNumber(x.nnz)} interactions; "recsys demo --full" uses all`;
   return { dataset: { ...dataset, interactions, eventColumns: selectEventColumns(dataset.eventColumns, mask) }, note };
 }
 
@@ -159,7 +159,7 @@ function quickSettingsHtml(quick: DemoModel[], full: DemoModel[]): string {
 function section(ctx: DemoContext, id: string, title: string, intro: string, results: ExperimentResults, models: DemoModel[], kind: 'ranking' | 'rating', notes: string[]): ReportSection {
   const quick = ctx.profile === 'quick';
   const boxes = [...notes];
-  if (quick) boxes.unshift('Quick demo (npm start): every model and protocol, with the slow neural models trained for fewer epochs (see "Reduced settings" below), so their figures can be below what they reach with the full settings. `recsys demo --full` runs the full comparison.');
+  if (quick) boxes.unshift('Quick demo (npm start): every model and protocol, with the slow neural models trained for fewer epochs (see "Reduced settings" below), so their figures can be below what they reach with the full settings; "recsys demo --full" runs the full comparison.');
   const parts = [paragraph(intro), noteBox(boxes), resultsToHtml(results)];
   if (quick) parts.push(quickSettingsHtml(models, demoModels(kind, 'full')));
   return { id, title, html: parts.filter((p) => p !== '').join('\n') };
