@@ -269,7 +269,7 @@ export interface StagePosition {
   /** Units of the running stage finished, and its unit count. */
   unitsDone: number;
   units: number;
-  /** The unit running, if any. */
+  /** The unit running, if any (null between units). */
   unit: string | null;
   elapsedSeconds: number;
 }
@@ -288,6 +288,8 @@ export class StagedProgress {
   private finishedStages = 0;
   private unit = -1;
   private unitFraction = 0;
+  /** Whether the running unit has been reported finished (the next one has not started). */
+  private unitFinished = false;
   private detail = '';
 
   /**
@@ -340,6 +342,7 @@ export class StagedProgress {
     this.stage = k;
     this.unit = -1;
     this.unitFraction = 0;
+    this.unitFinished = false;
     this.detail = '';
     this.draw();
   }
@@ -351,7 +354,20 @@ export class StagedProgress {
     if (k < 0 || k === this.unit) return;
     this.unit = k;
     this.unitFraction = 0;
+    this.unitFinished = false;
     this.detail = '';
+    this.draw();
+  }
+
+  /** Marks the stage's unit `label` (and the ones before it) as finished. */
+  finishUnit(label: string): void {
+    const units = this.stages[this.stage]?.units ?? [];
+    const k = units.findIndex((u, j) => j >= this.unit && u.label === label);
+    if (k < 0) return;
+    this.unit = k;
+    this.unitFraction = 1;
+    this.unitFinished = true;
+    this.detail = 'done';
     this.draw();
   }
 
@@ -403,9 +419,9 @@ export class StagedProgress {
     return {
       finished: this.stages.slice(0, this.finishedStages).map((s) => s.name),
       stage: running ? st.name : null,
-      unitsDone: running ? Math.max(0, this.unit) : 0,
+      unitsDone: running ? Math.max(0, this.unit + (this.unitFinished ? 1 : 0)) : 0,
       units: running ? st.units.length : 0,
-      unit: running ? (st.units[this.unit]?.label ?? null) : null,
+      unit: running && !this.unitFinished ? (st.units[this.unit]?.label ?? null) : null,
       elapsedSeconds: this.elapsed(),
     };
   }

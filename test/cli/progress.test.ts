@@ -123,6 +123,8 @@ describe('StagedProgress', () => {
     expect(p.text()).toBe('[2/4 ranking models] 5/11 Mult-VAE epoch 15/30 · elapsed 0:41 · ETA 1:24');
     expect(tty.currentLine()).toBe(p.text());
     expect(p.position()).toMatchObject({ finished: ['EDA'], stage: 'ranking models', unitsDone: 4, units: 11, unit: 'Mult-VAE' });
+    p.finishUnit('Mult-VAE');
+    expect(p.position()).toMatchObject({ stage: 'ranking models', unitsDone: 5, unit: null });
     p.finishStage();
     expect(p.position()).toMatchObject({ finished: ['EDA', 'ranking models'], stage: null });
     p.stop('done');

@@ -20,6 +20,8 @@ export interface UnitTracker {
   startUnit(label: string): void;
   /** Progress inside the running unit; `fraction` = share of the unit done (default done/total). */
   update(p: Progress, fraction?: number): void;
+  /** Marks the planned unit `label` as finished. */
+  finishUnit(label: string): void;
 }
 
 /** What a builder's plan may look at (the data is loaded, the EDA not yet computed). */
@@ -53,4 +55,4 @@ export interface SectionBuilder {
 }
 
 /** A tracker that reports nowhere (tests, `--no-progress`). */
-export const silentTracker: UnitTracker = { startUnit: () => {}, update: () => {} };
+export const silentTracker: UnitTracker = { startUnit: () => {}, update: () => {}, finishUnit: () => {} };

@@ -138,7 +138,12 @@ async function experiment(ctx: DemoContext, dataset: LoadedDataset, raw: Record<
       const f = p.total > 0 ? p.done / p.total : 0;
       ctx.tracker.update({ ...p, phase }, phase.startsWith('scoring') ? 0.9 + 0.1 * f : 0.9 * f);
     },
-    log: ctx.log,
+    log: (line) => {
+      ctx.log(line);
+      // "label: fit 0.55 s, scoring 0.02 s" / "label: failed: ..." close a model.
+      const done = models.find((x) => line.startsWith(`${x.label}: fit `) || line.startsWith(`${x.label}: failed`));
+      if (done) ctx.tracker.finishUnit(done.label);
+    },
   });
   ctx.print(`\n${results.name}${ctx.synthetic ? ' (SYNTHETIC data)' : ''}\n${formatResults(results, 'text')}\n`);
   return results;

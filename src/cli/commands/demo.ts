@@ -95,7 +95,7 @@ async function loadDemoData(options: DemoOptions, load: DatasetLoadOptions, log:
 export function incompleteBanner(pos: StagePosition, planned: string[], reportName: string): string {
   const during = pos.stage === null
     ? ''
-    : `, during ${pos.stage}${pos.unit ? ` (${pos.unit}, ${pos.unitsDone + 1} of ${pos.units})` : ''}`;
+    : `, during ${pos.stage} (${pos.unit ? `${pos.unit}, ${pos.unitsDone + 1} of ${pos.units}` : `after ${pos.unitsDone} of ${pos.units}`})`;
   const notRun = planned.filter((s) => !pos.finished.includes(s) && s !== pos.stage);
   return [
     `INCOMPLETE: interrupted after ${formatClock(pos.elapsedSeconds)}${during}.`,
