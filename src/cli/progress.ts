@@ -22,8 +22,6 @@ export interface StatusStream {
 export interface StatusOptions {
   /** Where to draw (default process.stderr, read when the renderer is created). */
   stream?: StatusStream;
-  /** Redraw in place even when the stream is not a TTY. */
-  force?: boolean;
   /** Clock in milliseconds (tests pass a fake one). */
   now?: () => number;
   /** Non-interactive streams get a plain line at most this often (ms; default 2000). */
@@ -82,8 +80,8 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
- * One line of status redrawn in place: on a TTY (or with `force`) with a carriage return and erase-to-end,
- * cut to the terminal width minus one; otherwise as a plain line at most every `plainInterval` ms.
+ * One line of status redrawn in place: on a TTY with a carriage return and erase-to-end, cut to the terminal
+ * width minus one; otherwise (pipes, files) as a plain line at most every `plainInterval` ms.
  */
 export class StatusLine {
   readonly stream: StatusStream;
@@ -96,7 +94,7 @@ export class StatusLine {
 
   constructor(options: StatusOptions = {}) {
     this.stream = options.stream ?? process.stderr;
-    this.interactive = options.force === true || this.stream.isTTY === true;
+    this.interactive = this.stream.isTTY === true;
     this.now = options.now ?? Date.now;
     this.plainInterval = options.plainInterval ?? 2000;
   }

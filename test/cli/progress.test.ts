@@ -23,13 +23,13 @@ describe('progress rendering on an 80-column terminal', () => {
   };
 
   it('keeps every line within 79 columns and leaves nothing of a longer earlier line', () => {
-    const bar = new ProgressBar(`Ranking models — per-user 80/20 holdout ${'x'.repeat(60)}`, { force: true });
+    const bar = new ProgressBar(`Ranking models — per-user 80/20 holdout ${'x'.repeat(60)}`);
     bar.update({ phase: 'epoch', done: 0, total: 30 });
     at(1000);
     bar.update({ phase: 'epoch', done: 1, total: 30, metrics: { loss: 807.123, ndcg: 0.123456 } });
     for (const l of tty.lines()) expect(l.length).toBeLessThanOrEqual(79);
     expect(tty.lines()).toHaveLength(1);
-    const short = new ProgressBar('fit', { force: true });
+    const short = new ProgressBar('fit');
     bar.stop();
     short.update({ phase: 'epoch', done: 1, total: 2 });
     // The short bar's line holds only its own text: nothing of the long label is left to its right.
@@ -40,7 +40,7 @@ describe('progress rendering on an 80-column terminal', () => {
   });
 
   it('shows the ETA as "–" until a rate is known, then a clock time', () => {
-    const bar = new ProgressBar('BPR', { force: true });
+    const bar = new ProgressBar('BPR');
     bar.update({ phase: 'epoch', done: 0, total: 30 });
     expect(tty.currentLine()).toMatch(/ETA –/);
     at(100);
@@ -57,12 +57,12 @@ describe('progress rendering on an 80-column terminal', () => {
   });
 
   it('leaves a finished bar\'s summary on its own line, the next bar below it', () => {
-    const a = new ProgressBar('load kuairec-sample', { force: true });
+    const a = new ProgressBar('load kuairec-sample');
     a.update({ phase: 'reading', done: 0, total: 5 });
     at(1500);
     a.update({ phase: 'reading', done: 5, total: 5 });
     a.stop();
-    const b = new ProgressBar('eda', { force: true });
+    const b = new ProgressBar('eda');
     b.update({ phase: 'counts', done: 1, total: 8 });
     const lines = tty.lines();
     expect(lines).toHaveLength(2);
@@ -74,7 +74,7 @@ describe('progress rendering on an 80-column terminal', () => {
   it('keeps the Ctrl-C notice on its own line when the bar is redrawn', () => {
     const { dispose } = interruptSignal();
     try {
-      const bar = new ProgressBar('Mult-VAE', { force: true });
+      const bar = new ProgressBar('Mult-VAE');
       bar.update({ phase: 'epoch', done: 3, total: 30 });
       tty.write('^C'); // what the terminal echoes at the cursor
       process.emit('SIGINT');
@@ -91,7 +91,7 @@ describe('progress rendering on an 80-column terminal', () => {
   });
 
   it('prints text above the status line and redraws it below', () => {
-    const bar = new ProgressBar('iALS', { force: true });
+    const bar = new ProgressBar('iALS');
     bar.update({ phase: 'iteration', done: 2, total: 15 });
     printAbove('iALS: fit 0.55 s, scoring 0.02 s');
     const lines = tty.lines();
