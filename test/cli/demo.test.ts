@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { demoSectionBuilders, edaBuilder, partialReportPath, runDemo, type SectionBuilder } from '../../src/cli/commands/demo.js';
 import { DEMO_RANKING_MODELS, DEMO_RATING_MODELS, QUICK_RANKING_MODELS, QUICK_RATING_MODELS, rankingBuilder, sampleUsers } from '../../src/cli/commands/demo-models.js';
 import { syntheticDataset } from '../../src/eval/synthetic.js';
+import { FakeTty } from './fake-tty.js';
 import { modelEntry } from '../../src/models/index.js';
 
 const dirs: string[] = [];
@@ -55,6 +56,21 @@ describe('demo output streams', () => {
     expect(stderr).toMatch(/popularity: fit [\d.]+ s/);
     expect(stderr).toMatch(/split: per-user ratio holdout/);
     expect(stderr).not.toMatch(/Cleaning:|precision@10|± 0\./);
+  });
+});
+
+describe('demo progress line', () => {
+  it('shows "[stage/stages name] model k/n …" on the terminal and leaves only logs and the summary behind', async () => {
+    const tty = new FakeTty(80);
+    const out = join(await tempDir(), 'report.html');
+    const two = [...tiny, { label: 'EASE', model: 'ease', params: { reg: 500 }, cost: 1 }];
+    await captureStreams(() => runDemo({ dataset: 'kuairec-sample', out, progressStream: tty, builders: [edaBuilder, rankingBuilder(two)] }));
+    expect(tty.raw).toMatch(/\[1\/2 EDA\] 3\/3 charts · elapsed \d:\d\d · ETA /);
+    expect(tty.raw).toMatch(/\[2\/2 ranking models\] 2\/2 EASE [^\r\n]*· elapsed \d:\d\d · ETA (\d+:\d\d|–)/);
+    const lines = tty.lines();
+    expect(lines[lines.length - 1]).toMatch(/^demo finished in \d:\d\d$/);
+    expect(lines.join('\n')).not.toMatch(/\[\d\/2 /); // the status line is gone
+    expect(lines.join('\n')).toMatch(/EASE: fit [\d.]+ s/); // logs stay, above it
   });
 });
 
