@@ -18,6 +18,7 @@ import { DatasetNotFoundError } from '../../data/paths.js';
 import { computeEda } from '../../report/eda.js';
 import { edaSections, isSynthetic } from '../../report/eda-report.js';
 import { cleaningText, edaSummaryText } from '../../report/eda-text.js';
+import { shortenPaths } from '../../report/format.js';
 import { PARTIAL_REPORT_MARKER, type ReportSection, writeReport } from '../../report/html.js';
 import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { formatClock, interruptSignal, type PlannedStage, printAbove, ProgressBar, StagedProgress, type StagePosition, type StatusStream } from '../progress.js';
@@ -186,7 +187,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const reportPath = resolve(options.out ?? 'out/report.html');
     const target = interrupted ? partialReportPath(reportPath) : reportPath;
-    const banner = interrupted ? incompleteBanner(progress.position(), stages.map((s) => s.name), reportPath) : undefined;
+    const banner = interrupted ? incompleteBanner(progress.position(), stages.map((s) => s.name), shortenPaths(reportPath)) : undefined;
     await writeReport(target, {
       title: `recsys demo: ${dataset.name}${interrupted ? ' (INCOMPLETE)' : ''}`,
       subtitle: `${dataset.description} · ${profile === 'quick' ? 'quick demo (npm start); recsys demo --full runs the full comparison' : 'full comparison (recsys demo --full)'}`,
