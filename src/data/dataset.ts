@@ -68,6 +68,8 @@ export interface LoadedDataset {
   interactions: Interactions;
   /** Extra numeric columns per interaction, aligned with the CSR entries of `interactions`. */
   eventColumns: Record<string, Float32Array>;
+  /** Unit of an event or feature column by name, where its name does not say it (KuaiRec: play_duration → "ms"). */
+  units?: Record<string, string>;
   userFeatures?: EntityFeatures;
   itemFeatures?: EntityFeatures;
   /** Social links between users (CSR over user indices), when the source has them. */

@@ -55,9 +55,20 @@ export function findFile(dirs: readonly string[], file: string, subdirs: readonl
   return null;
 }
 
+/** A data set's required file is in none of the folders looked in (callers may fall back to another set). */
+export class DatasetNotFoundError extends Error {
+  constructor(readonly dataset: string, readonly file: string, readonly dirs: readonly string[], message: string) {
+    super(message);
+    this.name = 'DatasetNotFoundError';
+  }
+}
+
 /** Error for a data set whose files were not found, naming the file and where to put it. */
-export function missingDataError(name: string, file: string, dirs: readonly string[], hint = ''): Error {
-  return new Error(
+export function missingDataError(name: string, file: string, dirs: readonly string[], hint = ''): DatasetNotFoundError {
+  return new DatasetNotFoundError(
+    name,
+    file,
+    dirs,
     `data set "${name}": ${file} not found. Looked in:\n${dirs.map((d) => `  ${d}`).join('\n')}\n` +
       `Put ${file} in one of these folders (or pass --data-dir / RECSYS_DATA_DIR), or run \`recsys datasets download ${name}\`.${hint ? ` ${hint}` : ''}`,
   );

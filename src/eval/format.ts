@@ -8,33 +8,67 @@ import type { MetricSummary } from './stats.js';
 /** Output formats of {@link formatResults}. */
 export type TableFormat = 'text' | 'markdown' | 'csv' | 'json' | 'html';
 
-function fmt(x: number): string {
+/**
+ * A metric value in fixed notation, never scientific: 4 decimals; below 0.0001 (in absolute value) two
+ * significant digits ("0.000031"); grouped integers from 100,000 up; "—" for NaN.
+ */
+export function formatMetricValue(x: number): string {
   if (x === 0) return '0';
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? '—' : String(x);
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? '—' : x > 0 ? '∞' : '−∞';
   const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
+  if (a >= 1e5) return Math.round(x).toLocaleString('en-US');
+  if (a < 1e-4) return x.toFixed(Math.min(20, 1 - Math.floor(Math.log10(a))));
   return x.toFixed(4);
 }
 
+const fmt = formatMetricValue;
 
 function cell(s: MetricSummary | undefined): string {
   if (!s) return '—';
   return Number.isFinite(s.stderr) ? `${fmt(s.mean)} ± ${fmt(s.stderr)}` : fmt(s.mean);
 }
 
-/** Index of the best model per metric (by the metric's direction), or -1. */
-function bestRows(results: ExperimentResults): Record<string, number> {
-  const best: Record<string, number> = {};
+/**
+ * Metrics that describe a recommender rather than rank it: more catalogue coverage, novelty or diversity, or a
+ * higher average popularity, is not better in itself, so no value is marked best.
+ */
+const DESCRIPTIVE_METRICS = new Set(['coverage', 'novelty', 'diversity', 'arp']);
+
+/** Rating-error metrics: one value over all test interactions (no per-user ±). */
+const RATING_METRICS = new Set(['rmse', 'mae', 'r2']);
+
+/** The metric name of a label: "ndcg@10" → "ndcg". */
+function metricName(label: string): string {
+  return label.split('@')[0];
+}
+
+/** Whether the metric ranks models: it has a direction and is not {@link DESCRIPTIVE_METRICS descriptive}. */
+export function ranksModels(results: ExperimentResults, label: string): boolean {
+  const dir = results.directions[label];
+  return (dir === 'higher' || dir === 'lower') && !DESCRIPTIVE_METRICS.has(metricName(label));
+}
+
+/**
+ * The rows holding the best value of each metric that {@link ranksModels ranks models}: every model whose
+ * mean, as shown, equals the best one (ties are all best). Empty for the other metrics.
+ */
+export function bestRows(results: ExperimentResults): Record<string, Set<number>> {
+  const best: Record<string, Set<number>> = {};
   for (const label of results.metrics) {
-    const dir = results.directions[label];
-    let bi = -1;
-    results.models.forEach((m, j) => {
-      const v = m.metrics[label]?.mean;
-      if (v === undefined || !Number.isFinite(v) || dir === 'none') return;
-      const bv = bi >= 0 ? results.models[bi].metrics[label].mean : NaN;
-      if (bi < 0 || (dir === 'higher' ? v > bv : v < bv)) bi = j;
+    best[label] = new Set();
+    if (!ranksModels(results, label)) continue;
+    const higher = results.directions[label] === 'higher';
+    let bv = NaN;
+    results.models.forEach((m) => {
+      const v = m.error ? NaN : (m.metrics[label]?.mean ?? NaN);
+      if (Number.isFinite(v) && (Number.isNaN(bv) || (higher ? v > bv : v < bv))) bv = v;
     });
-    best[label] = bi;
+    if (Number.isNaN(bv)) continue;
+    const shown = fmt(bv);
+    results.models.forEach((m, j) => {
+      const v = m.error ? NaN : (m.metrics[label]?.mean ?? NaN);
+      if (Number.isFinite(v) && fmt(v) === shown) best[label].add(j);
+    });
   }
   return best;
 }
@@ -51,11 +85,42 @@ function rows(results: ExperimentResults, withStderr: boolean): { header: string
   return { header, body };
 }
 
-/** Lines under the table: split, protocol, users, comparisons and notes. */
+/** The protocol as it applies to the table's metrics (rating metrics are not a ranking protocol). */
+function protocolText(results: ExperimentResults): string {
+  const rating = results.metrics.filter((l) => RATING_METRICS.has(metricName(l)));
+  const ratingText = `rating prediction (${rating.join(', ')}: each test interaction's value predicted by the model's score, errors over all test interactions)`;
+  if (rating.length === 0) return results.protocol;
+  if (rating.length === results.metrics.length) return ratingText;
+  return `${results.protocol} for ${results.metrics.filter((l) => !RATING_METRICS.has(metricName(l))).join(', ')}; ${ratingText}`;
+}
+
+/** The settings of a model as text: "factors=64, epochs=30"; "defaults" when none are set. */
+export function settingsText(params: Record<string, unknown>): string {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return 'defaults';
+  return entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : String(v)}`).join(', ');
+}
+
+/** Lines under the table: split, protocol, what was evaluated, what ± means, settings, failures and notes. */
 function footer(results: ExperimentResults): string[] {
-  const lines = [`data set: ${results.dataset}; split: ${results.split}; protocol: ${results.protocol}`];
+  const lines = [`data set: ${results.dataset}; split: ${results.split}; protocol: ${protocolText(results)}`];
   const m0 = results.models.find((m) => !m.error);
-  if (m0) lines.push(`users evaluated: ${m0.usersEvaluated}; users without relevant test items (excluded): ${m0.usersWithoutRelevant}; ± is the standard error over users`);
+  const ranking = results.metrics.filter((l) => !RATING_METRICS.has(metricName(l)));
+  const rating = results.metrics.filter((l) => RATING_METRICS.has(metricName(l)));
+  if (m0 && ranking.length > 0) lines.push(`users evaluated: ${m0.usersEvaluated}; users without relevant test items (excluded): ${m0.usersWithoutRelevant}`);
+  if (m0 && rating.length > 0) {
+    const n = m0.metrics[rating[0]]?.n;
+    if (n !== undefined && n > 0) lines.push(`test interactions scored: ${n}`);
+  }
+  const withStderr = results.models.some((m) => results.metrics.some((l) => Number.isFinite(m.metrics[l]?.stderr)));
+  if (withStderr) {
+    const over = /\(\d+ folds\)/.test(results.split) ? 'folds (of the fold means)' : 'users';
+    lines.push(`± is the standard error over ${over}${rating.length > 0 && ranking.length > 0 ? '; rating metrics have none' : ''}`);
+  }
+  const marked = results.metrics.filter((l) => ranksModels(results, l));
+  const unmarked = results.metrics.filter((l) => !ranksModels(results, l));
+  if (marked.length > 0 && unmarked.length > 0) lines.push(`best values (bold in HTML) only for ${marked.join(', ')}; ${unmarked.join(', ')} describe the lists and have no better direction`);
+  lines.push(`settings (the rest at each model's defaults): ${results.models.map((m) => `${m.label} ${settingsText(m.params)}`).join('; ')}`);
   for (const m of results.models) {
     if (m.error) lines.push(`${m.label}: failed: ${m.error}`);
     for (const n of m.notes) lines.push(`${m.label}: ${n}`);
@@ -152,7 +217,8 @@ export function escapeHtml(s: string): string {
 
 /**
  * An HTML fragment (a `<figure>` with a table and notes; inline styles, no scripts or external assets) showing
- * the comparison; the best value per metric is bold. Every string from the results is escaped.
+ * the comparison; the best value of each metric that ranks models is bold (all of them on a tie), tables scroll
+ * sideways inside themselves on narrow screens. Every string from the results is escaped.
  */
 export function resultsToHtml(results: ExperimentResults): string {
   const { header, body } = rows(results, true);
@@ -161,32 +227,36 @@ export function resultsToHtml(results: ExperimentResults): string {
   const trs = body.map((r, i) => {
     const tds = r.map((c, j) => {
       const metric = j >= 1 && j <= results.metrics.length ? results.metrics[j - 1] : null;
-      const bold = metric !== null && best[metric] === i;
+      const bold = metric !== null && best[metric].has(i);
       const text = bold ? `<strong>${escapeHtml(c)}</strong>` : escapeHtml(c);
-      return `<td style="text-align:${j === 0 ? 'left' : 'right'};padding:4px 8px;border-bottom:1px solid #ddd">${text}</td>`;
+      return `<td style="text-align:${j === 0 ? 'left' : 'right'};padding:4px 8px;border-bottom:1px solid #ddd;white-space:nowrap">${text}</td>`;
     }).join('');
     return `<tr>${tds}</tr>`;
   }).join('\n');
   const notes = footer(results).map((l) => `<li>${escapeHtml(l)}</li>`).join('');
   const cmp = comparisonTable(results);
   const cell = (c: string, j: number, tag: 'th' | 'td'): string =>
-    `<${tag} style="text-align:${j === 0 ? 'left' : 'right'};padding:2px 8px;border-bottom:1px solid #ddd">${escapeHtml(c)}</${tag}>`;
+    `<${tag} style="text-align:${j === 0 ? 'left' : 'right'};padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap">${escapeHtml(c)}</${tag}>`;
   const cmpHtml = cmp
     ? [
       `<p style="font-size:12px;color:#555;margin:8px 0 2px">${escapeHtml(cmp.title)}</p>`,
+      `<div class="scroll" style="max-width:100%;overflow-x:auto">`,
       `<table style="border-collapse:collapse;font-size:12px">`,
       `<thead><tr>${cmp.header.map((h, j) => cell(h, j, 'th')).join('')}</tr></thead>`,
       `<tbody>${cmp.body.map((r) => `<tr>${r.map((c, j) => cell(c, j, 'td')).join('')}</tr>`).join('\n')}</tbody>`,
       `</table>`,
+      `</div>`,
     ].join('\n')
     : '';
   return [
     `<figure class="recsys-results" style="margin:1em 0;font-family:system-ui,sans-serif;font-size:14px">`,
     `<figcaption style="font-weight:600;margin-bottom:4px">${escapeHtml(results.name)}</figcaption>`,
+    `<div class="scroll" style="max-width:100%;overflow-x:auto">`,
     `<table style="border-collapse:collapse">`,
     `<thead><tr>${th}</tr></thead>`,
     `<tbody>\n${trs}\n</tbody>`,
     `</table>`,
+    `</div>`,
     cmpHtml,
     `<ul style="font-size:12px;color:#555">${notes}</ul>`,
     `</figure>`,

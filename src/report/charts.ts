@@ -12,18 +12,26 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const WIDTH = 520;
 const HEIGHT = 240;
 
-/** Items ranked by interactions on log–log axes: the long tail. */
+/**
+ * Items ranked by interactions on log–log axes: the long tail. The rank axis runs from 1 to the last ranked
+ * item exactly (a "nice" log axis would stretch 1,500 items to 10,000 and squash the curve to the left).
+ */
 export function popularityCurveChart(curve: Array<{ rank: number; count: number }>, entity = 'item'): TopLevelSpec {
+  const values = curve.filter((p) => p.count > 0);
+  const lastRank = Math.max(2, ...values.map((p) => p.rank));
+  const counts = values.map((p) => p.count);
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
   return {
     $schema: SCHEMA,
     title: `Popularity long tail (${entity}s ranked by interactions)`,
     width: WIDTH,
     height: HEIGHT,
-    data: { values: curve.filter((p) => p.count > 0) },
+    data: { values },
     mark: { type: 'line', point: { size: 12 } },
     encoding: {
-      x: { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: `${entity} rank (log)` },
-      y: { field: 'count', type: 'quantitative', scale: { type: 'log' }, title: 'interactions (log)' },
+      x: { field: 'rank', type: 'quantitative', scale: { type: 'log', domain: [1, lastRank], nice: false }, title: `${entity} rank (log, 1 to ${formatNumber(lastRank)})` },
+      y: { field: 'count', type: 'quantitative', scale: values.length > 0 && hi > lo ? { type: 'log', domain: [lo, hi], nice: false } : { type: 'log' }, title: 'interactions (log)' },
     },
   };
 }
@@ -33,7 +41,11 @@ export function binLabel(b: Bin): string {
   return b.start === b.end ? formatNumber(b.start) : `${formatNumber(b.start)}–${formatNumber(b.end)}`;
 }
 
-/** Histogram of interactions per user (or item) in power-of-two bins, log count axis. */
+/**
+ * Histogram of interactions per user (or item) in power-of-two bins (log-spaced: each bin twice as wide as
+ * the one before, drawn side by side like a log axis) on a linear count axis, so bar heights are
+ * proportional to the counts. (A symmetric-log count axis made 247 look like a quarter of 1,100.)
+ */
 export function activityHistogramChart(bins: Bin[], entity: string): TopLevelSpec {
   const values = bins.filter((b) => b.count > 0).map((b) => ({ bin: binLabel(b), order: b.start, count: b.count }));
   return {
@@ -44,9 +56,8 @@ export function activityHistogramChart(bins: Bin[], entity: string): TopLevelSpe
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: `interactions per ${entity} (power-of-two bins)`, axis: { labelAngle: -40 } },
-      // symlog keeps zero as the bar baseline (a log scale has none, and bars would vanish).
-      y: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, title: `${entity}s (symmetric log)` },
+      x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: `interactions per ${entity} (bins doubling in width)`, axis: { labelAngle: -40 } },
+      y: { field: 'count', type: 'quantitative', scale: { type: 'linear', zero: true }, title: `${entity}s` },
       tooltip: [{ field: 'bin' }, { field: 'count', type: 'quantitative' }],
     },
   };

@@ -13,7 +13,7 @@ import {
   weekdayChart,
 } from './charts.js';
 import type { CategoricalSummary, EdaStats, FeatureStats, MatrixOverview, MultiHotSummary } from './eda.js';
-import { formatNumber, formatPercent, shortenPaths } from './format.js';
+import { formatNumber, formatPercent, shortenPaths, withUnit } from './format.js';
 import { type HtmlCell, type ReportSection, escapeHtml, figure, htmlTable, noteBox, paragraph, row } from './html.js';
 import type { Summary, ValueDistribution } from './stats.js';
 import { chartSvg } from './svg.js';
@@ -131,8 +131,8 @@ function distributionFigure(svg: string, d: ValueDistribution): string {
 /** Interaction value and per-event column distributions. */
 export async function valuesSection(stats: EdaStats): Promise<ReportSection> {
   const label = valueLabel(stats.dataset.valueKind);
-  const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueKind)];
-  const table = htmlTable([...SUMMARY_HEADERS, 'std', 'left out of chart (long tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
+  const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueKind).map((c) => ({ ...c, name: withUnit(c.name, c.unit) }))];
+  const table = htmlTable([...SUMMARY_HEADERS, 'std', 'not charted (tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
   const figures: string[] = [];
   for (const c of cols) {
     const d = c.distribution;
@@ -222,7 +222,8 @@ async function categoricalFigure(c: CategoricalSummary, entity: 'user' | 'item')
     : categoryBarChart(`${entity}s by ${c.name}`, shown.map((v) => ({ label: v.value, count: v.entities })), `${entity}s`);
   const hidden = ranked.slice(limit).reduce((n, v) => n + v.entities, 0) + c.otherEntities;
   const rest = hidden > 0 ? `; ${formatNumber(hidden)} ${entity}s have values not shown` : '';
-  return figure(await chartSvg(spec), `${formatNumber(c.distinct)} distinct values, ${formatNumber(c.missing)} missing${rest}.`);
+  const placeholders = c.placeholders.length > 0 ? ` (${c.placeholders.map((p) => `"${p}"`).join(', ')} counted as missing)` : '';
+  return figure(await chartSvg(spec), `${formatNumber(c.distinct)} distinct values, ${formatNumber(c.missing)} missing${placeholders}${rest}.`);
 }
 
 async function multiHotFigure(m: MultiHotSummary, entity: string): Promise<string> {
@@ -238,12 +239,14 @@ function topList(values: Array<{ value: string; entities: number }>, total: numb
 /** User or item side features: numeric quantiles, categorical bars (demographics, geography), tags. */
 export async function featuresSection(f: FeatureStats, entity: 'user' | 'item'): Promise<ReportSection | null> {
   const parts: string[] = [];
-  if (f.numeric.length > 0) parts.push(htmlTable(SUMMARY_HEADERS, f.numeric.map((n) => summaryRow(n.name, n.summary)), { caption: 'Numeric features' }));
+  if (f.numeric.length > 0) parts.push(htmlTable(SUMMARY_HEADERS, f.numeric.map((n) => summaryRow(withUnit(n.name, n.unit), n.summary)), { caption: 'Numeric features' }));
   const kinds: HtmlCell[][] = [
     ...f.categorical.map((c): HtmlCell[] => [c.name, 'categorical', c.distinct, c.missing, topList(c.top, f.entities - c.missing)]),
     ...f.multiHot.map((m): HtmlCell[] => [m.name, 'multi-valued', m.vocabulary, f.entities - m.entitiesWithAny, topList([...m.top].sort((a, b) => b.entities - a.entities), f.entities)]),
   ];
   if (kinds.length > 0) parts.push(htmlTable(['feature', 'kind', 'distinct values', `${entity}s without a value`, `most frequent (share of ${entity}s)`], kinds, { caption: 'Categorical features' }));
+  const placeholders = [...f.categorical, ...f.multiHot].filter((c) => c.placeholders.length > 0).map((c) => `${c.name}: ${c.placeholders.map((p) => `"${p}"`).join(', ')}`);
+  if (placeholders.length > 0) parts.push(noteBox([`Placeholder values counted as missing (not as a category): ${placeholders.join('; ')}.`]));
   if (f.text.length > 0) parts.push(htmlTable(['text feature', 'non-empty', 'mean length (characters)'], f.text.map((t) => [t.name, t.nonEmpty, t.meanLength])));
   const figures: string[] = [];
   for (const c of pickForCharts(f.categorical.filter((x) => x.top.length > 1), MAX_CATEGORICAL_CHARTS)) figures.push(await categoricalFigure(c, entity));

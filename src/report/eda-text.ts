@@ -1,7 +1,7 @@
 /** The EDA as compact aligned terminal tables (the same {@link EdaStats} the HTML report uses). */
 import type { CleaningReport } from '../data/dataset.js';
 import type { EdaStats } from './eda.js';
-import { formatCorrelation, formatNumber, formatPercent, formatTable, shortenPaths, type TextCell } from './format.js';
+import { formatCorrelation, formatNumber, formatPercent, formatTable, shortenPaths, withUnit, type TextCell } from './format.js';
 import type { Summary } from './stats.js';
 import { WEEKDAYS } from './time.js';
 
@@ -34,7 +34,7 @@ export function edaSummaryText(stats: EdaStats): string {
   ]));
   out.push('');
   const valueRows: TextCell[][] = [qRow('per user', stats.userActivity.summary), qRow('per item', stats.itemPopularity.summary), qRow(`value (${stats.dataset.valueKind})`, stats.values.summary)];
-  for (const c of stats.eventColumns) if (c.name !== stats.dataset.valueKind) valueRows.push(qRow(c.name, c.distribution.summary));
+  for (const c of stats.eventColumns) if (c.name !== stats.dataset.valueKind) valueRows.push(qRow(withUnit(c.name, c.unit), c.distribution.summary));
   out.push(formatTable(Q_HEADERS, valueRows));
   out.push('');
   const { users, items } = stats.cold;

@@ -20,6 +20,7 @@ import {
   topShare,
   valueDistribution,
 } from './stats.js';
+import { withUnit } from './format.js';
 import { type TimeActivity, type TimeZone, UTC, activityByTime, parseTimeZone } from './time.js';
 
 /** Options of {@link computeEda}. */
@@ -100,21 +101,38 @@ export interface ValueCount {
   interactions: number;
 }
 
+/**
+ * Values that stand for "no value" in real files (KuaiRec's user_active_degree "UNKNOWN", "N/A", "null", "-",
+ * empty): counted as missing, not as a category.
+ */
+const PLACEHOLDER = /^\s*(?:unknown|n\/?a|null|none|nan|undefined|missing|-|\?)?\s*$/i;
+
+/** Whether a categorical value is a placeholder for a missing one (see the module's PLACEHOLDER rule). */
+export function isPlaceholderValue(value: string): boolean {
+  return PLACEHOLDER.test(value);
+}
+
 /** Summary of one single-valued categorical feature. */
 export interface CategoricalSummary {
   name: string;
+  /** Distinct real values (placeholders such as "UNKNOWN" not included). */
   distinct: number;
+  /** Entities without a value or with a placeholder value. */
   missing: number;
+  /** The placeholder values found (counted in `missing`). */
+  placeholders: string[];
   /** Most frequent values by entities, at most `topCategorical`. */
   top: ValueCount[];
   /** Entities with a value not in `top`. */
   otherEntities: number;
 }
 
-/** Summary of one multi-hot feature (tags, genres, categories). */
+/** Summary of one multi-hot feature (tags, genres, categories); placeholder values are left out. */
 export interface MultiHotSummary {
   name: string;
   vocabulary: number;
+  /** The placeholder values found and left out. */
+  placeholders: string[];
   /** Entities with at least one value. */
   entitiesWithAny: number;
   meanPerEntity: number;
@@ -125,7 +143,7 @@ export interface MultiHotSummary {
 /** Summaries of the side features of users or items. */
 export interface FeatureStats {
   entities: number;
-  numeric: Array<{ name: string; summary: Summary }>;
+  numeric: Array<{ name: string; unit?: string; summary: Summary }>;
   categorical: CategoricalSummary[];
   multiHot: MultiHotSummary[];
   text: Array<{ name: string; nonEmpty: number; meanLength: number }>;
@@ -134,6 +152,7 @@ export interface FeatureStats {
 /** Everything the EDA computes about one data set. */
 export interface EdaStats {
   dataset: { name: string; description: string; valueKind: LoadedDataset['valueKind'] };
+  /** `eventColumns`: their names, with the unit when known ("play_duration (ms)"). */
   overview: MatrixOverview & { hasTimestamps: boolean; eventColumns: string[] };
   userActivity: { summary: Summary; histogram: Bin[] };
   itemPopularity: { summary: Summary; histogram: Bin[] };
@@ -141,8 +160,8 @@ export interface EdaStats {
   cold: { users: ColdCounts; items: ColdCounts };
   /** Distribution of the interaction value (rating, watch ratio...). */
   values: ValueDistribution;
-  /** Distributions of the extra per-event columns (see {@link analysedEventColumns}). */
-  eventColumns: Array<{ name: string; distribution: ValueDistribution }>;
+  /** Distributions of the extra per-event columns (see {@link analysedEventColumns}), with their units when known. */
+  eventColumns: Array<{ name: string; unit?: string; distribution: ValueDistribution }>;
   /** Pearson correlations of the value, the event columns and log user/item activity; null without columns. */
   correlation: (CorrelationMatrix & { events: number }) | null;
   /** Activity by time, null when the data has no timestamps. */
@@ -180,7 +199,8 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
   const values = valueDistribution(x.values);
   const eventColumns = Object.entries(analysedEventColumns(dataset)).map(([name, col]) => {
     if (col.length !== x.nnz) throw new Error(`${dataset.name}: event column "${name}" has ${col.length} entries, the interactions ${x.nnz}`);
-    return { name, distribution: valueDistribution(col) };
+    const unit = dataset.units?.[name];
+    return { name, ...(unit ? { unit } : {}), distribution: valueDistribution(col) };
   });
   progress('distributions');
   const correlation = correlations(dataset, userCounts, itemCounts, options.maxCorrelationEvents ?? 2_000_000);
@@ -193,8 +213,8 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
   progress('popular vs niche');
   const topCat = options.topCategorical ?? 60;
   const topTags = options.topTags ?? 25;
-  const userFeatures = dataset.userFeatures ? featureStats(dataset.userFeatures, userCounts, topCat, topTags) : null;
-  const itemFeatures = dataset.itemFeatures ? featureStats(dataset.itemFeatures, itemCounts, topCat, topTags) : null;
+  const userFeatures = dataset.userFeatures ? featureStats(dataset.userFeatures, userCounts, topCat, topTags, dataset.units) : null;
+  const itemFeatures = dataset.itemFeatures ? featureStats(dataset.itemFeatures, itemCounts, topCat, topTags, dataset.units) : null;
   progress('features');
 
   let social: EdaStats['social'] = null;
@@ -209,7 +229,7 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
 
   return {
     dataset: { name: dataset.name, description: dataset.description, valueKind: dataset.valueKind },
-    overview: { ...overview, hasTimestamps: x.timestamps !== null, eventColumns: Object.keys(dataset.eventColumns) },
+    overview: { ...overview, hasTimestamps: x.timestamps !== null, eventColumns: Object.keys(dataset.eventColumns).map((c) => withUnit(c, dataset.units?.[c])) },
     userActivity: { summary: summarize(userCounts), histogram: log2Histogram(userCounts) },
     itemPopularity: { summary: summarize(itemCounts), histogram: log2Histogram(itemCounts) },
     popularity,
@@ -341,13 +361,15 @@ export function popularityGroups(x: Interactions, userCounts: Int32Array, itemCo
 }
 
 /** Feature summaries; `counts[e]` is entity e's number of interactions (for interaction-weighted tops). */
-export function featureStats(f: EntityFeatures, counts: Int32Array, topCategorical: number, topTags: number): FeatureStats {
+export function featureStats(f: EntityFeatures, counts: Int32Array, topCategorical: number, topTags: number, units: Record<string, string> = {}): FeatureStats {
   const entities = counts.length;
-  const numeric = Object.entries(f.numeric).map(([name, col]) => ({ name, summary: summarize(col) }));
+  const numeric = Object.entries(f.numeric).map(([name, col]) => ({ name, ...(units[name] ? { unit: units[name] } : {}), summary: summarize(col) }));
   const categorical = Object.entries(f.categorical).map(([name, cat]): CategoricalSummary => {
     if (cat.codes.length !== entities) throw new Error(`feature "${name}": ${cat.codes.length} codes for ${entities} entities`);
     const ent = new Float64Array(cat.names.length);
     const inter = new Float64Array(cat.names.length);
+    const placeholder = cat.names.map(isPlaceholderValue);
+    const found = new Set<string>();
     let missing = 0;
     for (let e = 0; e < entities; e++) {
       const c = cat.codes[e];
@@ -356,6 +378,11 @@ export function featureStats(f: EntityFeatures, counts: Int32Array, topCategoric
         continue;
       }
       if (c >= cat.names.length) throw new Error(`feature "${name}": code ${c} of entity ${e} outside its ${cat.names.length} names`);
+      if (placeholder[c]) {
+        missing++;
+        found.add(cat.names[c]);
+        continue;
+      }
       ent[c]++;
       inter[c] += counts[e];
     }
@@ -363,26 +390,36 @@ export function featureStats(f: EntityFeatures, counts: Int32Array, topCategoric
     all.sort((a, b) => b.entities - a.entities || b.interactions - a.interactions || a.value.localeCompare(b.value));
     const top = all.slice(0, topCategorical);
     const otherEntities = all.slice(topCategorical).reduce((s, v) => s + v.entities, 0);
-    return { name, distinct: all.length, missing, top, otherEntities };
+    return { name, distinct: all.length, missing, placeholders: [...found].sort(), top, otherEntities };
   });
   const multiHot = Object.entries(f.multiHot).map(([name, mh]): MultiHotSummary => {
     if (mh.ptr.length !== entities + 1) throw new Error(`feature "${name}": ${mh.ptr.length - 1} rows for ${entities} entities`);
     const ent = new Float64Array(mh.names.length);
     const inter = new Float64Array(mh.names.length);
+    const placeholder = mh.names.map(isPlaceholderValue);
+    const found = new Set<string>();
     let withAny = 0;
+    let total = 0;
     for (let e = 0; e < entities; e++) {
-      if (mh.ptr[e + 1] > mh.ptr[e]) withAny++;
+      let any = false;
       for (let p = mh.ptr[e]; p < mh.ptr[e + 1]; p++) {
         const t = mh.idx[p];
         if (t < 0 || t >= mh.names.length) throw new Error(`feature "${name}": value ${t} of entity ${e} outside its ${mh.names.length} names`);
+        if (placeholder[t]) {
+          found.add(mh.names[t]);
+          continue;
+        }
+        any = true;
+        total++;
         ent[t]++;
         inter[t] += counts[e];
       }
+      if (any) withAny++;
     }
     const all = mh.names.map((value, t) => ({ value, entities: ent[t], interactions: inter[t] })).filter((v) => v.entities > 0);
     all.sort((a, b) => b.interactions - a.interactions || b.entities - a.entities || a.value.localeCompare(b.value));
-    const total = mh.ptr[entities] ?? 0;
-    return { name, vocabulary: mh.names.length, entitiesWithAny: withAny, meanPerEntity: entities === 0 ? 0 : total / entities, top: all.slice(0, topTags) };
+    const vocabulary = mh.names.length - placeholder.filter(Boolean).length;
+    return { name, vocabulary, placeholders: [...found].sort(), entitiesWithAny: withAny, meanPerEntity: entities === 0 ? 0 : total / entities, top: all.slice(0, topTags) };
   });
   const text = Object.entries(f.text).map(([name, col]) => {
     let nonEmpty = 0;

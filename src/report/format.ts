@@ -28,6 +28,11 @@ function groupDigits(intText: string): string {
   return neg ? `-${grouped}` : grouped;
 }
 
+/** A column name with its unit, when known: "play_duration (ms)". */
+export function withUnit(name: string, unit: string | undefined): string {
+  return unit ? `${name} (${unit})` : name;
+}
+
 /** A fraction as a percentage: 1 decimal from 1% up ("12.3%"), 2 significant digits below ("0.036%"). */
 export function formatPercent(fraction: number): string {
   if (Number.isNaN(fraction)) return '–';

@@ -33,7 +33,7 @@ describe('comparison table', () => {
     expect(rowB).toMatch(/\+0\.2000 \*\*\s+-0\.2000 ns$/);
     expect(formatResults(results, 'markdown')).toContain('| vs pop | ndcg@10 | roem |');
     const html = resultsToHtml(results);
-    expect(html).toContain('<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #ddd">vs pop</th>');
+    expect(html).toContain('<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #ddd;white-space:nowrap">vs pop</th>');
     expect(html).toContain('+0.2000 **');
   });
 

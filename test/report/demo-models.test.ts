@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DemoContext } from '../../src/cli/commands/demo.js';
+import { silentTracker, type DemoContext } from '../../src/cli/commands/demo-context.js';
 import { kuairecProtocolBuilder, rankingBuilder, ratingBuilder } from '../../src/cli/commands/demo-models.js';
 import { loadDataset } from '../../src/data/index.js';
 import { computeEda } from '../../src/report/eda.js';
@@ -19,24 +19,24 @@ describe('demo model sections on the embedded KuaiRec sample', () => {
   it('train, compare and report ranking and rating models', async () => {
     const dataset = await loadDataset('kuairec-sample');
     const lines: string[] = [];
-    const ctx: DemoContext = { dataset, eda: computeEda(dataset), log: (l) => lines.push(l), progress: false, signal: new AbortController().signal };
+    const ctx: DemoContext = { dataset, eda: computeEda(dataset), profile: 'full', log: (l) => lines.push(l), print: (t) => lines.push(t), tracker: silentTracker, signal: new AbortController().signal, synthetic: true };
     const ranking = [
       { label: 'popularity', model: 'popularity', params: {} },
       { label: 'EASE', model: 'ease', params: { reg: 500 } },
     ];
-    const [holdout] = await rankingBuilder(ranking).build(ctx);
+    const [holdout] = await rankingBuilder(ranking.map((m) => ({ ...m, cost: 1 }))).build(ctx);
     expect(holdout.id).toBe('models-holdout');
     const precision = firstMetricColumn(holdout.html);
     expect([...precision.keys()]).toEqual(['popularity', 'EASE']);
     expect(precision.get('EASE')!).toBeGreaterThan(precision.get('popularity')!);
 
-    const [kuairec] = await kuairecProtocolBuilder(ranking).build(ctx);
+    const [kuairec] = await kuairecProtocolBuilder(ranking.map((m) => ({ ...m, cost: 1 }))).build(ctx);
     expect(kuairec.id).toBe('models-kuairec');
     expect(kuairec.html).toContain('small_matrix');
 
     const [rating] = await ratingBuilder([
-      { label: 'global mean', model: 'global-mean', params: {} },
-      { label: 'biases', model: 'biases', params: {} },
+      { label: 'global mean', model: 'global-mean', params: {}, cost: 1 },
+      { label: 'biases', model: 'biases', params: {}, cost: 1 },
     ]).build(ctx);
     const rmse = firstMetricColumn(rating.html);
     expect(rmse.get('biases')!).toBeLessThan(rmse.get('global mean')!);
@@ -46,7 +46,7 @@ describe('demo model sections on the embedded KuaiRec sample', () => {
 
   it('skips the KuaiRec protocol when the data set has no test matrix', async () => {
     const dataset = await loadDataset('kuairec-sample');
-    const ctx: DemoContext = { dataset: { ...dataset, test: undefined }, eda: computeEda(dataset), log: () => {}, progress: false, signal: new AbortController().signal };
+    const ctx: DemoContext = { dataset: { ...dataset, test: undefined }, eda: computeEda(dataset), profile: 'full', log: () => {}, print: () => {}, tracker: silentTracker, signal: new AbortController().signal, synthetic: true };
     expect(await kuairecProtocolBuilder([]).build(ctx)).toEqual([]);
   });
 });

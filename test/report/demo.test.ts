@@ -24,7 +24,7 @@ describe('runDemo on the embedded KuaiRec sample', () => {
       },
     };
     const out = join(dir, 'nested', 'report.html');
-    const { reportPath, sections } = await runDemo({ dataset: 'kuairec-sample', out, progress: false, log: (l) => lines.push(l), builders: [demoSectionBuilders[0], extra] }); // the EDA builder; model builders: demo-models.test.ts
+    const { reportPath, sections } = await runDemo({ dataset: 'kuairec-sample', out, progress: false, log: (l) => lines.push(l), print: (t) => lines.push(t), builders: [demoSectionBuilders[0], extra] }); // the EDA builder; model builders: demo-models.test.ts
     expect(reportPath).toBe(out);
     const text = lines.join('\n');
     expect(text).toMatch(/rows read/);
@@ -36,7 +36,7 @@ describe('runDemo on the embedded KuaiRec sample', () => {
     expect(sections[0].id).toBe('overview');
     expect(sections[sections.length - 1].id).toBe('comparison');
     const html = await readFile(out, 'utf8');
-    expect(html).toContain('<h2>Model comparison</h2>');
+    expect(html).toContain('<h2>Model comparison <span class="data-label">SYNTHETIC</span></h2>');
     expect(html.indexOf('id="overview"')).toBeLessThan(html.indexOf('id="comparison"'));
     expect(html).toContain('id="item-features"');
     expect(html).not.toMatch(/<script/i);

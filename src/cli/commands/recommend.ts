@@ -283,7 +283,7 @@ async function metadataFor(manifest: ModelManifest): Promise<ItemDescriber | nul
 
 /** Recommends for many users, batch by batch, writing each user's result as it comes. */
 async function recommendMany(model: Recommender, users: Int32Array, ids: ExternalId[], items: IdMap, k: number, format: RecommendFormat, out: Output, describe: ItemDescriber | null, progress: boolean | undefined): Promise<void> {
-  const bar = new ProgressBar('recommend', { force: progress });
+  const bar = progress === false ? null : new ProgressBar('recommend');
   if (format === 'csv') await out.write('user,rank,item,score\n');
   if (format === 'json') await out.write('[');
   try {
@@ -298,10 +298,10 @@ async function recommendMany(model: Recommender, users: Int32Array, ids: Externa
         else chunk += format === 'text' && start + r > 0 ? `\n${row}` : row;
       }
       await out.write(chunk);
-      bar.update({ phase: 'users', done: start + batch.length, total: users.length });
+      bar?.update({ phase: 'users', done: start + batch.length, total: users.length });
     }
   } finally {
-    bar.stop();
+    bar?.stop();
   }
   if (format === 'json') await out.write(users.length ? '\n]\n' : ']\n');
 }

@@ -52,7 +52,7 @@ export interface TrainProvenance {
 /** Loads the training data named by the flags. */
 async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise<{ ds: LoadedDataset; provenance: TrainProvenance }> {
   if (flags.dataset && flags.input) throw new UsageError('give either --dataset or --input, not both');
-  const bar = new ProgressBar('load', { force: flags.progress });
+  const bar = new ProgressBar('load');
   try {
     if (flags.dataset) {
       const ds = await loadDataset(flags.dataset, { path: flags.path, signal, onProgress: (p) => bar.update(p) });
@@ -163,7 +163,7 @@ export function register(program: Command): void {
         if (flags.minValue !== undefined) provenance.minValue = Number(flags.minValue);
         if (flags.binarize) provenance.binarize = true;
         process.stderr.write(`training ${flags.model} on ${ds.name}: ${train.nUsers} users, ${train.nItems} items, ${train.nnz} interactions\n`);
-        const bar = new ProgressBar(flags.model, { force: flags.progress });
+        const bar = new ProgressBar(flags.model);
         const t0 = performance.now();
         try {
           await model.fit(train, { signal, onProgress: (p) => bar.update(p) });

@@ -113,6 +113,7 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
     valueKind: 'watch_ratio',
     interactions: filtered.interactions,
     eventColumns: filtered.eventColumns,
+    units: { play_duration: 'ms', video_duration: 'ms' },
     test: small?.interactions,
     ...read.side,
     report: log.report(read.rowsRead, filtered.interactions.nnz, big.duplicates),
