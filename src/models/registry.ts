@@ -32,7 +32,7 @@ export interface RegisteredModel {
 
 /** What the registry needs of a skeleton model to restore it (see `SkeletonModel.restore`). */
 export interface RestorableModel extends Recommender {
-  restore(saved: LoadedSnapshot): Recommender;
+  restore(saved: LoadedSnapshot): Promise<Recommender>;
 }
 
 /** A model type on the skeleton: name, description, hyperparameter schema and a constructor of typed params. */
