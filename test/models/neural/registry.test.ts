@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createModel, modelEntry } from '../../../src/models/index.js';
 import { loadModel } from '../../../src/models/load.js';
 import { readManifest } from '../../../src/models/persistence.js';
-import { usesFeatures } from '../../../src/models/neural/features.js';
+import { usesFeatures } from '../../../src/models/contract.js';
 import { planted } from './planted.js';
 
 const dirs: string[] = [];
@@ -66,9 +66,9 @@ describe('kernel memory', () => {
     const { RankingRecommender } = await import('../../../src/models/neural/ranking.js');
     const data = planted(60, 30, 3, 8);
     const models = [
-      (k: InstanceType<typeof TrackedKernels>) => new AutoEncoderRecommender('mult-vae', { hidden: [8, 4], epochs: 1, batchSize: 20 }, k),
-      (k: InstanceType<typeof TrackedKernels>) => new TwoTowerRecommender({ hidden: [8], dim: 4, idDim: 4, epochs: 1, batchSize: 32 }, k),
-      (k: InstanceType<typeof TrackedKernels>) => new RankingRecommender({ hidden: [8, 4], epochs: 1, batchSize: 64 }, k),
+      (k: InstanceType<typeof TrackedKernels>) => new AutoEncoderRecommender('mult-vae', { hidden: [8, 4], epochs: 1, batchSize: 20 }).useKernels(k),
+      (k: InstanceType<typeof TrackedKernels>) => new TwoTowerRecommender({ hidden: [8], dim: 4, idDim: 4, epochs: 1, batchSize: 32 }).useKernels(k),
+      (k: InstanceType<typeof TrackedKernels>) => new RankingRecommender({ hidden: [8, 4], epochs: 1, batchSize: 64 }).useKernels(k),
     ];
     for (const make of models) {
       const outer = new TrackedKernels(referenceKernels);
