@@ -70,7 +70,14 @@ describe('autoencoders on planted clusters', () => {
   it('the seed deep autoencoder (BCE) learns with a usable learning rate, early-stops, and round-trips through save/load', async () => {
     const model = new AutoEncoderRecommender('deep-autoencoder', { hidden: [48, 16], batchSize: 50, epochs: 60, lr: 1e-2, dropout: 0.3, holdout: 0.3, patience: 4 });
     await model.fit(data.train);
-    expect(model.history.validation.length).toBeGreaterThan(0);
+    // Early stopping: one validation NDCG per epoch run; stopped `patience` (4) epochs after the best, whose
+    // weights the model keeps.
+    const h = model.history;
+    expect(h.stoppedAt).not.toBeNull();
+    expect(h.validation.length).toBe(h.stoppedAt);
+    expect(h.validation.length).toBeLessThan(60);
+    expect(h.validation[h.bestEpoch - 1]).toBe(Math.max(...h.validation));
+    expect(h.stoppedAt).toBe(h.bestEpoch + 4);
     expect(await ndcg10(model)).toBeGreaterThan(0.45);
     const dir = await mkdtemp(join(tmpdir(), 'ae-'));
     dirs.push(dir);
