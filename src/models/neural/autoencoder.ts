@@ -130,19 +130,20 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
   protected async fitState(train: Interactions, options: FitOptions): Promise<AeState> {
     const p = this.params;
     return this.withKernels(async (kernels) => {
-      // One stream for shuffling, dropout and VAE sampling; the holdout draws from its own fork.
+      // Independent streams from the seed: holdout, initialization, shuffling, dropout, VAE sampling.
       const rng = new Rng(p.seed);
       const full = train.binarize();
       const holdout = earlyStoppingHoldout(full, p.holdout, rng);
       const fitData = holdout?.fit ?? full;
-      const state: AeState = { kernels, net: this.build(kernels, train.nItems, rng), steps: 0, history: noHistory() };
-      const step = this.trainStep(state, makeOptimizer(p.optimizer, p.lr, p.weightDecay), rng);
+      const dropout = rng.fork('dropout');
+      const state: AeState = { kernels, net: this.build(kernels, train.nItems, rng, dropout), steps: 0, history: noHistory() };
+      const step = this.trainStep(state, makeOptimizer(p.optimizer, p.lr, p.weightDecay), dropout);
       const users: number[] = [];
       for (let u = 0; u < fitData.nUsers; u++) if (fitData.rowPtr[u + 1] > fitData.rowPtr[u]) users.push(u);
       state.history = await trainEpochs(users.length, (batch) => step(gatherCsrRows(fitData.rowPtr, fitData.colIdx, fitData.values, fitData.nItems, Array.from(batch, (b) => users[b]))), {
         epochs: p.epochs,
         batchSize: p.batchSize,
-        rng,
+        rng: rng.fork('shuffle'),
         signal: options.signal,
         onProgress: options.onProgress,
         validation: holdout && this.ndcgValidation(holdout, holdout.validation, p.evalK, p.patience, state.net.params, (u, k) => this.recommendWith(state, fitData, u, k, {})),
@@ -152,7 +153,7 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
   }
 
   /** The update on a batch of binarized user rows, returning its loss (negative ELBO for the VAE). */
-  private trainStep(state: AeState, opt: Optimizer, rng: Rng): (x: CsrMatrix) => Promise<number> {
+  private trainStep(state: AeState, opt: Optimizer, dropout: Rng): (x: CsrMatrix) => Promise<number> {
     const p = this.params;
     const { net, kernels } = state;
     const gradBuf = new MatrixBuffer(kernels);
@@ -161,7 +162,7 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
     const annealCap = p.annealCap ?? 0;
     const annealSteps = p.totalAnnealSteps ?? 0;
     return async (x) => {
-      const input = this.preprocess(kernels, x, rng);
+      const input = this.preprocess(kernels, x, dropout);
       const h = await net.encoder.forward(await net.first.forward(input), true);
       let z = h;
       let kl: { loss: number; grad: DenseMatrix } | null = null;
@@ -249,28 +250,32 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
 
   protected async importState(saved: StateReader, train: Interactions): Promise<AeState> {
     return this.withKernels((kernels) => {
-      const net = this.build(kernels, train.nItems, new Rng(this.params.seed));
+      const rng = new Rng(this.params.seed);
+      const net = this.build(kernels, train.nItems, rng, rng.fork('dropout'));
       readWeights(saved, net.params);
       return { kernels, net, steps: saved.int('steps'), history: noHistory() };
     });
   }
 
-  /** L2-normalize and (training, `rng` given) drop out for mult-*; the 0/1 rows as they are for deep-autoencoder. */
-  private preprocess(kernels: Kernels, x: CsrMatrix, rng: Rng | null): CsrMatrix {
+  /** L2-normalize and (training: `dropout` given) drop out for mult-*; the 0/1 rows as they are for deep-autoencoder. */
+  private preprocess(kernels: Kernels, x: CsrMatrix, dropout: Rng | null): CsrMatrix {
     if (this.name === 'deep-autoencoder') return x;
     const n = l2NormalizeCsr(x);
-    return rng ? dropoutCsr(n, this.params.dropout, rng, kernels) : n;
+    return dropout ? dropoutCsr(n, this.params.dropout, dropout, kernels) : n;
   }
 
-  /** The network with fresh weights; `rng` drives dropout and sampling in training. */
-  private build(kernels: Kernels, nItems: number, rng: Rng): Net {
+  /**
+   * The network with fresh weights from `rng`'s "init" fork; in training `dropout` drives the hidden dropout
+   * (deep-autoencoder) and the "sampling" fork the VAE's ε.
+   */
+  private build(kernels: Kernels, nItems: number, rng: Rng, dropout: Rng): Net {
     const h = this.params.hidden;
-    const init = new Rng(this.params.seed ^ 0x5eed);
+    const init = rng.fork('init');
     const vae = this.name === 'mult-vae';
     const act: ActivationKind = this.name === 'deep-autoencoder' ? 'relu' : 'tanh';
     const first = new SparseLinear(kernels, 'enc0', nItems, h[0], init);
     const enc: Layer[] = [new Activation(kernels, act)];
-    if (this.name === 'deep-autoencoder' && this.params.dropout > 0) enc.push(new Dropout(kernels, this.params.dropout, rng));
+    if (this.name === 'deep-autoencoder' && this.params.dropout > 0) enc.push(new Dropout(kernels, this.params.dropout, dropout));
     for (let i = 1; i < h.length; i++) {
       const last = i === h.length - 1;
       enc.push(new Linear(kernels, `enc${i}`, h[i - 1], vae && last ? 2 * h[i] : h[i], init));
@@ -284,7 +289,7 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
     dec.push(new Linear(kernels, 'out', h[0], nItems, init));
     const encoder = new Sequential(enc);
     const decoder = new Sequential(dec);
-    const reparam = vae ? new Reparameterize(kernels, rng) : null;
+    const reparam = vae ? new Reparameterize(kernels, rng.fork('sampling')) : null;
     return { first, encoder, reparam, decoder, params: [...first.params(), ...encoder.params(), ...decoder.params()] };
   }
 }

@@ -131,7 +131,7 @@ export class RankingRecommender extends NeuralModel<RankingParams, RankerState> 
     if (timed > 0) for (let j = 0; j < CONTEXT_WIDTH; j++) meanContext[j] /= timed;
     const rng = new Rng(p.seed);
     return this.withKernels(async (kernels) => {
-      const state: RankerState = { kernels, inputs, net: this.build(kernels, inputs, train.nUsers, train.nItems), stats, meanContext, history: noHistory() };
+      const state: RankerState = { kernels, inputs, net: this.build(kernels, inputs, train.nUsers, train.nItems, rng), stats, meanContext, history: noHistory() };
       const users = train.rowIndices();
       const items = train.colIdx;
       const target = Float32Array.from(train.values, (v) => (v - mean) / stats.std);
@@ -150,7 +150,7 @@ export class RankingRecommender extends NeuralModel<RankingParams, RankerState> 
       state.history = await trainEpochs(train.nnz, step, {
         epochs: p.epochs,
         batchSize: p.batchSize,
-        rng,
+        rng: rng.fork('shuffle'),
         signal: options.signal,
         onProgress: options.onProgress,
         lossMetrics: (loss) => ({ mse: loss * stats.std ** 2 }),
@@ -234,7 +234,7 @@ export class RankingRecommender extends NeuralModel<RankingParams, RankerState> 
     if (!meanContext.success) throw new Error(`${saved.file}: state field "meanContext" must be ${CONTEXT_WIDTH} numbers`);
     const inputs = readInputs(saved, train);
     return this.withKernels((kernels) => {
-      const net = this.build(kernels, inputs, train.nUsers, train.nItems);
+      const net = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(this.params.seed));
       readWeights(saved, net.params);
       return { kernels, inputs, net, stats: stats.data, meanContext: Float32Array.from(meanContext.data), history: noHistory() };
     });
@@ -284,17 +284,17 @@ export class RankingRecommender extends NeuralModel<RankingParams, RankerState> 
     out[offset + 24 + dow] = 1;
   }
 
-  /** The network with fresh weights (from the seed; a loaded model overwrites them). */
-  private build(kernels: Kernels, inputs: EntityInputs, nUsers: number, nItems: number): RankerNet {
+  /** The network with fresh weights from `seed`'s "init" fork (a loaded model overwrites them); one dropout stream per layer. */
+  private build(kernels: Kernels, inputs: EntityInputs, nUsers: number, nItems: number, seed: Rng): RankerNet {
     const p = this.params;
-    const rng = new Rng(p.seed ^ 0x4a4b);
+    const rng = seed.fork('init');
     const user = new EntityEncoder(kernels, 'user', inputs.user, { idCount: nUsers, idDim: p.idDim, featDim: p.featDim }, rng);
     const item = new EntityEncoder(kernels, 'item', inputs.item, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
     let w = user.width + item.width + (p.context ? CONTEXT_WIDTH : 0);
     const layers: Layer[] = [];
     p.hidden.forEach((h, i) => {
       layers.push(new Linear(kernels, `mlp.fc${i}`, w, h, rng), new Activation(kernels, 'relu'));
-      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, rng.fork('dropout')));
+      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, seed.fork(`dropout.${i}`)));
       w = h;
     });
     layers.push(new Linear(kernels, 'mlp.out', w, 1, rng));

@@ -148,7 +148,8 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
     if (positives.nnz === 0) throw new Error(`two-tower: no training entries with value >= positiveThreshold (${p.positiveThreshold})`);
     return this.withKernels(async (kernels) => {
       const itemPositives = positives.itemCounts();
-      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(p.seed ^ 0x7077));
+      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, rng.fork('init'));
+      const idDrop = rng.fork('dropout');
       const state: TwoTowerState = { kernels, inputs, user, item, recent: recentItems(positives, p.historyLength), itemPositives, itemCache: null, history: noHistory() };
       const params = [...user.params(), ...item.params()];
       const opt = makeOptimizer(p.optimizer, p.lr, p.weightDecay);
@@ -160,7 +161,7 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
         const users = Int32Array.from(batch, (e) => pairUser[e]);
         const items = Int32Array.from(batch, (e) => pairItem[e]);
         const drop = new Uint8Array(batch.length);
-        if (p.idDropout > 0) for (let r = 0; r < batch.length; r++) drop[r] = rng.uniform() < p.idDropout ? 1 : 0;
+        if (p.idDropout > 0) for (let r = 0; r < batch.length; r++) drop[r] = idDrop.uniform() < p.idDropout ? 1 : 0;
         const u = await user.forward(users, null, this.historyBags(state, users, items), true);
         const v = await item.forward(items, drop, null, true);
         const logQ = p.logQ ? Float32Array.from(items, (i) => logQAll[i]) : undefined;
@@ -176,7 +177,7 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
           this.dropItemCache(state);
           return this.recommendWith(state, fitData, u, k, {});
         });
-      state.history = await trainEpochs(pairUser.length, step, { epochs: p.epochs, batchSize: p.batchSize, minBatch: 2, rng, signal: options.signal, onProgress: options.onProgress, validation });
+      state.history = await trainEpochs(pairUser.length, step, { epochs: p.epochs, batchSize: p.batchSize, minBatch: 2, rng: rng.fork('shuffle'), signal: options.signal, onProgress: options.onProgress, validation });
       this.dropItemCache(state);
       return state;
     });
@@ -269,7 +270,7 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
     for (const i of recent.idx) if (!(i >= 0 && i < train.nItems)) throw new Error(`${saved.file}: array "hist.idx" holds item ${i}, outside [0, ${train.nItems})`);
     const itemPositives = saved.i32('itemPositives', train.nItems);
     return this.withKernels((kernels) => {
-      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(1));
+      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(this.params.seed).fork('init'));
       readWeights(saved, [...user.params(), ...item.params()]);
       return { kernels, inputs, user, item, recent, itemPositives, itemCache: null, history: noHistory() };
     });
