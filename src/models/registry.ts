@@ -42,6 +42,11 @@ export interface ModelDefinition<S extends ParamShape> {
   params: ParamSchema<S>;
   /** Builds an untrained model from validated, typed hyperparameters. */
   create(params: ParamsOf<ParamSchema<S>>): RestorableModel;
+  /**
+   * Maps hyperparameters saved by an earlier version of the model onto the schema (e.g. drops keys that no
+   * longer apply to it); applied only when a saved model is restored, never to user input.
+   */
+  upgradeSaved?(saved: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** A registry record for a skeleton model type; pass it to {@link registerModel}. */
@@ -51,7 +56,7 @@ export function defineModel<S extends ParamShape>(def: ModelDefinition<S>): Regi
     const saved = await readSnapshot(dir, manifest);
     let model: RestorableModel;
     try {
-      model = create(manifest.hyperparameters);
+      model = create(def.upgradeSaved ? def.upgradeSaved(manifest.hyperparameters) : manifest.hyperparameters);
     } catch (e) {
       if (e instanceof ParamError) throw new Error(`${saved.file}: field "hyperparameters": ${e.message}`);
       throw e;

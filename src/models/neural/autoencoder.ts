@@ -294,8 +294,20 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
   }
 }
 
+/** Models saved before the variants had their own schemas carry the annealing keys in every variant. */
+function withoutAnnealing(saved: Record<string, unknown>): Record<string, unknown> {
+  const { annealCap: _cap, totalAnnealSteps: _steps, ...rest } = saved;
+  return rest;
+}
+
 function registered(variant: AutoEncoderVariant, description: string) {
-  return defineModel({ name: variant, description, params: SCHEMAS[variant], create: (p) => new AutoEncoderRecommender(variant, p) });
+  return defineModel({
+    name: variant,
+    description,
+    params: SCHEMAS[variant],
+    create: (p) => new AutoEncoderRecommender(variant, p),
+    ...(variant === 'mult-vae' ? {} : { upgradeSaved: withoutAnnealing }),
+  });
 }
 
 /** Registry entry: the seed's deep autoencoder. */
