@@ -176,7 +176,7 @@ export async function run(args: string[]): Promise<void> {
   for (const batch of models.includes('mult-vae') ? [256, 500] : []) {
     const before = await gemmRate(kernels, batch, 600, nI);
     const timed = timedGemmKernels(kernels);
-    const vae = new AutoEncoderRecommender('mult-vae', { epochs: vaeEpochs, batchSize: batch, seed: 1, totalAnnealSteps: 200000 }, timed.kernels);
+    const vae = new AutoEncoderRecommender('mult-vae', { epochs: vaeEpochs, batchSize: batch, seed: 1, totalAnnealSteps: 200000 }).useKernels(timed.kernels);
     const timer = epochTimer();
     await vae.fit(train, { onProgress: timer.onProgress });
     const gemm = Math.max(before, await gemmRate(kernels, batch, 600, nI));
@@ -192,7 +192,7 @@ export async function run(args: string[]): Promise<void> {
   for (const batch of models.includes('two-tower') ? ttBatches : []) {
     const before = await gemmRate(kernels, batch, 64, 64);
     const timed = timedGemmKernels(kernels);
-    const tt = new TwoTowerRecommender({ epochs: ttEpochs, batchSize: batch, seed: 1 }, timed.kernels);
+    const tt = new TwoTowerRecommender({ epochs: ttEpochs, batchSize: batch, seed: 1 }).useKernels(timed.kernels);
     tt.setFeatures(ds);
     const timer = epochTimer();
     await tt.fit(train, { onProgress: timer.onProgress });

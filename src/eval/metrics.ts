@@ -11,8 +11,10 @@
  *   tied pair), so a constant scorer gets AUC 0.5 and ROEM 50 %.
  */
 
-/** Relevant items of one user → gain. */
-export type Relevance = ReadonlyMap<number, number>;
+import { ndcgAt, type GainKind, type Relevance } from '../models/ndcg.js';
+
+// NDCG and the relevance type are defined once, in the model layer (models validate with it during training).
+export { ndcgAt, type GainKind, type Relevance };
 
 /** Number of hits in the first k positions. */
 function hitsAt(ranked: ArrayLike<number>, rel: Relevance, k: number): number {
@@ -40,33 +42,6 @@ export function truncatedRecallAt(ranked: ArrayLike<number>, rel: Relevance, k: 
 /** HitRate@k = 1 when at least one relevant item is in the top k, else 0. */
 export function hitRateAt(ranked: ArrayLike<number>, rel: Relevance, k: number): number {
   return hitsAt(ranked, rel, k) > 0 ? 1 : 0;
-}
-
-/** Gain transform for NDCG: binary (1 per relevant item), linear (the gain itself) or exponential (2^g − 1). */
-export type GainKind = 'binary' | 'linear' | 'exp';
-
-function gainOf(g: number, kind: GainKind): number {
-  return kind === 'binary' ? 1 : kind === 'linear' ? g : Math.pow(2, g) - 1;
-}
-
-/**
- * NDCG@k = DCG@k / IDCG@k with DCG@k = Σ_{r=1..k} gain(item_r) / log2(r + 1) and IDCG@k the DCG of the ideal
- * list: the user's min(k, |rel|) largest gains in decreasing order. 0 when the ideal DCG is 0.
- */
-export function ndcgAt(ranked: ArrayLike<number>, rel: Relevance, k: number, kind: GainKind = 'binary'): number {
-  const n = Math.min(k, ranked.length);
-  let dcg = 0;
-  for (let r = 0; r < n; r++) {
-    const item = ranked[r];
-    if (item < 0) continue;
-    const g = rel.get(item);
-    if (g !== undefined) dcg += gainOf(g, kind) / Math.log2(r + 2);
-  }
-  const gains = [...rel.values()].map((g) => gainOf(g, kind)).sort((a, b) => b - a);
-  let idcg = 0;
-  const m = Math.min(k, gains.length);
-  for (let r = 0; r < m; r++) idcg += gains[r] / Math.log2(r + 2);
-  return idcg > 0 ? dcg / idcg : 0;
 }
 
 /**

@@ -2,7 +2,6 @@
  * The model layer: the contract, the registry, loading, and every built-in model registered on import (one
  * line per model type below; a skeleton model's module exports its `defineModel(...)` record).
  */
-import { legacyModel } from './legacy.js';
 import { registerModel } from './registry.js';
 import { popularityModel } from './baselines/popularity.js';
 import { randomModel } from './baselines/random.js';
@@ -14,9 +13,9 @@ import { ialsModel } from './factorization/ials.js';
 import { pureSvdModel } from './factorization/pure-svd.js';
 import { easeModel } from './neighbors/ease.js';
 import { itemKnnModel } from './neighbors/item-knn.js';
-import { deepAutoEncoderEntry, multDaeEntry, multVaeEntry } from './neural/autoencoder.js';
-import { rankingEntry } from './neural/ranking.js';
-import { twoTowerEntry } from './neural/two-tower.js';
+import { deepAutoEncoderModel, multDaeModel, multVaeModel } from './neural/autoencoder.js';
+import { rankingModel } from './neural/ranking.js';
+import { twoTowerModel } from './neural/two-tower.js';
 
 export * from './contract.js';
 export { createModel, defineModel, modelEntries, modelEntry, registerModel, type ModelDefinition, type RegisteredModel } from './registry.js';
@@ -24,6 +23,7 @@ export { loadModel, openModel, type OpenedModel } from './load.js';
 export { SkeletonModel, StateReader, type RowBatch, type StoredState } from './skeleton.js';
 export { modelCatalog, type ModelInfo, type ParamInfo } from './catalog.js';
 
-for (const m of [popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel]) registerModel(m);
-// Not yet on the skeleton (docs/model-substrate.md): registered through the transitional adapter.
-for (const e of [deepAutoEncoderEntry, multDaeEntry, multVaeEntry, twoTowerEntry, rankingEntry]) registerModel(legacyModel(e));
+for (const m of [
+  popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel,
+  deepAutoEncoderModel, multDaeModel, multVaeModel, twoTowerModel, rankingModel,
+]) registerModel(m);

@@ -271,7 +271,7 @@ export async function checkModelDir(dir: string, expectedType?: string): Promise
  * The registry entry of a saved model (`lookup` is the registry's `modelEntry`), checking that the type is
  * known and that the saved hyperparameters construct such a model; either failure names `file`.
  */
-export function entryFor<T extends { create: (params: Record<string, unknown>) => unknown }>(file: string, type: string, hyperparameters: Record<string, unknown>, lookup: (type: string) => T): T {
+export function entryFor<T extends { create: (params: Record<string, unknown>) => unknown; upgradeSaved?: (saved: Record<string, unknown>) => Record<string, unknown> }>(file: string, type: string, hyperparameters: Record<string, unknown>, lookup: (type: string) => T): T {
   let entry: T;
   try {
     entry = lookup(type);
@@ -279,7 +279,7 @@ export function entryFor<T extends { create: (params: Record<string, unknown>) =
     fail(file, `field "modelType": ${(e as Error).message}`);
   }
   try {
-    entry.create(hyperparameters);
+    entry.create(entry.upgradeSaved ? entry.upgradeSaved(hyperparameters) : hyperparameters);
   } catch (e) {
     fail(file, `field "hyperparameters": ${(e as Error).message} (the saved hyperparameters do not make a "${type}" model)`);
   }

@@ -28,11 +28,13 @@ export interface RegisteredModel {
   restore(dir: string, manifest: ModelManifest): Promise<Recommender>;
   /** Restores a saved model of this type from `dir` (an error when `dir` holds another type). */
   load(dir: string): Promise<Recommender>;
+  /** Maps hyperparameters saved by an earlier version onto the current schema (saved models only). */
+  readonly upgradeSaved?: (saved: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /** What the registry needs of a skeleton model to restore it (see `SkeletonModel.restore`). */
 export interface RestorableModel extends Recommender {
-  restore(saved: LoadedSnapshot): Recommender;
+  restore(saved: LoadedSnapshot): Promise<Recommender>;
 }
 
 /** A model type on the skeleton: name, description, hyperparameter schema and a constructor of typed params. */
@@ -42,6 +44,11 @@ export interface ModelDefinition<S extends ParamShape> {
   params: ParamSchema<S>;
   /** Builds an untrained model from validated, typed hyperparameters. */
   create(params: ParamsOf<ParamSchema<S>>): RestorableModel;
+  /**
+   * Maps hyperparameters saved by an earlier version of the model onto the schema (e.g. drops keys that no
+   * longer apply to it); applied only when a saved model is restored, never to user input.
+   */
+  upgradeSaved?(saved: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** A registry record for a skeleton model type; pass it to {@link registerModel}. */
@@ -51,7 +58,7 @@ export function defineModel<S extends ParamShape>(def: ModelDefinition<S>): Regi
     const saved = await readSnapshot(dir, manifest);
     let model: RestorableModel;
     try {
-      model = create(manifest.hyperparameters);
+      model = create(def.upgradeSaved ? def.upgradeSaved(manifest.hyperparameters) : manifest.hyperparameters);
     } catch (e) {
       if (e instanceof ParamError) throw new Error(`${saved.file}: field "hyperparameters": ${e.message}`);
       throw e;
@@ -65,6 +72,7 @@ export function defineModel<S extends ParamShape>(def: ModelDefinition<S>): Regi
     defaults: def.params.defaults(),
     create,
     restore,
+    ...(def.upgradeSaved ? { upgradeSaved: def.upgradeSaved } : {}),
     load: async (dir) => {
       const manifest = await readManifest(dir);
       if (manifest.modelType !== def.name) throw new Error(`${join(resolve(dir), MANIFEST_FILE)}: holds a "${manifest.modelType}" model, not "${def.name}"`);

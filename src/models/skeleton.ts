@@ -70,8 +70,12 @@ export abstract class SkeletonModel<P extends Record<string, unknown>, S> implem
   /** The state to persist besides hyperparameters and training matrix. */
   protected abstract exportState(state: S): StoredState;
 
-  /** Rebuilds the state written by {@link exportState}, checking every field (the reader's errors name the file). */
-  protected abstract importState(saved: StateReader, train: Interactions): S;
+  /**
+   * Rebuilds the state written by {@link exportState}, checking every field (the reader's errors name the file).
+   * May be async (models whose state lives in kernel memory allocate it here); if it throws, it must release
+   * what it allocated.
+   */
+  protected abstract importState(saved: StateReader, train: Interactions): S | Promise<S>;
 
   /** Frees what a state holds outside the garbage-collected heap (kernel memory); called when it is replaced. */
   protected releaseState(_state: S): void {}
@@ -166,10 +170,10 @@ export abstract class SkeletonModel<P extends Record<string, unknown>, S> implem
   }
 
   /** Installs a saved model of this type (the registry's `loadModel` calls this on a freshly created model). */
-  restore(saved: LoadedSnapshot): this {
+  async restore(saved: LoadedSnapshot): Promise<this> {
     if (saved.modelType !== this.name) throw new Error(`${saved.file}: holds a "${saved.modelType}" model, not "${this.name}"`);
     const train = restoreInteractions(saved.dir, saved);
-    this.install(train, this.importState(new StateReader(saved), train));
+    this.install(train, await this.importState(new StateReader(saved), train));
     this.provenance = { ...saved.provenance };
     return this;
   }

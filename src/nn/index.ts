@@ -1,7 +1,7 @@
 /**
- * The training core: layers with forward and backward passes, losses, optimizers, batching, early stopping,
- * seeded randomness and weight files. All matrix products go through the kernel layer (`src/linalg`).
- * See docs/nn.md.
+ * The training core: layers with forward and backward passes, losses, optimizers, batching, the training loop
+ * (epochs, validation holdout, early stopping) and seeded randomness. All matrix products go through the kernel
+ * layer (`src/linalg`). See docs/nn.md.
  */
 export { Rng } from '../core/rng.js';
 export { Param, MatrixBuffer, copyToKernel } from './tensor.js';
@@ -24,7 +24,8 @@ export { multinomialNll } from './losses/multinomial.js';
 export { gaussianKl } from './losses/gaussian-kl.js';
 export { bpr, type BprResult } from './losses/bpr.js';
 export { InBatchSoftmax, type InBatchSoftmaxInput, type InBatchSoftmaxResult } from './losses/sampled-softmax.js';
-export { Sgd, Adam, Adagrad, makeOptimizer, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
+export { Sgd, Adam, Adagrad, makeOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './optimizers.js';
 export { miniBatches, gatherCsrRows } from './batches.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { trainEpochs, holdoutSplit, HOLDOUT_ENTRY_SHARE, HOLDOUT_MIN_ENTRIES, type Holdout, type TrainingHistory, type TrainOptions, type Validation } from './trainer.js';
 export { TrackedKernels } from './tracked-kernels.js';

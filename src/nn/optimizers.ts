@@ -208,7 +208,11 @@ export class Adagrad implements Optimizer {
 }
 
 /** Optimizer names accepted by {@link makeOptimizer}. */
-export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'adagrad';
+/** The optimizers {@link makeOptimizer} builds, by name. */
+export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'adagrad'] as const;
+
+/** An optimizer's name. */
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** Builds an optimizer by name (model hyperparameters use this). */
 export function makeOptimizer(name: OptimizerName, lr: number, weightDecay = 0, momentum = 0.9): Optimizer {

@@ -38,8 +38,11 @@ export const CASES: ModelCase[] = [
   { label: 'deep-autoencoder', model: 'deep-autoencoder', params: ae },
   { label: 'mult-dae', model: 'mult-dae', params: ae },
   { label: 'mult-vae', model: 'mult-vae', params: ae },
+  { label: 'mult-vae-early-stopping', model: 'mult-vae', params: { ...ae, epochs: 3, holdout: 0.5, patience: 1, evalK: 3, totalAnnealSteps: 4 } },
   { label: 'two-tower', model: 'two-tower', params: { hidden: [8], dim: 4, idDim: 4, epochs: 2, batchSize: 16 } },
+  { label: 'two-tower-dot-no-history', model: 'two-tower', params: { hidden: [], dim: 4, idDim: 4, epochs: 2, batchSize: 16, score: 'dot', historyLength: 0, logQ: false, holdout: 0.5, patience: 1 } },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
+  { label: 'mlp-ranker-dropout-no-context', model: 'mlp-ranker', params: { hidden: [8], epochs: 2, batchSize: 32, dropout: 0.3, context: false } },
 ];
 
 /** A fresh, unfitted model of the case. */

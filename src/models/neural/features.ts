@@ -1,21 +1,21 @@
 /**
- * Side features for the neural models. A model that uses features implements {@link FeatureAware}: call
- * `setFeatures(dataset)` (any object with `userFeatures` / `itemFeatures`, e.g. a `LoadedDataset`) before `fit`.
- * {@link encodeFeatures} turns an `EntityFeatures` into model inputs: numeric columns log-compressed when
- * heavy-tailed (non-negative with max > 100: log1p), standardized, missing → 0 (the mean); categorical codes
- * (−1 = missing, embedded as a zero vector); multi-hot lists (mean-pooled EmbeddingBags). Text is not used.
+ * Side features for the neural models. A model that uses features has `setFeatures(dataset)` (any object with
+ * `userFeatures` / `itemFeatures`, e.g. a `LoadedDataset`; callers ask `usesFeatures` in the contract), called
+ * before `fit`. {@link encodeFeatures} turns an `EntityFeatures` into model inputs: numeric columns
+ * log-compressed when heavy-tailed (non-negative with max > 100: log1p), standardized, missing → 0 (the mean);
+ * categorical codes (−1 = missing, embedded as a zero vector); multi-hot lists (mean-pooled EmbeddingBags).
+ * Text is not used. The encoded inputs are part of a fitted model's state ({@link inputsState},
+ * {@link readInputs}).
  */
+import { z } from 'zod';
 import type { EntityFeatures } from '../../data/dataset.js';
-import type { StoredArray } from '../persistence.js';
+import type { Interactions } from '../../data/interactions.js';
 import type { ModelFeatures } from '../contract.js';
+import type { ShapedArray } from '../persistence.js';
+import { vector, type StateReader, type StoredState } from '../skeleton.js';
+import { arrayName } from './common.js';
 
-export { usesFeatures, type ModelFeatures } from '../contract.js';
-
-/** A model that takes side features before `fit`. */
-export interface FeatureAware {
-  /** Gives the model the features aligned with the dense user and item indices of the training data. */
-  setFeatures(features: ModelFeatures): void;
-}
+export type { ModelFeatures } from '../contract.js';
 
 /** One entity type's features as model inputs. */
 export interface EncodedFeatures {
@@ -92,8 +92,41 @@ export function encodeFeatures(features: EntityFeatures | undefined, count: numb
   return out;
 }
 
-/** The JSON part of encoded features (the arrays go to {@link encodedArrays}). */
-export function encodedMeta(e: EncodedFeatures): Record<string, unknown> {
+/** The encoded user and item inputs of a model. */
+export interface EntityInputs {
+  user: EncodedFeatures;
+  item: EncodedFeatures;
+}
+
+/** Encodes the features a model was given (each side only when its `use…Features` is on) for `train`'s entities. */
+export function encodeInputs(features: ModelFeatures, use: { useUserFeatures: boolean; useItemFeatures: boolean }, train: Interactions): EntityInputs {
+  return {
+    user: use.useUserFeatures ? encodeFeatures(features.userFeatures, train.nUsers, 'user') : emptyEncoded(train.nUsers),
+    item: use.useItemFeatures ? encodeFeatures(features.itemFeatures, train.nItems, 'item') : emptyEncoded(train.nItems),
+  };
+}
+
+/** The inputs as persisted state: descriptions under `userFeatures` / `itemFeatures`, arrays under `user.*` / `item.*`. */
+export function inputsState(inputs: EntityInputs): StoredState {
+  return { json: { userFeatures: describe(inputs.user), itemFeatures: describe(inputs.item) }, arrays: { ...arraysOf(inputs.user, 'user'), ...arraysOf(inputs.item, 'item') } };
+}
+
+/** Reads the inputs written by {@link inputsState}, checking every description, length and code. */
+export function readInputs(saved: StateReader, train: Interactions): EntityInputs {
+  return { user: readEncoded(saved, 'userFeatures', 'user', train.nUsers), item: readEncoded(saved, 'itemFeatures', 'item', train.nItems) };
+}
+
+const COLUMN = z.object({ name: z.string(), size: z.number().int().min(1) });
+
+/** The JSON description of encoded features (their arrays are stored beside it). */
+const DESCRIPTION = z.object({
+  count: z.number().int().min(0),
+  numeric: z.object({ names: z.array(z.string()), log: z.array(z.boolean()), mean: z.array(z.number()), std: z.array(z.number()) }),
+  categorical: z.array(COLUMN),
+  multiHot: z.array(COLUMN),
+});
+
+function describe(e: EncodedFeatures): z.infer<typeof DESCRIPTION> {
   return {
     count: e.count,
     numeric: { names: e.numeric.names, log: e.numeric.log, mean: e.numeric.mean, std: e.numeric.std },
@@ -102,24 +135,47 @@ export function encodedMeta(e: EncodedFeatures): Record<string, unknown> {
   };
 }
 
-/** The arrays of encoded features, keys prefixed with `prefix`. */
-export function encodedArrays(e: EncodedFeatures, prefix: string): Record<string, StoredArray> {
-  const out: Record<string, StoredArray> = { [`${prefix}.numeric`]: e.numeric.data };
-  for (const c of e.categorical) out[`${prefix}.cat.${c.name}`] = c.codes;
+function arraysOf(e: EncodedFeatures, prefix: string): Record<string, ShapedArray> {
+  const out: Record<string, ShapedArray> = { [arrayName(`${prefix}.numeric`)]: vector(e.numeric.data) };
+  for (const c of e.categorical) out[arrayName(`${prefix}.cat.${c.name}`)] = vector(c.codes);
   for (const h of e.multiHot) {
-    out[`${prefix}.mh.${h.name}.ptr`] = h.ptr;
-    out[`${prefix}.mh.${h.name}.idx`] = h.idx;
+    out[arrayName(`${prefix}.mh.${h.name}.ptr`)] = vector(h.ptr);
+    out[arrayName(`${prefix}.mh.${h.name}.idx`)] = vector(h.idx);
   }
   return out;
 }
 
-/** Restores encoded features saved with {@link encodedMeta} and {@link encodedArrays}; `get` returns a saved array by name. */
-export function restoreEncoded(meta: Record<string, unknown>, prefix: string, get: (name: string) => StoredArray): EncodedFeatures {
-  const m = meta as { count: number; numeric: { names: string[]; log: boolean[]; mean: number[]; std: number[] }; categorical: { name: string; size: number }[]; multiHot: { name: string; size: number }[] };
+function readEncoded(saved: StateReader, key: string, prefix: string, count: number): EncodedFeatures {
+  const fail = (what: string): never => {
+    throw new Error(`${saved.file}: state field "${key}": ${what}`);
+  };
+  const parsed = DESCRIPTION.safeParse(saved.value(key));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return fail(`not a feature description (${issue.path.join('.') || 'value'}: ${issue.message})`);
+  }
+  const d = parsed.data;
+  if (d.count !== count) fail(`describes ${d.count} entities, the training data has ${count}`);
+  const m = d.numeric.names.length;
+  if (d.numeric.log.length !== m || d.numeric.mean.length !== m || d.numeric.std.length !== m) fail('numeric names, log, mean and std differ in length');
+  const codesIn = (name: string, a: Int32Array, lo: number, hi: number): Int32Array => {
+    for (const v of a) if (v < lo || v >= hi) fail(`array "${name}" holds ${v}, outside [${lo}, ${hi})`);
+    return a;
+  };
   return {
-    count: m.count,
-    numeric: { ...m.numeric, data: get(`${prefix}.numeric`) as Float32Array },
-    categorical: m.categorical.map((c) => ({ ...c, codes: get(`${prefix}.cat.${c.name}`) as Int32Array })),
-    multiHot: m.multiHot.map((h) => ({ ...h, ptr: get(`${prefix}.mh.${h.name}.ptr`) as Int32Array, idx: get(`${prefix}.mh.${h.name}.idx`) as Int32Array })),
+    count,
+    numeric: { ...d.numeric, data: saved.f32(arrayName(`${prefix}.numeric`), count * m) },
+    categorical: d.categorical.map((c) => {
+      const name = arrayName(`${prefix}.cat.${c.name}`);
+      return { ...c, codes: codesIn(name, saved.i32(name, count), -1, c.size) };
+    }),
+    multiHot: d.multiHot.map((h) => {
+      const ptrName = arrayName(`${prefix}.mh.${h.name}.ptr`);
+      const ptr = saved.i32(ptrName, count + 1);
+      for (let i = 0; i < count; i++) if (ptr[i + 1] < ptr[i]) fail(`array "${ptrName}" decreases at ${i + 1}`);
+      if (ptr[0] !== 0) fail(`array "${ptrName}" does not start at 0`);
+      const idxName = arrayName(`${prefix}.mh.${h.name}.idx`);
+      return { ...h, ptr, idx: codesIn(idxName, saved.i32(idxName, ptr[count]), 0, h.size) };
+    }),
   };
 }

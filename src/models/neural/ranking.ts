@@ -7,60 +7,51 @@
  * When a prediction has no timestamp, the context input is the training data's hour and weekday distribution
  * (the expected one-hot). Features come from `setFeatures(dataset)` before `fit`.
  */
+import { z } from 'zod';
+import { bool, defineParams, int, intList, num, type ParamsOf } from '../../core/params.js';
+import type { FitOptions } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
 import type { Interactions } from '../../data/interactions.js';
-import type { DenseMatrix, Kernels } from '../../linalg/api.js';
-import { miniBatches } from '../../nn/batches.js';
+import type { DenseMatrix, Kernels, TopKOptions, TopKResult } from '../../linalg/api.js';
 import { Activation } from '../../nn/layers/activations.js';
 import { Concat } from '../../nn/layers/concat.js';
 import { Dropout } from '../../nn/layers/dropout.js';
-import type { Layer } from '../../nn/layers/layer.js';
-import { Sequential } from '../../nn/layers/layer.js';
+import { Sequential, type Layer } from '../../nn/layers/layer.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { mse } from '../../nn/losses/mse.js';
-import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
-import { Rng } from '../../core/rng.js';
+import { makeOptimizer } from '../../nn/optimizers.js';
 import { MatrixBuffer, type Param } from '../../nn/tensor.js';
-import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import type { RecommendOptions, Recommender, TopK } from '../contract.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
-import { loadTrainedModel, type StoredArray } from '../persistence.js';
-import type { ModelEntry } from '../legacy.js';
-import { freshTrackedKernels, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel, snapshotArray, topKFromScores } from './common.js';
+import { trainEpochs } from '../../nn/trainer.js';
+import type { ModelFeatures } from '../contract.js';
+import { defineModel } from '../registry.js';
+import { checkItem, checkUsers, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
+import { NeuralModel, noHistory, rate, readWeights, trainingParams, weightArrays, type NeuralState } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
-import { emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures } from './features.js';
+import { encodeInputs, inputsState, readInputs, type EntityInputs } from './features.js';
 
-/** Hyperparameters of {@link RankingRecommender}. */
-export interface RankingParams {
-  [key: string]: number | string | boolean | number[];
-  /** MLP hidden sizes (the seed: 256, 64). */
-  hidden: number[];
-  /** Id embedding size. */
-  idDim: number;
-  /** Categorical / multi-hot embedding size. */
-  featDim: number;
-  /** Dropout after each hidden layer. */
-  dropout: number;
-  /** Use hour-of-day and day-of-week context. */
-  context: boolean;
-  /** Hours added to UTC before taking hour and weekday (KuaiRec: 8 for China time). */
-  utcOffsetHours: number;
-  useUserFeatures: boolean;
-  useItemFeatures: boolean;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  optimizer: string;
-  seed: number;
-}
+/** Hyperparameters of {@link RankingRecommender} (defaults: the seed's 256 → 64 → 1). */
+export const RANKING_PARAMS = defineParams({
+  hidden: intList([256, 64], { min: 1, doc: 'MLP hidden layer sizes (ReLU)' }),
+  idDim: int(16, { min: 1, doc: 'id embedding size' }),
+  featDim: int(8, { min: 1, doc: 'size of each categorical / multi-hot feature embedding' }),
+  dropout: rate(0, 'dropout rate after each hidden layer'),
+  context: bool(true, { doc: 'use hour-of-day and day-of-week context from the event timestamp' }),
+  utcOffsetHours: num(0, { min: -12, max: 14, doc: 'hours added to UTC before taking hour and weekday (KuaiRec: 8 for China time)' }),
+  useUserFeatures: bool(true, { doc: 'use user features when given' }),
+  useItemFeatures: bool(true, { doc: 'use item features when given' }),
+  ...trainingParams({ epochs: 10, batchSize: 512, examples: 'training entries', lr: 1e-3, weightDecay: 0 }),
+});
 
-/** Defaults (the seed's 256 → 64 → 1). */
-export const RANKING_DEFAULTS: RankingParams = {
-  hidden: [256, 64], idDim: 16, featDim: 8, dropout: 0, context: true, utcOffsetHours: 0, useUserFeatures: true, useItemFeatures: true,
-  epochs: 10, batchSize: 512, lr: 1e-3, weightDecay: 0, optimizer: 'adam', seed: 1,
-};
+/** Typed hyperparameters of {@link RankingRecommender}. */
+export type RankingParams = ParamsOf<typeof RANKING_PARAMS>;
 
 const CONTEXT_WIDTH = 24 + 7;
+
+/** Pairs predicted per forward pass. */
+const PREDICT_CHUNK = 4096;
+
+/** Pairs scored per step of `recommend` (users × candidate items). */
+const RANK_PAIRS = 65536;
 
 /** Regression metrics of {@link RankingRecommender.evaluate}. */
 export interface RegressionReport {
@@ -73,35 +64,38 @@ export interface RegressionReport {
   n: number;
 }
 
+/** The network: [user encoder | item encoder | context] → MLP → 1. */
+interface RankerNet {
+  user: EntityEncoder;
+  item: EntityEncoder;
+  mlp: Sequential;
+  concat: Concat;
+  /** Context rows of the current batch. */
+  context: MatrixBuffer;
+  params: Param[];
+}
+
+/** The fitted state. */
+interface RankerState extends NeuralState {
+  inputs: EntityInputs;
+  net: RankerNet;
+  /** Mean and standard deviation of the training target (the network predicts the standardized value). */
+  stats: { mean: number; std: number };
+  /** The expected context one-hot (training hours and weekdays) for predictions without a timestamp. */
+  meanContext: Float32Array;
+}
+
+const STATS = z.object({ mean: z.number(), std: z.number().positive() });
+const MEAN_CONTEXT = z.array(z.number()).length(CONTEXT_WIDTH);
+
 /** MLP rating / watch-ratio predictor (see the module comment). */
-export class RankingRecommender implements Recommender, FeatureAware {
+export class RankingRecommender extends NeuralModel<RankingParams, RankerState> {
   /** Registry name. */
   readonly name = 'mlp-ranker';
-  /** Hyperparameters in use. */
-  readonly params: RankingParams;
-  /** Mean training MSE (standardized target) per epoch. */
-  readonly history: { loss: number[] } = { loss: [] };
-  /** Where the training data came from (set by `recsys train`, saved with the model). */
-  provenance: Record<string, unknown> = {};
-  private readonly baseKernels: Kernels | undefined;
-  private kernels: TrackedKernels | null = null;
   private features: ModelFeatures = {};
-  private userEnc: EncodedFeatures | null = null;
-  private itemEnc: EncodedFeatures | null = null;
-  private userE: EntityEncoder | null = null;
-  private itemE: EntityEncoder | null = null;
-  private mlp: Sequential | null = null;
-  private concat: Concat | null = null;
-  private ctxBuf: MatrixBuffer | null = null;
-  private train: Interactions | null = null;
-  /** Target mean and standard deviation. */
-  private stats = { mean: 0, std: 1 };
-  /** Expected context one-hot when there is no timestamp. */
-  private meanContext = new Float32Array(CONTEXT_WIDTH);
 
-  constructor(params: Partial<RankingParams> = {}, kernels?: Kernels) {
-    this.params = parseHyperparams('mlp-ranker', RANKING_DEFAULTS, params, { optimizer: ['adam', 'adamw', 'sgd', 'adagrad'] });
-    this.baseKernels = kernels;
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(RANKING_PARAMS.parse('mlp-ranker', params));
   }
 
   /** Sets the user and item features (aligned with the training data's indices). */
@@ -110,14 +104,10 @@ export class RankingRecommender implements Recommender, FeatureAware {
   }
 
   /** Trains on every entry of `train` (value = target, timestamp = context). */
-  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
-    const kernels = (this.kernels = await freshTrackedKernels(this.baseKernels, this.kernels));
+  protected async fitState(train: Interactions, options: FitOptions): Promise<RankerState> {
     const p = this.params;
     if (train.nnz === 0) throw new Error('mlp-ranker: the training data has no entries');
-    const rng = new Rng(p.seed);
-    this.history.loss = [];
-    this.userEnc = p.useUserFeatures ? encodeFeatures(this.features.userFeatures, train.nUsers, 'user') : emptyEncoded(train.nUsers);
-    this.itemEnc = p.useItemFeatures ? encodeFeatures(this.features.itemFeatures, train.nItems, 'item') : emptyEncoded(train.nItems);
+    const inputs = encodeInputs(this.features, p, train);
     let s = 0;
     let s2 = 0;
     for (const v of train.values) {
@@ -125,63 +115,59 @@ export class RankingRecommender implements Recommender, FeatureAware {
       s2 += v * v;
     }
     const mean = s / train.nnz;
-    this.stats = { mean, std: Math.sqrt(Math.max(s2 / train.nnz - mean * mean, 0)) || 1 };
-    this.meanContext = new Float32Array(CONTEXT_WIDTH);
+    const stats = { mean, std: Math.sqrt(Math.max(s2 / train.nnz - mean * mean, 0)) || 1 };
     const ts = train.timestamps;
+    const meanContext = new Float32Array(CONTEXT_WIDTH);
     let timed = 0;
     if (ts) {
       const one = new Float32Array(CONTEXT_WIDTH);
       for (let e = 0; e < ts.length; e++) {
         if (Number.isNaN(ts[e])) continue;
         this.contextOf(ts[e], one, 0);
-        for (let j = 0; j < CONTEXT_WIDTH; j++) this.meanContext[j] += one[j];
+        for (let j = 0; j < CONTEXT_WIDTH; j++) meanContext[j] += one[j];
         timed++;
       }
     }
-    if (timed > 0) for (let j = 0; j < CONTEXT_WIDTH; j++) this.meanContext[j] /= timed;
-    this.build(kernels, train.nUsers, train.nItems, new Rng(p.seed ^ 0x4a4b));
-    this.train = train;
-    const users = train.rowIndices();
-    const items = train.colIdx;
-    const target = new Float32Array(train.nnz);
-    for (let e = 0; e < train.nnz; e++) target[e] = (train.values[e] - mean) / this.stats.std;
-    const params = this.allParams();
-    const opt = makeOptimizer(p.optimizer as OptimizerName, p.lr, p.weightDecay);
-    const gradBuf = new MatrixBuffer(kernels);
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
-      let lossSum = 0;
-      let nb = 0;
-      for (const batch of miniBatches(train.nnz, p.batchSize, rng)) {
-        throwIfAborted(options.signal);
+    if (timed > 0) for (let j = 0; j < CONTEXT_WIDTH; j++) meanContext[j] /= timed;
+    const rng = new Rng(p.seed);
+    return this.withKernels(async (kernels) => {
+      const state: RankerState = { kernels, inputs, net: this.build(kernels, inputs, train.nUsers, train.nItems, rng), stats, meanContext, history: noHistory() };
+      const users = train.rowIndices();
+      const items = train.colIdx;
+      const target = Float32Array.from(train.values, (v) => (v - mean) / stats.std);
+      const opt = makeOptimizer(p.optimizer, p.lr, p.weightDecay);
+      const gradBuf = new MatrixBuffer(kernels);
+      const step = async (batch: Int32Array): Promise<number> => {
         const bu = Int32Array.from(batch, (e) => users[e]);
         const bi = Int32Array.from(batch, (e) => items[e]);
         const bt = ts ? Float64Array.from(batch, (e) => ts[e]) : null;
-        const y = await this.forward(bu, bi, bt, true);
-        const t = Float32Array.from(batch, (e) => target[e]);
-        const { loss, grad } = mse(y, t, gradBuf.get(y.rows, 1));
-        await this.backward(grad);
-        opt.step(params);
-        lossSum += loss;
-        nb++;
-      }
-      const loss = lossSum / Math.max(1, nb);
-      this.history.loss.push(loss);
-      options.onProgress?.({ phase: 'epoch', done: epoch + 1, total: p.epochs, metrics: { mse: loss * this.stats.std ** 2 } });
-    }
+        const y = await this.forward(state, bu, bi, bt, true);
+        const { loss, grad } = mse(y, Float32Array.from(batch, (e) => target[e]), gradBuf.get(y.rows, 1));
+        await this.backward(state.net, grad);
+        opt.step(state.net.params);
+        return loss;
+      };
+      state.history = await trainEpochs(train.nnz, step, {
+        epochs: p.epochs,
+        batchSize: p.batchSize,
+        rng: rng.fork('shuffle'),
+        signal: options.signal,
+        onProgress: options.onProgress,
+        lossMetrics: (loss) => ({ mse: loss * stats.std ** 2 }),
+      });
+      return state;
+    });
   }
 
-  /** Predicted values for pairs, with optional event timestamps (seconds; NaN or absent = unknown). */
+  /** Predicted values for pairs of training users and items, with optional event timestamps (seconds; NaN or absent = unknown). */
   async predict(users: Int32Array, items: Int32Array, timestamps?: Float64Array | null): Promise<Float32Array> {
-    this.requireTrain();
+    const state = this.state;
+    const train = this.trainData;
     if (users.length !== items.length) throw new RangeError(`mlp-ranker: ${users.length} users but ${items.length} items`);
-    const out = new Float32Array(users.length);
-    const chunk = 4096;
-    for (let s = 0; s < users.length; s += chunk) {
-      const e = Math.min(users.length, s + chunk);
-      const y = await this.forward(users.subarray(s, e), items.subarray(s, e), timestamps ? timestamps.subarray(s, e) : null, false);
-      for (let r = 0; r < e - s; r++) out[s + r] = y.data[r] * this.stats.std + this.stats.mean;
-    }
-    return out;
+    if (timestamps && timestamps.length !== users.length) throw new RangeError(`mlp-ranker: ${users.length} users but ${timestamps.length} timestamps`);
+    checkUsers(this.name, users, train.nUsers);
+    for (const i of items) checkItem(this.name, i, train.nItems);
+    return this.predictWith(state, users, items, timestamps ?? null);
   }
 
   /** Predicted value of each pair without context (the mean context). */
@@ -191,8 +177,8 @@ export class RankingRecommender implements Recommender, FeatureAware {
 
   /** RMSE, MAE and R² of the predictions on `test` (its timestamps give the context). */
   async evaluate(test: Interactions): Promise<RegressionReport> {
-    const users = test.rowIndices();
-    const pred = await this.predict(users, test.colIdx, test.timestamps);
+    const trainMean = this.state.stats.mean;
+    const pred = await this.predict(test.rowIndices(), test.colIdx, test.timestamps);
     let se = 0;
     let ae = 0;
     let sum = 0;
@@ -206,97 +192,85 @@ export class RankingRecommender implements Recommender, FeatureAware {
       se += d * d;
       ae += Math.abs(d);
       sst += (test.values[e] - testMean) ** 2;
-      seMean += (this.stats.mean - test.values[e]) ** 2;
+      seMean += (trainMean - test.values[e]) ** 2;
     }
     return { rmse: Math.sqrt(se / n), mae: ae / n, r2: sst > 0 ? 1 - se / sst : NaN, meanBaselineRmse: Math.sqrt(seMean / n), n };
   }
 
-  /** Ranks items by predicted value for each user (mean context). */
-  async recommend(users: ArrayLike<number>, k: number, options: RecommendOptions = {}): Promise<TopK> {
-    const train = this.requireTrain();
-    const nI = train.nItems;
-    const cand = options.candidates ? Int32Array.from(options.candidates) : null;
-    const cols = cand ?? Int32Array.from({ length: nI }, (_, i) => i);
-    const out: TopK = { k, items: new Int32Array(users.length * k), scores: new Float32Array(users.length * k) };
-    const per = Math.max(1, Math.floor(65536 / cols.length));
+  /** Ranks the items (or the candidates) by predicted value at the mean context. */
+  protected async rank(state: RankerState, batch: RowBatch, k: number, select: TopKOptions): Promise<TopKResult> {
+    const nI = batch.rows.cols;
+    const users = batch.users ?? new Int32Array(batch.rows.rows).fill(-1);
+    const cols = select.candidates ?? Int32Array.from({ length: nI }, (_, i) => i);
+    // Scores over all items; non-candidates stay −∞ (and are left out by the kernel's candidate list).
+    const scores: DenseMatrix = { rows: users.length, cols: nI, data: new Float32Array(users.length * nI).fill(-Infinity) };
+    const per = Math.max(1, Math.floor(RANK_PAIRS / Math.max(1, cols.length)));
     for (let s = 0; s < users.length; s += per) {
-      const part = Array.from({ length: Math.min(per, users.length - s) }, (_, j) => users[s + j]);
+      const part = users.subarray(s, Math.min(users.length, s + per));
       const pu = new Int32Array(part.length * cols.length);
       const pi = new Int32Array(part.length * cols.length);
       part.forEach((u, r) => {
         pu.fill(u, r * cols.length, (r + 1) * cols.length);
         pi.set(cols, r * cols.length);
       });
-      const pred = await this.predict(pu, pi, null);
-      // Scores over all items; non-candidates get −∞ via the kernel's candidate list.
-      const scores: DenseMatrix = { rows: part.length, cols: nI, data: new Float32Array(part.length * nI).fill(-Infinity) };
-      part.forEach((_u, r) => {
-        for (let j = 0; j < cols.length; j++) scores.data[r * nI + cols[j]] = pred[r * cols.length + j];
-      });
-      const top = await topKFromScores(this.kernels!, scores, k, options.excludeSeen ?? true ? rowsCsr(train, part) : null, options);
-      out.items.set(top.items, s * k);
-      out.scores.set(top.scores, s * k);
+      const pred = await this.predictWith(state, pu, pi, null);
+      for (let r = 0; r < part.length; r++) for (let j = 0; j < cols.length; j++) scores.data[(s + r) * nI + cols[j]] = pred[r * cols.length + j];
+    }
+    return state.kernels.topk(scores, k, select);
+  }
+
+  protected exportState(state: RankerState): StoredState {
+    const inputs = inputsState(state.inputs);
+    return {
+      json: { stats: state.stats, meanContext: Array.from(state.meanContext), ...inputs.json },
+      arrays: { ...weightArrays(state.net.params), ...inputs.arrays },
+    };
+  }
+
+  protected async importState(saved: StateReader, train: Interactions): Promise<RankerState> {
+    const stats = STATS.safeParse(saved.value('stats'));
+    if (!stats.success) throw new Error(`${saved.file}: state field "stats" must be { mean, std > 0 }`);
+    const meanContext = MEAN_CONTEXT.safeParse(saved.value('meanContext'));
+    if (!meanContext.success) throw new Error(`${saved.file}: state field "meanContext" must be ${CONTEXT_WIDTH} numbers`);
+    const inputs = readInputs(saved, train);
+    return this.withKernels((kernels) => {
+      const net = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(this.params.seed));
+      readWeights(saved, net.params);
+      return { kernels, inputs, net, stats: stats.data, meanContext: Float32Array.from(meanContext.data), history: noHistory() };
+    });
+  }
+
+  /** Predictions in the target's unit for valid pairs, in chunks. */
+  private async predictWith(state: RankerState, users: Int32Array, items: Int32Array, timestamps: Float64Array | null): Promise<Float32Array> {
+    const out = new Float32Array(users.length);
+    const { mean, std } = state.stats;
+    for (let s = 0; s < users.length; s += PREDICT_CHUNK) {
+      const e = Math.min(users.length, s + PREDICT_CHUNK);
+      const y = await this.forward(state, users.subarray(s, e), items.subarray(s, e), timestamps ? timestamps.subarray(s, e) : null, false);
+      for (let r = 0; r < e - s; r++) out[s + r] = y.data[r] * std + mean;
     }
     return out;
   }
 
-  /** Writes weights, features, context statistics and the training matrix to `dir` (src/models/persistence.ts format). */
-  async save(dir: string): Promise<void> {
-    const train = this.requireTrain();
-    await saveNeuralModel(dir, {
-      modelType: this.name,
-      hyperparameters: { ...this.params },
-      train,
-      state: { stats: this.stats, meanContext: Array.from(this.meanContext), userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) },
-      params: this.allParams(),
-      arrays: { ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item') },
-      provenance: this.provenance,
-    });
-  }
-
-  /** Restores a model written by {@link save}. */
-  static async load(dir: string, kernels?: Kernels): Promise<RankingRecommender> {
-    const { snapshot, train } = await loadTrainedModel(dir, 'mlp-ranker');
-    const model = new RankingRecommender(snapshot.hyperparameters as Partial<RankingParams>, kernels);
-    const k = (model.kernels = await freshTrackedKernels(kernels, null));
-    const st = snapshot.state as { stats: { mean: number; std: number }; meanContext: number[]; userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
-    const get = (name: string): StoredArray => snapshotArray(dir, snapshot, name);
-    model.userEnc = restoreEncoded(st.userFeatures, 'user', get);
-    model.itemEnc = restoreEncoded(st.itemFeatures, 'item', get);
-    model.stats = st.stats;
-    model.meanContext = Float32Array.from(st.meanContext);
-    model.build(k, train.nUsers, train.nItems, new Rng(1));
-    restoreParams(dir, snapshot, model.allParams());
-    model.train = train;
-    model.provenance = snapshot.provenance;
-    return model;
-  }
-
-  /** Returns all kernel memory of the model; fit or load again before use. */
-  dispose(): void {
-    this.kernels?.releaseAll();
-    this.mlp = null;
-  }
-
-  private async forward(users: Int32Array, items: Int32Array, timestamps: Float64Array | null, training: boolean): Promise<DenseMatrix> {
-    const parts = [this.userE!.forward(users), this.itemE!.forward(items)];
+  private async forward(state: RankerState, users: Int32Array, items: Int32Array, timestamps: Float64Array | null, training: boolean): Promise<DenseMatrix> {
+    const { net } = state;
+    const parts = [net.user.forward(users), net.item.forward(items)];
     if (this.params.context) {
-      const c = this.ctxBuf!.get(users.length, CONTEXT_WIDTH);
+      const c = net.context.get(users.length, CONTEXT_WIDTH);
       for (let r = 0; r < users.length; r++) {
         const t = timestamps ? timestamps[r] : NaN;
-        if (Number.isNaN(t)) c.data.set(this.meanContext, r * CONTEXT_WIDTH);
+        if (Number.isNaN(t)) c.data.set(state.meanContext, r * CONTEXT_WIDTH);
         else this.contextOf(t, c.data, r * CONTEXT_WIDTH);
       }
       parts.push(c);
     }
-    return this.mlp!.forward(this.concat!.forward(parts), training);
+    return net.mlp.forward(net.concat.forward(parts), training);
   }
 
-  private async backward(dy: DenseMatrix): Promise<void> {
-    const dx = await this.mlp!.backward(dy);
-    const [du, di] = this.concat!.backward(dx);
-    this.userE!.backward(du);
-    this.itemE!.backward(di);
+  private async backward(net: RankerNet, dy: DenseMatrix): Promise<void> {
+    const [du, di] = net.concat.backward(await net.mlp.backward(dy));
+    net.user.backward(du);
+    net.item.backward(di);
   }
 
   /** Writes the one-hot hour (24) and weekday (7) of `t` at `out[offset..]`. */
@@ -310,38 +284,29 @@ export class RankingRecommender implements Recommender, FeatureAware {
     out[offset + 24 + dow] = 1;
   }
 
-  private build(kernels: Kernels, nUsers: number, nItems: number, rng: Rng): void {
+  /** The network with fresh weights from `seed`'s "init" fork (a loaded model overwrites them); one dropout stream per layer. */
+  private build(kernels: Kernels, inputs: EntityInputs, nUsers: number, nItems: number, seed: Rng): RankerNet {
     const p = this.params;
-    this.userE = new EntityEncoder(kernels, 'user', this.userEnc!, { idCount: nUsers, idDim: p.idDim, featDim: p.featDim }, rng);
-    this.itemE = new EntityEncoder(kernels, 'item', this.itemEnc!, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
-    let w = this.userE.width + this.itemE.width + (p.context ? CONTEXT_WIDTH : 0);
+    const rng = seed.fork('init');
+    const user = new EntityEncoder(kernels, 'user', inputs.user, { idCount: nUsers, idDim: p.idDim, featDim: p.featDim }, rng);
+    const item = new EntityEncoder(kernels, 'item', inputs.item, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
+    let w = user.width + item.width + (p.context ? CONTEXT_WIDTH : 0);
     const layers: Layer[] = [];
     p.hidden.forEach((h, i) => {
       layers.push(new Linear(kernels, `mlp.fc${i}`, w, h, rng), new Activation(kernels, 'relu'));
-      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, rng.fork('dropout')));
+      if (p.dropout > 0) layers.push(new Dropout(kernels, p.dropout, seed.fork(`dropout.${i}`)));
       w = h;
     });
     layers.push(new Linear(kernels, 'mlp.out', w, 1, rng));
-    this.mlp = new Sequential(layers);
-    this.concat = new Concat(kernels);
-    this.ctxBuf = new MatrixBuffer(kernels);
-  }
-
-  private allParams(): Param[] {
-    return [...this.userE!.params(), ...this.itemE!.params(), ...this.mlp!.params()];
-  }
-
-  private requireTrain(): Interactions {
-    if (!this.train || !this.mlp) throw new Error('mlp-ranker: used before fit or load');
-    return this.train;
+    const mlp = new Sequential(layers);
+    return { user, item, mlp, concat: new Concat(kernels), context: new MatrixBuffer(kernels), params: [...user.params(), ...item.params(), ...mlp.params()] };
   }
 }
 
 /** Registry entry of the ranking model. */
-export const rankingEntry: ModelEntry = {
+export const rankingModel = defineModel({
   name: 'mlp-ranker',
   description: 'MLP ranking model (Dense 256→64→1, MSE) over user/item ids, features and hour/weekday context; predicts rating or watch ratio',
-  create: (params) => new RankingRecommender(params as Partial<RankingParams>),
-  load: (dir) => RankingRecommender.load(dir),
-  defaults: { ...RANKING_DEFAULTS },
-};
+  params: RANKING_PARAMS,
+  create: (p) => new RankingRecommender(p),
+});

@@ -10,77 +10,48 @@
  * Features come from `setFeatures(dataset)` before `fit` (see features.ts); without features the towers are
  * id (+ history) only.
  */
+import { bool, defineParams, int, intList, num, oneOf, type ParamsOf } from '../../core/params.js';
+import type { FitOptions } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
 import type { Interactions } from '../../data/interactions.js';
-import type { DenseMatrix, Kernels } from '../../linalg/api.js';
+import type { DenseMatrix, Kernels, TopKOptions, TopKResult } from '../../linalg/api.js';
 import { Activation } from '../../nn/layers/activations.js';
 import { Concat } from '../../nn/layers/concat.js';
 import { EmbeddingBag, type Bags } from '../../nn/layers/embedding-bag.js';
 import { L2Normalize } from '../../nn/layers/l2-normalize.js';
-import type { Layer } from '../../nn/layers/layer.js';
-import { Sequential } from '../../nn/layers/layer.js';
+import { Sequential, type Layer } from '../../nn/layers/layer.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { InBatchSoftmax } from '../../nn/losses/sampled-softmax.js';
-import { EarlyStopping } from '../../nn/early-stopping.js';
-import { miniBatches } from '../../nn/batches.js';
-import { makeOptimizer, type OptimizerName } from '../../nn/optimizers.js';
-import { Rng } from '../../core/rng.js';
+import { makeOptimizer } from '../../nn/optimizers.js';
 import { copyToKernel, type Param } from '../../nn/tensor.js';
-import { TrackedKernels } from '../../nn/tracked-kernels.js';
-import type { History, RecommendOptions, Recommender, TopK } from '../contract.js';
-import { throwIfAborted, type FitOptions } from '../../core/progress.js';
-import { loadTrainedModel, type StoredArray } from '../persistence.js';
-import type { ModelEntry } from '../legacy.js';
-import { freshTrackedKernels, holdoutSplit, meanNdcg, parseHyperparams, restoreParams, rowsCsr, saveNeuralModel, snapshotArray } from './common.js';
+import { trainEpochs } from '../../nn/trainer.js';
+import type { History, HistoryOptions, ModelFeatures, TopK } from '../contract.js';
+import { defineModel } from '../registry.js';
+import { checkItem, checkK, checkPairs, checkUsers, excludeItem, historyRow, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
+import { earlyStoppingHoldout, earlyStoppingParams, NeuralModel, noHistory, rate, readWeights, trainingParams, weightArrays, type NeuralState } from './common.js';
 import { EntityEncoder } from './entity-encoder.js';
-import {
-  emptyEncoded, encodeFeatures, encodedArrays, encodedMeta, restoreEncoded, type EncodedFeatures, type FeatureAware, type ModelFeatures,
-} from './features.js';
+import { encodeInputs, inputsState, readInputs, type EntityInputs } from './features.js';
 
 /** Hyperparameters of {@link TwoTowerRecommender}. */
-export interface TwoTowerParams {
-  [key: string]: number | string | boolean | number[];
-  /** Output embedding size d. */
-  dim: number;
-  /** Id embedding size (user id, item id, history items). */
-  idDim: number;
-  /** Size of each categorical / multi-hot feature embedding. */
-  featDim: number;
-  /** Hidden layer sizes of each tower's MLP (ReLU). */
-  hidden: number[];
-  /** 'cosine' or 'dot'. */
-  score: string;
-  /** Softmax temperature τ. */
-  temperature: number;
-  /** Recent positive items in the user tower's history bag (0 = no history input). */
-  historyLength: number;
-  /** Probability of dropping a warm item's id embedding in training. */
-  idDropout: number;
-  /** Apply the log-q correction. */
-  logQ: boolean;
-  /** Training entries with value >= this are positives. */
-  positiveThreshold: number;
-  /** Use user features when given. */
-  useUserFeatures: boolean;
-  /** Use item features when given. */
-  useItemFeatures: boolean;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  optimizer: string;
-  /** Share of users lending 20% of their entries to a validation set for early stopping (0 = off). */
-  holdout: number;
-  patience: number;
-  evalK: number;
-  seed: number;
-}
+export const TWO_TOWER_PARAMS = defineParams({
+  dim: int(32, { min: 1, doc: 'output embedding size d' }),
+  idDim: int(32, { min: 1, doc: 'id embedding size (user id, item id, history items)' }),
+  featDim: int(16, { min: 1, doc: 'size of each categorical / multi-hot feature embedding' }),
+  hidden: intList([64], { min: 1, doc: "hidden layer sizes of each tower's MLP (ReLU)" }),
+  score: oneOf(['cosine', 'dot'], 'cosine', { doc: 'cosine (both towers L2-normalized) or dot product' }),
+  temperature: num(0.2, { min: 0, exclusiveMin: true, doc: 'softmax temperature τ' }),
+  historyLength: int(20, { min: 0, doc: "recent positive items in the user tower's history bag (0 = no history input)" }),
+  idDropout: rate(0.1, "probability of dropping a warm item's id embedding in training (so cold items work from features)"),
+  logQ: bool(true, { doc: "apply the log-q correction (q = the item's share of training positives)" }),
+  positiveThreshold: num(0, { doc: 'training entries with value >= this are positives' }),
+  useUserFeatures: bool(true, { doc: 'use user features when given' }),
+  useItemFeatures: bool(true, { doc: 'use item features when given' }),
+  ...trainingParams({ epochs: 10, batchSize: 256, examples: '(user, item) positive pairs', lr: 3e-3, weightDecay: 0 }),
+  ...earlyStoppingParams(3),
+});
 
-/** Defaults. */
-export const TWO_TOWER_DEFAULTS: TwoTowerParams = {
-  dim: 32, idDim: 32, featDim: 16, hidden: [64], score: 'cosine', temperature: 0.2, historyLength: 20, idDropout: 0.1, logQ: true,
-  positiveThreshold: 0, useUserFeatures: true, useItemFeatures: true, epochs: 10, batchSize: 256, lr: 3e-3, weightDecay: 0,
-  optimizer: 'adam', holdout: 0, patience: 3, evalK: 10, seed: 1,
-};
+/** Typed hyperparameters of {@link TwoTowerRecommender}. */
+export type TwoTowerParams = ParamsOf<typeof TWO_TOWER_PARAMS>;
 
 /** One tower: an entity encoder (+ optional history bag) followed by an MLP and optional L2 normalization. */
 class Tower {
@@ -123,34 +94,34 @@ class Tower {
   }
 }
 
+/** Recent positive items per user (CSR over users, most recent last). */
+interface RecentItems {
+  ptr: Int32Array;
+  idx: Int32Array;
+}
+
+/** The fitted state. */
+interface TwoTowerState extends NeuralState {
+  inputs: EntityInputs;
+  user: Tower;
+  item: Tower;
+  /** The history bags' items (from the positives trained on). */
+  recent: RecentItems;
+  /** Training positives per item (0 = cold item: id embedding dropped). */
+  itemPositives: Int32Array;
+  /** Item tower outputs for every item (I × d, kernel memory), built on first use. */
+  itemCache: DenseMatrix | null;
+}
+
 /** Two-tower retrieval model (see the module comment). */
-export class TwoTowerRecommender implements Recommender, FeatureAware {
+export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerState> {
   /** Registry name. */
   readonly name = 'two-tower';
-  /** Hyperparameters in use. */
-  readonly params: TwoTowerParams;
-  /** Mean training loss per epoch and validation NDCG per epoch (when early stopping is on). */
-  readonly history: { loss: number[]; validationNdcg: number[] } = { loss: [], validationNdcg: [] };
-  /** Where the training data came from (set by `recsys train`, saved with the model). */
-  provenance: Record<string, unknown> = {};
-  private readonly baseKernels: Kernels | undefined;
-  private kernels: TrackedKernels | null = null;
+  protected override batchSize = 512;
   private features: ModelFeatures = {};
-  private userEnc: EncodedFeatures | null = null;
-  private itemEnc: EncodedFeatures | null = null;
-  private userTower: Tower | null = null;
-  private itemTower: Tower | null = null;
-  private train: Interactions | null = null;
-  /** Recent positive items per user (CSR, most recent last). */
-  private hist: { ptr: Int32Array; idx: Int32Array } = { ptr: new Int32Array(1), idx: new Int32Array(0) };
-  /** Training positives per item (0 = cold item: id embedding dropped). */
-  private itemPositives: Int32Array = new Int32Array(0);
-  private itemCache: DenseMatrix | null = null;
 
-  constructor(params: Partial<TwoTowerParams> = {}, kernels?: Kernels) {
-    this.params = parseHyperparams('two-tower', TWO_TOWER_DEFAULTS, params, { score: ['cosine', 'dot'], optimizer: ['adam', 'adamw', 'sgd', 'adagrad'] });
-    if (!(this.params.temperature > 0)) throw new Error(`two-tower: "temperature" must be > 0, got ${this.params.temperature}`);
-    this.baseKernels = kernels;
+  constructor(params: Readonly<Record<string, unknown>> = {}) {
+    super(TWO_TOWER_PARAMS.parse('two-tower', params));
   }
 
   /** Sets the user and item features used by the towers (aligned with the training data's indices). */
@@ -158,139 +129,88 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
     this.features = features;
   }
 
-  /** Flops of one training step on a batch of B pairs (tower GEMMs forward+backward, in-batch logits and gradients). */
+  /** Flops of one training step on a batch of B pairs (tower GEMMs forward+backward, in-batch logits and gradients); 0 before fit. */
   flopsPerStep(batch: number): number {
-    const towers = [this.userTower, this.itemTower];
+    const s = this.stateOrNull;
     let dense = 0;
-    for (const t of towers) for (const p of t ? t.mlp.params() : []) if (p.rows > 1) dense += p.rows * p.cols;
+    for (const t of s ? [s.user, s.item] : []) for (const p of t.mlp.params()) if (p.rows > 1) dense += p.rows * p.cols;
     return 6 * batch * dense + 6 * batch * batch * this.params.dim;
   }
 
-  /** Trains on the positives of `train`. */
-  async fit(train: Interactions, options: FitOptions = {}): Promise<void> {
-    this.itemCache = null;
-    const kernels = (this.kernels = await freshTrackedKernels(this.baseKernels, this.kernels));
+  /** Trains on the positives of `train` (entries with value >= positiveThreshold). */
+  protected async fitState(train: Interactions, options: FitOptions): Promise<TwoTowerState> {
     const p = this.params;
+    const inputs = encodeInputs(this.features, p, train);
     const rng = new Rng(p.seed);
-    this.history.loss = [];
-    this.history.validationNdcg = [];
-    this.userEnc = p.useUserFeatures ? encodeFeatures(this.features.userFeatures, train.nUsers, 'user') : emptyEncoded(train.nUsers);
-    this.itemEnc = p.useItemFeatures ? encodeFeatures(this.features.itemFeatures, train.nItems, 'item') : emptyEncoded(train.nItems);
-    let fitData = train;
-    let validation: { data: Interactions; users: Int32Array } | null = null;
-    if (p.holdout > 0) {
-      const s = holdoutSplit(train, p.holdout, p.seed);
-      if (s.users.length > 0) {
-        fitData = s.fit;
-        validation = { data: s.validation.minValue(p.positiveThreshold), users: s.users };
-      }
-    }
+    const holdout = earlyStoppingHoldout(train, p.holdout, rng);
+    const fitData = holdout?.fit ?? train;
     const positives = fitData.minValue(p.positiveThreshold);
     if (positives.nnz === 0) throw new Error(`two-tower: no training entries with value >= positiveThreshold (${p.positiveThreshold})`);
-    this.itemPositives = positives.itemCounts();
-    this.hist = recentItems(positives, p.historyLength);
-    this.build(kernels, train.nUsers, train.nItems, new Rng(p.seed ^ 0x7077));
-    this.train = fitData;
-    const userT = this.userTower!;
-    const itemT = this.itemTower!;
-    const params = [...userT.params(), ...itemT.params()];
-    const opt = makeOptimizer(p.optimizer as OptimizerName, p.lr, p.weightDecay);
-    const softmax = new InBatchSoftmax(kernels);
-    const pairUser = positives.rowIndices();
-    const pairItem = positives.colIdx;
-    const logQAll = new Float32Array(train.nItems);
-    for (let i = 0; i < train.nItems; i++) logQAll[i] = Math.log(Math.max(1, this.itemPositives[i]) / positives.nnz);
-    const es = validation ? new EarlyStopping({ patience: p.patience }) : null;
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
-      let lossSum = 0;
-      let nb = 0;
-      for (const batch of miniBatches(pairUser.length, p.batchSize, rng)) {
-        throwIfAborted(options.signal);
-        if (batch.length < 2) continue;
+    return this.withKernels(async (kernels) => {
+      const itemPositives = positives.itemCounts();
+      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, rng.fork('init'));
+      const idDrop = rng.fork('dropout');
+      const state: TwoTowerState = { kernels, inputs, user, item, recent: recentItems(positives, p.historyLength), itemPositives, itemCache: null, history: noHistory() };
+      const params = [...user.params(), ...item.params()];
+      const opt = makeOptimizer(p.optimizer, p.lr, p.weightDecay);
+      const softmax = new InBatchSoftmax(kernels);
+      const pairUser = positives.rowIndices();
+      const pairItem = positives.colIdx;
+      const logQAll = Float32Array.from(itemPositives, (c) => Math.log(Math.max(1, c) / positives.nnz));
+      const step = async (batch: Int32Array): Promise<number> => {
         const users = Int32Array.from(batch, (e) => pairUser[e]);
         const items = Int32Array.from(batch, (e) => pairItem[e]);
         const drop = new Uint8Array(batch.length);
-        if (p.idDropout > 0) for (let r = 0; r < batch.length; r++) drop[r] = rng.uniform() < p.idDropout ? 1 : 0;
-        const bags = this.historyBags(users, items);
-        const u = await userT.forward(users, null, bags, true);
-        const v = await itemT.forward(items, drop, null, true);
+        if (p.idDropout > 0) for (let r = 0; r < batch.length; r++) drop[r] = idDrop.uniform() < p.idDropout ? 1 : 0;
+        const u = await user.forward(users, null, this.historyBags(state, users, items), true);
+        const v = await item.forward(items, drop, null, true);
         const logQ = p.logQ ? Float32Array.from(items, (i) => logQAll[i]) : undefined;
         const res = await softmax.compute({ users: u, items: v, itemIds: items, logQ, temperature: p.temperature });
-        await userT.backward(res.gradUsers);
-        await itemT.backward(res.gradItems);
+        await user.backward(res.gradUsers);
+        await item.backward(res.gradItems);
         opt.step(params);
-        lossSum += res.loss;
-        nb++;
-      }
-      this.dropItemCache();
-      const loss = lossSum / Math.max(1, nb);
-      this.history.loss.push(loss);
-      const metrics: Record<string, number> = { loss };
-      let stop = false;
-      if (validation && es) {
-        const ndcg = meanNdcg(await this.recommend(validation.users, p.evalK), validation.users, validation.data);
-        this.history.validationNdcg.push(ndcg);
-        metrics[`val_ndcg@${p.evalK}`] = ndcg;
-        stop = es.report(ndcg, params);
-      }
-      options.onProgress?.({ phase: 'epoch', done: epoch + 1, total: p.epochs, metrics });
-      if (stop) break;
-    }
-    es?.restore(params);
-    this.dropItemCache();
-    this.train = train;
+        return res.loss;
+      };
+      const validation =
+        holdout &&
+        this.ndcgValidation(holdout, holdout.validation.minValue(p.positiveThreshold), p.evalK, p.patience, params, (u, k) => {
+          this.dropItemCache(state);
+          return this.recommendWith(state, fitData, u, k, {});
+        });
+      state.history = await trainEpochs(pairUser.length, step, { epochs: p.epochs, batchSize: p.batchSize, minBatch: 2, rng: rng.fork('shuffle'), signal: options.signal, onProgress: options.onProgress, validation });
+      this.dropItemCache(state);
+      return state;
+    });
   }
 
-  /** Item tower outputs for every item (I × d, kernel memory; cached until the next fit). */
+  /** Item tower outputs for every item (I × d, kernel memory, valid until the next fit or dispose). */
   async itemEmbeddings(): Promise<DenseMatrix> {
-    if (this.itemCache) return this.itemCache;
-    const tower = this.requireTower(this.itemTower);
-    const n = this.requireTrain().nItems;
-    const d = this.params.dim;
-    const out = copyToKernel(this.kernels!, { rows: n, cols: d, data: new Float32Array(n * d) });
-    const chunk = 1024;
-    for (let s = 0; s < n; s += chunk) {
-      const ids = Int32Array.from({ length: Math.min(chunk, n - s) }, (_, j) => s + j);
-      const drop = Uint8Array.from(ids, (i) => (this.itemPositives[i] > 0 ? 0 : 1));
-      const v = await tower.forward(ids, drop, null, false);
-      out.data.set(v.data.subarray(0, ids.length * d), s * d);
-    }
-    this.itemCache = out;
-    return out;
+    return this.itemMatrix(this.state);
   }
 
-  /** User tower outputs for `users` (rows × d, a copy). */
+  /** User tower outputs for training users `users` (rows × d, a copy in kernel memory). */
   async userEmbeddings(users: ArrayLike<number>): Promise<DenseMatrix> {
-    const tower = this.requireTower(this.userTower);
-    const ids = Int32Array.from(users);
-    const u = await tower.forward(ids, null, this.historyBags(ids, null), false);
-    return copyToKernel(this.kernels!, u);
+    const state = this.state;
+    return this.userMatrix(state, checkUsers(this.name, users, this.trainData.nUsers));
   }
 
-  /** Exact top-k by the tower score (fused `scoreTopK`), excluding seen items unless `excludeSeen` is false. */
-  async recommend(users: ArrayLike<number>, k: number, options: RecommendOptions = {}): Promise<TopK> {
-    const train = this.requireTrain();
-    const v = await this.itemEmbeddings();
-    const out: TopK = { k, items: new Int32Array(users.length * k), scores: new Float32Array(users.length * k) };
-    const chunk = 512;
-    for (let s = 0; s < users.length; s += chunk) {
-      const part = Array.from({ length: Math.min(chunk, users.length - s) }, (_, j) => users[s + j]);
-      const u = await this.userEmbeddings(part);
-      const top = await this.kernels!.scoreTopK(u, v, k, {
-        exclude: options.excludeSeen ?? true ? rowsCsr(train, part) : undefined,
-        excludeAll: options.filterItems ? Int32Array.from(options.filterItems) : undefined,
-        candidates: options.candidates ? Int32Array.from(options.candidates) : undefined,
-      });
-      this.kernels!.free(u.data);
-      out.items.set(top.items, s * k);
-      out.scores.set(top.scores, s * k);
+  /** Exact top-k by the tower score u·v (fused `scoreTopK`), users from their ids and histories or a given history. */
+  protected async rank(state: TwoTowerState, batch: RowBatch, k: number, select: TopKOptions): Promise<TopKResult> {
+    const v = await this.itemMatrix(state);
+    const u = batch.users ? await this.userMatrix(state, batch.users) : await this.historyMatrix(state, batch.history?.items ?? batch.rows.colIdx);
+    try {
+      return await state.kernels.scoreTopK(u, v, k, select);
+    } finally {
+      state.kernels.free(u.data);
     }
-    return out;
   }
 
   /** u·v / τ for each pair. */
   async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const v = await this.itemEmbeddings();
+    const state = this.state;
+    checkPairs(this.name, users, items);
+    for (const i of items) checkItem(this.name, i, this.trainData.nItems);
+    const v = await this.itemMatrix(state);
     const u = await this.userEmbeddings(users);
     const d = this.params.dim;
     const out = new Float32Array(users.length);
@@ -299,125 +219,119 @@ export class TwoTowerRecommender implements Recommender, FeatureAware {
       for (let j = 0; j < d; j++) s += u.data[r * d + j] * v.data[items[r] * d + j];
       out[r] = s / this.params.temperature;
     }
-    this.kernels!.free(u.data);
+    state.kernels.free(u.data);
     return out;
   }
 
   /** Items whose item-tower embeddings score highest against `item`'s. */
   async similarItems(item: number, k: number): Promise<TopK> {
-    const v = await this.itemEmbeddings();
+    const state = this.state;
+    const n = this.trainData.nItems;
+    checkK(k, this.name);
+    checkItem(this.name, item, n);
+    const v = await this.itemMatrix(state);
     const d = this.params.dim;
-    const q = copyToKernel(this.kernels!, { rows: 1, cols: d, data: v.data.subarray(item * d, (item + 1) * d) });
-    const top = await this.kernels!.scoreTopK(q, v, k, { excludeAll: Int32Array.from([item]) });
-    this.kernels!.free(q.data);
-    return { k: top.k, items: top.items, scores: top.scores };
+    const q = copyToKernel(state.kernels, { rows: 1, cols: d, data: v.data.subarray(item * d, (item + 1) * d) });
+    try {
+      return await state.kernels.scoreTopK(q, v, k, { exclude: excludeItem(item, n) });
+    } finally {
+      state.kernels.free(q.data);
+    }
   }
 
-  /** The user-tower embedding of an unseen user from their history (most recent items last). */
+  /** The user-tower embedding of an unseen user from their history (its last `historyLength` items count). */
   async foldIn(history: History): Promise<Float32Array> {
-    const tower = this.requireTower(this.userTower);
-    const n = this.params.historyLength;
-    const items = history.items.subarray(Math.max(0, history.items.length - n));
-    const u = await tower.forward(Int32Array.from([-1]), null, { ptr: Int32Array.from([0, items.length]), ids: items }, false);
-    return Float32Array.from(u.data.subarray(0, this.params.dim));
+    const state = this.state;
+    historyRow(history, this.trainData.nItems);
+    const u = await this.historyMatrix(state, history.items);
+    const code = Float32Array.from(u.data.subarray(0, this.params.dim));
+    state.kernels.free(u.data);
+    return code;
   }
 
   /** Top-k for an unseen user's history (history items excluded). */
-  async recommendForHistory(history: History, k: number, options: Omit<RecommendOptions, 'excludeSeen'> = {}): Promise<TopK> {
-    const v = await this.itemEmbeddings();
-    const code = await this.foldIn(history);
-    const u = copyToKernel(this.kernels!, { rows: 1, cols: code.length, data: code });
-    const seen = Int32Array.from(new Set(history.items)).sort();
-    const top = await this.kernels!.scoreTopK(u, v, k, {
-      exclude: { rows: 1, cols: v.rows, rowPtr: Int32Array.from([0, seen.length]), colIdx: seen, values: new Float32Array(seen.length) },
-      excludeAll: options.filterItems ? Int32Array.from(options.filterItems) : undefined,
-      candidates: options.candidates ? Int32Array.from(options.candidates) : undefined,
-    });
-    this.kernels!.free(u.data);
-    return { k: top.k, items: top.items, scores: top.scores };
+  async recommendForHistory(history: History, k: number, options: HistoryOptions = {}): Promise<TopK> {
+    return this.rankHistory(history, k, options);
   }
 
-  /** Writes weights, encoded features, histories and the training matrix to `dir` (src/models/persistence.ts format). */
-  async save(dir: string): Promise<void> {
-    const train = this.requireTrain();
-    await saveNeuralModel(dir, {
-      modelType: this.name,
-      hyperparameters: { ...this.params },
-      train,
-      state: { userFeatures: encodedMeta(this.userEnc!), itemFeatures: encodedMeta(this.itemEnc!) },
-      params: [...this.requireTower(this.userTower).params(), ...this.requireTower(this.itemTower).params()],
-      arrays: { ...encodedArrays(this.userEnc!, 'user'), ...encodedArrays(this.itemEnc!, 'item'), 'hist.ptr': this.hist.ptr, 'hist.idx': this.hist.idx, itemPositives: this.itemPositives },
-      provenance: this.provenance,
+  protected exportState(state: TwoTowerState): StoredState {
+    const inputs = inputsState(state.inputs);
+    return {
+      json: inputs.json,
+      arrays: { ...weightArrays([...state.user.params(), ...state.item.params()]), ...inputs.arrays, 'hist.ptr': vector(state.recent.ptr), 'hist.idx': vector(state.recent.idx), itemPositives: vector(state.itemPositives) },
+    };
+  }
+
+  protected async importState(saved: StateReader, train: Interactions): Promise<TwoTowerState> {
+    const inputs = readInputs(saved, train);
+    const ptr = saved.i32('hist.ptr', train.nUsers + 1);
+    const recent = { ptr, idx: saved.i32('hist.idx', ptr[train.nUsers]) };
+    for (let u = 0; u < train.nUsers; u++) if (ptr[u + 1] < ptr[u]) throw new Error(`${saved.file}: array "hist.ptr" decreases at ${u + 1}`);
+    for (const i of recent.idx) if (!(i >= 0 && i < train.nItems)) throw new Error(`${saved.file}: array "hist.idx" holds item ${i}, outside [0, ${train.nItems})`);
+    const itemPositives = saved.i32('itemPositives', train.nItems);
+    return this.withKernels((kernels) => {
+      const { user, item } = this.build(kernels, inputs, train.nUsers, train.nItems, new Rng(this.params.seed).fork('init'));
+      readWeights(saved, [...user.params(), ...item.params()]);
+      return { kernels, inputs, user, item, recent, itemPositives, itemCache: null, history: noHistory() };
     });
   }
 
-  /** Restores a model written by {@link save}. */
-  static async load(dir: string, kernels?: Kernels): Promise<TwoTowerRecommender> {
-    const { snapshot, train } = await loadTrainedModel(dir, 'two-tower');
-    const model = new TwoTowerRecommender(snapshot.hyperparameters as Partial<TwoTowerParams>, kernels);
-    const k = (model.kernels = await freshTrackedKernels(kernels, null));
-    const get = (name: string): StoredArray => snapshotArray(dir, snapshot, name);
-    const state = snapshot.state as { userFeatures: Record<string, unknown>; itemFeatures: Record<string, unknown> };
-    model.userEnc = restoreEncoded(state.userFeatures, 'user', get);
-    model.itemEnc = restoreEncoded(state.itemFeatures, 'item', get);
-    model.hist = { ptr: get('hist.ptr') as Int32Array, idx: get('hist.idx') as Int32Array };
-    model.itemPositives = get('itemPositives') as Int32Array;
-    model.build(k, train.nUsers, train.nItems, new Rng(1));
-    restoreParams(dir, snapshot, [...model.userTower!.params(), ...model.itemTower!.params()]);
-    model.train = train;
-    model.provenance = snapshot.provenance;
-    return model;
+  private async itemMatrix(state: TwoTowerState): Promise<DenseMatrix> {
+    if (state.itemCache) return state.itemCache;
+    const n = state.itemPositives.length;
+    const d = this.params.dim;
+    const out = copyToKernel(state.kernels, { rows: n, cols: d, data: new Float32Array(n * d) });
+    const chunk = 1024;
+    for (let s = 0; s < n; s += chunk) {
+      const ids = Int32Array.from({ length: Math.min(chunk, n - s) }, (_, j) => s + j);
+      const drop = Uint8Array.from(ids, (i) => (state.itemPositives[i] > 0 ? 0 : 1));
+      const v = await state.item.forward(ids, drop, null, false);
+      out.data.set(v.data.subarray(0, ids.length * d), s * d);
+    }
+    state.itemCache = out;
+    return out;
   }
 
-  /** Returns all kernel memory of the model (weights, item embeddings); fit or load again before use. */
-  dispose(): void {
-    this.kernels?.releaseAll();
-    this.itemCache = null;
-    this.userTower = null;
-    this.itemTower = null;
+  /** User tower outputs for valid training users (a copy in kernel memory; the caller frees it). */
+  private async userMatrix(state: TwoTowerState, users: Int32Array): Promise<DenseMatrix> {
+    return copyToKernel(state.kernels, await state.user.forward(users, null, this.historyBags(state, users, null), false));
+  }
+
+  /** The user tower output for an unseen user with `items` (most recent last; a copy the caller frees). */
+  private async historyMatrix(state: TwoTowerState, items: Int32Array): Promise<DenseMatrix> {
+    const recent = items.subarray(Math.max(0, items.length - this.params.historyLength));
+    const bags = this.params.historyLength > 0 ? { ptr: Int32Array.from([0, recent.length]), ids: recent } : null;
+    return copyToKernel(state.kernels, await state.user.forward(Int32Array.from([-1]), null, bags, false));
   }
 
   /** History bags for `users`; when `exclude` is given, row r leaves out item exclude[r] (the training target). */
-  private historyBags(users: Int32Array, exclude: Int32Array | null): Bags | null {
+  private historyBags(state: TwoTowerState, users: Int32Array, exclude: Int32Array | null): Bags | null {
     if (this.params.historyLength <= 0) return null;
-    const { ptr, idx } = this.hist;
+    const { ptr, idx } = state.recent;
     const out = new Int32Array(users.length + 1);
     const ids: number[] = [];
     for (let r = 0; r < users.length; r++) {
       const u = users[r];
-      if (u >= 0 && u < ptr.length - 1) {
-        for (let p = ptr[u]; p < ptr[u + 1]; p++) if (!exclude || idx[p] !== exclude[r]) ids.push(idx[p]);
-      }
+      for (let q = ptr[u]; q < ptr[u + 1]; q++) if (!exclude || idx[q] !== exclude[r]) ids.push(idx[q]);
       out[r + 1] = ids.length;
     }
     return { ptr: out, ids: Int32Array.from(ids) };
   }
 
-  private build(kernels: Kernels, nUsers: number, nItems: number, rng: Rng): void {
+  private build(kernels: Kernels, inputs: EntityInputs, nUsers: number, nItems: number, rng: Rng): { user: Tower; item: Tower } {
     const p = this.params;
     const cosine = p.score === 'cosine';
-    const userEncoder = new EntityEncoder(kernels, 'user', this.userEnc!, { idCount: nUsers, idDim: p.idDim, featDim: p.featDim }, rng);
+    const userEncoder = new EntityEncoder(kernels, 'user', inputs.user, { idCount: nUsers, idDim: p.idDim, featDim: p.featDim }, rng);
     const history = p.historyLength > 0 ? new EmbeddingBag(kernels, 'user.history', nItems, p.idDim, 'mean', rng) : null;
-    this.userTower = new Tower(kernels, 'user', userEncoder, history, p.hidden, p.dim, cosine, rng);
-    const itemEncoder = new EntityEncoder(kernels, 'item', this.itemEnc!, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
-    this.itemTower = new Tower(kernels, 'item', itemEncoder, null, p.hidden, p.dim, cosine, rng);
-    this.dropItemCache();
+    const user = new Tower(kernels, 'user', userEncoder, history, p.hidden, p.dim, cosine, rng);
+    const itemEncoder = new EntityEncoder(kernels, 'item', inputs.item, { idCount: nItems, idDim: p.idDim, featDim: p.featDim }, rng);
+    return { user, item: new Tower(kernels, 'item', itemEncoder, null, p.hidden, p.dim, cosine, rng) };
   }
 
-  /** Forgets the cached item embeddings (returning their kernel memory). */
-  private dropItemCache(): void {
-    if (this.itemCache && this.kernels) this.kernels.free(this.itemCache.data);
-    this.itemCache = null;
-  }
-
-  private requireTower(t: Tower | null): Tower {
-    if (!t || !this.kernels) throw new Error('two-tower: used before fit or load');
-    return t;
-  }
-
-  private requireTrain(): Interactions {
-    if (!this.train) throw new Error('two-tower: used before fit or load');
-    return this.train;
+  /** Forgets the cached item embeddings (the weights changed), returning their kernel memory. */
+  private dropItemCache(state: TwoTowerState): void {
+    if (state.itemCache) state.kernels.free(state.itemCache.data);
+    state.itemCache = null;
   }
 }
 
@@ -437,10 +351,9 @@ export function recentItems(m: Interactions, n: number): { ptr: Int32Array; idx:
 }
 
 /** Registry entry of the two-tower model. */
-export const twoTowerEntry: ModelEntry = {
+export const twoTowerModel = defineModel({
   name: 'two-tower',
   description: 'Two-tower retrieval: id + feature + history towers, in-batch softmax with log-q correction, cold-start items from features',
-  create: (params) => new TwoTowerRecommender(params as Partial<TwoTowerParams>),
-  load: (dir) => TwoTowerRecommender.load(dir),
-  defaults: { ...TWO_TOWER_DEFAULTS },
-};
+  params: TWO_TOWER_PARAMS,
+  create: (p) => new TwoTowerRecommender(p),
+});

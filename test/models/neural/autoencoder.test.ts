@@ -6,6 +6,7 @@ import { evaluateModel } from '../../../src/eval/evaluate.js';
 import { parseMetric } from '../../../src/eval/metrics.js';
 import { PopularityRecommender } from '../../../src/models/baselines/popularity.js';
 import { AutoEncoderRecommender } from '../../../src/models/neural/autoencoder.js';
+import { loadModel, modelEntry } from '../../../src/models/index.js';
 import type { Progress } from '../../../src/core/progress.js';
 import { planted } from './planted.js';
 
@@ -69,15 +70,23 @@ describe('autoencoders on planted clusters', () => {
   it('the seed deep autoencoder (BCE) learns with a usable learning rate, early-stops, and round-trips through save/load', async () => {
     const model = new AutoEncoderRecommender('deep-autoencoder', { hidden: [48, 16], batchSize: 50, epochs: 60, lr: 1e-2, dropout: 0.3, holdout: 0.3, patience: 4 });
     await model.fit(data.train);
-    expect(model.history.validationNdcg.length).toBeGreaterThan(0);
+    // Early stopping: one validation NDCG per epoch run; stopped `patience` (4) epochs after the best, whose
+    // weights the model keeps.
+    const h = model.history;
+    expect(h.stoppedAt).not.toBeNull();
+    expect(h.validation.length).toBe(h.stoppedAt);
+    expect(h.validation.length).toBeLessThan(60);
+    expect(h.validation[h.bestEpoch - 1]).toBe(Math.max(...h.validation));
+    expect(h.stoppedAt).toBe(h.bestEpoch + 4);
     expect(await ndcg10(model)).toBeGreaterThan(0.45);
     const dir = await mkdtemp(join(tmpdir(), 'ae-'));
     dirs.push(dir);
     await model.save(join(dir, 'm'));
-    const loaded = await AutoEncoderRecommender.load(join(dir, 'm'), 'deep-autoencoder');
+    const loaded = await loadModel(join(dir, 'm'));
+    expect(loaded).toBeInstanceOf(AutoEncoderRecommender);
     const users = Int32Array.from([0, 10, 20]);
     expect(Array.from((await loaded.recommend(users, 10)).items)).toEqual(Array.from((await model.recommend(users, 10)).items));
-    await expect(AutoEncoderRecommender.load(join(dir, 'm'), 'mult-vae')).rejects.toThrow(/holds a "deep-autoencoder" model, not "mult-vae"/);
+    await expect(modelEntry('mult-vae').load(join(dir, 'm'))).rejects.toThrow(/holds a "deep-autoencoder" model, not "mult-vae"/);
   });
 
   it('stops at the next batch when the signal is aborted', async () => {
@@ -96,9 +105,14 @@ describe('autoencoders on planted clusters', () => {
   });
 
   it('rejects bad hyperparameters by name', () => {
-    expect(() => new AutoEncoderRecommender('mult-vae', { hiddn: [1] } as never)).toThrow(/unknown hyperparameter "hiddn"/);
-    expect(() => new AutoEncoderRecommender('mult-vae', { lr: 'fast' } as never)).toThrow(/"lr" must be a number, got "fast"/);
-    expect(new AutoEncoderRecommender('mult-vae', { lr: '0.1', hidden: '64,8' } as never).params).toMatchObject({ lr: 0.1, hidden: [64, 8] });
-    expect(() => new AutoEncoderRecommender('mult-vae', { optimizer: 'rmsprop' })).toThrow(/"optimizer" must be one of/);
+    expect(() => new AutoEncoderRecommender('mult-vae', { hiddn: [1] })).toThrow(/unknown hyperparameter "hiddn"/);
+    expect(() => new AutoEncoderRecommender('mult-vae', { lr: 'fast' })).toThrow(/mult-vae: lr must be a number > 0 \(got "fast"\)/);
+    expect(new AutoEncoderRecommender('mult-vae', { lr: '0.1', hidden: '64,8' }).params).toMatchObject({ lr: 0.1, hidden: [64, 8] });
+    expect(() => new AutoEncoderRecommender('mult-vae', { optimizer: 'rmsprop' })).toThrow(/optimizer must be one of adam, adamw, sgd, adagrad/);
+    expect(() => new AutoEncoderRecommender('mult-dae', { dropout: 1 })).toThrow(/dropout must be a number >= 0 and < 1 \(got 1\)/);
+    expect(() => new AutoEncoderRecommender('mult-dae', { hidden: [] })).toThrow(/hidden must be a list of integers >= 1 \(at least 1\)/);
+    // The KL annealing belongs to mult-vae only: the other variants reject it instead of ignoring it.
+    expect(new AutoEncoderRecommender('mult-vae', { annealCap: 0.5 }).params.annealCap).toBe(0.5);
+    expect(() => new AutoEncoderRecommender('mult-dae', { annealCap: 0.5 })).toThrow(/mult-dae: unknown hyperparameter "annealCap"/);
   });
 });

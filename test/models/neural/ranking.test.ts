@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IdMap } from '../../../src/data/id-map.js';
 import { Interactions } from '../../../src/data/interactions.js';
+import { loadModel } from '../../../src/models/index.js';
 import { RankingRecommender } from '../../../src/models/neural/ranking.js';
 import { Rng } from '../../../src/core/rng.js';
 
@@ -97,7 +98,8 @@ describe('MLP ranking model', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rk-'));
     dirs.push(dir);
     await a.save(join(dir, 'm'));
-    const loaded = await RankingRecommender.load(join(dir, 'm'));
+    const loaded = await loadModel(join(dir, 'm'));
+    if (!(loaded instanceof RankingRecommender)) throw new Error(`loaded a ${loaded.name}`);
     expect(Array.from(await loaded.predict(users, items, times))).toEqual(Array.from(pa));
     await expect(a.predict(users, Int32Array.from([1]))).rejects.toThrow(/3 users but 1 items/);
   });

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from '../../../src/eval/evaluate.js';
 import { parseMetric } from '../../../src/eval/metrics.js';
 import type { Interactions } from '../../../src/data/interactions.js';
-import { usesFeatures } from '../../../src/models/neural/features.js';
 import { TwoTowerRecommender, recentItems } from '../../../src/models/neural/two-tower.js';
 import { PopularityRecommender } from '../../../src/models/baselines/popularity.js';
-import type { Recommender } from '../../../src/models/contract.js';
+import { usesFeatures, type Recommender } from '../../../src/models/contract.js';
+import { loadModel } from '../../../src/models/index.js';
 import { plantedItemFeatures, plantedUserFeatures } from './features-data.js';
 import { planted } from './planted.js';
 
@@ -96,7 +96,8 @@ describe('two-tower retrieval', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tt-'));
     dirs.push(dir);
     await a.save(join(dir, 'm'));
-    const loaded = await TwoTowerRecommender.load(join(dir, 'm'));
+    const loaded = await loadModel(join(dir, 'm'));
+    if (!(loaded instanceof TwoTowerRecommender)) throw new Error(`loaded a ${loaded.name}`);
     expect(Array.from(await loaded.score(users, items))).toEqual(Array.from(sa));
     expect(Array.from((await loaded.recommend(users, 10)).items)).toEqual(Array.from((await a.recommend(users, 10)).items));
     expect(Array.from((await loaded.recommendForHistory(hist, 10)).items)).toEqual(Array.from(fromHistory.items));
@@ -115,8 +116,8 @@ describe('two-tower retrieval', () => {
     const m = new TwoTowerRecommender({ epochs: 1 });
     m.setFeatures({ itemFeatures: { ...features.itemFeatures, numeric: { duration_ms: new Float32Array(3) } } });
     await expect(m.fit(data.train)).rejects.toThrow(/item features: numeric column "duration_ms" has 3 values, expected 120/);
-    expect(() => new TwoTowerRecommender({ score: 'l2' })).toThrow(/"score" must be one of cosine, dot/);
-    expect(() => new TwoTowerRecommender({ temperature: 0 })).toThrow(/"temperature" must be > 0/);
+    expect(() => new TwoTowerRecommender({ score: 'l2' })).toThrow(/two-tower: score must be one of cosine, dot/);
+    expect(() => new TwoTowerRecommender({ temperature: 0 })).toThrow(/two-tower: temperature must be a number > 0/);
     const none = new TwoTowerRecommender({ positiveThreshold: 5, epochs: 1 });
     await expect(none.fit(data.train)).rejects.toThrow(/no training entries with value >= positiveThreshold/);
   });
