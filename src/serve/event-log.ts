@@ -7,7 +7,7 @@
  * return) is cut off, while a damaged line anywhere else stops the start with the file and line named.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ExternalId } from '../data/id-map.js';
 
@@ -219,6 +219,17 @@ export class EventLog {
     while (this.writing || this.queue.length) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close();
   }
+}
+
+/**
+ * Reads the log in `dir` without changing it (for export): the events and whether an incomplete last line (a
+ * crash before acknowledgement) was left out. A damaged inner line throws naming file and line.
+ */
+export async function readEventLog(dir: string): Promise<{ path: string; events: LoggedEvent[]; tornBytes: number }> {
+  const path = join(resolve(dir), EVENT_LOG_FILE);
+  const text = (await readFile(path)).toString('utf8');
+  const { events, goodBytes } = parseLog(path, text);
+  return { path, events, tornBytes: Buffer.byteLength(text) - goodBytes };
 }
 
 /** fsync of a directory, so that a newly created file's entry is durable. */
