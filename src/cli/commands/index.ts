@@ -7,9 +7,11 @@ import { register as train } from './train.js';
 import { register as recommend } from './recommend.js';
 import { register as models } from './models.js';
 import { register as doctor } from './doctor.js';
+import { register as serve } from './serve.js';
+import { register as events } from './events.js';
 
 /** Adds one group of subcommands to the program. */
 export type RegisterCommands = (program: Command) => void;
 
 /** Every command module, in help order. Each module exports a `register` function; add yours here. */
-export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, experiment, eda, demo, doctor];
+export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, experiment, eda, demo, serve, events, doctor];

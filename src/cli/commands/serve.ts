@@ -1,0 +1,65 @@
+/**
+ * `recsys serve --model DIR`: the HTTP service (src/serve/app.ts) on fastify — recommendations, similar items,
+ * durable events applied at once, hot model reload, health, Prometheus metrics and `/openapi.json`. Logs are
+ * pino JSON lines on stderr. SIGINT / SIGTERM stop it gracefully: no new requests, those in flight finish,
+ * the event log is closed (every acknowledged event is already on disk).
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { getKernels } from '../../linalg/index.js';
+import '../../models/index.js';
+import { buildService } from '../../serve/app.js';
+
+interface ServeFlags {
+  model: string;
+  host: string;
+  port: string;
+  data: string;
+  logLevel: string;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Registers `serve`. */
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a model over HTTP: recommendations, similar items, durable events (fold-in at once), reload, metrics, /openapi.json')
+    .requiredOption('--model <dir>', 'model directory written by `recsys train`')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--data <dir>', 'directory of the durable event log (created when missing; replayed on start)', 'serve-data')
+    .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
+    .action(async (flags: ServeFlags) => {
+      const port = Number(flags.port);
+      if (flags.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in 0..65535 (got ${JSON.stringify(flags.port)})`);
+      if (!LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(flags.logLevel)})`);
+      let service;
+      try {
+        service = await buildService({ model: flags.model, dataDir: flags.data, logger: { level: flags.logLevel, stream: process.stderr } });
+      } catch (e) {
+        await (await getKernels()).close();
+        throw new UsageError(`cannot start the service: ${(e as Error).message}`);
+      }
+      const stopped = new Promise<void>((resolveStop) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (stopping) return;
+          stopping = true;
+          service.app.log.info({ signal }, 'stopping');
+          void service.close().finally(resolveStop);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      try {
+        await service.app.listen({ host: flags.host, port });
+      } catch (e) {
+        await service.close();
+        await (await getKernels()).close();
+        throw new UsageError(`cannot listen on ${flags.host}:${port}: ${(e as Error).message}`);
+      }
+      await stopped;
+      await (await getKernels()).close();
+    });
+}
