@@ -66,19 +66,26 @@ export class BprRecommender extends FactorModel<BprParams, FactorState> {
       try {
         entryUser.set(train.rowIndices());
         if (positives) fillBprBitmap(r, positives);
+        let best: { user: Float32Array; item: Float32Array; bias: Float32Array } | null = null;
         for (let ep = 0; ep < p.epochs; ep++) {
           throwIfAborted(options.signal);
           const lr = p.lr * Math.pow(p.lrDecay, ep);
           const { logLik, count } = await kn.bprEpoch({ r, entryUser, positives }, users, items, bias, { steps: train.nnz, lr, reg: p.reg, seed: rng.nextU32(), chunks: threads });
           options.onProgress?.({ phase: 'epoch', done: ep + 1, total: p.epochs, metrics: { logLik: count ? logLik / count : 0 } });
+          if (options.validation) {
+            const state: FactorState = { user: users, item: items, itemBias: bias };
+            const verdict = await options.validation.check(ep + 1, (u, k) => this.recommendWith(state, train, u, k, {}));
+            if (verdict.best) best = { user: users.data.slice(), item: items.data.slice(), bias: bias.slice() };
+            if (verdict.stop) break;
+          }
         }
+        userF.set(best?.user ?? users.data);
+        itemF.set(best?.item ?? items.data);
+        itemB.set(best?.bias ?? bias);
       } finally {
         kn.free(entryUser);
         if (positives) kn.free(positives);
       }
-      userF.set(users.data);
-      itemF.set(items.data);
-      itemB.set(bias);
     } finally {
       shared.release();
     }

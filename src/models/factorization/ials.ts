@@ -56,7 +56,7 @@ export class IalsRecommender extends FoldInFactorModel<IalsParams, IalsState> {
     const p = this.params;
     const kn = await this.kernels();
     const opts = this.halfStepOptions();
-    const f = await this.alternate(train, { ...p, initScale: p.initScale / Math.sqrt(p.factors) }, new Rng(p.seed), (r, y, x) => kn.ialsHalfStep(r, y, x, opts), options);
+    const f = await this.alternate(train, { ...p, initScale: p.initScale / Math.sqrt(p.factors) }, new Rng(p.seed), (r, y, x) => kn.ialsHalfStep(r, y, x, opts), options, (m) => ({ ...m, itemBias: null }));
     return { ...f, itemBias: null };
   }
 
