@@ -30,7 +30,7 @@ export const MOVIELENS_MODELS: { label: string; model: string; params: Record<st
   { label: 'item-knn (source)', model: 'item-knn', params: { neighbors: 250, shrink: 1.2, neighborhood: 'source' }, recbole: 'ItemKNN' },
   { label: 'ease', model: 'ease', params: { reg: 250 }, recbole: 'EASE' },
   { label: 'ease λ=1000', model: 'ease', params: { reg: 1000 }, recbole: 'EASE' },
-  { label: 'ials', model: 'ials', params: { iterations: 50 } },
+  { label: 'ials', model: 'ials', params: { iterations: 15 } },
   { label: 'bpr', model: 'bpr', params: { epochs: 300 }, recbole: 'BPR' },
   { label: 'mult-vae', model: 'mult-vae', params: {}, recbole: 'MultiVAE' },
   { label: 'mult-dae', model: 'mult-dae', params: {}, recbole: 'MultiDAE' },

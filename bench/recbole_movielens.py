@@ -9,6 +9,17 @@ import json
 import sys
 import time
 
+import numpy as np
+import torch
+
+# RecBole 1.2.1 predates NumPy 2 (np.float_ etc. removed) and torch 2.6 (torch.load defaults to weights_only=True,
+# which refuses RecBole's own checkpoints): restore the old names and RecBole's expected default.
+for old, new in (("float_", np.float64), ("complex_", np.complex128), ("unicode_", np.str_)):
+    if not hasattr(np, old):
+        setattr(np, old, new)
+_load = torch.load
+torch.load = lambda *a, **k: _load(*a, **{"weights_only": False, **k})
+
 from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_model, get_trainer, init_seed
