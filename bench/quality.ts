@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- quality [--sample] [--path DIR] [--folds 5] [--clip 5]`: model quality on KuaiRec.
+ * `npm run bench -- quality --movielens …`: the RecBole protocol on MovieLens 100K, side by side with RecBole (bench/_movielens.ts).
  * Watch ratios are clipped at `--clip` (default 5; the clipped rows are in the cleaning report) because
  * the heavy right tail (ratios of 100+) otherwise dominates squared errors and SGD steps.
  *
@@ -17,6 +18,7 @@ import { candidateDirs, findFile } from '../src/data/paths.js';
 import { evaluateModel, kFold, kuaiRecSplit, parseMetric, rmse } from '../src/eval/index.js';
 import { getKernels } from '../src/linalg/index.js';
 import { createModel } from '../src/models/index.js';
+import { runMovieLens } from './_movielens.js';
 
 function flag(args: string[], name: string): string | undefined {
   const k = args.indexOf(name);
@@ -49,8 +51,9 @@ async function data(args: string[]): Promise<LoadedDataset | null> {
   return loadDataset('kuairec', { path: flag(args, '--path'), dataDir: flag(args, '--data-dir'), clip });
 }
 
-/** Runs the benchmark. */
+/** Runs the benchmark (`--movielens`: the RecBole protocol on MovieLens 100K, see bench/_movielens.ts). */
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--movielens')) return runMovieLens(args);
   const ds = await data(args);
   if (!ds) {
     process.stdout.write('quality: skipped — KuaiRec big_matrix.csv not found (give --path, put it in ../shared/data/kuairec/, or run with --sample for the embedded synthetic sample)\n');

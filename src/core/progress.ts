@@ -21,6 +21,20 @@ export interface FitOptions {
   onProgress?: (p: Progress) => void;
   /** Aborting stops the work at the next unit boundary with an {@link AbortError}. */
   signal?: AbortSignal;
+  /**
+   * Early stopping: iterative models call `validation.check` after each epoch or iteration, keep a copy of the
+   * parameters it calls best, stop when it says so, and end with the best copy. Models without epochs ignore it.
+   */
+  validation?: EpochValidation;
+}
+
+/** The model's ranking with the parameters being trained: row r of `items` holds users[r]'s top k, training items excluded. */
+export type RankUsers = (users: Int32Array, k: number) => Promise<{ k: number; items: Int32Array }>;
+
+/** Validation during training (the experiment runner supplies it; see {@link FitOptions.validation}). */
+export interface EpochValidation {
+  /** Scores the parameters after `unit` epochs/iterations through `rank`; `best`: keep a copy, `stop`: end training. */
+  check(unit: number, rank: RankUsers): Promise<{ best: boolean; stop: boolean }>;
 }
 
 /** Thrown when work is stopped through its AbortSignal. */

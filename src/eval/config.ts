@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { EARLY_STOPPING_METRICS } from './early-stopping.js';
 import { parseMetric } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -128,7 +129,22 @@ const protocolSchema = mapping({
   excludeSeen: flag.optional(),
   batchSize: positiveInteger.default(1024),
   keepUsersWithoutRelevant: flag.default(false),
+  /**
+   * On test, also exclude each user's validation items (train ∪ validation masked, as RecBole and most papers
+   * do): otherwise known validation items take top-k slots and count as misses. Only for splits with a validation part.
+   */
+  excludeValidation: flag.default(true),
+  /** `train+validation` refits every model on both parts before testing; `train` (default) fits on train only. */
+  refit: oneOf(['train', 'train+validation']).default('train'),
 });
+
+/** Early stopping of iterative models on the validation part (RecBole's `stopping_step`). */
+const earlyStoppingSchema = mapping({
+  /** The monitored top-k metric (higher is better), e.g. ndcg@10. */
+  metric: metric('required: the metric to monitor, e.g. ndcg@10').default(parseMetric('ndcg@10')),
+  /** Epochs (or iterations) without improvement before training stops. */
+  patience: positiveInteger.default(10),
+}, '{ metric: ndcg@10, patience: 10 }');
 
 /** One model of the comparison: a registry name, or `{ model, params, label }`. */
 const modelSchema = z.union(
@@ -217,6 +233,8 @@ const configFileSchema = mapping(
     /** Seed of the split, the search, negative sampling and the bootstrap (each forks its own stream). */
     seed: seed.default(42),
     search: searchSchema.optional(),
+    /** Early stopping on validation for iterative models (iALS, ALS, BPR, biased MF); the best epoch is reported. */
+    earlyStopping: earlyStoppingSchema.optional(),
   },
   'a mapping of keys to values',
 )
@@ -226,6 +244,10 @@ const configFileSchema = mapping(
       if (labels.has(m.label)) ctx.addIssue({ code: 'custom', path: ['models', j, 'label'], message: `"${m.label}" is used twice; give each model a distinct label` });
       labels.add(m.label);
     });
+    const es = c.earlyStopping?.metric;
+    if (es && (!(EARLY_STOPPING_METRICS as readonly string[]).includes(es.name) || !Number.isFinite(es.k))) {
+      ctx.addIssue({ code: 'custom', path: ['earlyStopping', 'metric'], message: `must be a top-k metric with a cut-off (${EARLY_STOPPING_METRICS.map((m) => `${m}@k`).join(', ')}), got ${es.label}` });
+    }
     if (c.models.length === 0 && !c.search) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required: at least one model (or a search section)' });
   })
   .transform(({ dataset, relevance, split, search, ...rest }) => {

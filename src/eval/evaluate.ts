@@ -23,6 +23,11 @@ export interface EvaluateOptions {
   negatives?: number;
   /** Exclude each user's training items from their ranking (default true; ignored by the sampled protocol). */
   excludeSeen?: boolean;
+  /**
+   * Further items per user to leave out of the ranking (and, in the sampled protocol, never to draw as
+   * negatives): the validation part when testing, so train ∪ validation is masked. Same index spaces as `train`.
+   */
+  alsoExclude?: Interactions;
   /** Rank only these items (e.g. KuaiRec's small-matrix items). */
   candidates?: Int32Array;
   /** Test entries with value >= this are relevant (default: every test entry). */
@@ -163,6 +168,8 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
       let top: TopK;
       if (options.foldIn) {
         top = await recommendFoldIn(model, options.foldIn, batch, K, options.candidates);
+      } else if (options.alsoExclude) {
+        top = await recommendMasked(model, batch, K, options.alsoExclude, { excludeSeen, candidates: options.candidates });
       } else {
         top = await model.recommend(Int32Array.from(batch), K, { excludeSeen, candidates: options.candidates });
       }
@@ -221,6 +228,45 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Top-k of each user with `mask`'s items of that user left out: asks the model for k + (the batch's largest
+ * masked row) items, drops the masked ones and keeps the first k (padded with -1 / -Infinity).
+ */
+async function recommendMasked(model: Recommender, batch: number[], k: number, mask: Interactions, options: { excludeSeen: boolean; candidates?: Int32Array }): Promise<TopK> {
+  let extra = 0;
+  for (const u of batch) extra = Math.max(extra, mask.rowPtr[u + 1] - mask.rowPtr[u]);
+  const wide = k + extra;
+  const top = await model.recommend(Int32Array.from(batch), wide, options);
+  if (extra === 0) return top;
+  const items = new Int32Array(batch.length * k).fill(-1);
+  const scores = new Float32Array(batch.length * k).fill(-Infinity);
+  for (let r = 0; r < batch.length; r++) {
+    const masked = mask.userItems(batch[r]);
+    let o = 0;
+    for (let j = 0; j < wide && o < k; j++) {
+      const item = top.items[r * wide + j];
+      if (item >= 0 && masked.length > 0 && isIn(masked, item)) continue;
+      items[r * k + o] = item;
+      scores[r * k + o] = top.scores[r * wide + j];
+      o++;
+    }
+  }
+  return { k, items, scores };
+}
+
+/** Whether sorted `row` holds `x` (binary search). */
+function isIn(row: Int32Array, x: number): boolean {
+  let lo = 0;
+  let hi = row.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (row[mid] === x) return true;
+    if (row[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** Scores held-out users from their fold-in histories (one `recommendForHistory` call per user). */
 async function recommendFoldIn(model: Recommender, foldIn: Interactions, batch: number[], k: number, candidates: Int32Array | undefined): Promise<TopK> {
   if (!model.recommendForHistory) throw new Error(`model "${model.name}" cannot score held-out users (no recommendForHistory); use a split that keeps test users in train`);
@@ -256,7 +302,7 @@ async function sampledProtocol(
     throwIfAborted(options.signal);
     const u = users[row];
     const rel = relevanceOf(test, u, threshold);
-    const own = [...train.userItems(u), ...test.userItems(u)];
+    const own = [...train.userItems(u), ...test.userItems(u), ...(options.alsoExclude?.userItems(u) ?? [])];
     for (const i of own) touched[i] = 1;
     let available = 0;
     for (let j = 0; j < pool.length; j++) if (!touched[pool[j]]) available++;

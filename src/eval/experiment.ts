@@ -16,9 +16,10 @@ import { evaluateModel, yieldToEventLoop, type EvaluationResult } from './evalua
 import { metricDirection, type MetricSpec } from './metrics.js';
 import * as splits from './splits.js';
 import { usesFeatures } from '../models/contract.js';
-import type { Split } from './splits.js';
+import { unionParts, type Split } from './splits.js';
 import { pairedTTest, summarize, wilcoxonSignedRank, type MetricSummary, type PairedTest } from './stats.js';
 import { syntheticDataset, type SyntheticOptions } from './synthetic.js';
+import { validationMonitor, type EarlyStoppingReport, type ValidationMonitor } from './early-stopping.js';
 import { explainRunError } from './fit-errors.js';
 
 /** Loads a data set by name (the data layer's `loadDataset`, or a stand-in in tests). */
@@ -57,6 +58,8 @@ export interface ModelResult {
   /** Users with test entries but no relevant item, excluded (summed over folds). */
   usersWithoutRelevant: number;
   notes: string[];
+  /** With early stopping: the best epoch (iteration) of each fold's fit, whose parameters were evaluated. */
+  bestEpochs?: number[];
   /** Set when the model failed; metrics are then empty. */
   error?: string;
 }
@@ -119,11 +122,33 @@ export function makeSplits(dataset: LoadedDataset, data: Interactions, s: SplitC
   }
 }
 
+/** Options of {@link fitAndEvaluate}. */
+export interface FitEvaluateOptions {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  label?: string;
+  /**
+   * Early stopping monitors the part that is evaluated (`split.test`) when the split has no validation part —
+   * the search's inner folds, where the held-out fold is the trial's validation.
+   */
+  earlyStoppingOnTarget?: boolean;
+}
+
+/** What {@link fitAndEvaluate} produced. */
+export interface FitEvaluation {
+  evaluation: EvaluationResult;
+  fitSeconds: number;
+  /** What early stopping saw, when it was applied to an iterative model. */
+  earlyStopping?: EarlyStoppingReport;
+  /** Remarks about the protocol (early stopping not applied, and why). */
+  notes: string[];
+}
+
 /** Fits a model on one split and evaluates it; returns the evaluation and the fit time. */
 export async function fitAndEvaluate(
   modelName: string, params: Record<string, unknown>, split: Split, config: ExperimentConfig, metrics: MetricSpec[], dataset: LoadedDataset | null,
-  options: { onProgress?: (p: Progress) => void; signal?: AbortSignal; label?: string } = {},
-): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
+  options: FitEvaluateOptions = {},
+): Promise<FitEvaluation> {
   const label = options.label ?? modelName;
   try {
     return await fitAndEvaluateUnexplained(modelName, params, split, config, metrics, dataset, options, label);
@@ -134,30 +159,45 @@ export async function fitAndEvaluate(
 
 async function fitAndEvaluateUnexplained(
   modelName: string, params: Record<string, unknown>, split: Split, config: ExperimentConfig, metrics: MetricSpec[], dataset: LoadedDataset | null,
-  options: { onProgress?: (p: Progress) => void; signal?: AbortSignal }, label: string,
-): Promise<{ evaluation: EvaluationResult; fitSeconds: number }> {
+  options: FitEvaluateOptions, label: string,
+): Promise<FitEvaluation> {
   const model = createModel(modelName, params);
   if (usesFeatures(model) && dataset) model.setFeatures(dataset);
   await yieldToEventLoop();
   throwIfAborted(options.signal);
+  const notes: string[] = [];
+  const onValidation = config.evaluateOn === 'validation';
+  const refit = config.protocol.refit === 'train+validation' && !onValidation && split.validation !== undefined;
+  const fitData = refit && split.validation ? unionParts(split.train, split.validation) : split.train;
+  const threshold = config.relevanceThreshold ?? split.relevanceThreshold;
+  let monitor: ValidationMonitor | undefined;
+  if (config.earlyStopping) {
+    const watched = refit ? undefined : split.validation ?? (options.earlyStoppingOnTarget ? split.test : undefined);
+    if (watched) monitor = validationMonitor(watched, config.earlyStopping.metric, config.earlyStopping.patience, threshold);
+    else notes.push(refit ? 'earlyStopping: not applied with refit: train+validation (the validation part is trained on)' : `earlyStopping: not applied, the split (${split.description}) has no validation part`);
+  }
   const t0 = performance.now();
-  await model.fit(split.train, { signal: options.signal, onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }) });
+  await model.fit(fitData, { signal: options.signal, validation: monitor, onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }) });
   const fitSeconds = (performance.now() - t0) / 1000;
+  const earlyStopping = monitor && monitor.report.values.length > 0 ? monitor.report : undefined;
+  if (earlyStopping) notes.push(`early stopping on ${split.validation ? 'validation' : 'the held-out fold'} ${earlyStopping.metric}: best epoch ${earlyStopping.bestUnit} of ${earlyStopping.values.length} run (${earlyStopping.bestValue.toFixed(4)})${earlyStopping.stopped ? '' : ', patience not exhausted'}`);
   let itemFeatures;
   if (config.diversityFeature) {
     itemFeatures = dataset?.itemFeatures?.multiHot[config.diversityFeature];
     if (!itemFeatures) throw new Error(`diversityFeature "${config.diversityFeature}": data set "${config.dataset}" has no such multi-hot item feature`);
   }
-  const onValidation = config.evaluateOn === 'validation';
   if (onValidation && !split.validation) throw new Error(`evaluateOn: validation, but the split (${split.description}) makes no validation part`);
   const target = onValidation ? split.validation! : split.test;
-  const evaluation = await evaluateModel(model, split.train, target, {
+  const excludeSeen = config.protocol.excludeSeen ?? split.excludeSeen ?? true;
+  const mask = !onValidation && !refit && excludeSeen && config.protocol.excludeValidation ? split.validation : undefined;
+  const evaluation = await evaluateModel(model, fitData, target, {
     metrics,
     protocol: config.protocol.type,
     negatives: config.protocol.negatives,
-    excludeSeen: config.protocol.excludeSeen ?? split.excludeSeen,
+    excludeSeen,
+    alsoExclude: mask,
     candidates: split.candidates,
-    relevanceThreshold: config.relevanceThreshold ?? split.relevanceThreshold,
+    relevanceThreshold: threshold,
     foldIn: onValidation ? split.validationFoldIn : split.testFoldIn,
     batchSize: config.protocol.batchSize,
     keepUsersWithoutRelevant: config.protocol.keepUsersWithoutRelevant,
@@ -168,7 +208,7 @@ async function fitAndEvaluateUnexplained(
     signal: options.signal,
     onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }),
   });
-  return { evaluation, fitSeconds };
+  return { evaluation, fitSeconds, earlyStopping, notes };
 }
 
 /** Runs a validated experiment config; see the module comment. */
@@ -187,7 +227,10 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   }
   const splitText = folds.length > 1 ? `${folds[0].description.replace(/, fold 1/, '')} (${folds.length} folds)` : folds[0].description;
   log(`split: ${splitText}; train ${folds[0].train.nnz}, test ${folds[0].test.nnz}${folds[0].validation ? `, validation ${folds[0].validation.nnz}` : ''}`);
-  const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}`;
+  const withValidation = folds[0].validation !== undefined && config.evaluateOn === 'test';
+  const masking = !withValidation ? '' : config.protocol.refit === 'train+validation' ? ', refit on train ∪ validation' : config.protocol.excludeValidation ? ', train ∪ validation masked' : ', validation items not masked';
+  const stopping = config.earlyStopping ? `, early stopping on ${config.earlyStopping.metric.label} (patience ${config.earlyStopping.patience})` : '';
+  const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}${masking}${stopping}`;
   const results: ExperimentResults = {
     name: config.name, dataset: dataset.name, split: splitText, protocol,
     metrics: config.metrics.map((m) => m.label),
@@ -205,7 +248,9 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
     const foldEvals: EvaluationResult[] = [];
     try {
       for (const split of folds) {
-        const { evaluation, fitSeconds } = await fitAndEvaluate(mc.model, mc.params, split, config, config.metrics, dataset, { onProgress: options.onProgress, signal: options.signal, label: mc.label });
+        const { evaluation, fitSeconds, earlyStopping, notes } = await fitAndEvaluate(mc.model, mc.params, split, config, config.metrics, dataset, { onProgress: options.onProgress, signal: options.signal, label: mc.label });
+        if (earlyStopping) (row.bestEpochs ??= []).push(earlyStopping.bestUnit);
+        for (const n of notes) if (!row.notes.includes(n)) row.notes.push(n);
         row.fitSeconds += fitSeconds;
         row.scoringSeconds += evaluation.scoringSeconds;
         row.usersEvaluated += evaluation.users.length;

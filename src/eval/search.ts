@@ -159,7 +159,7 @@ export async function runSearch(config: ExperimentConfig, options: RunOptions = 
       trial = { key, params, foldValues: [], mean: NaN, stderr: NaN, fitSeconds: 0, scoringSeconds: 0 };
       try {
         for (let f = 0; f < folds.length; f++) {
-          const { evaluation, fitSeconds } = await fitAndEvaluate(search.model, params, folds[f], config, [search.metric], dataset, { signal: options.signal, label: `trial ${t + 1} fold ${f + 1}` });
+          const { evaluation, fitSeconds } = await fitAndEvaluate(search.model, params, folds[f], config, [search.metric], dataset, { signal: options.signal, label: `trial ${t + 1} fold ${f + 1}`, earlyStoppingOnTarget: true });
           trial.fitSeconds += fitSeconds;
           trial.scoringSeconds += evaluation.scoringSeconds;
           trial.foldValues.push(evaluation.metrics[search.metric.label].mean);

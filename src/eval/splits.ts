@@ -4,7 +4,7 @@
  * docs/evaluation.md for each protocol's exact rules.
  */
 import type { LoadedDataset } from '../data/dataset.js';
-import type { Interactions } from '../data/interactions.js';
+import { Interactions } from '../data/interactions.js';
 import { Rng } from '../core/rng.js';
 
 /** The result of a split. All parts share the input's index spaces. */
@@ -463,4 +463,38 @@ export function kuaiRecSplit(dataset: LoadedDataset, options: KuaiRecSplitOption
     relevanceThreshold: threshold,
     description: `KuaiRec unbiased protocol: train big_matrix (${leaked} entries on small-matrix pairs removed), test small_matrix, ${cands.length} candidate items, relevant watch_ratio >= ${threshold}`,
   };
+}
+
+/**
+ * The entries of two parts of one split (same index spaces, no shared (user, item) entry) as one matrix, e.g.
+ * train ∪ validation for a refit. Throws when the parts share an entry or their index spaces differ.
+ */
+export function unionParts(a: Interactions, b: Interactions): Interactions {
+  if (a.nUsers !== b.nUsers || a.nItems !== b.nItems) throw new Error(`unionParts: index spaces differ (${a.nUsers}×${a.nItems} vs ${b.nUsers}×${b.nItems})`);
+  const n = a.nnz + b.nnz;
+  const rowPtr = new Int32Array(a.nUsers + 1);
+  const col = new Int32Array(n);
+  const val = new Float32Array(n);
+  const withTime = a.timestamps !== null || b.timestamps !== null;
+  const ts = withTime ? new Float64Array(n) : null;
+  let o = 0;
+  const put = (m: Interactions, p: number): void => {
+    col[o] = m.colIdx[p];
+    val[o] = m.values[p];
+    if (ts) ts[o] = m.timestamps ? m.timestamps[p] : NaN;
+    o++;
+  };
+  for (let u = 0; u < a.nUsers; u++) {
+    let p = a.rowPtr[u];
+    let q = b.rowPtr[u];
+    const pe = a.rowPtr[u + 1];
+    const qe = b.rowPtr[u + 1];
+    while (p < pe || q < qe) {
+      if (q >= qe || (p < pe && a.colIdx[p] < b.colIdx[q])) put(a, p++);
+      else if (p >= pe || b.colIdx[q] < a.colIdx[p]) put(b, q++);
+      else throw new Error(`unionParts: user ${u} has item ${a.colIdx[p]} in both parts`);
+    }
+    rowPtr[u + 1] = o;
+  }
+  return new Interactions(a.users, a.items, rowPtr, col, val, ts);
 }

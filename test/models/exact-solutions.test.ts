@@ -57,9 +57,9 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 describe('implicit ALS', () => {
   const train = randomMatrix(25, 18, 0.25, 3, 3);
   const cases = [
-    { name: 'cholesky, linear confidence', params: { solver: 'cholesky' }, o: { alpha: 40, reg: 0.01, log: false, eps: 1, nu: 0, w: 1 } },
+    { name: 'cholesky, linear confidence', params: { solver: 'cholesky', alpha: 40, reg: 0.01 }, o: { alpha: 40, reg: 0.01, log: false, eps: 1, nu: 0, w: 1 } },
     { name: 'cholesky, log confidence, frequency-scaled λ, unobserved weight', params: { solver: 'cholesky', confidence: 'log', eps: 0.5, regExponent: 1, unobservedWeight: 0.3, reg: 0.05, alpha: 5 }, o: { alpha: 5, reg: 0.05, log: true, eps: 0.5, nu: 1, w: 0.3 } },
-    { name: 'CG with as many steps as factors', params: { solver: 'cg', cgSteps: 12 }, o: { alpha: 40, reg: 0.01, log: false, eps: 1, nu: 0, w: 1 } },
+    { name: 'CG with as many steps as factors', params: { solver: 'cg', cgSteps: 12, alpha: 40, reg: 0.01 }, o: { alpha: 40, reg: 0.01, log: false, eps: 1, nu: 0, w: 1 } },
   ];
   it.each(cases)('$name: the item factors exactly solve the last half step', async ({ params, o }) => {
     const k = 6;

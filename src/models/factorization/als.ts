@@ -53,8 +53,10 @@ export class AlsRecommender extends FoldInFactorModel<AlsParams, AlsState> {
     const p = this.params;
     const kn = await this.kernels();
     const opts = { reg: p.reg, scaleByCount: p.scaleByCount };
-    const f = await this.alternate(train, p, new Rng(p.seed), (r, y, x) => kn.alsExplicitHalfStep(r, y, x, opts), options);
-    return { ...f, itemBias: null, biases: fitBiases(train, p.reg, p.reg, 5), ...known(train) };
+    const biases = fitBiases(train, p.reg, p.reg, 5);
+    const seen = known(train);
+    const f = await this.alternate(train, p, new Rng(p.seed), (r, y, x) => kn.alsExplicitHalfStep(r, y, x, opts), options, (m) => ({ ...m, itemBias: null, biases, ...seen }));
+    return { ...f, itemBias: null, biases, ...seen };
   }
 
   /** Predicted ratings x_uᵀy_i; cold pairs follow `coldStart`. */

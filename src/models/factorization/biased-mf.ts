@@ -68,6 +68,7 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
     const cols = train.colIdx;
     const vals = train.values;
     const order = Int32Array.from({ length: nnz }, (_, j) => j);
+    let best: { P: Float32Array; Q: Float32Array; bu: Float32Array; bi: Float32Array } | null = null;
     for (let ep = 0; ep < epochs; ep++) {
       await checkpoint(options.signal);
       rng.shuffle(order);
@@ -92,6 +93,18 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
         }
       }
       options.onProgress?.({ phase: 'epoch', done: ep + 1, total: epochs, metrics: { rmse: Math.sqrt(sq / Math.max(1, nnz)) } });
+      if (options.validation) {
+        const state: BiasedMfState = { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu };
+        const verdict = await options.validation.check(ep + 1, (u, k) => this.recommendWith(state, train, u, k, {}));
+        if (verdict.best) best = { P: P.slice(), Q: Q.slice(), bu: bu.slice(), bi: bi.slice() };
+        if (verdict.stop) break;
+      }
+    }
+    if (best) {
+      P.set(best.P);
+      Q.set(best.Q);
+      bu.set(best.bu);
+      bi.set(best.bi);
     }
     return { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu };
   }

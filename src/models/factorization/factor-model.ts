@@ -51,28 +51,35 @@ export abstract class FactorModel<P extends Record<string, unknown>, S extends F
   /**
    * Alternating least squares: from N(0, initScale²) factors (users drawn first), `iterations` rounds of a user
    * half step then an item half step, run on shared-memory copies of the factors and of R / Rᵀ.
-   * `halfStep(r, y, x)` solves the rows of X against Y for the rows of R.
+   * `halfStep(r, y, x)` solves the rows of X against Y for the rows of R. With `options.validation`, each round
+   * is validated through `asState` (the factors as this model's state) and the best round's factors are returned.
    */
   protected async alternate(
     train: Interactions, shape: { factors: number; iterations: number; initScale: number }, rng: Rng,
     halfStep: (r: CsrMatrix, y: DenseMatrix, x: DenseMatrix) => Promise<void>, options: FitOptions,
+    asState?: (factors: { user: DenseMatrix; item: DenseMatrix }) => S,
   ): Promise<{ user: DenseMatrix; item: DenseMatrix }> {
     const shared = new SharedCopies(await this.kernels());
+    const copy = (m: DenseMatrix): DenseMatrix => ({ rows: m.rows, cols: m.cols, data: m.data.slice() });
     try {
       const users = shared.dense(randomMatrix(train.nUsers, shape.factors, shape.initScale, rng));
       const items = shared.dense(randomMatrix(train.nItems, shape.factors, shape.initScale, rng));
       const r = shared.csr(userItemCsr(train));
       const rt = shared.csr(itemUserCsr(train));
+      let best: { user: DenseMatrix; item: DenseMatrix } | null = null;
       for (let it = 0; it < shape.iterations; it++) {
         await checkpoint(options.signal);
         await halfStep(r, items, users);
         await halfStep(rt, users, items);
         options.onProgress?.({ phase: 'iteration', done: it + 1, total: shape.iterations });
+        if (options.validation && asState) {
+          const state = asState({ user: users, item: items });
+          const verdict = await options.validation.check(it + 1, (u, k) => this.recommendWith(state, train, u, k, {}));
+          if (verdict.best) best = { user: copy(users), item: copy(items) };
+          if (verdict.stop) break;
+        }
       }
-      return {
-        user: { rows: users.rows, cols: users.cols, data: users.data.slice() },
-        item: { rows: items.rows, cols: items.cols, data: items.data.slice() },
-      };
+      return best ?? { user: copy(users), item: copy(items) };
     } finally {
       shared.release();
     }

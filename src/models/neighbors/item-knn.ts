@@ -1,7 +1,9 @@
 /**
  * Item-based nearest neighbours: items are vectors over users (optionally TF-IDF or BM25 weighted, as in the
- * `implicit` library), similarity is the shrunk cosine s_ij = w_i·w_j / (‖w_i‖‖w_j‖ + shrink), each item keeps
- * its K most similar items, and a user's score for j is Σ_{i ∈ history} x_ui · s_ij. The dot products come
+ * `implicit` library), similarity is the shrunk cosine s_ij = w_i·w_j / (‖w_i‖‖w_j‖ + shrink), and a user's score for j is
+ * Σ_{i ∈ history} x_ui · s_ij over the kept pairs. `neighborhood: target` keeps, for each target item j, its K
+ * most similar source items (RecBole's ComputeSimilarity); `source` keeps each history item's K neighbours
+ * (implicit's ItemItemRecommender). The dot products come
  * from the kernel layer's item Gram blocks; neighbour selection uses the kernels' top-k.
  */
 import type { Interactions } from '../../data/interactions.js';
@@ -18,6 +20,7 @@ import { pairScores } from './pair-scores.js';
 /** Hyperparameters of {@link ItemKnnRecommender}. */
 export const ITEM_KNN_PARAMS = defineParams({
   neighbors: int(100, { min: 1, doc: 'neighbours kept per item' }),
+  neighborhood: oneOf(['target', 'source'], 'target', { doc: "whose K nearest are kept: each target item's K most similar source items (RecBole's ComputeSimilarity), or each source item's K (implicit)" }),
   shrink: num(0, { min: 0, doc: 'added to the cosine denominator (shrinks similarities built on little co-occurrence)' }),
   weighting: oneOf(['none', 'tfidf', 'bm25'], 'none', { doc: 'weights of the item vectors over users: none, TF-IDF (√x·idf) or BM25' }),
   bm25K1: num(100, { min: 0, doc: "BM25 K1 (implicit's default)" }),
@@ -29,8 +32,10 @@ export const ITEM_KNN_PARAMS = defineParams({
 export type ItemKnnParams = ParamsOf<typeof ITEM_KNN_PARAMS>;
 
 interface ItemKnnState {
-  /** Neighbour lists: items × K CSR, neighbours by decreasing similarity. */
+  /** Scoring weights, one row per source item: score_j = Σ_{i ∈ history} x_ui · sim[i][j]. */
   sim: CsrMatrix;
+  /** Each item's K nearest items by decreasing similarity (the same matrix as `sim` with `neighborhood: source`). */
+  neighbours: CsrMatrix;
 }
 
 /**
@@ -72,6 +77,11 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
 
   /** Neighbour lists: items × K CSR (neighbours by decreasing similarity), null before fit. */
   get similarity(): CsrMatrix | null {
+    return this.stateOrNull?.neighbours ?? null;
+  }
+
+  /** Scoring weights, one row per source item (score_j = Σ_{i ∈ history} x_ui · w[i][j]), null before fit. */
+  get weights(): CsrMatrix | null {
     return this.stateOrNull?.sim ?? null;
   }
 
@@ -120,7 +130,9 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
     } finally {
       shared.release();
     }
-    return { sim: compactNeighbours(n, kk, nbrIdx, nbrSim) };
+    const neighbours = compactNeighbours(n, kk, nbrIdx, nbrSim);
+    // The similarity is symmetric, so the K-lists are the same; `target` keeps list j as column j (the sources of target j).
+    return { sim: p.neighborhood === 'target' ? transposeCsr(neighbours) : neighbours, neighbours };
   }
 
   /** Dense scores of the rows: scores[r][j] = Σ x_ri s_ij. */
@@ -156,7 +168,7 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
 
   /** The item's stored neighbours, most similar first (padded when it has fewer than k). */
   async similarItems(item: number, k: number): Promise<TopK> {
-    const s = this.state.sim;
+    const s = this.state.neighbours;
     checkK(k, this.name);
     checkItem(this.name, item, s.rows);
     const out: TopK = { k, items: new Int32Array(k).fill(-1), scores: new Float32Array(k).fill(-Infinity) };
@@ -183,7 +195,8 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
     const nnz = rowPtr[n];
     const colIdx = saved.i32('sim_colIdx', nnz);
     for (let p = 0; p < nnz; p++) if (!(colIdx[p] >= 0 && colIdx[p] < n)) throw new Error(`${saved.file}: sim_colIdx[${p}] = ${colIdx[p]} outside [0, ${n})`);
-    return { sim: { rows: n, cols: n, rowPtr, colIdx, values: saved.f32('sim_values', nnz) } };
+    const sim: CsrMatrix = { rows: n, cols: n, rowPtr, colIdx, values: saved.f32('sim_values', nnz) };
+    return { sim, neighbours: this.params.neighborhood === 'target' ? sortRowsDescending(transposeCsr(sim)) : sim };
   }
 }
 
@@ -209,6 +222,39 @@ function compactNeighbours(n: number, kk: number, idx: Int32Array, sim: Float32A
     }
   }
   return { rows: n, cols: n, rowPtr, colIdx, values };
+}
+
+/** The transpose of a square CSR matrix (rows sorted by column index). */
+export function transposeCsr(m: CsrMatrix): CsrMatrix {
+  const nnz = m.rowPtr[m.rows];
+  const rowPtr = new Int32Array(m.cols + 1);
+  for (let p = 0; p < nnz; p++) rowPtr[m.colIdx[p] + 1]++;
+  for (let j = 0; j < m.cols; j++) rowPtr[j + 1] += rowPtr[j];
+  const next = rowPtr.slice(0, m.cols);
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  for (let i = 0; i < m.rows; i++) {
+    for (let p = m.rowPtr[i]; p < m.rowPtr[i + 1]; p++) {
+      const o = next[m.colIdx[p]]++;
+      colIdx[o] = i;
+      values[o] = m.values[p];
+    }
+  }
+  return { rows: m.cols, cols: m.rows, rowPtr, colIdx, values };
+}
+
+/** Each row ordered by decreasing value (ties: lower column first), in place; returns `m`. */
+function sortRowsDescending(m: CsrMatrix): CsrMatrix {
+  for (let i = 0; i < m.rows; i++) {
+    const a = m.rowPtr[i];
+    const b = m.rowPtr[i + 1];
+    const order = Array.from({ length: b - a }, (_, j) => a + j).sort((x, y) => m.values[y] - m.values[x] || m.colIdx[x] - m.colIdx[y]);
+    const c = order.map((q) => m.colIdx[q]);
+    const v = order.map((q) => m.values[q]);
+    m.colIdx.set(c, a);
+    m.values.set(v, a);
+  }
+  return m;
 }
 
 /** Registry entry of item-KNN. */
