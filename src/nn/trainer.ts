@@ -25,8 +25,8 @@ export interface Validation {
   params: Param[];
 }
 
-/** Options of {@link trainEpochs}. */
-export interface TrainOptions extends FitOptions {
+/** Options of {@link trainEpochs} (its own holdout `validation` takes the place of the runner's per-epoch callback). */
+export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   /** Passes over the examples. */
   epochs: number;
   /** Examples per update (the last batch of an epoch may be smaller). */
