@@ -3,7 +3,8 @@
  * suite and the persistence tests. The contract suite fails when a registered model has no case here.
  */
 import { createModel } from '../../src/models/index.js';
-import type { Recommender } from '../../src/models/contract.js';
+import type { ModelFeatures, Recommender } from '../../src/models/contract.js';
+import { itemFeatureFixture } from './hybrid/feature-fixture.js';
 
 /** One configuration of a registered model. */
 export interface ModelCase {
@@ -12,6 +13,8 @@ export interface ModelCase {
   /** Registry name. */
   model: string;
   params: Record<string, unknown>;
+  /** Item features the model is given before fit (feature-only models need them). */
+  features?: ModelFeatures;
 }
 
 const ae = { hidden: [8, 4], epochs: 2, batchSize: 8 };
@@ -39,12 +42,16 @@ export const CASES: ModelCase[] = [
   { label: 'mult-dae', model: 'mult-dae', params: ae },
   { label: 'mult-vae', model: 'mult-vae', params: ae },
   { label: 'two-tower', model: 'two-tower', params: { hidden: [8], dim: 4, idDim: 4, epochs: 2, batchSize: 16 } },
+  { label: 'content', model: 'content', params: {}, features: itemFeatureFixture(15) },
+  { label: 'content-neighbors-jaccard', model: 'content', params: { scoring: 'neighbors', similarity: 'jaccard', neighbors: 4, weighting: 'binary' }, features: itemFeatureFixture(15) },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
 ];
 
 /** A fresh, unfitted model of the case. */
 export function make(c: ModelCase): Recommender {
-  return createModel(c.model, c.params);
+  const m = createModel(c.model, c.params);
+  if (c.features) m.setFeatures?.(c.features);
+  return m;
 }
 
 /** The case of `label`. */
@@ -55,7 +62,7 @@ export function caseOf(label: string): ModelCase {
 }
 
 /** Models whose `score` is exactly the ranking score `recommend` returns. */
-export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd'];
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard'];
 
 /**
  * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the

@@ -1,0 +1,16 @@
+/** Small generated item features (tags, a category, captions in English and Chinese, a numeric column). */
+import { categoricalFrom, emptyFeatures, multiHotFrom } from '../../../src/data/features.js';
+import type { ModelFeatures } from '../../../src/models/contract.js';
+
+const WORDS = ['food', 'cat', 'game', 'travel', 'study'];
+const HAN = ['美食', '旅行', '游戏', '学习', '小猫'];
+
+/** Features of `n` items: item i has tags {i mod 4, i mod 3 + 4}, category i mod 3, a caption and a number. */
+export function itemFeatureFixture(n: number): ModelFeatures {
+  const f = emptyFeatures();
+  f.multiHot.tags = multiHotFrom(Array.from({ length: n }, (_, i) => [`t${i % 4}`, `t${(i % 3) + 4}`]));
+  f.categorical.category = categoricalFrom(Array.from({ length: n }, (_, i) => (i % 5 === 4 ? null : `c${i % 3}`)));
+  f.text.caption = Array.from({ length: n }, (_, i) => `${WORDS[i % 5]} video ${HAN[(i * 2) % 5]}${HAN[i % 5]}`);
+  f.numeric.duration = Float32Array.from({ length: n }, (_, i) => (i % 6 === 5 ? NaN : 10 + ((i * 7) % 11)));
+  return { itemFeatures: f };
+}
