@@ -168,6 +168,7 @@ async function fitAndEvaluateUnexplained(
     signal: options.signal,
     onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }),
   });
+  evaluation.notes.push(...(model.fitNotes?.() ?? []));
   return { evaluation, fitSeconds };
 }
 

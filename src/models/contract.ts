@@ -69,6 +69,8 @@ export interface Recommender {
   recommendForHistory?(history: History, k: number, options?: HistoryOptions): Promise<TopK>;
   /** Gives a feature-aware model the features aligned with the training indices; call before `fit`. */
   setFeatures?(features: ModelFeatures): void;
+  /** Lines on what the last fit learned (e.g. a hybrid's blend weights), shown with the experiment's results. */
+  fitNotes?(): string[];
   /** Writes the model to `dir` atomically (restore it with `loadModel`). */
   save?(dir: string): Promise<void>;
   /** Where the training data came from (set by `recsys train`, saved with the model). */

@@ -44,6 +44,8 @@ export const CASES: ModelCase[] = [
   { label: 'two-tower', model: 'two-tower', params: { hidden: [8], dim: 4, idDim: 4, epochs: 2, batchSize: 16 } },
   { label: 'content', model: 'content', params: {}, features: itemFeatureFixture(15) },
   { label: 'content-neighbors-jaccard', model: 'content', params: { scoring: 'neighbors', similarity: 'jaccard', neighbors: 4, weighting: 'binary' }, features: itemFeatureFixture(15) },
+  { label: 'item-prior', model: 'item-prior', params: { pseudoCount: 2 } },
+  { label: 'item-prior-daily', model: 'item-prior', params: { source: 'daily', pseudoCount: 5 }, features: itemFeatureFixture(15) },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
 ];
 
@@ -62,7 +64,7 @@ export function caseOf(label: string): ModelCase {
 }
 
 /** Models whose `score` is exactly the ranking score `recommend` returns. */
-export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard'];
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily'];
 
 /**
  * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the

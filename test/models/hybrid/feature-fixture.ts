@@ -12,5 +12,7 @@ export function itemFeatureFixture(n: number): ModelFeatures {
   f.categorical.category = categoricalFrom(Array.from({ length: n }, (_, i) => (i % 5 === 4 ? null : `c${i % 3}`)));
   f.text.caption = Array.from({ length: n }, (_, i) => `${WORDS[i % 5]} video ${HAN[(i * 2) % 5]}${HAN[i % 5]}`);
   f.numeric.duration = Float32Array.from({ length: n }, (_, i) => (i % 6 === 5 ? NaN : 10 + ((i * 7) % 11)));
+  f.numeric.play_count = Float32Array.from({ length: n }, (_, i) => (i % 7 === 6 ? NaN : 5 + ((i * 13) % 17)));
+  f.numeric.like_per_play = Float32Array.from({ length: n }, (_, i) => ((i * 5) % 9) / 10);
   return { itemFeatures: f };
 }
