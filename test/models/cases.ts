@@ -46,6 +46,11 @@ export const CASES: ModelCase[] = [
   { label: 'content-neighbors-jaccard', model: 'content', params: { scoring: 'neighbors', similarity: 'jaccard', neighbors: 4, weighting: 'binary' }, features: itemFeatureFixture(15) },
   { label: 'item-prior', model: 'item-prior', params: { pseudoCount: 2 } },
   { label: 'item-prior-daily', model: 'item-prior', params: { source: 'daily', pseudoCount: 5 }, features: itemFeatureFixture(15) },
+  { label: 'hybrid', model: 'hybrid', params: { components: [{ model: 'ials', params: { factors: 4, iterations: 3 } }, { model: 'popularity' }], grid: [0, 1, 2], rounds: 1 } },
+  {
+    label: 'hybrid-switch', model: 'hybrid', features: itemFeatureFixture(15),
+    params: { components: [{ model: 'ease', params: { reg: 5 }, label: 'cf' }, { model: 'content' }], normalize: 'rank', weights: [1, 0.5], switch: 'cold-items', coldThreshold: 6 },
+  },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
 ];
 
@@ -64,7 +69,7 @@ export function caseOf(label: string): ModelCase {
 }
 
 /** Models whose `score` is exactly the ranking score `recommend` returns. */
-export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily'];
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily', 'hybrid', 'hybrid-switch'];
 
 /**
  * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the

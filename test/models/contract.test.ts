@@ -89,6 +89,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   'mlp-ranker': ['score', 'usesFeatures'],
   content: ['score', 'similarItems', 'recommendForHistory', 'usesFeatures'],
   'item-prior': ['score', 'recommendForHistory', 'usesFeatures'],
+  hybrid: ['score', 'usesFeatures'],
 };
 
 /** Models whose history recommendations equal `recommend` for a training user's own row. */
