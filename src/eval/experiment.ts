@@ -116,6 +116,8 @@ export function makeSplits(dataset: LoadedDataset, data: Interactions, s: SplitC
     case 'stratified': return [splits.stratifiedSplit(data, { ratio: s.ratio, minRating: s.minRating, filterBy: s.filterBy, seed: s.seed ?? seed })];
     case 'strong-generalization': return [splits.strongGeneralization(data, { testUsers: s.testUsers, validationUsers: s.validationUsers, foldInRatio: s.foldInRatio, minEntries: s.minEntries, seed: s.seed ?? seed })];
     case 'kuairec': return [splits.kuaiRecSplit({ ...dataset, interactions: data }, { threshold: s.threshold })];
+    case 'cold-items': return [splits.coldItemsSplit(data, { testItems: s.testItems, validationItems: s.validationItems, seed: s.seed ?? seed })];
+    case 'cold-users': return [splits.coldUsersSplit(data, { testUsers: s.testUsers, foldInEvents: s.foldInEvents, order: s.order, seed: s.seed ?? seed })];
   }
 }
 
