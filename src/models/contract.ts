@@ -43,7 +43,7 @@ export interface History {
 }
 
 /** The side information a feature-aware model reads (e.g. a `LoadedDataset`). */
-export type ModelFeatures = Pick<LoadedDataset, 'userFeatures' | 'itemFeatures'>;
+export type ModelFeatures = Pick<LoadedDataset, 'userFeatures' | 'itemFeatures' | 'social'>;
 
 /**
  * A recommender. `fit` and `recommend` are required; every other method is a capability the model declares by

@@ -4,7 +4,7 @@
  */
 import { createModel } from '../../src/models/index.js';
 import type { ModelFeatures, Recommender } from '../../src/models/contract.js';
-import { itemFeatureFixture } from './hybrid/feature-fixture.js';
+import { itemFeatureFixture, socialFixture } from './hybrid/feature-fixture.js';
 
 /** One configuration of a registered model. */
 export interface ModelCase {
@@ -51,6 +51,8 @@ export const CASES: ModelCase[] = [
     label: 'hybrid-switch', model: 'hybrid', features: itemFeatureFixture(15),
     params: { components: [{ model: 'ease', params: { reg: 5 }, label: 'cf' }, { model: 'content' }], normalize: 'rank', weights: [1, 0.5], switch: 'cold-items', coldThreshold: 6 },
   },
+  { label: 'social', model: 'social', params: {}, features: { social: socialFixture(20) } },
+  { label: 'social-similarity', model: 'social', params: { base: 'ials', baseParams: '{"factors":4,"iterations":3}', friendWeight: 'similarity', values: 'value', symmetric: false }, features: { social: socialFixture(20) } },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
 ];
 
@@ -69,7 +71,7 @@ export function caseOf(label: string): ModelCase {
 }
 
 /** Models whose `score` is exactly the ranking score `recommend` returns. */
-export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily', 'hybrid', 'hybrid-switch'];
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily', 'hybrid', 'hybrid-switch', 'social', 'social-similarity'];
 
 /**
  * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the

@@ -90,6 +90,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   content: ['score', 'similarItems', 'recommendForHistory', 'usesFeatures'],
   'item-prior': ['score', 'recommendForHistory', 'usesFeatures'],
   hybrid: ['score', 'usesFeatures'],
+  social: ['score', 'usesFeatures'],
 };
 
 /** Models whose history recommendations equal `recommend` for a training user's own row. */

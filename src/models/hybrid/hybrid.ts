@@ -307,7 +307,7 @@ function isSearch(v: unknown): v is SearchResult {
 }
 
 /** Each user's normalised scores from `model` over all items (or the candidates; others get the minimum). */
-async function componentScores(model: Recommender, users: Int32Array, n: number, how: 'zscore' | 'rank', candidates: Int32Array | undefined): Promise<Float32Array[]> {
+export async function componentScores(model: Recommender, users: Int32Array, n: number, how: 'zscore' | 'rank', candidates: Int32Array | undefined): Promise<Float32Array[]> {
   const m = candidates ? candidates.length : n;
   const r = await model.recommend(users, m, { excludeSeen: false, ...(candidates ? { candidates } : {}) });
   const out: Float32Array[] = [];

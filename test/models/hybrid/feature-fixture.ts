@@ -16,3 +16,11 @@ export function itemFeatureFixture(n: number): ModelFeatures {
   f.numeric.like_per_play = Float32Array.from({ length: n }, (_, i) => ((i * 5) % 9) / 10);
   return { itemFeatures: f };
 }
+
+/** Social links among `n` users: user u (u mod 4 = 0) names u + 1 and u + 2 as friends; the others name none. */
+export function socialFixture(n: number): NonNullable<ModelFeatures['social']> {
+  const lists = Array.from({ length: n }, (_, u) => (u % 4 === 0 ? [u + 1, u + 2].filter((v) => v < n) : []));
+  const rowPtr = new Int32Array(n + 1);
+  lists.forEach((l, u) => (rowPtr[u + 1] = rowPtr[u] + l.length));
+  return { rowPtr, colIdx: Int32Array.from(lists.flat()) };
+}
