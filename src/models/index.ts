@@ -21,6 +21,7 @@ import { contentModel } from './hybrid/content.js';
 import { itemPriorModel } from './hybrid/item-prior.js';
 import { hybridModel } from './hybrid/hybrid.js';
 import { socialModel } from './hybrid/social.js';
+import { lightFmModel } from './hybrid/lightfm.js';
 
 export * from './contract.js';
 export { createModel, defineModel, modelEntries, modelEntry, registerModel, type ModelDefinition, type RegisteredModel } from './registry.js';
@@ -29,6 +30,6 @@ export { SkeletonModel, StateReader, type RowBatch, type StoredState } from './s
 export { modelCatalog, type ModelInfo, type ParamInfo } from './catalog.js';
 
 for (const m of [popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel]) registerModel(m);
-for (const m of [contentModel, itemPriorModel, hybridModel, socialModel]) registerModel(m);
+for (const m of [contentModel, itemPriorModel, hybridModel, socialModel, lightFmModel]) registerModel(m);
 // Not yet on the skeleton (docs/model-substrate.md): registered through the transitional adapter.
 for (const e of [deepAutoEncoderEntry, multDaeEntry, multVaeEntry, twoTowerEntry, rankingEntry]) registerModel(legacyModel(e));

@@ -53,6 +53,8 @@ export const CASES: ModelCase[] = [
   },
   { label: 'social', model: 'social', params: {}, features: { social: socialFixture(20) } },
   { label: 'social-similarity', model: 'social', params: { base: 'ials', baseParams: '{"factors":4,"iterations":3}', friendWeight: 'similarity', values: 'value', symmetric: false }, features: { social: socialFixture(20) } },
+  { label: 'lightfm', model: 'lightfm', params: { factors: 4, epochs: 3 } },
+  { label: 'lightfm-bpr-features', model: 'lightfm', params: { factors: 4, epochs: 3, loss: 'bpr', textTokens: true }, features: itemFeatureFixture(15) },
   { label: 'mlp-ranker', model: 'mlp-ranker', params: { hidden: [8, 4], epochs: 2, batchSize: 32 } },
 ];
 
@@ -71,7 +73,7 @@ export function caseOf(label: string): ModelCase {
 }
 
 /** Models whose `score` is exactly the ranking score `recommend` returns. */
-export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily', 'hybrid', 'hybrid-switch', 'social', 'social-similarity'];
+export const SCORE_IS_RANKING = ['popularity', 'random', 'ials', 'ials-cholesky-log', 'bpr', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'pure-svd', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily', 'hybrid', 'hybrid-switch', 'social', 'social-similarity', 'lightfm', 'lightfm-bpr-features'];
 
 /**
  * Models whose `score` is not meant to order `recommend`'s list: it draws a random rating (the ranking is by the

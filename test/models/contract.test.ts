@@ -91,6 +91,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   'item-prior': ['score', 'recommendForHistory', 'usesFeatures'],
   hybrid: ['score', 'usesFeatures'],
   social: ['score', 'usesFeatures'],
+  lightfm: ['score', 'usesFeatures'],
 };
 
 /** Models whose history recommendations equal `recommend` for a training user's own row. */
