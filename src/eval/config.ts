@@ -81,7 +81,7 @@ const filtersSchema = mapping({
   binarize: flag.optional(),
 });
 
-const SPLIT_METHODS = ['random', 'ratio', 'leave-one-out', 'leave-last-out', 'temporal', 'kfold', 'stratified', 'strong-generalization', 'kuairec'] as const;
+const SPLIT_METHODS = ['random', 'ratio', 'leave-one-out', 'leave-last-out', 'temporal', 'kfold', 'stratified', 'strong-generalization', 'kuairec', 'cold-items', 'cold-users'] as const;
 const RATIOS = '2 or 3 non-negative numbers (train, [validation,] test) with positive train and test weights, e.g. [8, 1, 1]';
 
 /** Which split to make; the options of each method mirror the functions in splits.ts (`seed` defaults to the config's). */
@@ -110,6 +110,19 @@ const splitSchema = z.discriminatedUnion(
       seed: seed.optional(),
     }),
     mapping({ method: z.literal('kuairec'), threshold: number().optional() }),
+    mapping({
+      method: z.literal('cold-items'),
+      testItems: number('a positive number (count, or share when below 1)', (x) => x > 0, 'required (a count of items, or a share below 1)'),
+      validationItems: number('a non-negative number', (x) => x >= 0).optional(),
+      seed: seed.optional(),
+    }),
+    mapping({
+      method: z.literal('cold-users'),
+      testUsers: number('a positive number (count, or share when below 1)', (x) => x > 0, 'required (a count of users, or a share below 1)'),
+      foldInEvents: integer(0).optional(),
+      order: oneOf(['random', 'time']).optional(),
+      seed: seed.optional(),
+    }),
   ],
   {
     error: (issue) => {

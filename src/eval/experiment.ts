@@ -119,6 +119,8 @@ export function makeSplits(dataset: LoadedDataset, data: Interactions, s: SplitC
     case 'stratified': return [splits.stratifiedSplit(data, { ratio: s.ratio, minRating: s.minRating, filterBy: s.filterBy, seed: s.seed ?? seed })];
     case 'strong-generalization': return [splits.strongGeneralization(data, { testUsers: s.testUsers, validationUsers: s.validationUsers, foldInRatio: s.foldInRatio, minEntries: s.minEntries, seed: s.seed ?? seed })];
     case 'kuairec': return [splits.kuaiRecSplit({ ...dataset, interactions: data }, { threshold: s.threshold })];
+    case 'cold-items': return [splits.coldItemsSplit(data, { testItems: s.testItems, validationItems: s.validationItems, seed: s.seed ?? seed })];
+    case 'cold-users': return [splits.coldUsersSplit(data, { testUsers: s.testUsers, foldInEvents: s.foldInEvents, order: s.order, seed: s.seed ?? seed })];
   }
 }
 
@@ -208,6 +210,7 @@ async function fitAndEvaluateUnexplained(
     signal: options.signal,
     onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }),
   });
+  evaluation.notes.push(...(model.fitNotes?.() ?? []));
   return { evaluation, fitSeconds, earlyStopping, notes };
 }
 

@@ -498,3 +498,77 @@ export function unionParts(a: Interactions, b: Interactions): Interactions {
   }
   return new Interactions(a.users, a.items, rowPtr, col, val, ts);
 }
+
+/** Options of {@link coldItemsSplit}. */
+export interface ColdItemsOptions {
+  /** Held-out test items: a count (>= 1) or a share of the items with entries (< 1). */
+  testItems: number;
+  /** Held-out validation items, likewise (default 0). */
+  validationItems?: number;
+  seed: number;
+}
+
+/**
+ * Item cold start: a seeded sample of the items with entries is held out with all their entries (test, and
+ * optionally validation); everything else trains. Held-out items have no training entries, and each test user
+ * ranks them among all items (their training items excluded), so only models that see item features can
+ * place them.
+ */
+export function coldItemsSplit(data: Interactions, options: ColdItemsOptions): Split {
+  const counts = data.itemCounts();
+  const active: number[] = [];
+  for (let i = 0; i < data.nItems; i++) if (counts[i] > 0) active.push(i);
+  const nTest = heldOutCount(options.testItems, 'testItems', active.length);
+  const nVal = heldOutCount(options.validationItems ?? 0, 'validationItems', active.length);
+  if (nTest < 1) throw new Error('split: cold-items needs at least one test item');
+  if (nTest + nVal >= active.length) throw new Error(`split: ${nTest} test + ${nVal} validation items leave no training items (of ${active.length})`);
+  const order = splitRng(options.seed, 'cold-items').shuffle(Int32Array.from(active));
+  const role = new Uint8Array(data.nItems);
+  for (let j = 0; j < nTest; j++) role[order[j]] = TEST;
+  for (let j = nTest; j < nTest + nVal; j++) role[order[j]] = VALID;
+  const assign = new Uint8Array(data.nnz);
+  for (let p = 0; p < assign.length; p++) assign[p] = role[data.colIdx[p]];
+  return fromAssignment(data, assign, `cold items: ${nTest} test${nVal > 0 ? ` and ${nVal} validation` : ''} items held out with all their entries, seed ${options.seed}`, nVal > 0);
+}
+
+/** Options of {@link coldUsersSplit}. */
+export interface ColdUsersOptions {
+  /** Held-out test users: a count (>= 1) or a share of the users with entries (< 1). */
+  testUsers: number;
+  /** Entries of each held-out user given as fold-in history (default 0: none; the rest are targets). */
+  foldInEvents?: number;
+  /** `time`: the earliest entries are the fold-in (default `random`). */
+  order?: 'random' | 'time';
+  seed: number;
+}
+
+/**
+ * User cold start: a seeded sample of users is held out; each keeps `foldInEvents` entries (random, or the
+ * earliest) as the fold-in history given to the model at evaluation, the rest are targets. Held-out entries on
+ * items absent from train are dropped. Users with no more entries than `foldInEvents` have no targets.
+ */
+export function coldUsersSplit(data: Interactions, options: ColdUsersOptions): Split {
+  const foldIn = options.foldInEvents ?? 0;
+  if (!Number.isInteger(foldIn) || foldIn < 0) throw new Error(`split: "foldInEvents" must be an integer >= 0, got ${JSON.stringify(foldIn)}`);
+  const order = options.order ?? 'random';
+  if (order === 'time' && !data.timestamps) throw new Error('split: cold-users with order "time" needs timestamps, and the data has none');
+  const active: number[] = [];
+  for (let u = 0; u < data.nUsers; u++) if (data.rowPtr[u + 1] > data.rowPtr[u]) active.push(u);
+  const nTest = heldOutCount(options.testUsers, 'testUsers', active.length);
+  if (nTest < 1) throw new Error('split: cold-users needs at least one test user');
+  if (nTest >= active.length) throw new Error(`split: ${nTest} test users leave no training users (of ${active.length})`);
+  const rng = splitRng(options.seed, 'cold-users');
+  const chosen = rng.shuffle(Int32Array.from(active)).subarray(0, nTest);
+  const assign = new Uint8Array(data.nnz);
+  for (const u of chosen) {
+    const pos = orderedPositions(data, u, order, rng);
+    for (let j = 0; j < pos.length; j++) assign[pos[j]] = j < foldIn ? TEST_FOLDIN : TEST;
+  }
+  return heldOutSplit(data, assign, `cold users: ${nTest} users held out, ${foldIn} fold-in event${foldIn === 1 ? '' : 's'} each (${order}), seed ${options.seed}`);
+}
+
+/** A held-out count: `x` itself when >= 1, else round(x · of). */
+function heldOutCount(x: number, name: string, of: number): number {
+  if (!(typeof x === 'number' && Number.isFinite(x) && x >= 0)) throw new Error(`split: "${name}" must be a non-negative number, got ${JSON.stringify(x)}`);
+  return x < 1 ? Math.round(x * of) : Math.floor(x);
+}

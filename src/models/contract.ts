@@ -43,7 +43,7 @@ export interface History {
 }
 
 /** The side information a feature-aware model reads (e.g. a `LoadedDataset`). */
-export type ModelFeatures = Pick<LoadedDataset, 'userFeatures' | 'itemFeatures'>;
+export type ModelFeatures = Pick<LoadedDataset, 'userFeatures' | 'itemFeatures' | 'social'>;
 
 /**
  * A recommender. `fit` and `recommend` are required; every other method is a capability the model declares by
@@ -69,6 +69,8 @@ export interface Recommender {
   recommendForHistory?(history: History, k: number, options?: HistoryOptions): Promise<TopK>;
   /** Gives a feature-aware model the features aligned with the training indices; call before `fit`. */
   setFeatures?(features: ModelFeatures): void;
+  /** Lines on what the last fit learned (e.g. a hybrid's blend weights), shown with the experiment's results. */
+  fitNotes?(): string[];
   /** Writes the model to `dir` atomically (restore it with `loadModel`). */
   save?(dir: string): Promise<void>;
   /** Where the training data came from (set by `recsys train`, saved with the model). */

@@ -16,6 +16,11 @@ import { itemKnnModel } from './neighbors/item-knn.js';
 import { deepAutoEncoderModel, multDaeModel, multVaeModel } from './neural/autoencoder.js';
 import { rankingModel } from './neural/ranking.js';
 import { twoTowerModel } from './neural/two-tower.js';
+import { contentModel } from './hybrid/content.js';
+import { itemPriorModel } from './hybrid/item-prior.js';
+import { hybridModel } from './hybrid/hybrid.js';
+import { socialModel } from './hybrid/social.js';
+import { lightFmModel } from './hybrid/lightfm.js';
 
 export * from './contract.js';
 export { createModel, defineModel, modelEntries, modelEntry, registerModel, type ModelDefinition, type RegisteredModel } from './registry.js';
@@ -27,3 +32,4 @@ for (const m of [
   popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel,
   deepAutoEncoderModel, multDaeModel, multVaeModel, twoTowerModel, rankingModel,
 ]) registerModel(m);
+for (const m of [contentModel, itemPriorModel, hybridModel, socialModel, lightFmModel]) registerModel(m);

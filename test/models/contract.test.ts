@@ -56,10 +56,15 @@ const CAPABILITIES: Record<string, Capability[]> = {
   'mult-vae': ['score', 'foldIn', 'recommendForHistory'],
   'two-tower': ['score', 'similarItems', 'foldIn', 'recommendForHistory', 'usesFeatures'],
   'mlp-ranker': ['score', 'usesFeatures'],
+  content: ['score', 'similarItems', 'recommendForHistory', 'usesFeatures'],
+  'item-prior': ['score', 'recommendForHistory', 'usesFeatures'],
+  hybrid: ['score', 'usesFeatures'],
+  social: ['score', 'usesFeatures'],
+  lightfm: ['score', 'usesFeatures'],
 };
 
 /** Models whose history recommendations equal `recommend` for a training user's own row. */
-const HISTORY_IS_ROW = ['popularity', 'pure-svd', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf'];
+const HISTORY_IS_ROW = ['popularity', 'pure-svd', 'ease', 'item-knn', 'item-knn-bm25', 'item-knn-tfidf', 'content', 'content-neighbors-jaccard', 'item-prior', 'item-prior-daily'];
 
 function row(t: TopK, r: number): number[] {
   return Array.from(t.items.subarray(r * t.k, (r + 1) * t.k));
