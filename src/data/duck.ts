@@ -18,6 +18,8 @@ export class DuckSession {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
+    // Date-times without an offset are read as UTC, whatever the machine's zone.
+    await connection.run("SET TimeZone = 'UTC'");
     return new DuckSession(instance, connection);
   }
 
