@@ -88,13 +88,14 @@ export function resolveColumns(path: string, cols: FileColumns, wanted: readonly
         { line: 1, field: w.column },
       );
     }
-    if (at < 0 && found.includes(w.column)) {
+    const invented = found.findIndex((f) => lower(f) === lower(w.column));
+    if (at < 0 && invented >= 0) {
       // A name DuckDB made up: "x_1" for a repeated header name, "column3" for an empty one or a headerless file.
-      at = found.indexOf(w.column);
+      at = invented;
       if (raw && raw[at] !== '') {
         const twins = sameName(raw, raw[at]);
-        const why = twins.length > 1 ? `columns ${twins.map((k) => k + 1).join(' and ')} are both named ${JSON.stringify(raw[at])}` : `column ${at + 1} is named ${JSON.stringify(raw[at])}`;
-        throw new DataFileError(path, `${path} line 1: ${w.field} column "${w.column}" not found (${why}; rename it in the header); columns are: ${quoteList(raw)}`, { line: 1, field: w.column });
+        const why = twins.length > 1 ? `columns ${twins.map((k) => k + 1).join(' and ')} are both named ${JSON.stringify(raw[twins[0]])}; rename one of them in the header` : `column ${at + 1} is named ${JSON.stringify(raw[at])}`;
+        throw new DataFileError(path, `${path} line 1: ${w.field} column "${w.column}" not found (${why}); columns are: ${quoteList(raw)}`, { line: 1, field: w.column });
       }
     }
     if (at < 0 && /^\d+$/.test(w.column)) {

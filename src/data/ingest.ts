@@ -251,7 +251,7 @@ async function timeReading(db: DuckSession, path: string, format: FileFormat, co
     return { kind: 'iso' };
   }
   if (detected === 'iso') {
-    throw new DataFileError(path, `${path}: time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.text_example))}), not epoch ${requested}: read it as ISO ${flag}: iso) or leave the unit to be detected`, { field: column });
+    throw new DataFileError(path, `${path}: time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.text_example))}), not epoch ${requested}: read it as ISO (--time-unit iso; timeUnit 'iso' in the API) or leave the unit to be detected`, { field: column });
   }
   if (detected !== null && detected !== requested) {
     log.note(`${path}: time column "${column}" read as epoch ${requested} as asked, but its values look like epoch ${detected} (typical value ${typical.toPrecision(4)} = ${epochDate(typical, requested)} in ${requested})`);
