@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { CleaningLog } from './cleaning.js';
 import { resolveColumns, type WantedColumn } from './columns.js';
+import type { DuckDBValue } from '@duckdb/node-api';
 import { DuckSession, sqlIdent, sqlString, type FetchKind } from './duck.js';
 import { DataFileError } from './errors.js';
 import { headerFields, readHead, requireTextHead } from './file-head.js';
@@ -196,48 +197,40 @@ export function rowToLine(row: number, headerLines: number, rejectedLines: reado
 /** The hint for a problem on every row that usually means the columns were mapped wrongly. */
 const MAPPING_HINT = 'wrong column mapping or separator?';
 
-/** Largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 /** Integers below this in magnitude are exact as JS numbers (2^53). */
 const EXACT_INT = 9007199254740992;
+/** Staged id of a row whose id is a number but not an exact integer below 2^53 (outside that range: no id is). */
+const NOT_INT = '-4611686018427387904';
 
 /** How the time column is read: epoch numbers of a unit, ISO text, or a Parquet date/time type. */
 type TimeRead = { kind: 'epoch'; unit: EpochUnit } | { kind: 'iso' } | { kind: 'native' };
 
-/**
- * Decides how to read the time column from its first 10,000 rows: numbers by magnitude, text by whether it
- * parses as a date-time; an explicit unit that contradicts the data is an error (ISO text read as numbers or
- * the reverse) or a note (an epoch unit of the wrong magnitude).
- */
-async function timeReading(db: DuckSession, path: string, format: FileFormat, column: string, requested: TimeUnit, log: CleaningLog): Promise<TimeRead> {
-  const isParquet = fileKind(path).kind === 'parquet';
-  if (isParquet) {
-    const types = await db.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${sourceSql(path)})`);
-    const type = String(types.find((r) => String(r.column_name) === column)?.column_type ?? '');
-    if (/^(TIMESTAMP|DATE)/i.test(type)) return { kind: 'native' };
-  }
-  const c = isParquet ? `trim(CAST(${sqlIdent(column)} AS VARCHAR))` : `trim(${sqlIdent(column)})`;
+/** SQL aggregates over the first rows that {@link timeReading} decides from (`c`: the column as trimmed text). */
+function timeProbeSql(c: string): string {
   const num = `TRY_CAST(${c} AS DOUBLE)`;
-  const probe = (
-    await db.rows(
-      `SELECT count(*) FILTER (WHERE ${c} IS NOT NULL AND ${c} <> '') AS present,
-              count(*) FILTER (WHERE ${num} IS NOT NULL) AS numeric,
-              count(*) FILTER (WHERE ${num} IS NULL AND TRY_CAST(${c} AS TIMESTAMPTZ) IS NOT NULL) AS iso,
-              CAST(median(abs(${num})) FILTER (WHERE isfinite(${num})) AS DOUBLE) AS typical,
-              first(${c}) FILTER (WHERE ${c} <> '' AND ${num} IS NULL) AS text_example,
-              first(${c}) FILTER (WHERE ${num} IS NOT NULL) AS num_example
-       FROM (SELECT * FROM ${sourceSql(path, format, undefined, true)} LIMIT 10000)`,
-    )
-  )[0];
-  const present = Number(probe.present);
-  const numeric = Number(probe.numeric);
-  const iso = Number(probe.iso);
-  const typical = probe.typical === null ? NaN : Number(probe.typical);
+  return `count(*) FILTER (WHERE ${c} IS NOT NULL AND ${c} <> '') AS t_present,
+          count(*) FILTER (WHERE ${num} IS NOT NULL) AS t_numeric,
+          count(*) FILTER (WHERE ${num} IS NULL AND TRY_CAST(${c} AS TIMESTAMPTZ) IS NOT NULL) AS t_iso,
+          CAST(median(abs(${num})) FILTER (WHERE isfinite(${num})) AS DOUBLE) AS t_typical,
+          first(${c}) FILTER (WHERE ${c} <> '' AND ${num} IS NULL) AS t_text,
+          first(${c}) FILTER (WHERE ${num} IS NOT NULL) AS t_num`;
+}
+
+/**
+ * Decides how to read the time column from the probe of its first 10,000 rows ({@link timeProbeSql}): numbers
+ * by magnitude, text by whether it parses as a date-time; an explicit unit that contradicts the data is an
+ * error (ISO text read as numbers or the reverse) or a note (an epoch unit of the wrong magnitude).
+ */
+function timeReading(path: string, column: string, probe: Record<string, DuckDBValue>, requested: TimeUnit, log: CleaningLog): TimeRead {
+  const present = Number(probe.t_present);
+  const numeric = Number(probe.t_numeric);
+  const iso = Number(probe.t_iso);
+  const typical = probe.t_typical === null ? NaN : Number(probe.t_typical);
   const detected: EpochUnit | 'iso' | null = present === 0 ? null : numeric >= iso && numeric > 0 ? epochUnitOf(typical) : iso > 0 ? 'iso' : null;
   const flag = '(--time-unit; timeUnit in the API)';
   if (requested === 'auto') {
     if (detected === 'iso') {
-      log.note(`${path}: time column "${column}" read as ISO-8601 date-times (e.g. ${JSON.stringify(String(probe.text_example))}); date-times without a UTC offset are taken as UTC`);
+      log.note(`${path}: time column "${column}" read as ISO-8601 date-times (e.g. ${JSON.stringify(String(probe.t_text))}); date-times without a UTC offset are taken as UTC`);
       return { kind: 'iso' };
     }
     const unit = detected ?? 'seconds';
@@ -246,15 +239,12 @@ async function timeReading(db: DuckSession, path: string, format: FileFormat, co
   }
   if (requested === 'iso') {
     if (detected !== null && detected !== 'iso') {
-      throw new DataFileError(path, `${path}: time column "${column}" holds numbers (e.g. ${probe.num_example}), not ISO date-times: give the epoch unit (s, ms, us) ${flag} or leave it to be detected`, { field: column });
+      throw new DataFileError(path, `${path}: time column "${column}" holds numbers (e.g. ${String(probe.t_num)}), not ISO date-times: give the epoch unit (s, ms, us) ${flag} or leave it to be detected`, { field: column });
     }
     return { kind: 'iso' };
   }
   if (detected === 'iso') {
-    throw new DataFileError(path, `${path}: time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.text_example))}), not epoch ${requested}: read it as ISO (--time-unit iso; timeUnit 'iso' in the API) or leave the unit to be detected`, { field: column });
-  }
-  if (detected !== null && detected !== requested) {
-    log.note(`${path}: time column "${column}" read as epoch ${requested} as asked, but its values look like epoch ${detected} (typical value ${typical.toPrecision(4)} = ${epochDate(typical, requested)} in ${requested})`);
+    throw new DataFileError(path, `${path}: time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.t_text))}), not epoch ${requested}: read it as ISO (--time-unit iso; timeUnit 'iso' in the API) or leave the unit to be detected`, { field: column });
   }
   return { kind: 'epoch', unit: requested };
 }
@@ -309,21 +299,34 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   const extra = names;
   log.file(path);
 
+  // One probe of the first 10,000 rows decides the id types and the time unit.
   let userIdType: 'int' | 'string' = options.idType === 'string' ? 'string' : 'int';
   let itemIdType = userIdType;
-  if (!options.idType || options.idType === 'auto') {
+  const sniffIds = !options.idType || options.idType === 'auto';
+  const text = (x: string): string => (isParquet ? `CAST(${sqlIdent(x)} AS VARCHAR)` : sqlIdent(x));
+  let nativeTime = false;
+  if (timeCol && isParquet) {
+    const types = await db.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${sourceSql(path)})`);
+    nativeTime = /^(TIMESTAMP|DATE)/i.test(String(types.find((r) => String(r.column_name) === timeCol)?.column_type ?? ''));
+  }
+  const aggregates: string[] = [];
+  if (sniffIds) {
     // A column is integer when every probed id is an integer below 2^53 in magnitude (larger ones are not exact
     // as JS numbers and stay strings); "1.5" passes the probe as a number and its row is rejected below.
-    const c = (x: string): string => (isParquet ? `CAST(${sqlIdent(x)} AS VARCHAR)` : sqlIdent(x));
-    const notInt = (x: string): string => `NOT ${blank(c(x))} AND (TRY_CAST(trim(${c(x)}) AS BIGINT) IS NULL OR abs(TRY_CAST(trim(${c(x)}) AS HUGEINT)) >= ${EXACT_INT})`;
-    const probe = await db.rows(
-      `SELECT count(*) FILTER (WHERE ${notInt(userCol)}) AS bu, count(*) FILTER (WHERE ${notInt(itemCol)}) AS bi
-       FROM (SELECT * FROM ${sourceSql(path, format, undefined, true)} LIMIT 10000)`,
-    );
-    userIdType = Number(probe[0].bu) === 0 ? 'int' : 'string';
-    itemIdType = Number(probe[0].bi) === 0 ? 'int' : 'string';
+    const notInt = (x: string): string => `NOT ${blank(text(x))} AND (TRY_CAST(trim(${text(x)}) AS BIGINT) IS NULL OR abs(TRY_CAST(trim(${text(x)}) AS HUGEINT)) >= ${EXACT_INT})`;
+    aggregates.push(`count(*) FILTER (WHERE ${notInt(userCol)}) AS bu`, `count(*) FILTER (WHERE ${notInt(itemCol)}) AS bi`);
   }
-  const time: TimeRead | null = timeCol ? await timeReading(db, path, format, timeCol, options.timeUnit ?? 'auto', log) : null;
+  // An explicit unit is checked after the read instead (cheaply, on the staged times; a contradiction shows as rows
+  // that do not parse, and only then is the column probed to say what it holds).
+  const requested = options.timeUnit ?? 'auto';
+  const probeSql = (aggs: string[]): string => `SELECT ${aggs.join(', ')} FROM (SELECT * FROM ${sourceSql(path, format, undefined, true)} LIMIT 10000)`;
+  if (timeCol && !nativeTime && requested === 'auto') aggregates.push(timeProbeSql(`trim(${text(timeCol)})`));
+  const probe = aggregates.length ? (await db.rows(probeSql(aggregates)))[0] : {};
+  if (sniffIds) {
+    userIdType = Number(probe.bu) === 0 ? 'int' : 'string';
+    itemIdType = Number(probe.bi) === 0 ? 'int' : 'string';
+  }
+  const time: TimeRead | null = !timeCol ? null : nativeTime ? { kind: 'native' } : requested === 'auto' ? timeReading(path, timeCol, probe, 'auto', log) : requested === 'iso' ? { kind: 'iso' } : { kind: 'epoch', unit: requested };
 
   // SQL types the reader parses each mapped column as; a value that does not parse rejects its row. Integer ids
   // are parsed as DOUBLE (BIGINT would round "1.5" to 2) and checked to be exact integers below.
@@ -346,27 +349,26 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   const trimmedId = (x: string): string => {
     return `CASE WHEN strlen(${x}) = length(${x}) AND ${x} <> '' AND NOT starts_with(${x}, ' ') AND NOT ends_with(${x}, ' ') THEN ${x} ELSE NULLIF(trim(${x}), '') END`;
   };
-  const exactInt = (d: string): string => `(isfinite(${d}) AND ${d} = trunc(${d}) AND abs(${d}) < ${EXACT_INT})`;
-  const intId = (d: string): string => `CASE WHEN ${exactInt(d)} THEN CAST(${d} AS BIGINT) END`;
+  // Integer ids parse as DOUBLE and must be exact integers below 2^53; others (1.5, 1e300, nan) become the
+  // sentinel NOT_INT, so they are told apart from missing ids (NULL) without a second evaluation.
+  const intId = (d: string): string => `CASE WHEN ${d} IS NULL THEN NULL WHEN isfinite(${d}) AND ${d} = trunc(${d}) AND abs(${d}) < ${EXACT_INT} THEN CAST(${d} AS BIGINT) ELSE ${NOT_INT} END`;
   const idSql = (c: string, type: 'int' | 'string'): string => (type === 'int' ? intId(col(c)) : trimmedId(col(c)));
-  const tooBig = (d: string): string => `(isfinite(${d}) AND abs(${d}) > ${FLOAT32_MAX})`;
-  const float = (d: string): string => `CASE WHEN ${tooBig(d)} THEN NULL ELSE CAST(${d} AS FLOAT) END`;
+  // TRY_CAST to FLOAT is NULL exactly for finite values beyond float32 (NaN and ±inf convert); flag bits tell
+  // those from missing values: 1 the value, 2 << k extra column k.
+  const float = (d: string): string => `TRY_CAST(${d} AS FLOAT)`;
+  const tooBig = (d: string): string => `(${d} IS NOT NULL AND TRY_CAST(${d} AS FLOAT) IS NULL)`;
   const timeSql = (c: string): string => {
     if (!time || time.kind === 'native') return `epoch(${sqlIdent(c)})`;
-    if (time.kind === 'iso') return `epoch(TRY_CAST(trim(${col(c)}) AS TIMESTAMPTZ))`;
+    // A date-time that does not parse becomes -inf (told from a missing time, NULL).
+    if (time.kind === 'iso') return `CASE WHEN ${blank(col(c))} THEN NULL ELSE coalesce(epoch(TRY_CAST(trim(${col(c)}) AS TIMESTAMPTZ)), CAST('-inf' AS DOUBLE)) END`;
     const per = PER_SECOND[time.unit];
     return `CASE WHEN isfinite(${col(c)}) THEN ${col(c)}${per === 1 ? '' : ` / ${per}.0`} END`;
   };
-  // Flag bits of rows whose data the typed columns cannot show: 1/2 user/item id not an exact integer, 4 value
-  // beyond float32, 8 date-time that does not parse, 16 << k extra column k beyond float32.
   const flagTerms: string[] = [];
-  if (userIdType === 'int') flagTerms.push(`CASE WHEN ${col(userCol)} IS NOT NULL AND NOT ${exactInt(col(userCol))} THEN 1 ELSE 0 END`);
-  if (itemIdType === 'int') flagTerms.push(`CASE WHEN ${col(itemCol)} IS NOT NULL AND NOT ${exactInt(col(itemCol))} THEN 2 ELSE 0 END`);
-  if (valueCol) flagTerms.push(`CASE WHEN ${tooBig(col(valueCol))} THEN 4 ELSE 0 END`);
-  if (timeCol && time?.kind === 'iso') flagTerms.push(`CASE WHEN NOT ${blank(col(timeCol))} AND TRY_CAST(trim(${col(timeCol)}) AS TIMESTAMPTZ) IS NULL THEN 8 ELSE 0 END`);
-  extra.forEach((c, k) => flagTerms.push(`CASE WHEN ${tooBig(col(c))} THEN ${16 * 2 ** k} ELSE 0 END`));
-  if (extra.length > 58) throw new Error(`${path}: at most 58 extra columns can be staged (got ${extra.length})`);
-  const flagType = extra.length <= 4 ? 'UTINYINT' : extra.length <= 12 ? 'USMALLINT' : extra.length <= 28 ? 'UINTEGER' : 'UBIGINT';
+  if (valueCol) flagTerms.push(`CASE WHEN ${tooBig(col(valueCol))} THEN 1 ELSE 0 END`);
+  extra.forEach((c, k) => flagTerms.push(`CASE WHEN ${tooBig(col(c))} THEN ${2 * 2 ** k} ELSE 0 END`));
+  if (extra.length > 62) throw new Error(`${path}: at most 62 extra columns can be staged (got ${extra.length})`);
+  const flagType = extra.length <= 7 ? 'UTINYINT' : extra.length <= 15 ? 'USMALLINT' : extra.length <= 31 ? 'UINTEGER' : 'UBIGINT';
   const select = [
     `${idSql(userCol, userIdType)} AS u`,
     `${idSql(itemCol, itemIdType)} AS i`,
@@ -444,29 +446,38 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
 
   // Problems in parsed rows, each row counted under its first dropping problem only (so counts add up).
   const dropTime = options.missingTime === 'drop';
-    const drops: Check[] = [];
-  if (userIdType === 'int') drops.push({ cond: '(f & 1) <> 0', kind: 'id not an exact integer (e.g. 1.5; not rounded to another id)', column: userCol, action: 'dropped', hint: 'ids are not integers: read them as strings (--id-type string; idType in the API)' });
-  if (itemIdType === 'int') drops.push({ cond: '(f & 2) <> 0', kind: 'id not an exact integer (e.g. 1.5; not rounded to another id)', column: itemCol, action: 'dropped', hint: 'ids are not integers: read them as strings (--id-type string; idType in the API)' });
-  drops.push({ cond: 'u IS NULL', kind: 'missing id', column: userCol, action: 'dropped', hint: MAPPING_HINT });
-  drops.push({ cond: 'i IS NULL', kind: 'missing id', column: itemCol, action: 'dropped', hint: MAPPING_HINT });
+  const drops: Array<Check & { ok: string }> = [];
+  if (userIdType === 'int') drops.push({ cond: `u = ${NOT_INT}`, ok: `u <> ${NOT_INT}`, kind: 'id not an exact integer (e.g. 1.5; not rounded to another id)', column: userCol, action: 'dropped', hint: 'ids are not integers: read them as strings (--id-type string; idType in the API)' });
+  if (itemIdType === 'int') drops.push({ cond: `i = ${NOT_INT}`, ok: `i <> ${NOT_INT}`, kind: 'id not an exact integer (e.g. 1.5; not rounded to another id)', column: itemCol, action: 'dropped', hint: 'ids are not integers: read them as strings (--id-type string; idType in the API)' });
+  drops.push({ cond: 'u IS NULL', ok: 'u IS NOT NULL', kind: 'missing id', column: userCol, action: 'dropped', hint: MAPPING_HINT });
+  drops.push({ cond: 'i IS NULL', ok: 'i IS NOT NULL', kind: 'missing id', column: itemCol, action: 'dropped', hint: MAPPING_HINT });
   if (valueCol) {
-    drops.push({ cond: '(f & 4) <> 0', kind: 'value beyond float32 range (|x| > 3.4e38)', column: valueCol, action: 'dropped', hint: 'is this the value column?' });
-    drops.push({ cond: 'v IS NULL', kind: 'missing value', column: valueCol, action: 'dropped', hint: MAPPING_HINT });
-    drops.push({ cond: 'isnan(v) OR isinf(v)', kind: 'non-finite value', column: valueCol, action: 'dropped', hint: MAPPING_HINT });
+    drops.push({ cond: '(f & 1) <> 0', ok: '(f & 1) = 0', kind: 'value beyond float32 range (|x| > 3.4e38)', column: valueCol, action: 'dropped', hint: 'is this the value column?' });
+    drops.push({ cond: 'v IS NULL', ok: 'v IS NOT NULL', kind: 'missing value', column: valueCol, action: 'dropped', hint: MAPPING_HINT });
+    drops.push({ cond: 'isnan(v) OR isinf(v)', ok: 'isfinite(v)', kind: 'non-finite value', column: valueCol, action: 'dropped', hint: MAPPING_HINT });
   }
-  if (timeCol && time?.kind === 'iso') drops.push({ cond: '(f & 8) <> 0', kind: 'unparseable date-time', column: timeCol, action: 'dropped', hint: 'give the time unit (--time-unit s|ms|us|iso)' });
-  if (timeCol && dropTime) drops.push({ cond: 't IS NULL OR isnan(t)', kind: 'missing time', column: timeCol, action: 'dropped', hint: MAPPING_HINT });
-  const exclusive = drops.map((c, k) => (k === 0 ? c.cond : `(${c.cond}) AND NOT (${drops.slice(0, k).map((p) => `(${p.cond})`).join(' OR ')})`));
-  const validWhere = `NOT (${drops.map((c) => `(${c.cond})`).join(' OR ')})`;
+  if (timeCol && time?.kind === 'iso') drops.push({ cond: "t = CAST('-inf' AS DOUBLE)", ok: "(t IS NULL OR t <> CAST('-inf' AS DOUBLE))", kind: 'unparseable date-time', column: timeCol, action: 'dropped', hint: 'give the time unit (--time-unit s|ms|us|iso)' });
+  if (timeCol && dropTime) drops.push({ cond: 't IS NULL OR isnan(t)', ok: 't IS NOT NULL AND NOT isnan(t)', kind: 'missing time', column: timeCol, action: 'dropped', hint: MAPPING_HINT });
+  // Conditions are made two-valued (a NULL column makes a comparison NULL, which NOT would keep NULL).
+  const is = (cond: string): string => `coalesce(${cond}, false)`;
+  const exclusive = drops.map((c, k) => (k === 0 ? is(c.cond) : `${is(c.cond)} AND NOT (${drops.slice(0, k).map((p) => is(p.cond)).join(' OR ')})`));
+  // The rows kept: every drop's negation, written out so it is cheap where it is evaluated again (ids, fetch).
+  const validWhere = drops.map((c) => c.ok).join(' AND ');
   const kept: Check[] = [];
   if (timeCol && !dropTime) kept.push({ cond: 't IS NULL OR isnan(t)', kind: 'missing time', column: timeCol, action: 'kept', hint: '' });
   extra.forEach((c, k) => {
-    kept.push({ cond: `(f & ${16 * 2 ** k}) <> 0`, kind: 'value beyond float32 range (kept as NaN)', column: c, action: 'kept', hint: '' });
-    kept.push({ cond: `x${k} IS NULL AND (f & ${16 * 2 ** k}) = 0`, kind: 'missing value', column: c, action: 'kept', hint: '' });
+    kept.push({ cond: `(f & ${2 * 2 ** k}) <> 0`, kind: 'value beyond float32 range (kept as NaN)', column: c, action: 'kept', hint: '' });
+    kept.push({ cond: `x${k} IS NULL AND (f & ${2 * 2 ** k}) = 0`, kind: 'missing value', column: c, action: 'kept', hint: '' });
   });
-  const conds = [...exclusive, ...kept.map((c) => `(${c.cond}) AND ${validWhere}`)];
+  const conds = [...exclusive, ...kept.map((c) => `${is(c.cond)} AND ${validWhere}`)];
   const checks = [...drops, ...kept];
-  const counts = await db.rows(`SELECT ${conds.map((c, k) => `count(*) FILTER (WHERE ${c}) AS c${k}`).join(', ')} FROM ${table}`);
+  const typicalTime = timeCol && time?.kind === 'epoch' && requested !== 'auto' ? `, CAST(median(abs(t)) FILTER (WHERE isfinite(t)) AS DOUBLE) AS typical` : '';
+  const counts = await db.rows(`SELECT ${conds.map((c, k) => `count(*) FILTER (WHERE ${c}) AS c${k}`).join(', ')}${typicalTime} FROM ${table}`);
+  if (typicalTime && time?.kind === 'epoch' && counts[0].typical !== null) {
+    const typical = Number(counts[0].typical) * PER_SECOND[time.unit];
+    const looks = epochUnitOf(typical);
+    if (looks !== time.unit) log.note(`${path}: time column "${timeCol}" read as epoch ${time.unit} as asked, but its values look like epoch ${looks} (typical value ${typical.toPrecision(4)} = ${epochDate(typical, time.unit)} in ${time.unit})`);
+  }
   for (let k = 0; k < checks.length; k++) {
     const count = Number(counts[0][`c${k}`]);
     if (count === 0) continue;
@@ -478,6 +489,10 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   for (const p of pending) {
     const everyRow = p.dropped && (p.readerLines ? rowsGood === 0 && p.cast === true && p.count === rejectedLines.length : p.count === rowsGood);
     if (!options.strict && !everyRow) continue;
+    if (everyRow && timeCol && p.field === timeCol && requested !== 'auto') {
+      // Times that never parse in the unit asked for: say what the column holds (this throws when it is the other kind).
+      timeReading(path, timeCol, (await db.rows(probeSql([timeProbeSql(`trim(${text(timeCol)})`)])))[0], requested, log);
+    }
     const got = await lines.lines(p.rows ?? [], p.readerLines ?? []);
     const line = [...got.rows, ...got.readerLines][0];
     const where = p.field ? ` in field "${p.field}"` : '';

@@ -4,7 +4,7 @@
  * records where the data came from (so `recsys recommend` can show item metadata).
  */
 import type { Command } from 'commander';
-import { loadInteractionsFile, type ColumnMapping } from '../../data/index.js';
+import { formatCleaningReport, loadInteractionsFile, type CleaningReport, type ColumnMapping } from '../../data/index.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
@@ -40,6 +40,8 @@ export interface TrainProvenance {
   columns?: ColumnMapping;
   minValue?: number;
   binarize?: boolean;
+  /** What the load read, dropped and merged (the summary `train` prints, as `datasets info` does). */
+  cleaning?: CleaningReport;
   [key: string]: unknown;
 }
 
@@ -100,6 +102,8 @@ export function register(program: Command): void {
       const { signal, dispose } = interruptSignal();
       try {
         const { ds, provenance } = await loadTrainingData(flags, signal);
+        process.stderr.write(`cleaning report:\n${formatCleaningReport(ds.report)}\n`);
+        provenance.cleaning = ds.report;
         const train = prepare(ds.interactions, flags);
         if (usesFeatures(model)) model.setFeatures(ds);
         if (flags.minValue !== undefined) provenance.minValue = Number(flags.minValue);
