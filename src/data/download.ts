@@ -138,7 +138,7 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
       if (existsSync(target)) {
         // Not ours to delete: a mismatch refuses to extract and leaves the file for the user to replace.
         const v = await verify(src, target, doFetch);
-        if (v.mismatch) throw new Error(`${target}: checksum mismatch (${v.mismatch}); not extracted. Delete it or replace it with the official file from ${src.url}.`);
+        if (v.mismatch) throw new Error(`${target}: checksum mismatch: ${v.mismatch}; not extracted. Delete it or replace it with the official file from ${src.url}.`);
         options.onNote?.(v.checked ? `${target}: ${v.checked} checksum verified` : `${target}: found in the cache; not verified (${v.why})`);
       } else {
         let res: Response;
@@ -164,7 +164,7 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
         const v = await verify(src, tmp, doFetch);
         if (v.mismatch) {
           rmSync(tmp, { force: true });
-          throw new Error(`checksum mismatch for ${src.url} (${v.mismatch}); the download was deleted. ${manual}`);
+          throw new Error(`checksum mismatch for ${src.url}: ${v.mismatch}; the download was deleted. ${manual}`);
         }
         if (!v.checked) options.onNote?.(`${file}: not verified (${v.why})`);
         renameSync(tmp, target);
@@ -200,5 +200,5 @@ async function verify(src: DownloadSource, path: string, doFetch: typeof fetch):
   }
   if (!expected) return { why: `the published md5 (${src.md5Url}) could not be fetched` };
   const got = await hashFile(path, 'md5');
-  return got === expected ? { checked: 'md5' } : { mismatch: `md5 ${got}, expected ${expected} from ${src.md5Url}` };
+  return got === expected ? { checked: 'md5' } : { mismatch: `md5 ${got}, expected ${expected} (from ${src.md5Url})` };
 }
