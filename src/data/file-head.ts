@@ -125,3 +125,57 @@ export function headerFields(head: FileHead, delimiter: string, quote: string, e
   fields.push(cur.trim());
   return fields;
 }
+
+/**
+ * The first line of the head that breaks a consistent layout, and why: mixed line endings, a carriage return
+ * inside a line, a quote inside an unquoted field, a different number of fields than line 1, or bytes that are
+ * not UTF-8. Line 1 (with a generic reason) when nothing stands out.
+ */
+export function diagnoseLayout(head: FileHead, delimiter: string, quote: string): { line: number; reason: string } {
+  let b = head.bytes;
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+  const raw = b.toString('latin1');
+  const parts = raw.split('\n');
+  if (!head.complete && parts.length > 1) parts.pop();
+  const utf8 = (s: string): boolean => !Buffer.from(s, 'latin1').toString('utf8').includes('\ufffd');
+  const fieldsOf = (line: string): { n: number; strayQuote: boolean } => {
+    let n = 1;
+    let inQuote = false;
+    let fieldStart = true;
+    let strayQuote = false;
+    for (let k = 0; k < line.length; k++) {
+      const c = line[k];
+      if (inQuote) {
+        if (c === quote) {
+          if (line[k + 1] === quote) k++;
+          else inQuote = false;
+        }
+      } else if (quote && c === quote) {
+        if (fieldStart) inQuote = true;
+        else strayQuote = true;
+      } else if (line.startsWith(delimiter, k)) {
+        n++;
+        fieldStart = true;
+        k += delimiter.length - 1;
+        continue;
+      }
+      if (c !== ' ') fieldStart = false;
+    }
+    return { n, strayQuote };
+  };
+  const crlf = parts[0].endsWith('\r');
+  const first = fieldsOf(parts[0].replace(/\r$/, '')).n;
+  for (let k = 0; k < parts.length; k++) {
+    const line = parts[k];
+    const last = k === parts.length - 1;
+    if (line === '' || (line === '\r' && crlf)) continue;
+    if (!last && line.endsWith('\r') !== crlf) return { line: k + 1, reason: `mixed line endings (line ${k + 1} ends in ${crlf ? 'LF' : 'CRLF'}, line 1 in ${crlf ? 'CRLF' : 'LF'})` };
+    const body = line.replace(/\r$/, '');
+    if (body.includes('\r')) return { line: k + 1, reason: 'a carriage return inside the line' };
+    if (!utf8(body)) return { line: k + 1, reason: 'bytes that are not UTF-8 (binary data or another encoding)' };
+    const f = fieldsOf(body);
+    if (f.strayQuote) return { line: k + 1, reason: `a quote (${quote}) inside an unquoted field` };
+    if (f.n !== first) return { line: k + 1, reason: `${f.n} fields where line 1 has ${first}` };
+  }
+  return { line: 1, reason: 'no consistent layout found' };
+}

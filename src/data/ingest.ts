@@ -4,7 +4,7 @@ import { resolveColumns, type WantedColumn } from './columns.js';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { DuckSession, sqlIdent, sqlString, type FetchKind } from './duck.js';
 import { DataFileError } from './errors.js';
-import { headerFields, readHead, requireTextHead } from './file-head.js';
+import { diagnoseLayout, headerFields, readHead, requireTextHead } from './file-head.js';
 import { IdMap } from './id-map.js';
 import { LineMap, ROW_NUMBERS, type LineResolver } from './line-map.js';
 import { epochDate, epochUnitOf, PER_SECOND, type EpochUnit, type TimeUnit } from './time-unit.js';
@@ -221,7 +221,8 @@ function timeProbeSql(c: string): string {
  * by magnitude, text by whether it parses as a date-time; an explicit unit that contradicts the data is an
  * error (ISO text read as numbers or the reverse) or a note (an epoch unit of the wrong magnitude).
  */
-function timeReading(path: string, column: string, probe: Record<string, DuckDBValue>, requested: TimeUnit, log: CleaningLog): TimeRead {
+function timeReading(path: string, column: string, probe: Record<string, DuckDBValue>, requested: TimeUnit, log: CleaningLog, line?: number): TimeRead {
+  const at = line === undefined ? `${path}:` : `${path} line ${line}:`;
   const present = Number(probe.t_present);
   const numeric = Number(probe.t_numeric);
   const iso = Number(probe.t_iso);
@@ -239,12 +240,12 @@ function timeReading(path: string, column: string, probe: Record<string, DuckDBV
   }
   if (requested === 'iso') {
     if (detected !== null && detected !== 'iso') {
-      throw new DataFileError(path, `${path}: time column "${column}" holds numbers (e.g. ${String(probe.t_num)}), not ISO date-times: give the epoch unit (s, ms, us) ${flag} or leave it to be detected`, { field: column });
+      throw new DataFileError(path, `${at} time column "${column}" holds numbers (e.g. ${String(probe.t_num)}), not ISO date-times: give the epoch unit (s, ms, us) ${flag} or leave it to be detected`, { line, field: column });
     }
     return { kind: 'iso' };
   }
   if (detected === 'iso') {
-    throw new DataFileError(path, `${path}: time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.t_text))}), not epoch ${requested}: read it as ISO (--time-unit iso; timeUnit 'iso' in the API) or leave the unit to be detected`, { field: column });
+    throw new DataFileError(path, `${at} time column "${column}" holds date-times (e.g. ${JSON.stringify(String(probe.t_text))}), not epoch ${requested}: read it as ISO (--time-unit iso; timeUnit 'iso' in the API) or leave the unit to be detected`, { line, field: column });
   }
   return { kind: 'epoch', unit: requested };
 }
@@ -267,20 +268,40 @@ interface Check {
  * unparseable date-times are dropped; missing times are kept with NaN (or dropped with `missingTime: 'drop'`).
  */
 export async function stageInteractions(db: DuckSession, table: string, path: string, mapping: ColumnMapping, options: StageOptions, log: CleaningLog): Promise<StagedTable> {
-  const format = options.format ?? {};
   const fk = fileKind(path);
   const isParquet = fk.kind === 'parquet';
   requireFile(path);
   const defaults = defaultFormat(path);
+  let format = options.format ?? {};
   const delimiter = format.delimiter ?? defaults.delimiter;
   const hasHeader = !isParquet && (format.header ?? defaults.header);
   let header: string[] | null = null;
-  if (!isParquet) {
+  let found: string[];
+  if (isParquet) found = await fileColumns(db, path, format);
+  else {
     const head = await readHead(path, fk.gzip);
     requireTextHead(path, head);
+    // The quote is made explicit ('"', RFC 4180) so that the reader and the line scan split records alike; when
+    // the quotes do not pair up the reader cannot sniff the file, and it is read with quotes as plain characters.
+    if (format.quote === undefined) {
+      try {
+        found = await fileColumns(db, path, { ...format, quote: '"' });
+        format = { ...format, quote: '"' };
+      } catch {
+        try {
+          found = await fileColumns(db, path, { ...format, quote: '' });
+        } catch {
+          // Neither way does DuckDB's sniffer find a layout: name the first line that breaks one.
+          const d = diagnoseLayout(head, delimiter, '"');
+          const sep = delimiter === '\t' ? 'tab' : JSON.stringify(delimiter);
+          throw new DataFileError(path, `${path} line ${d.line}: cannot be read as delimited text with separator ${sep}: ${d.reason} (fix the file, or give the right separator)`, { line: d.line });
+        }
+        format = { ...format, quote: '' };
+        log.note(`${path}: its double quotes do not pair up, so they are read as plain characters (rows they break are reported)`);
+      }
+    } else found = await fileColumns(db, path, format);
     if (hasHeader) header = headerFields(head, delimiter, format.quote ?? '"', format.encoding ?? 'utf-8');
   }
-  const found = await fileColumns(db, path, format);
   const extraIn = mapping.extra ?? [];
   const wanted: WantedColumn[] = [
     { field: 'user', column: mapping.user },
@@ -489,12 +510,12 @@ export async function stageInteractions(db: DuckSession, table: string, path: st
   for (const p of pending) {
     const everyRow = p.dropped && (p.readerLines ? rowsGood === 0 && p.cast === true && p.count === rejectedLines.length : p.count === rowsGood);
     if (!options.strict && !everyRow) continue;
-    if (everyRow && timeCol && p.field === timeCol && requested !== 'auto') {
-      // Times that never parse in the unit asked for: say what the column holds (this throws when it is the other kind).
-      timeReading(path, timeCol, (await db.rows(probeSql([timeProbeSql(`trim(${text(timeCol)})`)])))[0], requested, log);
-    }
     const got = await lines.lines(p.rows ?? [], p.readerLines ?? []);
     const line = [...got.rows, ...got.readerLines][0];
+    if (everyRow && timeCol && p.field === timeCol && requested !== 'auto') {
+      // Times that never parse in the unit asked for: say what the column holds (this throws when it is the other kind).
+      timeReading(path, timeCol, (await db.rows(probeSql([timeProbeSql(`trim(${text(timeCol)})`)])))[0], requested, log, line);
+    }
     const where = p.field ? ` in field "${p.field}"` : '';
     throw new DataFileError(path, `${path} line ${line}: ${p.kind}${where}${everyRow ? ` on every row — ${p.hint}` : ''}`, { line, field: p.field });
   }

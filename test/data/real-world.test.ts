@@ -93,9 +93,9 @@ describe('timestamps', () => {
     const iso = file('iso2.csv', 'user,item,ts\n1,1,2020-07-05 05:27:48.378\n2,1,2020-07-06 00:00:00.000\n');
     const err = await load(iso, MAP_T, { timeUnit: 'seconds' }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/iso2\.csv: time column "ts" holds date-times \(e\.g\. "2020-07-05 05:27:48\.378"\), not epoch seconds: read it as ISO \(--time-unit iso/);
+    expect((err as Error).message).toMatch(/iso2\.csv line 2: time column "ts" holds date-times \(e\.g\. "2020-07-05 05:27:48\.378"\), not epoch seconds: read it as ISO \(--time-unit iso/);
     expect((err as Error).message).not.toMatch(/wrong column mapping/);
-    await expect(load(file('nums.csv', rows((t) => String(t))), MAP_T, { timeUnit: 'iso' })).rejects.toThrow(/holds numbers \(e\.g\. 1593898068\), not ISO date-times/);
+    await expect(load(file('nums.csv', rows((t) => String(t))), MAP_T, { timeUnit: 'iso' })).rejects.toThrow(/nums\.csv line 2: time column "ts" holds numbers \(e\.g\. 1593898068\), not ISO date-times/);
   });
 });
 
