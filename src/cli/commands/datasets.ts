@@ -91,7 +91,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(3)}%`;
 export function describeDataset(ds: LoadedDataset): string {
   const x = ds.interactions;
   const a = activeCounts(x);
-  const value = ds.info?.valueColumn ? `${ds.info.valueColumn} (${ds.valueKind})` : ds.valueKind;
+  const column = ds.info?.valueColumn;
+  const value = column && column !== ds.valueKind ? `${column} (${ds.valueKind})` : ds.valueKind;
   let counts = `users ${a.users}, items ${a.items}, interactions ${x.nnz} (density ${pct(a.density)})`;
   if (a.users !== x.nUsers || a.items !== x.nItems) {
     const why = ds.report.rowsFiltered !== undefined ? 'the filters left them no interaction' : 'they have no interaction here';
