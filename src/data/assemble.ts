@@ -1,4 +1,5 @@
-import type { CleaningLog } from './cleaning.js';
+import { EXAMPLE_LINES, type CleaningLog } from './cleaning.js';
+import { DataFileError } from './errors.js';
 import type { IdMap } from './id-map.js';
 import type { StagedEvents } from './ingest.js';
 import { Interactions, type DuplicatePolicy, type DuplicateReport } from './interactions.js';
@@ -15,16 +16,16 @@ export interface AssembledMatrix {
 export function clipValues(events: StagedEvents, cap: number, file: string, field: string, log: CleaningLog): number {
   const v = events.values;
   if (!v) return 0;
-  const lines: number[] = [];
+  const rows: number[] = [];
   let count = 0;
   for (let e = 0; e < v.length; e++) {
     if (v[e] > cap) {
-      if (lines.length < 5) lines.push(events.lines[e]);
+      if (rows.length < EXAMPLE_LINES) rows.push(events.rows[e]);
       v[e] = cap;
       count++;
     }
   }
-  log.add({ file, kind: `value above clip cap ${cap}`, field, count, action: 'clipped', lines });
+  log.addAt({ file, kind: `value above clip cap ${cap}`, field, count, action: 'clipped' }, { rows }, events.lines);
   return count;
 }
 
@@ -32,14 +33,17 @@ export function clipValues(events: StagedEvents, cap: number, file: string, fiel
  * Builds the CSR matrix from events (merging repeated pairs by `policy`, reported in `log`) and aligns the
  * event columns with it.
  */
-export function assembleMatrix(events: StagedEvents, users: IdMap, items: IdMap, policy: DuplicatePolicy, file: string, log: CleaningLog): AssembledMatrix {
+export async function assembleMatrix(events: StagedEvents, users: IdMap, items: IdMap, policy: DuplicatePolicy, file: string, log: CleaningLog): Promise<AssembledMatrix> {
   let built: ReturnType<typeof Interactions.fromCoo>;
   try {
     built = Interactions.fromCoo({ users, items, userIdx: events.userIdx, itemIdx: events.itemIdx, values: events.values ?? undefined, timestamps: events.timestamps }, policy);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     const m = /events (\d+) and (\d+)/.exec(msg);
-    if (m) throw new Error(`${file} lines ${events.lines[Number(m[1])]} and ${events.lines[Number(m[2])]}: ${msg.replace(/ \(events \d+ and \d+\)/, '')} (duplicate policy "error")`);
+    if (m) {
+      const { rows } = await events.lines.lines([events.rows[Number(m[1])], events.rows[Number(m[2])]], []);
+      throw new DataFileError(file, `${file} lines ${rows[0]} and ${rows[1]}: ${msg.replace(/ \(events \d+ and \d+\)/, '')} (duplicate policy "error")`, { line: rows[1] });
+    }
     throw err;
   }
   const { interactions, duplicates, source } = built;
@@ -47,9 +51,9 @@ export function assembleMatrix(events: StagedEvents, users: IdMap, items: IdMap,
     // First few lines of events that were merged into another one.
     const used = new Uint8Array(events.userIdx.length);
     for (let p = 0; p < source.length; p++) used[source[p]] = 1;
-    const lines: number[] = [];
-    for (let e = 0; e < used.length && lines.length < 5; e++) if (!used[e]) lines.push(events.lines[e]);
-    log.add({ file, kind: `repeated user-item pair (${duplicates.pairs} pairs; policy ${policy})`, count: duplicates.merged, action: 'merged', lines });
+    const rows: number[] = [];
+    for (let e = 0; e < used.length && rows.length < EXAMPLE_LINES; e++) if (!used[e]) rows.push(events.rows[e]);
+    log.addAt({ file, kind: `repeated user-item pair (${duplicates.pairs} pairs; policy ${policy})`, count: duplicates.merged, action: 'merged' }, { rows }, events.lines);
   }
   const eventColumns: Record<string, Float32Array> = {};
   for (const [name, col] of Object.entries(events.extra)) {

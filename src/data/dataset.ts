@@ -16,15 +16,53 @@ export interface CleaningIssue {
   lines: number[];
 }
 
-/** What a load read, kept, merged and why: nothing is dropped without a line here. */
+/**
+ * What a load read, kept, merged and why: nothing is dropped without a line here. For one interaction file
+ * the rows balance: rowsRead = rowsKept + the `dropped` issues' counts + duplicates.merged + rowsFiltered
+ * (see {@link cleaningBalance} in cleaning.ts).
+ */
 export interface CleaningReport {
   files: string[];
   rowsRead: number;
   rowsKept: number;
   duplicates: DuplicateReport;
   issues: CleaningIssue[];
+  /** Interactions the load's filters (min value, k-core, time window) removed; absent when none ran. */
+  rowsFiltered?: number;
   /** Free-form remarks (e.g. "synthetic stand-in data"). */
   notes: string[];
+}
+
+/** What the value of an interaction means ("numeric": a value column of unstated meaning, e.g. a quantity). */
+export type ValueKind = 'rating' | 'watch_ratio' | 'play_count' | 'numeric' | 'implicit';
+
+/**
+ * Facts about a data set that its readers need: what the value is and what its column is called, the time zone
+ * its timestamps' wall clock is read in, which file is train and which test. The registry lists one per data
+ * set (file names as in the source); a loaded data set carries its own (description with the loaded counts,
+ * full paths, whether the files found are generated).
+ */
+export interface DatasetInfo {
+  /** Registry name, e.g. "kuairec-sample", "ml-1m". */
+  name: string;
+  description: string;
+  valueKind: ValueKind;
+  /** The value column as the source names it ("rating", "watch_ratio", "qty"); null when there is none (all ones). */
+  valueColumn: string | null;
+  /** Zone for hour and weekday statistics: an IANA name ("Asia/Shanghai") or "UTC". */
+  timeZone: string;
+  /** The file the interactions (train) come from. */
+  trainFile: string;
+  /** The file of the second, test matrix (KuaiRec small_matrix), or null. */
+  testFile: string | null;
+  /** Files the loader reads, as in the source distribution. */
+  files: string[];
+  /** Whether `recsys datasets download` can fetch it. */
+  downloadable: boolean;
+  /** Whether it ships with the repository. */
+  embedded: boolean;
+  /** Whether the data is generated: the embedded stand-in, or files next to a SYNTHETIC marker. */
+  synthetic: boolean;
 }
 
 /** A multi-valued categorical feature per entity (item tags, genres): CSR over entities. */
@@ -64,7 +102,7 @@ export interface LoadedDataset {
   /** One line describing the source (and whether it is synthetic). */
   description: string;
   /** What the value of an interaction means. */
-  valueKind: 'rating' | 'watch_ratio' | 'play_count' | 'implicit';
+  valueKind: ValueKind;
   interactions: Interactions;
   /** Extra numeric columns per interaction, aligned with the CSR entries of `interactions`. */
   eventColumns: Record<string, Float32Array>;
@@ -80,4 +118,6 @@ export interface LoadedDataset {
    */
   test?: Interactions;
   report: CleaningReport;
+  /** The data set's facts as loaded (every registry loader and loadInteractionsFile set it). */
+  info?: DatasetInfo;
 }

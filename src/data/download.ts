@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -69,6 +69,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Replaceable fetch (tests). */
   fetchImpl?: typeof fetch;
+  /** Told what was verified or could not be (e.g. an archive found in the cache whose checksum is unknown). */
+  onNote?: (text: string) => void;
 }
 
 /** sha256 (hex) of a file. */
@@ -94,73 +96,109 @@ export function unzipFile(zip: string, dest: string): void {
   }
 }
 
+/** Folders from `dir` up that do not exist yet (the ones a `mkdir -p dir` would create), deepest first. */
+function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) out.push(d);
+  return out;
+}
+
+/** Removes the folders in `created` (deepest first) that are still empty; nothing else. */
+function removeEmpty(created: readonly string[]): void {
+  for (const d of created) {
+    try {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
 /**
  * Downloads a data set's files into `<cache>/<name>/` atomically (temp file + rename), verifies checksums
- * where known, unzips archives, and reports progress in bytes. On network failure the error says which file
- * to fetch by hand and where to put it.
+ * where known, unzips archives, and reports progress in bytes. An archive already in the cache (put there by
+ * hand, or by an earlier run) is verified against the published checksum before it is extracted; on a mismatch
+ * nothing is extracted and the error names the file (which is left as it is). On network failure the error says
+ * which file to fetch by hand and where to put it, and no folder the download made is left behind empty.
  */
 export async function downloadDataset(name: string, options: DownloadOptions = {}): Promise<string> {
   const sources = DOWNLOADS[name];
   if (!sources) throw new Error(`no download known for "${name}" (known: ${Object.keys(DOWNLOADS).join(', ')})`);
   const dir = join(cacheDir(options.dataDir), name);
+  const created = missingFolders(dir);
   mkdirSync(dir, { recursive: true });
   const doFetch = options.fetchImpl ?? fetch;
-  for (const src of sources) {
-    const file = src.url.slice(src.url.lastIndexOf('/') + 1);
-    const target = join(dir, file);
-    const tmp = `${target}.part-${process.pid}`;
-    const manual = `Download ${src.url} by hand and put it in ${dir}${src.unzip ? ' (then unzip it there)' : ''}, or put the extracted files in ../shared/data/${name}/.`;
-    if (!existsSync(target)) {
-      let res: Response;
-      try {
-        res = await doFetch(src.url, { signal: options.signal });
-      } catch (err) {
-        throw new Error(`cannot download ${src.url}: ${err instanceof Error ? err.message : String(err)} (offline?). ${manual}`);
+  try {
+    for (const src of sources) {
+      const file = src.url.slice(src.url.lastIndexOf('/') + 1);
+      const target = join(dir, file);
+      const tmp = `${target}.part-${process.pid}`;
+      const manual = `Download ${src.url} by hand and put it in ${dir}${src.unzip ? ' (then unzip it there)' : ''}, or put the extracted files in ../shared/data/${name}/.`;
+      if (existsSync(target)) {
+        // Not ours to delete: a mismatch refuses to extract and leaves the file for the user to replace.
+        const v = await verify(src, target, doFetch);
+        if (v.mismatch) throw new Error(`${target}: checksum mismatch: ${v.mismatch}; not extracted. Delete it or replace it with the official file from ${src.url}.`);
+        options.onNote?.(v.checked ? `${target}: ${v.checked} checksum verified` : `${target}: found in the cache; not verified (${v.why})`);
+      } else {
+        let res: Response;
+        try {
+          res = await doFetch(src.url, { signal: options.signal });
+        } catch (err) {
+          throw new Error(`cannot download ${src.url}: ${err instanceof Error ? err.message : String(err)} (offline?). ${manual}`);
+        }
+        if (!res.ok || !res.body) throw new Error(`cannot download ${src.url}: HTTP ${res.status}. ${manual}`);
+        const total = Number(res.headers.get('content-length') ?? 0);
+        let done = 0;
+        const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+        body.on('data', (chunk: Buffer) => {
+          done += chunk.length;
+          options.onProgress?.({ phase: `downloading ${file}`, done, total: total || done });
+        });
+        try {
+          await pipeline(body, createWriteStream(tmp));
+        } catch (err) {
+          rmSync(tmp, { force: true });
+          throw new Error(`download of ${src.url} failed: ${err instanceof Error ? err.message : String(err)}. ${manual}`);
+        }
+        const v = await verify(src, tmp, doFetch);
+        if (v.mismatch) {
+          rmSync(tmp, { force: true });
+          throw new Error(`checksum mismatch for ${src.url}: ${v.mismatch}; the download was deleted. ${manual}`);
+        }
+        if (!v.checked) options.onNote?.(`${file}: not verified (${v.why})`);
+        renameSync(tmp, target);
       }
-      if (!res.ok || !res.body) throw new Error(`cannot download ${src.url}: HTTP ${res.status}. ${manual}`);
-      const total = Number(res.headers.get('content-length') ?? 0);
-      let done = 0;
-      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => {
-        done += chunk.length;
-        options.onProgress?.({ phase: `downloading ${file}`, done, total: total || done });
-      });
-      try {
-        await pipeline(body, createWriteStream(tmp));
-      } catch (err) {
-        rmSync(tmp, { force: true });
-        throw new Error(`download of ${src.url} failed: ${err instanceof Error ? err.message : String(err)}. ${manual}`);
-      }
-      await verify(src, tmp, doFetch);
-      renameSync(tmp, target);
+      if (src.unzip) unzipFile(target, dir);
     }
-    if (src.unzip) unzipFile(target, dir);
+  } catch (err) {
+    removeEmpty(created);
+    throw err;
   }
   return dir;
 }
 
-async function verify(src: DownloadSource, path: string, doFetch: typeof fetch): Promise<void> {
+/** What a checksum check found: the algorithm verified, a mismatch, or why nothing could be checked. */
+interface Verified {
+  checked?: 'sha256' | 'md5';
+  mismatch?: string;
+  why?: string;
+}
+
+async function verify(src: DownloadSource, path: string, doFetch: typeof fetch): Promise<Verified> {
   if (src.sha256) {
     const got = await sha256File(path);
-    if (got !== src.sha256) {
-      rmSync(path, { force: true });
-      throw new Error(`checksum mismatch for ${src.url}: sha256 ${got}, expected ${src.sha256}`);
-    }
-    return;
+    return got === src.sha256 ? { checked: 'sha256' } : { mismatch: `sha256 ${got}, expected ${src.sha256}` };
   }
-  if (src.md5Url) {
-    let expected: string | null = null;
-    try {
-      const r = await doFetch(src.md5Url);
-      if (r.ok) expected = /[0-9a-f]{32}/i.exec(await r.text())?.[0]?.toLowerCase() ?? null;
-    } catch {
-      expected = null;
-    }
-    if (!expected) return;
-    const got = await hashFile(path, 'md5');
-    if (got !== expected) {
-      rmSync(path, { force: true });
-      throw new Error(`checksum mismatch for ${src.url}: md5 ${got}, expected ${expected} (from ${src.md5Url})`);
-    }
+  if (!src.md5Url) return { why: src.checksumNote };
+  let expected: string | null = null;
+  try {
+    const r = await doFetch(src.md5Url);
+    if (r.ok) expected = /[0-9a-f]{32}/i.exec(await r.text())?.[0]?.toLowerCase() ?? null;
+  } catch {
+    expected = null;
   }
+  if (!expected) return { why: `the published md5 (${src.md5Url}) could not be fetched` };
+  const got = await hashFile(path, 'md5');
+  return got === expected ? { checked: 'md5' } : { mismatch: `md5 ${got}, expected ${expected} (from ${src.md5Url})` };
 }

@@ -18,6 +18,13 @@ export class DuckSession {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
+    // Date-times without an offset are read as UTC, whatever the machine's zone (without the ICU extension
+    // there is no zone setting, and DuckDB reads them as UTC anyway).
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+    } catch {
+      // no ICU: nothing to set
+    }
     return new DuckSession(instance, connection);
   }
 

@@ -80,6 +80,7 @@ export function applyFilters(data: InteractionsWithEvents, filters: InteractionF
     let kept = 0;
     for (let p = 0; p < keep.length; p++) kept += keep[p];
     log?.note(`filter ${what}: removed ${keep.length - kept} of ${keep.length} interactions`);
+    log?.filtered(keep.length - kept);
     if (kept === 0 && keep.length > 0) throw new UsageError(`filter ${what} removes all ${keep.length} interactions; nothing is left (${hint(what)})`);
     interactions = interactions.selectEntries(keep);
     eventColumns = selectEventColumns(eventColumns, keep);

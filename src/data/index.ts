@@ -2,18 +2,21 @@
  * Public entry of the data layer: data set registry and loaders, generic file loading, the matrix types,
  * features, filters, downloads and synthetic data generators.
  */
-export type { CleaningIssue, CleaningReport, MultiHot, Categorical, EntityFeatures, LoadedDataset } from './dataset.js';
+export type { CleaningIssue, CleaningReport, MultiHot, Categorical, EntityFeatures, LoadedDataset, DatasetInfo, ValueKind } from './dataset.js';
 export { Interactions, type DuplicatePolicy, type DuplicateReport, type CooInput, type CscView, type EntryPredicate } from './interactions.js';
 export { IdMap, type ExternalId } from './id-map.js';
-export { listDatasets, loadDataset, type DatasetInfo, type DatasetLoadOptions } from './datasets/registry.js';
+export { listDatasets, loadDataset, locateDataset, type DatasetLoadOptions } from './datasets/registry.js';
 export { loadInteractionsFile, type FileLoadOptions } from './datasets/generic.js';
 export { loadKuaiRec, KUAIREC_OUTLIER_THRESHOLD, kuaiRecSampleDir, type KuaiRecLoadOptions } from './datasets/kuairec.js';
 export { loadMovieLens, parseMovieTitle, MOVIELENS_LAYOUTS, ML1M_AGE_BUCKETS, ML1M_OCCUPATIONS, ML100K_GENRES, type MovieLensName } from './datasets/movielens.js';
 export { loadMsd, type MsdLoadOptions } from './datasets/msd.js';
-export type { ColumnMapping, FileFormat, TimeUnit, StageOptions } from './ingest.js';
+export type { ColumnMapping, FileFormat, StageOptions } from './ingest.js';
+export { parseTimeUnit, TIME_UNITS, type TimeUnit } from './time-unit.js';
+export { DataFileError } from './errors.js';
 export type { LoadOptions, LoadProgress } from './load-options.js';
 export { applyFilters, kCoreMask, type InteractionFilters, type InteractionsWithEvents } from './filters.js';
-export { formatCleaningReport } from './cleaning.js';
+export { formatCleaningReport, cleaningBalance, type CleaningBalance } from './cleaning.js';
+export { activeCounts } from './dataset-info.js';
 export { categoricalFrom, multiHotFrom, multiHotLabels, parseBracketList } from './features.js';
 export { timeFeatures } from './time-features.js';
 export { stateOfZip, stateOfZipPrefix } from './zip-prefix.js';

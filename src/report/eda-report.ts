@@ -18,9 +18,15 @@ import { type HtmlCell, type ReportSection, escapeHtml, figure, htmlTable, noteB
 import type { Summary, ValueDistribution } from './stats.js';
 import { chartSvg } from './svg.js';
 
-/** Human label of a data set's interaction value. */
+/** Human label of a data set's interaction value kind. */
 export function valueLabel(kind: EdaStats['dataset']['valueKind']): string {
-  return { rating: 'rating', watch_ratio: 'watch ratio', play_count: 'play count', implicit: 'implicit feedback' }[kind];
+  return { rating: 'rating', watch_ratio: 'watch ratio', play_count: 'play count', numeric: 'numeric value', implicit: 'implicit feedback' }[kind];
+}
+
+/** The value by its own column name, with its kind when the name does not say it ("qty (numeric value)"). */
+export function valueTitle(d: EdaStats['dataset']): string {
+  const label = valueLabel(d.valueKind);
+  return d.valueName === d.valueKind || d.valueName === label ? label : `${d.valueName} (${label})`;
 }
 
 /** Header row of {@link summaryRow} tables. */
@@ -35,7 +41,7 @@ export function summaryRow(label: string, s: Summary): HtmlCell[] {
 
 /** Whether the data set says it is synthetic (in its description or cleaning notes). */
 export function isSynthetic(stats: EdaStats): boolean {
-  return /synthetic|generated|stand-in/i.test([stats.dataset.description, ...stats.cleaning.notes].join(' '));
+  return stats.dataset.synthetic || /synthetic|generated|stand-in/i.test([stats.dataset.description, ...stats.cleaning.notes].join(' '));
 }
 
 function overviewRows(o: MatrixOverview): HtmlCell[][] {
@@ -55,7 +61,7 @@ export function overviewSection(stats: EdaStats): ReportSection {
   if (isSynthetic(stats) && !notes.some((n) => /synthetic/i.test(n))) notes.unshift('This is synthetic data generated with the real data set’s schema: the figures describe the generator, not real users.');
   const main = htmlTable(['', ''], [
     ...overviewRows(stats.overview),
-    ['interaction value', valueLabel(stats.dataset.valueKind)],
+    ['interaction value', valueTitle(stats.dataset)],
     ['timestamps', stats.overview.hasTimestamps ? 'yes' : 'no'],
     ['extra per-event columns', stats.overview.eventColumns.join(', ') || 'none'],
     ['item-popularity Gini', stats.popularity.gini],
@@ -130,8 +136,8 @@ function distributionFigure(svg: string, d: ValueDistribution): string {
 
 /** Interaction value and per-event column distributions. */
 export async function valuesSection(stats: EdaStats): Promise<ReportSection> {
-  const label = valueLabel(stats.dataset.valueKind);
-  const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueKind).map((c) => ({ ...c, name: withUnit(c.name, c.unit) }))];
+  const label = valueTitle(stats.dataset);
+  const cols = [{ name: label, distribution: stats.values }, ...stats.eventColumns.filter((c) => c.name !== stats.dataset.valueName).map((c) => ({ ...c, name: withUnit(c.name, c.unit) }))];
   const table = htmlTable([...SUMMARY_HEADERS, 'std', 'not charted (tail)'], cols.map((c) => [...summaryRow(c.name, c.distribution.summary), c.distribution.summary.std, c.distribution.clippedHigh]));
   const figures: string[] = [];
   for (const c of cols) {
@@ -169,7 +175,7 @@ export async function correlationSection(stats: EdaStats): Promise<ReportSection
 /** Head vs mid vs tail items. */
 export async function popularVsNicheSection(stats: EdaStats): Promise<ReportSection> {
   const g = stats.popularVsNiche;
-  const table = htmlTable(['group', 'items', 'interactions', 'share of interactions', 'users reached', 'share of users', `mean ${valueLabel(stats.dataset.valueKind)}`, 'mean activity of users reached'],
+  const table = htmlTable(['group', 'items', 'interactions', 'share of interactions', 'users reached', 'share of users', `mean ${stats.dataset.valueName === stats.dataset.valueKind ? valueLabel(stats.dataset.valueKind) : stats.dataset.valueName}`, 'mean activity of users reached'],
     g.map((x) => [x.group, x.items, x.interactions, formatPercent(x.interactionShare), x.usersReached, formatPercent(x.usersReachedShare), x.meanValue, x.meanUserActivity]), { numericColumns: [3, 5] });
   const svg = await chartSvg(popularVsNicheChart(g, stats.overview.activeItems));
   return { id: 'popular-vs-niche', title: 'Popular vs niche items', html: [table, figure(svg, 'Items with at least one interaction, ranked by interactions.')].join('\n') };

@@ -33,8 +33,8 @@ export function edaSummaryText(stats: EdaStats): string {
     [o.users, o.items, o.interactions, formatPercent(o.density), formatNumber(stats.popularity.gini, 3), formatPercent(stats.popularity.top1Share), formatPercent(stats.popularity.top10Share)],
   ]));
   out.push('');
-  const valueRows: TextCell[][] = [qRow('per user', stats.userActivity.summary), qRow('per item', stats.itemPopularity.summary), qRow(`value (${stats.dataset.valueKind})`, stats.values.summary)];
-  for (const c of stats.eventColumns) if (c.name !== stats.dataset.valueKind) valueRows.push(qRow(withUnit(c.name, c.unit), c.distribution.summary));
+  const valueRows: TextCell[][] = [qRow('per user', stats.userActivity.summary), qRow('per item', stats.itemPopularity.summary), qRow(`value (${stats.dataset.valueName})`, stats.values.summary)];
+  for (const c of stats.eventColumns) if (c.name !== stats.dataset.valueName) valueRows.push(qRow(withUnit(c.name, c.unit), c.distribution.summary));
   out.push(formatTable(Q_HEADERS, valueRows));
   out.push('');
   const { users, items } = stats.cold;
@@ -43,7 +43,7 @@ export function edaSummaryText(stats: EdaStats): string {
     ['items', items.total, items.zero, items.below, formatPercent(items.total === 0 ? 0 : items.below / items.total)],
   ]));
   out.push('');
-  out.push(formatTable(['items', 'count', 'share of interactions', 'share of users reached', `mean ${stats.dataset.valueKind}`, 'mean user activity'],
+  out.push(formatTable(['items', 'count', 'share of interactions', 'share of users reached', `mean ${stats.dataset.valueName}`, 'mean user activity'],
     stats.popularVsNiche.map((g) => [g.group, g.items, formatPercent(g.interactionShare), formatPercent(g.usersReachedShare), formatNumber(g.meanValue), formatNumber(g.meanUserActivity)])));
   const t = stats.time;
   if (t && t.events > 0) {

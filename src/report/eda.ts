@@ -151,7 +151,8 @@ export interface FeatureStats {
 
 /** Everything the EDA computes about one data set. */
 export interface EdaStats {
-  dataset: { name: string; description: string; valueKind: LoadedDataset['valueKind'] };
+  /** The data set's facts: `valueName` is its value column's own name ("qty", "watch_ratio"), `valueKind` what it means. */
+  dataset: { name: string; description: string; valueKind: LoadedDataset['valueKind']; valueName: string; synthetic: boolean };
   /** `eventColumns`: their names, with the unit when known ("play_duration (ms)"). */
   overview: MatrixOverview & { hasTimestamps: boolean; eventColumns: string[] };
   userActivity: { summary: Summary; histogram: Bin[] };
@@ -228,7 +229,7 @@ export function computeEda(dataset: LoadedDataset, options: EdaOptions = {}): Ed
   const test = dataset.test ? matrixOverview(dataset.test, dataset.test.userCounts(), dataset.test.itemCounts()) : null;
 
   return {
-    dataset: { name: dataset.name, description: dataset.description, valueKind: dataset.valueKind },
+    dataset: { name: dataset.name, description: dataset.description, valueKind: dataset.valueKind, valueName: valueNameOf(dataset), synthetic: dataset.info?.synthetic ?? false },
     overview: { ...overview, hasTimestamps: x.timestamps !== null, eventColumns: Object.keys(dataset.eventColumns).map((c) => withUnit(c, dataset.units?.[c])) },
     userActivity: { summary: summarize(userCounts), histogram: log2Histogram(userCounts) },
     itemPopularity: { summary: summarize(itemCounts), histogram: log2Histogram(itemCounts) },
@@ -457,13 +458,19 @@ function correlations(dataset: LoadedDataset, userCounts: Int32Array, itemCounts
     userAct[k] = Math.log1p(userCounts[rows[p]]);
     itemPop[k] = Math.log1p(itemCounts[x.colIdx[p]]);
   }
-  const columns: Record<string, Float64Array> = { [dataset.valueKind]: pick(x.values) };
-  for (const [name, col] of Object.entries(analysedEventColumns(dataset))) if (name !== dataset.valueKind) columns[name] = pick(col);
+  const valueName = valueNameOf(dataset);
+  const columns: Record<string, Float64Array> = { [valueName]: pick(x.values) };
+  for (const [name, col] of Object.entries(analysedEventColumns(dataset))) if (name !== valueName) columns[name] = pick(col);
   columns['log user activity'] = userAct;
   columns['log item popularity'] = itemPop;
   for (const [name, col] of Object.entries(columns)) if (isConstant(col)) delete columns[name];
   if (Object.keys(columns).length < 2) return null;
   return { ...correlationMatrix(columns), events: m };
+}
+
+/** The value column's own name (from the data set's facts), else its kind. */
+function valueNameOf(dataset: LoadedDataset): string {
+  return dataset.info?.valueColumn ?? dataset.valueKind;
 }
 
 function isConstant(col: Float64Array): boolean {

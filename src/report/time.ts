@@ -3,6 +3,9 @@
  * timestamps (seconds), in UTC, a fixed offset ("+08:00") or an IANA zone ("Asia/Shanghai").
  */
 
+import type { DatasetInfo } from '../data/dataset.js';
+import { listDatasets } from '../data/datasets/registry.js';
+
 /** A time zone as a function from an instant to its offset from UTC. */
 export interface TimeZone {
   /** As given by the user, normalized ("UTC", "UTC+08:00", "Asia/Shanghai"). */
@@ -72,11 +75,12 @@ function ianaZone(name: string): TimeZone {
 }
 
 /**
- * The time zone a data set's wall clock is best read in: KuaiRec was logged in China (UTC+8, no daylight
- * saving), others default to UTC (MovieLens timestamps are UTC; its users span US time zones).
+ * The time zone a data set's wall clock is best read in, as its facts say (its {@link DatasetInfo}: KuaiRec
+ * Asia/Shanghai, where it was logged); given a registry name, that data set's facts. UTC when none is stated.
  */
-export function suggestedTimeZone(datasetName: string): string {
-  return /^kuairec/i.test(datasetName) ? 'Asia/Shanghai' : 'UTC';
+export function suggestedTimeZone(dataset: string | { info?: Pick<DatasetInfo, 'timeZone'> }): string {
+  const info = typeof dataset === 'string' ? listDatasets().find((d) => d.name === dataset) : dataset.info;
+  return info?.timeZone ?? 'UTC';
 }
 
 /** Weekday labels in the order of {@link TimeActivity.byWeekday} (ISO: Monday first). */

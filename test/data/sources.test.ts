@@ -118,7 +118,9 @@ describe('downloads', () => {
     await expect(downloadDataset('ml-1m', { dataDir: cache, fetchImpl: offline })).rejects.toThrow(
       /cannot download https:\/\/files\.grouplens\.org\/datasets\/movielens\/ml-1m\.zip: fetch failed \(offline\?\)\. Download .* by hand and put it in .*dl-off\/ml-1m/,
     );
-    expect(readdirSync(join(cache, 'ml-1m'))).toEqual([]);
+    // Issue 9: a failed download leaves no empty folder behind (it used to leave an empty ml-1m/).
+    expect(existsSync(join(cache, 'ml-1m'))).toBe(false);
+    expect(existsSync(cache)).toBe(false);
   });
 
   it('downloads atomically, checks the published md5 and unzips', async () => {

@@ -14,21 +14,15 @@ import { writeReport } from '../../report/html.js';
 import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 import { UsageError } from '../../core/errors.js';
+import { addFileOptions, fileLoadOptions, type FileFlags } from './datasets.js';
 
-interface EdaFlags {
+interface EdaFlags extends FileFlags {
   out?: string;
   html: boolean;
   json: boolean;
   tz?: string;
   cold: string;
   blocks: string;
-  dataDir?: string;
-  path?: string;
-  userCol?: string;
-  itemCol?: string;
-  valueCol?: string;
-  timeCol?: string;
-  delimiter?: string;
   progress: boolean;
 }
 
@@ -62,23 +56,18 @@ function positiveInt(text: string, flag: string): number {
 
 /** Registers `eda`. */
 export function register(program: Command): void {
-  program
-    .command('eda')
-    .description('exploratory data analysis: summary tables and a self-contained HTML report')
-    .argument('<dataset>', 'data set name (see `recsys datasets list`), e.g. kuairec-sample, ml-1m')
-    .option('-o, --out <file>', 'HTML report path (default out/eda-<dataset>.html)')
-    .option('--no-html', 'do not write the HTML report')
-    .option('--json', 'print the statistics as JSON instead of tables')
-    .option('--tz <zone>', 'time zone for hour/day buckets: UTC, +08:00, Asia/Shanghai... (default: Asia/Shanghai for KuaiRec, else UTC)')
-    .option('--cold <n>', 'users/items with fewer interactions count as cold', '5')
-    .option('--blocks <n>', 'blocks per side of the sparsity heatmap', '50')
-    .option('--data-dir <dir>', 'cache directory (default RECSYS_DATA_DIR or ~/.cache/recsys)')
-    .option('--path <path>', 'explicit folder of the data set (or file, for "generic")')
-    .option('--user-col <name>', 'generic: user column')
-    .option('--item-col <name>', 'generic: item column')
-    .option('--value-col <name>', 'generic: value column')
-    .option('--time-col <name>', 'generic: time column (epoch seconds)')
-    .option('--delimiter <sep>', 'generic: field separator')
+  addFileOptions(
+    program
+      .command('eda')
+      .description('exploratory data analysis: summary tables and a self-contained HTML report')
+      .argument('<dataset>', 'data set name (see `recsys datasets list`), e.g. kuairec-sample, ml-1m')
+      .option('-o, --out <file>', 'HTML report path (default out/eda-<dataset>.html)')
+      .option('--no-html', 'do not write the HTML report')
+      .option('--json', 'print the statistics as JSON instead of tables')
+      .option('--tz <zone>', "time zone for hour/day buckets: UTC, +08:00, Asia/Shanghai... (default: the data set's own, e.g. Asia/Shanghai for KuaiRec; UTC for files)")
+      .option('--cold <n>', 'users/items with fewer interactions count as cold', '5')
+      .option('--blocks <n>', 'blocks per side of the sparsity heatmap', '50'),
+  )
     .option('--no-progress', 'hide progress bars')
     .action(async (name: string, flags: EdaFlags) => {
       const cold = positiveInt(flags.cold, '--cold');
@@ -86,16 +75,8 @@ export function register(program: Command): void {
       if (flags.tz !== undefined) parseTimeZone(flags.tz); // a bad zone fails before the load
       const out = resolve(flags.out ?? `out/eda-${name}.html`);
       if (flags.html) checkOutputFile(out, { what: 'report', inputs: [flags.path] }); // a bad -o fails before the load too
-      const ds = await loadWithProgress(name, {
-        dataDir: flags.dataDir,
-        path: flags.path,
-        userCol: flags.userCol,
-        itemCol: flags.itemCol,
-        valueCol: flags.valueCol,
-        timeCol: flags.timeCol,
-        delimiter: flags.delimiter,
-      }, flags.progress);
-      const timeZone = flags.tz ?? suggestedTimeZone(ds.name);
+      const ds = await loadWithProgress(name, fileLoadOptions(flags), flags.progress);
+      const timeZone = flags.tz ?? suggestedTimeZone(ds);
       const stats = edaWithProgress(ds, { timeZone, coldThreshold: cold, blocks }, flags.progress);
       if (flags.json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       else process.stdout.write(`${cleaningText(ds.report)}\n\n${edaSummaryText(stats)}\n`);

@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { checkOutputDir, type OutputDirOptions } from '../../core/safe-write.js';
-import { applyFilters, loadInteractionsFile, type ColumnMapping } from '../../data/index.js';
+import { applyFilters, formatCleaningReport, loadInteractionsFile, type CleaningReport, type ColumnMapping } from '../../data/index.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import type { LoadedDataset } from '../../data/dataset.js';
 import type { Interactions } from '../../data/interactions.js';
@@ -46,6 +46,8 @@ export interface TrainProvenance {
   columns?: ColumnMapping;
   minValue?: number;
   binarize?: boolean;
+  /** What the load read, dropped and merged (the summary `train` prints, as `datasets info` does). */
+  cleaning?: CleaningReport;
   [key: string]: unknown;
 }
 
@@ -158,6 +160,8 @@ export function register(program: Command): void {
       try {
         const { ds, provenance } = await loadTrainingData(flags, signal);
         checkOutputDir(flags.out, outputGuard(flags, [...inputs, ...dataInputs(flags, ds)]));
+        process.stderr.write(`cleaning report:\n${formatCleaningReport(ds.report)}\n`);
+        provenance.cleaning = ds.report;
         const train = prepare(ds.interactions, flags);
         if (usesFeatures(model)) model.setFeatures(ds);
         if (flags.minValue !== undefined) provenance.minValue = Number(flags.minValue);

@@ -1,9 +1,10 @@
 import { assembleMatrix, clipValues } from '../assemble.js';
 import { CleaningLog } from '../cleaning.js';
-import type { LoadedDataset } from '../dataset.js';
-import { withDuck } from '../duck.js';
+import type { DatasetInfo, LoadedDataset, ValueKind } from '../dataset.js';
+import { countsPhrase } from '../dataset-info.js';
+import { DuckSession, withDuck } from '../duck.js';
 import { applyFilters } from '../filters.js';
-import { buildIdMaps, fetchEvents, stageInteractions, type ColumnMapping, type StageOptions } from '../ingest.js';
+import { buildIdMaps, dropStaged, fetchEvents, stageInteractions, type ColumnMapping, type StageOptions } from '../ingest.js';
 import { throwIfAborted } from '../../core/progress.js';
 import type { LoadOptions } from '../load-options.js';
 
@@ -11,9 +12,31 @@ import type { LoadOptions } from '../load-options.js';
 export interface FileLoadOptions extends LoadOptions, StageOptions {
   /** Name recorded in the dataset (default: the file path). */
   name?: string;
-  /** What the value means (default "rating" when a value column is mapped, else "implicit"). */
-  valueKind?: LoadedDataset['valueKind'];
+  /** What the value means (default "numeric" when a value column is mapped, else "implicit"). */
+  valueKind?: ValueKind;
+  /** Zone the file's times are read in for hour/weekday statistics (default UTC). */
+  timeZone?: string;
+  /**
+   * An open DuckDB session to load with (its tables for this file are dropped afterwards); by default a session
+   * is opened and closed for the load. Sharing one saves the start-up cost when loading many small files.
+   */
+  session?: DuckSession;
 }
+
+/** The registry's facts for "generic" (any interactions file). */
+export const GENERIC_INFO: DatasetInfo = {
+  name: 'generic',
+  description: 'Any CSV/TSV/`::`/Parquet (gzip ok): path + user/item[/value/time] columns, by name or 0-based index',
+  valueKind: 'numeric',
+  valueColumn: null,
+  timeZone: 'UTC',
+  trainFile: '<your file>',
+  testFile: null,
+  files: ['<your file>'],
+  downloadable: false,
+  embedded: false,
+  synthetic: false,
+};
 
 /**
  * Loads any CSV/TSV/`::`-separated/Parquet file (optionally gzipped) of interactions with DuckDB, mapping
@@ -23,7 +46,7 @@ export async function loadInteractionsFile(path: string, mapping: ColumnMapping,
   const log = new CleaningLog();
   const policy = options.duplicatePolicy ?? 'last';
   // DuckDB is closed before the matrix is built, so its memory is released before the JS arrays peak.
-  const { staged, users, items, events } = await withDuck(async (db) => {
+  const work = async (db: DuckSession) => {
     options.onProgress?.({ phase: `reading ${path}`, done: 0, total: 3 });
     const staged = await stageInteractions(db, 'ev', path, mapping, options, log);
     throwIfAborted(options.signal);
@@ -31,19 +54,27 @@ export async function loadInteractionsFile(path: string, mapping: ColumnMapping,
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
     return { staged, users, items, events };
-  });
+  };
+  const shared = options.session;
+  const { staged, users, items, events } = shared
+    ? await work(shared).finally(() => Promise.all([dropStaged(shared, { table: 'ev' }), shared.exec('DROP TABLE IF EXISTS _users'), shared.exec('DROP TABLE IF EXISTS _items')]))
+    : await withDuck(work);
   throwIfAborted(options.signal);
   options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
-  if (options.clip !== undefined) clipValues(events, options.clip, path, mapping.value ?? 'value', log);
-  const m = assembleMatrix(events, users, items, policy, path, log);
+  const valueColumn = staged.columns.value;
+  if (options.clip !== undefined) clipValues(events, options.clip, path, valueColumn ?? 'value', log);
+  const m = await assembleMatrix(events, users, items, policy, path, log);
   const filtered = options.filters ? applyFilters(m, options.filters, log) : m;
   options.onProgress?.({ phase: 'done', done: 3, total: 3 });
+  const description = `interactions from ${path}: ${countsPhrase(filtered.interactions, valueColumn ? `events (value "${valueColumn}")` : 'events')}`;
+  const valueKind = options.valueKind ?? (valueColumn ? 'numeric' : 'implicit');
   return {
     name: options.name ?? path,
-    description: `interactions from ${path}`,
-    valueKind: options.valueKind ?? (mapping.value ? 'rating' : 'implicit'),
+    description,
+    valueKind,
     interactions: filtered.interactions,
     eventColumns: filtered.eventColumns,
-    report: log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
+    report: await log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
+    info: { ...GENERIC_INFO, name: options.name ?? path, description, valueKind, valueColumn, timeZone: options.timeZone ?? 'UTC', trainFile: path, files: [path] },
   };
 }

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assembleMatrix, clipValues } from '../assemble.js';
 import { CleaningLog } from '../cleaning.js';
-import type { EntityFeatures, LoadedDataset } from '../dataset.js';
+import type { DatasetInfo, EntityFeatures, LoadedDataset } from '../dataset.js';
+import { activeCounts, countsPhrase } from '../dataset-info.js';
+import { DOWNLOADS } from '../download.js';
 import { withDuck, type DuckSession } from '../duck.js';
 import { categoricalFrom, emptyFeatures, multiHotFrom, parseBracketList } from '../features.js';
 import { applyFilters } from '../filters.js';
@@ -12,7 +13,7 @@ import { throwIfAborted } from '../../core/progress.js';
 import type { LoadOptions } from '../load-options.js';
 import { candidateDirs, embeddedDataDir, findFile, missingDataError } from '../paths.js';
 import { readSideTable } from '../side-tables.js';
-import { KUAIREC_COLUMNS } from '../synthetic/kuairec.js';
+import { hasSyntheticMarker, KUAIREC_COLUMNS } from '../schema.js';
 
 /** Watch ratios above this are reported as extreme outliers (kept unless `clip` is given). */
 export const KUAIREC_OUTLIER_THRESHOLD = 20;
@@ -38,9 +39,37 @@ export function kuaiRecSampleDir(): string {
   return join(embeddedDataDir(), 'kuairec-sample');
 }
 
-/** Whether a folder's data is the synthetic stand-in (it carries a SYNTHETIC marker file). */
-function isSynthetic(dir: string): boolean {
-  return existsSync(join(dir, 'SYNTHETIC'));
+const KUAIREC_FILES = ['big_matrix.csv', 'small_matrix.csv', 'item_categories.csv', 'item_daily_features.csv', 'kuairec_caption_category.csv', 'user_features.csv', 'social_network.csv'];
+
+/** The registry's facts for "kuairec" and "kuairec-sample" (KuaiRec was logged in China: its wall clock is UTC+8). */
+export function kuaiRecInfo(name: 'kuairec' | 'kuairec-sample'): DatasetInfo {
+  const sample = name === 'kuairec-sample';
+  return {
+    name,
+    description: sample
+      ? 'Embedded SYNTHETIC stand-in with the KuaiRec 2.0 schema (1,000 users × 1,500 videos, 150k big_matrix rows, 200×300 fully observed small_matrix)'
+      : 'KuaiRec 2.0 (Gao et al., CIKM 2022; CC BY-SA 4.0): 7,176 users × 10,728 videos, big_matrix 12.5M rows, small_matrix 1,411 × 3,327 fully observed',
+    valueKind: 'watch_ratio',
+    valueColumn: 'watch_ratio',
+    timeZone: 'Asia/Shanghai',
+    trainFile: 'big_matrix.csv',
+    testFile: 'small_matrix.csv',
+    files: sample ? KUAIREC_FILES.map((f) => `${f}(.gz)`) : KUAIREC_FILES,
+    downloadable: !sample && name in DOWNLOADS,
+    embedded: sample,
+    synthetic: sample,
+  };
+}
+
+const SUBDIRS = ['data', 'KuaiRec 2.0/data', 'KuaiRec/data'];
+
+function kuaiRecDirs(name: 'kuairec' | 'kuairec-sample', options: LoadOptions): string[] {
+  return name === 'kuairec-sample' ? [options.path ?? kuaiRecSampleDir()] : candidateDirs('kuairec', options);
+}
+
+/** Where the data set's big_matrix.csv is (null when it is nowhere the loader looks). */
+export function locateKuaiRec(name: 'kuairec' | 'kuairec-sample', options: LoadOptions = {}): string | null {
+  return findFile(kuaiRecDirs(name, options), 'big_matrix.csv', SUBDIRS);
 }
 
 /**
@@ -49,15 +78,14 @@ function isSynthetic(dir: string): boolean {
  * multi-hot, categories, caption text, daily-feature aggregates), user features and the social network.
  */
 export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: KuaiRecLoadOptions = {}): Promise<LoadedDataset> {
-  const dirs = name === 'kuairec-sample' ? [options.path ?? kuaiRecSampleDir()] : candidateDirs('kuairec', options);
-  const sub = ['data', 'KuaiRec 2.0/data', 'KuaiRec/data'];
-  const bigPath = findFile(dirs, 'big_matrix.csv', sub);
+  const dirs = kuaiRecDirs(name, options);
+  const bigPath = findFile(dirs, 'big_matrix.csv', SUBDIRS);
   if (!bigPath) throw missingDataError(name, 'big_matrix.csv', dirs, 'KuaiRec 2.0 files live in the data/ folder of the KuaiRec zip.');
   const dir = bigPath.slice(0, bigPath.lastIndexOf('/'));
   const file = (f: string): string | null => findFile([dir], f);
   const smallPath = file('small_matrix.csv');
   const log = new CleaningLog();
-  const synthetic = isSynthetic(dir) || isSynthetic(join(dir, '..'));
+  const synthetic = hasSyntheticMarker(dir) || hasSyntheticMarker(join(dir, '..'));
   if (synthetic) log.note('SYNTHETIC DATA: generated stand-in with KuaiRec 2.0 schema (src/data/synthetic/kuairec.ts), not real KuaiRec interactions');
   const policy = options.duplicatePolicy ?? 'last';
   const threshold = options.outlierThreshold ?? KUAIREC_OUTLIER_THRESHOLD;
@@ -69,8 +97,9 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
   // its memory is released before the JS arrays peak.
   const read = await withDuck(async (db) => {
     progress('reading big_matrix', 0);
-    const bigStage = await stageInteractions(db, 'big', bigPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log);
-    const smallStage = smallPath ? await stageInteractions(db, 'small', smallPath, MATRIX_MAPPING, { idType: 'int', strict: options.strict }, log) : null;
+    const stage = { idType: 'int', strict: options.strict, timeUnit: options.timeUnit ?? 'seconds' } as const;
+    const bigStage = await stageInteractions(db, 'big', bigPath, MATRIX_MAPPING, stage, log);
+    const smallStage = smallPath ? await stageInteractions(db, 'small', smallPath, MATRIX_MAPPING, stage, log) : null;
     if (!smallPath) log.note('small_matrix.csv not found: no test matrix');
     throwIfAborted(options.signal);
     progress('factorizing ids', 1);
@@ -100,23 +129,30 @@ export async function loadKuaiRec(name: 'kuairec' | 'kuairec-sample', options: K
   const { users, items, bigEvents, smallEvents } = read;
   reportOutliers(bigEvents, threshold, bigPath, log, options.clip);
   if (smallEvents && smallPath) reportOutliers(smallEvents, threshold, smallPath, log, options.clip);
-  const big = assembleMatrix(bigEvents, users, items, policy, bigPath, log);
-  const small = smallEvents && smallPath ? assembleMatrix(smallEvents, users, items, policy, smallPath, log) : null;
+  const big = await assembleMatrix(bigEvents, users, items, policy, bigPath, log);
+  const small = smallEvents && smallPath ? await assembleMatrix(smallEvents, users, items, policy, smallPath, log) : null;
   const filtered = options.filters ? applyFilters(big, options.filters, log) : big;
   if (small) log.note(`rows read counts big_matrix and small_matrix; interactions kept counts big_matrix (train); small_matrix (test) has ${small.interactions.nnz} entries`);
   progress('done', total);
+  const what = synthetic
+    ? `KuaiRec 2.0 schema, SYNTHETIC stand-in data (generated; not the real KuaiRec; see the SYNTHETIC marker${name === 'kuairec-sample' ? ' and data/kuairec-sample/README.md' : ` in ${dir}`})`
+    : 'KuaiRec 2.0 (Gao et al., CIKM 2022): Kuaishou short-video watch ratios';
+  let description = `${what}; big_matrix (train): ${countsPhrase(filtered.interactions, 'watch events', 'videos')}`;
+  if (small) {
+    const t = activeCounts(small.interactions);
+    description += `; small_matrix (test): ${small.interactions.nnz.toLocaleString('en-US')} entries, ${t.users.toLocaleString('en-US')} users × ${t.items.toLocaleString('en-US')} videos`;
+  }
   return {
     name,
-    description: synthetic
-      ? 'KuaiRec 2.0 schema, SYNTHETIC stand-in data (generated; not the real KuaiRec; see data/kuairec-sample/README.md)'
-      : 'KuaiRec 2.0 (Gao et al., CIKM 2022): Kuaishou short-video watch ratios; big_matrix train, fully observed small_matrix test',
+    description,
     valueKind: 'watch_ratio',
     interactions: filtered.interactions,
     eventColumns: filtered.eventColumns,
     units: { play_duration: 'ms', video_duration: 'ms' },
     test: small?.interactions,
     ...read.side,
-    report: log.report(read.rowsRead, filtered.interactions.nnz, big.duplicates),
+    report: await log.report(read.rowsRead, filtered.interactions.nnz, big.duplicates),
+    info: { ...kuaiRecInfo(name), description, trainFile: bigPath, testFile: smallPath, synthetic },
   };
 }
 
@@ -129,15 +165,15 @@ function reportOutliers(ev: StagedEvents, threshold: number, file: string, log: 
   }
   let count = 0;
   let max = 0;
-  const lines: number[] = [];
+  const rows: number[] = [];
   for (let e = 0; e < v.length; e++) {
     if (v[e] > threshold) {
       count++;
       if (v[e] > max) max = v[e];
-      if (lines.length < 5) lines.push(ev.lines[e]);
+      if (rows.length < 5) rows.push(ev.rows[e]);
     }
   }
-  log.add({ file, kind: `extreme watch_ratio > ${threshold} (max ${max.toFixed(1)}; pass clip to cap)`, field: 'watch_ratio', count, action: 'kept', lines });
+  log.addAt({ file, kind: `extreme watch_ratio > ${threshold} (max ${max.toFixed(1)}; pass clip to cap)`, field: 'watch_ratio', count, action: 'kept' }, { rows }, ev.lines);
 }
 
 async function loadItemFeatures(db: DuckSession, items: IdMap, file: (f: string) => string | null, log: CleaningLog): Promise<EntityFeatures> {

@@ -1,6 +1,8 @@
 import { assembleMatrix, clipValues } from '../assemble.js';
 import { CleaningLog } from '../cleaning.js';
-import type { EntityFeatures, LoadedDataset } from '../dataset.js';
+import type { DatasetInfo, EntityFeatures, LoadedDataset } from '../dataset.js';
+import { countsPhrase } from '../dataset-info.js';
+import { DOWNLOADS } from '../download.js';
 import { withDuck, type DuckSession } from '../duck.js';
 import { categoricalFrom, emptyFeatures, multiHotFrom } from '../features.js';
 import { applyFilters } from '../filters.js';
@@ -9,6 +11,7 @@ import { buildIdMaps, fetchEvents, stageInteractions, type ColumnMapping, type F
 import { throwIfAborted } from '../../core/progress.js';
 import type { LoadOptions } from '../load-options.js';
 import { candidateDirs, findFile, missingDataError } from '../paths.js';
+import { hasSyntheticMarker, ML100K_GENRES } from '../schema.js';
 import { readSideTable } from '../side-tables.js';
 import { timeFeatures } from '../time-features.js';
 import { stateOfZip } from '../zip-prefix.js';
@@ -32,11 +35,7 @@ const RATINGS_DAT = { user: 'user_id', item: 'movie_id', value: 'rating', time: 
 const RATINGS_CSV = { user: 'userId', item: 'movieId', value: 'rating', time: 'timestamp' };
 const MOVIES_CSV = { file: 'movies.csv', format: CSV, id: 'movieId', title: 'title', genres: 'genres' };
 
-/** The 19 genre flag columns of ml-100k's u.item, in file order. */
-export const ML100K_GENRES = [
-  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy', 'Film-Noir', 'Horror',
-  'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
-];
+export { ML100K_GENRES } from '../schema.js';
 
 /** ml-1m age codes → bucket names (from the ml-1m README). */
 export const ML1M_AGE_BUCKETS: Record<string, string> = { '1': 'Under 18', '18': '18-24', '25': '25-34', '35': '35-44', '45': '45-49', '50': '50-55', '56': '56+' };
@@ -82,6 +81,30 @@ export const MOVIELENS_LAYOUTS: Record<MovieLensName, MovieLensLayout> = {
   'ml-latest-small': { folder: 'ml-latest-small', ratings: { file: 'ratings.csv', format: CSV, mapping: RATINGS_CSV }, movies: MOVIES_CSV, description: 'MovieLens latest-small (GroupLens): about 100,000 ratings from 610 users' },
 };
 
+/** The registry's facts for a MovieLens release (its timestamps are epoch seconds, UTC). */
+export function movieLensInfo(name: MovieLensName): DatasetInfo {
+  const l = MOVIELENS_LAYOUTS[name];
+  return {
+    name,
+    description: l.description,
+    valueKind: 'rating',
+    valueColumn: 'rating',
+    timeZone: 'UTC',
+    trainFile: l.ratings.file,
+    testFile: null,
+    files: [l.ratings.file, l.movies.file, ...(l.users ? [l.users.file] : [])],
+    downloadable: name in DOWNLOADS,
+    embedded: false,
+    synthetic: false,
+  };
+}
+
+/** Where the release's ratings file is (null when it is nowhere the loader looks). */
+export function locateMovieLens(name: MovieLensName, options: LoadOptions = {}): string | null {
+  const layout = MOVIELENS_LAYOUTS[name];
+  return findFile(candidateDirs(name, options), layout.ratings.file, [layout.folder]);
+}
+
 /** Splits "Usual Suspects, The (1995)" into { title: "The Usual Suspects", year: 1995 }; year NaN when absent. */
 export function parseMovieTitle(raw: string): { title: string; year: number } {
   let t = raw.trim();
@@ -100,15 +123,14 @@ export function parseMovieTitle(raw: string): { title: string; year: number } {
 /** Loads a MovieLens release: ratings with hour/day-of-week/month event columns, movie titles/years/genres, ml-100k/1m user features. */
 export async function loadMovieLens(name: MovieLensName, options: LoadOptions = {}): Promise<LoadedDataset> {
   const layout = MOVIELENS_LAYOUTS[name];
-  const dirs = candidateDirs(name, options);
-  const ratingsPath = findFile(dirs, layout.ratings.file, [layout.folder]);
-  if (!ratingsPath) throw missingDataError(name, layout.ratings.file, dirs, `(the official zip extracts to ${layout.folder}/)`);
+  const ratingsPath = locateMovieLens(name, options);
+  if (!ratingsPath) throw missingDataError(name, layout.ratings.file, candidateDirs(name, options), `(the official zip extracts to ${layout.folder}/)`);
   const dir = ratingsPath.slice(0, ratingsPath.lastIndexOf('/'));
   const log = new CleaningLog();
   // DuckDB work first (ratings, ids, side tables); closed before the matrix is built to release its memory.
   const read = await withDuck(async (db) => {
     options.onProgress?.({ phase: `reading ${layout.ratings.file}`, done: 0, total: 3 });
-    const staged = await stageInteractions(db, 'ratings', ratingsPath, layout.ratings.mapping, { format: layout.ratings.format, idType: 'int', strict: options.strict }, log);
+    const staged = await stageInteractions(db, 'ratings', ratingsPath, layout.ratings.mapping, { format: layout.ratings.format, idType: 'int', strict: options.strict, timeUnit: options.timeUnit ?? 'seconds' }, log);
     const { users, items } = await buildIdMaps(db, [staged]);
     const events = await fetchEvents(db, staged, { users, items });
     await db.exec('DROP TABLE ratings');
@@ -129,14 +151,14 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
   options.onProgress?.({ phase: 'building matrix', done: 2, total: 3 });
   const { staged, users, items, events } = read;
   if (options.clip !== undefined) clipValues(events, options.clip, ratingsPath, 'rating', log);
-  const m = assembleMatrix(events, users, items, options.duplicatePolicy ?? 'last', ratingsPath, log);
+  const m = await assembleMatrix(events, users, items, options.duplicatePolicy ?? 'last', ratingsPath, log);
   if (m.interactions.timestamps) Object.assign(m.eventColumns, timeFeatures(m.interactions.timestamps));
   const filtered = options.filters ? applyFilters(m, options.filters, log) : m;
-  let description = layout.description;
-  if (/synthetic/i.test(dir) || findFile([dir], 'SYNTHETIC')) {
-    log.note('SYNTHETIC DATA: generated MovieLens-format files');
-    description += ' — SYNTHETIC stand-in files';
-  }
+  // Generated files are labelled by the generator's marker file, never by the folder's name.
+  const synthetic = hasSyntheticMarker(dir);
+  if (synthetic) log.note('SYNTHETIC DATA: generated MovieLens-format files');
+  const title = layout.description.slice(0, layout.description.indexOf(':'));
+  const description = `${title}${synthetic ? ' format — SYNTHETIC stand-in files (generated, not GroupLens data)' : ''}: ${countsPhrase(filtered.interactions, 'ratings', 'movies')}`;
   options.onProgress?.({ phase: 'done', done: 3, total: 3 });
   const ds: LoadedDataset = {
     name,
@@ -144,7 +166,8 @@ export async function loadMovieLens(name: MovieLensName, options: LoadOptions = 
     valueKind: 'rating',
     interactions: filtered.interactions,
     eventColumns: filtered.eventColumns,
-    report: log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
+    report: await log.report(staged.rowsRead, filtered.interactions.nnz, m.duplicates),
+    info: { ...movieLensInfo(name), description, trainFile: ratingsPath, synthetic },
   };
   if (read.itemFeatures) ds.itemFeatures = read.itemFeatures;
   if (read.userFeatures) ds.userFeatures = read.userFeatures;

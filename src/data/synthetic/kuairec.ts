@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { drawCumulative, Rng } from '../../core/rng.js';
 import { csvField, LineWriter } from './writer.js';
+import { KUAIREC_COLUMNS, writeSyntheticMarker } from '../schema.js';
 
 /**
  * A SYNTHETIC stand-in for KuaiRec 2.0 with the real files' exact names and columns. It is generated, not
@@ -56,31 +57,7 @@ export const KUAIREC_FULL_SIZE_OPTIONS: KuaiRecSyntheticOptions = {
   bigMatrixOnly: true,
 };
 
-/** Column headers of the KuaiRec 2.0 files. */
-export const KUAIREC_COLUMNS = {
-  matrix: ['user_id', 'video_id', 'play_duration', 'video_duration', 'time', 'date', 'timestamp', 'watch_ratio'],
-  itemCategories: ['video_id', 'feat'],
-  userFeatures: [
-    'user_id', 'user_active_degree', 'is_lowactive_period', 'is_live_streamer', 'is_video_author', 'follow_user_num', 'follow_user_num_range',
-    'fans_user_num', 'fans_user_num_range', 'friend_user_num', 'friend_user_num_range', 'register_days', 'register_days_range',
-    ...Array.from({ length: 18 }, (_, k) => `onehot_feat${k}`),
-  ],
-  socialNetwork: ['user_id', 'friend_list'],
-  itemDailyFeatures: [
-    'video_id', 'date', 'author_id', 'video_type', 'upload_dt', 'upload_type', 'visible_status', 'video_duration', 'video_width', 'video_height',
-    'music_id', 'video_tag_id', 'video_tag_name', 'show_cnt', 'show_user_num', 'play_cnt', 'play_user_num', 'play_duration', 'complete_play_cnt',
-    'complete_play_user_num', 'valid_play_cnt', 'valid_play_user_num', 'long_time_play_cnt', 'long_time_play_user_num', 'short_time_play_cnt',
-    'short_time_play_user_num', 'play_progress', 'comment_stay_duration', 'like_cnt', 'like_user_num', 'click_like_cnt', 'double_click_cnt',
-    'cancel_like_cnt', 'cancel_like_user_num', 'comment_cnt', 'comment_user_num', 'direct_comment_cnt', 'reply_comment_cnt', 'delete_comment_cnt',
-    'delete_comment_user_num', 'comment_like_cnt', 'comment_like_user_num', 'follow_cnt', 'follow_user_num', 'cancel_follow_cnt',
-    'cancel_follow_user_num', 'share_cnt', 'share_user_num', 'download_cnt', 'download_user_num', 'report_cnt', 'report_user_num',
-    'reduce_similar_cnt', 'reduce_similar_user_num', 'collect_cnt', 'collect_user_num', 'cancel_collect_cnt', 'cancel_collect_user_num',
-  ],
-  captionCategory: [
-    'video_id', 'manual_cover_text', 'caption', 'topic_tag', 'first_level_category_id', 'first_level_category_name', 'second_level_category_id',
-    'second_level_category_name', 'third_level_category_id', 'third_level_category_name',
-  ],
-} as const;
+export { KUAIREC_COLUMNS } from '../schema.js';
 
 /** Number of distinct tags in item_categories.feat (KuaiRec has 31: 0..30). */
 const N_TAGS = 31;
@@ -167,6 +144,10 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   const m = buildModel(o, root.fork('model'));
   const ext = o.gzip ? '.csv.gz' : '.csv';
   const written: string[] = [];
+  const marked = (): string[] => {
+    writeSyntheticMarker(dir, `synthetic KuaiRec 2.0-schema files from src/data/synthetic/kuairec.ts, seed ${o.seed}`);
+    return written;
+  };
   const smallUsers = root.fork('small users').sample(o.users, o.smallUsers).sort((a, b) => a - b);
   // Small-matrix items come from the popular half, as in KuaiRec (videos shown to all small-matrix users).
   const byPop = Array.from({ length: o.items }, (_, i) => i).sort((a, b) => (m.popCum[b] - (b ? m.popCum[b - 1] : 0)) - (m.popCum[a] - (a ? m.popCum[a - 1] : 0)));
@@ -217,7 +198,7 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   }
   big.close();
   written.push(big.path);
-  if (o.bigMatrixOnly) return written;
+  if (o.bigMatrixOnly) return marked();
 
   // small_matrix: every small user × every small item, a few rows without time.
   const small = new LineWriter(join(dir, `small_matrix${ext}`));
@@ -348,5 +329,5 @@ export function writeSyntheticKuaiRec(dir: string, options: Partial<KuaiRecSynth
   }
   df.close();
   written.push(df.path);
-  return written;
+  return marked();
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ML100K_GENRES } from '../datasets/movielens.js';
+import { ML100K_GENRES, writeSyntheticMarker } from '../schema.js';
 import { drawCumulative, Rng } from '../../core/rng.js';
 import { LineWriter } from './writer.js';
 
@@ -100,6 +100,6 @@ export function writeSyntheticMovieLens(dir: string, format: MovieLensFormat, op
     writeFileSync(join(dir, 'movies.csv'), lines.join('\n') + '\n');
     written.push(join(dir, 'movies.csv'));
   }
-  writeFileSync(join(dir, 'SYNTHETIC'), `synthetic ${format} files from src/data/synthetic/movielens.ts, seed ${o.seed}\n`);
+  writeSyntheticMarker(dir, `synthetic ${format} files from src/data/synthetic/movielens.ts, seed ${o.seed}`);
   return written;
 }

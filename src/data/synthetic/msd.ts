@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drawCumulative, Rng } from '../../core/rng.js';
 import { LineWriter } from './writer.js';
+import { writeSyntheticMarker } from '../schema.js';
 
 /** Size and seed of generated Taste Profile files. */
 export interface MsdSyntheticOptions {
@@ -55,6 +56,6 @@ export function writeSyntheticMsd(dir: string, options: Partial<MsdSyntheticOpti
     writeFileSync(join(dir, 'song_metadata.csv'), lines.join('\n') + '\n');
     written.push(join(dir, 'song_metadata.csv'));
   }
-  writeFileSync(join(dir, 'SYNTHETIC'), `synthetic Taste Profile files from src/data/synthetic/msd.ts, seed ${o.seed}\n`);
+  writeSyntheticMarker(dir, `synthetic Taste Profile files from src/data/synthetic/msd.ts, seed ${o.seed}`);
   return written;
 }
