@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { isAbortError } from '../core/progress.js';
+import { DataFileError } from '../data/errors.js';
+import { DatasetNotFoundError } from '../data/paths.js';
 import { ConfigError } from '../eval/config.js';
 import { commandModules } from './commands/index.js';
 
@@ -31,7 +33,8 @@ export function buildProgram(): Command {
 export function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (isAbortError(e)) return EXIT.interrupted;
-  if (e instanceof UsageError || e instanceof ConfigError) return EXIT.usage;
+  // Bad input given by the user: a flag, config, data file (file, line, field) or a data set that is not there.
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof DataFileError || e instanceof DatasetNotFoundError) return EXIT.usage;
   return EXIT.failed;
 }
 

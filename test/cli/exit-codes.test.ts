@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorText, exitCodeFor } from '../../src/cli/main.js';
+import { DataFileError } from '../../src/data/errors.js';
+import { DatasetNotFoundError } from '../../src/data/paths.js';
 import { RunFailedError } from '../../src/cli/errors.js';
 import { UsageError } from '../../src/core/errors.js';
 import { AbortError } from '../../src/core/progress.js';
@@ -44,6 +46,8 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new UsageError('bad flag'))).toBe(2);
     expect(exitCodeFor(new ConfigError('c.yaml: split.method: must be one of'))).toBe(2);
     expect(exitCodeFor(new ModelDirError('m/model.json: not valid JSON'))).toBe(2);
+    expect(exitCodeFor(new DataFileError('events.csv', 'line 3, field "rating": not a number', { line: 3, field: 'rating' }))).toBe(2);
+    expect(exitCodeFor(new DatasetNotFoundError('ml-1m', 'ratings.dat', ['/x'], 'data set "ml-1m": ratings.dat not found'))).toBe(2);
     expect(exitCodeFor(new AbortError('interrupted'))).toBe(130);
     expect(exitCodeFor(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }))).toBe(130);
     expect(exitCodeFor(new RunFailedError('1 of 3 models failed'))).toBe(1);

@@ -118,10 +118,10 @@ describe('recommend --users', () => {
     const file = usersFile('input.txt', 'user-1\n');
     r = await runCli(['recommend', '--model', ials, '--users', file, '--out', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/is an input of this command; refusing to overwrite it/);
+    expect(r.stderr).toMatch(/refusing to write the --out file .*input\.txt: .*an input of this run/);
     expect(readFileSync(file, 'utf8')).toBe('user-1\n');
     r = await runCli(['recommend', '--model', ials, '--users', file, '--out', join(root, 'out')]);
-    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/exists and is not a regular file \(a directory\)/)]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/cannot write the --out file .*out: it is a directory, not a file/)]);
     r = await runCli(['recommend', '--model', ials, '--users', file, '--out', join(root, 'no-such-dir', 'x.csv')]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/no-such-dir does not exist/)]);
     expect(existsSync(join(root, 'no-such-dir'))).toBe(false);

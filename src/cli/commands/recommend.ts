@@ -13,6 +13,7 @@ import { readFile, rename, stat, unlink, open, type FileHandle } from 'node:fs/p
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { checkOutputFile } from '../../core/safe-write.js';
 import type { EntityFeatures } from '../../data/dataset.js';
 import { loadDataset } from '../../data/datasets/registry.js';
 import { IdMap, type ExternalId } from '../../data/id-map.js';
@@ -182,17 +183,15 @@ function stdoutOutput(): Output {
 }
 
 /**
- * Opens `path` for writing through a sibling temporary file (fsync, then rename over the target).
- * TODO safe-write: switch to src/core/safe-write.ts when it lands (symlinks, devices and FIFOs refused there).
+ * Opens `path` for streamed writing through a sibling temporary file (fsync, rename over the target, fsync of
+ * the folder). The target is checked by the safe writer first: devices, FIFOs, sockets, directories and inputs
+ * are refused, and a symbolic link is written through (its target replaced, the link kept).
  */
 async function fileOutput(path: string, inputs: string[]): Promise<Output> {
-  const target = resolve(path);
-  for (const input of inputs) if (resolve(input) === target) throw new UsageError(`--out ${path}: is an input of this command; refusing to overwrite it`);
+  const target = checkOutputFile(path, { what: '--out file', inputs });
   const parent = dirname(target);
   const parentStat = await stat(parent).catch(() => null);
   if (!parentStat?.isDirectory()) throw new UsageError(`--out ${path}: the folder ${parent} does not exist`);
-  const existing = await stat(target).catch(() => null);
-  if (existing && !existing.isFile()) throw new UsageError(`--out ${path}: exists and is not a regular file${existing.isDirectory() ? ' (a directory)' : ''}`);
   const tmp = join(parent, `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh: FileHandle = await open(tmp, 'wx');
   let open_ = true;
@@ -212,6 +211,12 @@ async function fileOutput(path: string, inputs: string[]): Promise<Output> {
       await fh.close();
       open_ = false;
       await rename(tmp, target);
+      const dir = await open(parent, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     },
     async abort() {
       if (open_) await fh.close().catch(() => {});
