@@ -125,7 +125,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const retrieve = async (q: RetrievalQuery, extra: SourceQuota[]): Promise<Candidate[]> => {
     const all = [...sources, ...extra];
     const lists: QuotaList[] = [];
-    for (const s of all) lists.push({ name: s.source.name, quota: s.quota, list: s.quota > 0 ? await s.source.retrieve(q, s.quota) : [] });
+    // A source may lose up to (quotas before it) items to earlier sources, so it is asked for that many more.
+    let before = 0;
+    for (const s of all) {
+      lists.push({ name: s.source.name, quota: s.quota, list: s.quota > 0 ? await s.source.retrieve(q, s.quota + before) : [] });
+      before += s.quota;
+    }
     return mergeCandidates(lists);
   };
 
