@@ -6,9 +6,10 @@ import { register as eda } from './eda.js';
 import { register as train } from './train.js';
 import { register as recommend } from './recommend.js';
 import { register as models } from './models.js';
+import { register as pipeline } from './pipeline.js';
 
 /** Adds one group of subcommands to the program. */
 export type RegisterCommands = (program: Command) => void;
 
 /** Every command module, in help order. Each module exports a `register` function; add yours here. */
-export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, experiment, eda, demo];
+export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, pipeline, experiment, eda, demo];
