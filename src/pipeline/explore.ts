@@ -36,7 +36,12 @@ export function parseStrategy(s: string): ExploreStrategy {
 
 /** Checks settings (merged over the defaults). */
 export function exploreSettings(s: Partial<ExploreSettings> = {}): ExploreSettings {
-  const o = { ...EXPLORE_DEFAULTS, ...s };
+  const o = { ...EXPLORE_DEFAULTS };
+  // Fields given as undefined keep their defaults.
+  if (s.temperature !== undefined) o.temperature = s.temperature;
+  if (s.sigma !== undefined) o.sigma = s.sigma;
+  if (s.maxViews !== undefined) o.maxViews = s.maxViews;
+  if (s.leastViewedCount !== undefined) o.leastViewedCount = s.leastViewedCount;
   if (!(Number.isFinite(o.temperature) && o.temperature > 0)) throw new RangeError(`explore: temperature must be > 0 (got ${o.temperature})`);
   if (!(Number.isFinite(o.sigma) && o.sigma >= 0)) throw new RangeError(`explore: sigma must be >= 0 (got ${o.sigma})`);
   if (!(Number.isInteger(o.maxViews) && o.maxViews >= 0)) throw new RangeError(`explore: maxViews must be an integer >= 0 (got ${o.maxViews})`);

@@ -170,7 +170,7 @@ export function register(program: Command): void {
         const pipeline = await createPipeline({ model, manifest, train, ranker: ranker ?? undefined, store: store ?? undefined, sources, explore });
         const result = await pipeline.recommend({ userIndex: user }, k, { explore: strategies });
         const ids = (list: RankedCandidate[]): ExternalId[] => list.map((c) => pipeline.itemId(c.item));
-        const features = store ? await store.items([...new Set([...ids(result.ranked), ...ids(result.explored)])]) : [];
+        const features = store ? await store.items([...new Set([...ids(result.retrieved.slice(0, 20)), ...ids(result.ranked), ...ids(result.explored)])]) : [];
         const featureOf = new Map<ExternalId, FeatureRow>(features.filter((f): f is FeatureRow => f !== null).map((f) => [f.id, f]));
         if (flags.json) {
           const stage = (list: RankedCandidate[]) => list.map((c) => ({ item: pipeline.itemId(c.item), score: Number(c.score.toPrecision(7)), source: c.source, rank: c.rank, ...(store ? { features: featureOf.get(pipeline.itemId(c.item)) ?? null } : {}) }));
