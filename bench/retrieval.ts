@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- retrieval [--sizes 100000,1000000] [--dims 64] [--queries 500] [--M 16] [--ef-construction 96]
- * [--ef 64,128,256] [--mips augmented|ip] [--clusters 1000] [--spread 1]`: recall@100 of HNSW retrieval (usearch) against exact retrieval (the
+ * [--ef 64,128,256] [--mips augmented|ip] [--clusters 1000] [--spread 1] [--decay 0]`: recall@100 of HNSW retrieval (usearch) against exact retrieval (the
  * kernels' fused scoreTopK) and queries/s of both on the same synthetic vectors: items around 1,000 random
  * centres, N(0, spread²) around each (clustered like learned embeddings), queries drawn the same way. Both sides search the whole query
  * batch on all threads. The machine may be shared: the load average is printed with the figures.
@@ -18,11 +18,13 @@ function flag(args: string[], name: string, fallback: string): string {
 }
 
 /** `n` vectors of `d` dims around `clusters` centres (N(0,1) centres, N(0, spread²) around them), seeded. */
-function clustered(n: number, d: number, clusters: number, rng: Rng, centres: Float32Array, spread: number): DenseMatrix {
+function clustered(n: number, d: number, clusters: number, rng: Rng, centres: Float32Array, spread: number, decay: number): DenseMatrix {
   const data = new Float32Array(n * d);
+  // decay > 0: coordinate j scaled by exp(−j / decay), a decaying spectrum like trained factors (lower intrinsic dimension).
+  const scale = Float32Array.from({ length: d }, (_, j) => (decay > 0 ? Math.exp(-j / decay) : 1));
   for (let i = 0; i < n; i++) {
     const c = rng.int(clusters);
-    for (let j = 0; j < d; j++) data[i * d + j] = centres[c * d + j] + spread * rng.normal();
+    for (let j = 0; j < d; j++) data[i * d + j] = (centres[c * d + j] + spread * rng.normal()) * scale[j];
   }
   return { rows: n, cols: d, data };
 }
@@ -46,16 +48,17 @@ export async function run(args: string[]): Promise<void> {
   const efs = flag(args, 'ef', '64,128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
   const kn = await getKernels();
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${flag(args, 'clusters', '1000')} clusters of spread ${flag(args, 'spread', '1')}, ${nq} queries, top ${k}; HNSW M=${M} efConstruction=${efConstruction} mips=${mips}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine)\n\n`);
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${flag(args, 'clusters', '1000')} clusters of spread ${flag(args, 'spread', '1')}, spectrum decay ${flag(args, 'decay', '0')} (0 = isotropic), ${nq} queries, top ${k}; HNSW M=${M} efConstruction=${efConstruction} mips=${mips}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine)\n\n`);
   process.stdout.write('items      | method        | build s | queries/s | recall@100 | speed-up\n');
   process.stdout.write('-----------|---------------|---------|-----------|------------|---------\n');
   for (const n of sizes) {
     const rng = new Rng(n);
     const clusters = Number(flag(args, 'clusters', '1000'));
     const spread = Number(flag(args, 'spread', '1'));
+    const decay = Number(flag(args, 'decay', '0'));
     const centres = Float32Array.from({ length: clusters * d }, () => rng.normal());
-    const items = clustered(n, d, clusters, rng.fork('items'), centres, spread);
-    const queries = clustered(nq, d, clusters, rng.fork('queries'), centres, spread);
+    const items = clustered(n, d, clusters, rng.fork('items'), centres, spread, decay);
+    const queries = clustered(nq, d, clusters, rng.fork('queries'), centres, spread, decay);
     const exact = new ExactIndex(items, null, kn);
     await exact.search({ rows: 1, cols: d, data: queries.data.slice(0, d) }, k); // warm-up
     let t = performance.now();
