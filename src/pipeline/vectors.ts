@@ -4,7 +4,8 @@
  * `itemEmbeddings()`), and this module reads them without knowing the model's type. Retrieval on these vectors
  * (exact or HNSW) then ranks exactly as the model does, and exploration can perturb the user vector.
  */
-import type { DenseMatrix } from '../linalg/api.js';
+import type { DenseMatrix, Kernels } from '../linalg/api.js';
+import { getKernels } from '../linalg/index.js';
 import type { History, Recommender } from '../models/contract.js';
 
 /** A model's scores as inner products. */
@@ -45,7 +46,9 @@ export async function vectorSpaceOf(model: Recommender): Promise<VectorSpace | n
       user: async (u) => {
         const m = denseOrNull(await userEmbeddings(Int32Array.of(u)));
         if (!m) throw new Error(`${model.name}: userEmbeddings returned no matrix`);
-        return m.data.slice(0, m.cols);
+        const row = m.data.slice(0, m.cols);
+        releaseKernelCopy(await getKernels(), m.data);
+        return row;
       },
     };
   }
@@ -64,4 +67,17 @@ function denseOrNull(v: unknown): DenseMatrix | null {
   const { rows, cols, data } = v;
   if (typeof rows !== 'number' || typeof cols !== 'number' || !(data instanceof Float32Array) || data.length < rows * cols) return null;
   return { rows, cols, data };
+}
+
+/**
+ * Frees a matrix a model returned in kernel memory (the two-tower model's `userEmbeddings` hands out a kernel
+ * copy). `free` checks that the block belongs to these kernels; an array from elsewhere (a model on its own
+ * kernels, or plain memory) is left to its owner.
+ */
+function releaseKernelCopy(kn: Kernels, data: Float32Array): void {
+  try {
+    kn.free(data);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
 }

@@ -152,3 +152,19 @@ describe('HNSW retrieval', () => {
     expect(got[0].source).toBe('ann');
   });
 });
+
+describe('two-tower item embeddings', () => {
+  it('exact retrieval on the tower embeddings gives the model\'s recommend', async () => {
+    const { train } = plantedBlocks(30, 40, 2, 0.4, 0.05, 5);
+    const model = createModel('two-tower', { hidden: [8], dim: 4, idDim: 4, epochs: 2, batchSize: 16 });
+    await model.fit(train);
+    const space = await vectorSpaceOf(model);
+    if (!space) throw new Error('two-tower exposes no vector space');
+    const src = vectorSource(new ExactIndex(space.items, space.itemBias));
+    for (const u of [0, 7]) {
+      const ref = await model.recommend([u], 8);
+      const got = await src.retrieve({ userIndex: u, history: null, userVector: await space.user(u), exclude: new Set(train.userItems(u)), rng: new Rng(1) }, 8);
+      expect(got.map((c) => c.item)).toEqual(Array.from(ref.items));
+    }
+  });
+});
