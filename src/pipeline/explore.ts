@@ -59,35 +59,32 @@ export function plackettLuce(list: readonly Candidate[], k: number, temperature:
   const finite = list.filter((c) => Number.isFinite(c.score));
   const rest = list.filter((c) => !Number.isFinite(c.score));
   const n = Math.min(k, list.length);
-  let max = -Infinity;
-  for (const c of finite) max = Math.max(max, c.score);
-  const w = finite.map((c) => Math.exp((c.score - max) / temperature));
   const alive = finite.map(() => true);
-  let total = w.reduce((a, b) => a + b, 0);
+  const w = new Float64Array(finite.length);
   const out: Candidate[] = [];
+  // Each draw renormalises against the best remaining score, so that a tiny temperature (weights that would
+  // underflow) tends to the ranked order instead of degenerating.
   while (out.length < n && out.length < finite.length) {
+    let max = -Infinity;
+    for (let j = 0; j < finite.length; j++) if (alive[j]) max = Math.max(max, finite[j].score);
+    let total = 0;
+    for (let j = 0; j < finite.length; j++) {
+      w[j] = alive[j] ? Math.exp((finite[j].score - max) / temperature) : 0;
+      total += w[j];
+    }
     let x = rng.uniform53() * total;
     let pick = -1;
-    for (let j = 0; j < w.length; j++) {
+    for (let j = 0; j < finite.length; j++) {
       if (!alive[j]) continue;
-      pick = j;
+      if (pick < 0 || w[j] > 0) pick = j;
       x -= w[j];
-      if (x < 0) break;
+      if (x < 0 && w[j] > 0) break;
     }
     alive[pick] = false;
-    total -= w[pick];
-    if (total < 0) total = 0;
     out.push(finite[pick]);
-    if (total === 0 && out.length < finite.length) total = recompute(w, alive);
   }
   for (const c of rest) if (out.length < n) out.push(c);
   return out;
-}
-
-function recompute(w: number[], alive: boolean[]): number {
-  let t = 0;
-  for (let j = 0; j < w.length; j++) if (alive[j]) t += w[j];
-  return t;
 }
 
 /** `v` plus N(0, sigma²) noise on each coordinate, as a new vector (sigma 0 returns an unchanged copy). */

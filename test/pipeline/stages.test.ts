@@ -11,6 +11,7 @@ import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { itemUserCounts, leastViewedSource, popularitySource } from '../../src/pipeline/sources.js';
 import type { Candidate } from '../../src/pipeline/types.js';
 import { factorizedTopKFromLists } from '../../src/eval/factorized-topk.js';
+import { exploreReport, exploreReportHtml } from '../../src/pipeline/explore-report.js';
 import { fromTriples, plantedBlocks } from '../models/fixtures.js';
 
 const c = (item: number, score: number, source: string): Candidate => ({ item, score, source });
@@ -203,6 +204,25 @@ describe('the pipeline', () => {
     expect(r.ranked.map((x) => x.item)).toEqual(Array.from((await model.recommend([4], 6)).items));
     expect(r.retrieved[0].source).toBe('model');
     expect(r.rankedBy).toBe('model-score');
+  });
+
+  it('explore report: a near-zero temperature keeps every rank (sd 0); a high one spreads them and changes the lists', async () => {
+    const model = await ials();
+    const cold = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, candidates: 20, explore: { temperature: 1e-4 } });
+    const a = await exploreReport(cold, train, { strategies: ['sampling'], user: 2, k: 5, runs: 6, users: [0, 1, 2, 3] });
+    expect(a.items.length).toBe(20);
+    // Near-ties (float32 scores within ~T of each other) may still swap: that is Plackett–Luce, not an error.
+    for (const r of a.items) {
+      expect(Math.abs(r.meanRank - r.originalRank)).toBeLessThanOrEqual(1);
+      expect(r.appearances).toBe(6);
+    }
+    expect(a.items.filter((r) => r.sdRank === 0).length).toBeGreaterThanOrEqual(16);
+    const hot = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, candidates: 20, explore: { temperature: 100 } });
+    const b = await exploreReport(hot, train, { strategies: ['sampling'], user: 2, k: 5, runs: 30, users: [0, 1, 2, 3, 4, 5] });
+    expect(b.items.some((r) => r.sdRank > 1)).toBe(true);
+    expect(b.items[0].meanRank).toBeGreaterThan(1);
+    expect(b.with).not.toEqual(b.without);
+    expect(await exploreReportHtml(b)).toMatch(/<svg[\s\S]*novelty/);
   });
 
   it('bad input is an error naming the field', async () => {
