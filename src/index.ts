@@ -12,3 +12,4 @@ export * from './eval/index.js';
 export { applyFilters } from './data/index.js';
 export * as nn from './nn/index.js';
 export * as report from './report/index.js';
+export * as pipeline from './pipeline/index.js';

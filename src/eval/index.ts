@@ -1,6 +1,7 @@
 /** The evaluation layer: splits, metrics, statistics, protocols, the experiment runner and hyperparameter search. */
 export * from './splits.js';
 export * from './metrics.js';
+export * from './factorized-topk.js';
 export * from './stats.js';
 export * from './evaluate.js';
 export * from './config.js';

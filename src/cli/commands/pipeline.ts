@@ -1,0 +1,215 @@
+/**
+ * `recsys pipeline --model DIR --user ID`: one user's recommendations through the whole pipeline — the
+ * retrieved candidates (with their sources), the ranked top k, and the explored top k — from a saved model,
+ * optionally re-ranked by a second model (`--ranker DIR`), retrieved through an HNSW index saved next to the
+ * model (`--ann`, built on first use), with item features from the feature store (`--store`, built from the
+ * model's data set with `--build-store`), and an exploration report (`--explore-report FILE.html`, plus
+ * FILE.json).
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { writeFileSafe } from '../../core/safe-write.js';
+import { loadDataset } from '../../data/datasets/registry.js';
+import { IdMap, type ExternalId } from '../../data/id-map.js';
+import { Interactions } from '../../data/interactions.js';
+import { getKernels } from '../../linalg/index.js';
+import { openModel, type OpenedModel } from '../../models/index.js';
+import { writeReport } from '../../report/html.js';
+import {
+  createPipeline, exploreReport, exploreReportHtml, featureStorePathFor, HnswIndex, hnswPathFor, isPostgres, materializeFeatures,
+  openFeatureStore, parseStrategy, popularitySource, vectorSource, vectorSpaceOf, ExactIndex, modelSource,
+  type FeatureRow, type FeatureStore, type PipelineResult, type RankedCandidate, type SourceQuota, type VectorIndex,
+} from '../../pipeline/index.js';
+import { resolveId } from './recommend.js';
+
+interface PipelineFlags {
+  model: string;
+  ranker?: string;
+  user: string;
+  k: string;
+  candidates: string;
+  explore?: string;
+  json?: boolean;
+  seed: string;
+  temperature?: string;
+  sigma?: string;
+  maxViews?: string;
+  leastViewed?: string;
+  popularity?: string;
+  ann?: boolean;
+  rebuildAnn?: boolean;
+  hnswM?: string;
+  efConstruction?: string;
+  ef?: string;
+  store?: string | boolean;
+  buildStore?: boolean;
+  exploreReport?: string;
+  runs: string;
+}
+
+/** A non-negative integer flag. */
+function intFlag(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(text)})`);
+  return v;
+}
+
+/** A finite number flag > or >= `min`. */
+function numFlag(name: string, text: string | undefined, min: number, strict: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || (strict ? v <= min : v < min)) throw new UsageError(`--${name} must be a number ${strict ? '>' : '>='} ${min} (got ${JSON.stringify(text)})`);
+  return v;
+}
+
+/** Builds (or loads) the feature store at `location` for the opened model. */
+async function storeFor(opened: OpenedModel, location: string, build: boolean, train: Interactions): Promise<FeatureStore> {
+  const { manifest } = opened;
+  if (build) {
+    const dataset = manifest.provenance.dataset;
+    let features: Parameters<typeof materializeFeatures>[1]['features'];
+    if (typeof dataset === 'string') {
+      const path = typeof manifest.provenance.datasetPath === 'string' ? manifest.provenance.datasetPath : undefined;
+      const ds = await loadDataset(dataset, path ? { path } : {});
+      features = { userFeatures: ds.userFeatures, itemFeatures: ds.itemFeatures, users: ds.interactions.users, items: ds.interactions.items };
+    } else {
+      process.stderr.write('(the model records no data set: the store holds the event-log aggregates only)\n');
+    }
+    await materializeFeatures(location, { train, dataFingerprint: manifest.dataFingerprint, modelType: manifest.modelType, features });
+    process.stderr.write(`built feature store ${isPostgres(location) ? location.replace(/:[^@/]*@/, ':***@') : location}\n`);
+  }
+  return openFeatureStore(location, { expectFingerprint: manifest.dataFingerprint });
+}
+
+/** Registers `pipeline`. */
+export function register(program: Command): void {
+  program
+    .command('pipeline')
+    .description("one user's recommendations through retrieval → ranking → exploration, each stage's list with sources")
+    .requiredOption('--model <dir>', 'retrieval model directory written by `recsys train`')
+    .option('--ranker <dir>', 'a model that re-scores the candidates (any model with score, e.g. mlp-ranker)')
+    .requiredOption('--user <id>', 'user id (as in the training data)')
+    .option('-k, --k <n>', 'length of the ranked and explored lists', '10')
+    .option('--candidates <n>', 'candidates from the model (its quota in the merge)', '100')
+    .option('--popularity <n>', 'also merge this many popular items (source "popularity")')
+    .option('--explore <list>', 'exploration strategies, comma-separated: sampling, noise, least-viewed')
+    .option('--seed <n>', 'seed of the exploration', '0')
+    .option('--temperature <t>', 'sampling: softmax temperature (default 1)')
+    .option('--sigma <s>', 'noise: standard deviation added to the user vector (default 0.1)')
+    .option('--max-views <n>', 'least-viewed: items with at most this many training users (default 1)')
+    .option('--least-viewed <n>', 'least-viewed: how many such items join the candidates (default 10)')
+    .option('--ann', 'retrieve with the HNSW index next to the model (DIR.hnsw), building it when missing')
+    .option('--rebuild-ann', 'with --ann: build the index again (after changing --hnsw-m / --ef-construction)')
+    .option('--hnsw-m <n>', 'HNSW graph degree M (build; default 16)')
+    .option('--ef-construction <n>', 'HNSW efConstruction (build; default 128)')
+    .option('--ef <n>', 'HNSW ef at search time (default 128)')
+    .option('--store [location]', 'item features from the feature store: a DuckDB file (default DIR.features.duckdb) or postgres://…')
+    .option('--build-store', 'with --store: (re)build the store from the model\'s data set first')
+    .option('--explore-report <file.html>', 'write the exploration report (30 re-rankings; also FILE.json) for --explore')
+    .option('--runs <n>', 're-rankings in the exploration report', '30')
+    .option('--json', 'print the three stages as JSON')
+    .action(async (flags: PipelineFlags) => {
+      const k = intFlag('k', flags.k, 1) ?? 10;
+      const candidates = intFlag('candidates', flags.candidates, 1) ?? 100;
+      const seed = intFlag('seed', flags.seed, 0) ?? 0;
+      const runs = intFlag('runs', flags.runs, 1) ?? 30;
+      const strategies = (flags.explore ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+        try {
+          return parseStrategy(s);
+        } catch (e) {
+          throw new UsageError(`--explore: ${(e as Error).message}`);
+        }
+      });
+      if (flags.exploreReport && strategies.length === 0) throw new UsageError('--explore-report needs --explore');
+      if (flags.buildStore && flags.store === undefined) throw new UsageError('--build-store needs --store');
+      const explore = {
+        seed,
+        temperature: numFlag('temperature', flags.temperature, 0, true),
+        sigma: numFlag('sigma', flags.sigma, 0, false),
+        maxViews: intFlag('max-views', flags.maxViews, 0),
+        leastViewedCount: intFlag('least-viewed', flags.leastViewed, 0),
+      };
+      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1) };
+      const opened = await openModel(flags.model);
+      const { model, manifest } = opened;
+      const users = IdMap.fromIds(manifest.users);
+      const user = resolveId(users, flags.user, 'user');
+      let store: FeatureStore | null = null;
+      try {
+        const trainOf = 'trainData' in model ? model.trainData : null;
+        if (!(trainOf instanceof Interactions)) throw new UsageError(`model "${model.name}" does not expose its training matrix; the pipeline cannot run on it`);
+        const train = trainOf;
+        const ranker = flags.ranker ? await openModel(flags.ranker) : null;
+        if (ranker && !ranker.model.score) throw new UsageError(`--ranker ${flags.ranker}: model "${ranker.model.name}" has no score method, so it cannot re-rank candidates`);
+        const space = await vectorSpaceOf(model);
+        let index: VectorIndex | null = null;
+        if (flags.ann) {
+          if (!space) throw new UsageError(`--ann: model "${model.name}" has no item vectors (it ranks through its own recommend); drop --ann`);
+          const path = hnswPathFor(flags.model);
+          const overrides = hnsw.ef !== undefined ? { ef: hnsw.ef } : {};
+          if (!flags.rebuildAnn && existsSync(path)) {
+            index = HnswIndex.load(path, manifest.dataFingerprint, overrides);
+          } else {
+            const started = Date.now();
+            const built = HnswIndex.build(space.items, space.itemBias, { ...(hnsw.M ? { M: hnsw.M } : {}), ...(hnsw.efConstruction ? { efConstruction: hnsw.efConstruction } : {}), ...overrides });
+            built.save(path, manifest.dataFingerprint);
+            process.stderr.write(`built HNSW index over ${space.items.rows} items in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path}\n`);
+            index = built;
+          }
+        }
+        const primary = space ? vectorSource(index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems);
+        const sources: SourceQuota[] = [{ source: primary, quota: candidates }];
+        const pop = intFlag('popularity', flags.popularity, 0);
+        if (pop) sources.push({ source: popularitySource(train), quota: pop });
+        if (flags.store !== undefined) {
+          const location = typeof flags.store === 'string' ? flags.store : featureStorePathFor(flags.model);
+          store = await storeFor(opened, location, flags.buildStore === true, train);
+        }
+        const pipeline = await createPipeline({ model, manifest, train, ranker: ranker ?? undefined, store: store ?? undefined, sources, explore });
+        const result = await pipeline.recommend({ userIndex: user }, k, { explore: strategies });
+        const ids = (list: RankedCandidate[]): ExternalId[] => list.map((c) => pipeline.itemId(c.item));
+        const features = store ? await store.items([...new Set([...ids(result.retrieved.slice(0, 20)), ...ids(result.ranked), ...ids(result.explored)])]) : [];
+        const featureOf = new Map<ExternalId, FeatureRow>(features.filter((f): f is FeatureRow => f !== null).map((f) => [f.id, f]));
+        if (flags.json) {
+          const stage = (list: RankedCandidate[]) => list.map((c) => ({ item: pipeline.itemId(c.item), score: Number(c.score.toPrecision(7)), source: c.source, rank: c.rank, ...(store ? { features: featureOf.get(pipeline.itemId(c.item)) ?? null } : {}) }));
+          process.stdout.write(`${JSON.stringify({ user: users.idOf(user), model: model.name, ranker: ranker?.model.name ?? null, rankedBy: result.rankedBy, explore: strategies, seed, retrieval: index ? 'hnsw' : space ? 'exact' : 'model', retrieved: stage(result.retrieved), ranked: stage(result.ranked), explored: stage(result.explored) }, null, 2)}\n`);
+        } else {
+          process.stdout.write(textOutput(result, users.idOf(user), pipeline.itemId, featureOf, { model: model.name, ranker: ranker?.model.name ?? null, strategies, retrieval: index ? 'hnsw' : space ? 'exact' : 'model' }));
+        }
+        if (flags.exploreReport) {
+          const report = await exploreReport(pipeline, train, { strategies, user, k, runs, maxViews: explore.maxViews ?? 1 });
+          const html = flags.exploreReport;
+          const json = html.replace(/\.html?$/i, '') + '.json';
+          writeFileSafe(json, JSON.stringify(report, null, 2) + '\n', { what: 'explore report data', inputs: [flags.model] });
+          await writeReport(html, await exploreReportHtml(report), { inputs: [flags.model] });
+          process.stderr.write(`wrote ${html} and ${json}\n`);
+        }
+      } finally {
+        await store?.close();
+        await (await getKernels()).close();
+      }
+    });
+}
+
+/** The three stages as text blocks. */
+function textOutput(r: PipelineResult, user: ExternalId, itemId: (i: number) => ExternalId, features: Map<ExternalId, FeatureRow>, info: { model: string; ranker: string | null; strategies: string[]; retrieval: string }): string {
+  const describe = (id: ExternalId): string => {
+    const f = features.get(id);
+    if (!f) return '';
+    return Object.entries(f).filter(([k, v]) => k !== 'id' && v !== null && !(Array.isArray(v) && v.length === 0)).slice(0, 6).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : typeof v === 'number' ? Number(v.toPrecision(4)) : String(v).slice(0, 40)}`).join(' ');
+  };
+  const block = (title: string, list: RankedCandidate[], max: number): string => {
+    const lines = list.slice(0, max).map((c) => `${String(c.rank).padStart(4)}. ${String(itemId(c.item)).padEnd(10)} ${c.score.toFixed(4).padStart(10)}  ${c.source.padEnd(12)} ${describe(itemId(c.item))}`.trimEnd());
+    const more = list.length > max ? `\n      … ${list.length - max} more` : '';
+    return `${title}\n${lines.length ? lines.join('\n') : '  (none)'}${more}\n`;
+  };
+  const sources = [...new Set(r.retrieved.map((c) => c.source))].map((s) => `${s} ${r.retrieved.filter((c) => c.source === s).length}`).join(', ');
+  return [
+    `user ${String(user)} — model ${info.model} (${info.retrieval} retrieval)${info.ranker ? `, ranker ${info.ranker}` : ''}`,
+    block(`retrieved: ${r.retrieved.length} candidates (${sources || 'none'})`, r.retrieved, 20),
+    block(`ranked (by ${r.rankedBy}):`, r.ranked, r.ranked.length),
+    block(info.strategies.length ? `explored (${info.strategies.join(' + ')}):` : 'explored (no exploration: same as ranked):', r.explored, r.explored.length),
+  ].join('\n');
+}

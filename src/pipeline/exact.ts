@@ -1,0 +1,58 @@
+/**
+ * Exact maximum-inner-product retrieval on item vectors: the kernels' fused score + top-k (`scoreTopK`), the
+ * same call the factor models rank with, so its lists equal the model's `recommend`.
+ */
+import type { DenseMatrix, Kernels, TopKOptions } from '../linalg/api.js';
+import { getKernels } from '../linalg/index.js';
+
+/** Top-k of a batch of queries: row r holds query r's items best first (padded with item -1, score -∞). */
+export interface VectorHits {
+  k: number;
+  items: Int32Array;
+  scores: Float32Array;
+}
+
+/** A searchable set of item vectors. */
+export interface VectorIndex {
+  /** "exact" or "hnsw". */
+  readonly kind: string;
+  /** Vector dimensions of a query. */
+  readonly dims: number;
+  /** Items indexed. */
+  readonly size: number;
+  /** The top `k` items of each query row (`queries` is rows × dims), never returning the items in `exclude`. */
+  search(queries: DenseMatrix, k: number, exclude?: ReadonlySet<number>): Promise<VectorHits>;
+}
+
+/** Exact retrieval through the kernels. */
+export class ExactIndex implements VectorIndex {
+  readonly kind = 'exact';
+
+  constructor(readonly items: DenseMatrix, readonly itemBias: Float32Array | null = null, private readonly kernels?: Kernels) {
+    if (itemBias && itemBias.length !== items.rows) throw new Error(`ExactIndex: ${itemBias.length} item biases for ${items.rows} items`);
+  }
+
+  get dims(): number {
+    return this.items.cols;
+  }
+
+  get size(): number {
+    return this.items.rows;
+  }
+
+  async search(queries: DenseMatrix, k: number, exclude?: ReadonlySet<number>): Promise<VectorHits> {
+    checkQueries(queries, this.dims, k);
+    const kn = this.kernels ?? (await getKernels());
+    const options: TopKOptions & { itemBias?: Float32Array } = {};
+    if (exclude && exclude.size > 0) options.excludeAll = Int32Array.from(exclude);
+    if (this.itemBias) options.itemBias = this.itemBias;
+    const r = await kn.scoreTopK(queries, this.items, k, options);
+    return { k, items: r.items, scores: r.scores };
+  }
+}
+
+/** Throws unless `queries` has `dims` columns and `k` is a positive integer. */
+export function checkQueries(queries: DenseMatrix, dims: number, k: number): void {
+  if (queries.cols !== dims) throw new RangeError(`query vectors have ${queries.cols} dimensions, the index ${dims}`);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`retrieval: k must be a positive integer (got ${k})`);
+}
