@@ -24,10 +24,11 @@ const FORMAT_VERSION = 1;
 
 /** Bytes per element of each stored dtype. */
 const DTYPE_BYTES = { float32: 4, float64: 8, int32: 4, uint8: 1 } as const;
-type DType = keyof typeof DTYPE_BYTES;
+/** The element types an array file may hold. */
+export type DType = keyof typeof DTYPE_BYTES;
 
-/** One array record as checked. */
-interface CheckedRecord {
+/** Manifest entry describing one array file (declared here, where it is checked; persistence.ts re-exports it). */
+export interface ArrayRecord {
   name: string;
   file: string;
   dtype: DType;
@@ -42,7 +43,7 @@ export interface CheckedManifest {
   hyperparameters: Record<string, unknown>;
   users: (string | number)[];
   items: (string | number)[];
-  arrays: CheckedRecord[];
+  arrays: ArrayRecord[];
 }
 
 const SAFE_FILE = /^[A-Za-z0-9_.-]+$/;
@@ -85,7 +86,7 @@ function checkIds(file: string, field: 'users' | 'items', v: unknown): (string |
 }
 
 /** Checks one array record. */
-function checkRecord(file: string, r: unknown, i: number): CheckedRecord {
+function checkRecord(file: string, r: unknown, i: number): ArrayRecord {
   const at = `arrays[${i}]`;
   if (!isPlainObject(r)) fail(file, `${at} must be an array record, found ${kind(r)}`);
   if (typeof r.name !== 'string' || !SAFE_FILE.test(r.name)) fail(file, `${at}.name must be a plain name, found ${shown(r.name)}`);
@@ -140,13 +141,13 @@ export function checkManifest(file: string, m: unknown, expectedType?: string): 
     names.add(r.name);
     files.add(r.file);
   }
-  const rec = (name: string): CheckedRecord | undefined => arrays.find((r) => r.name === name);
+  const rec = (name: string): ArrayRecord | undefined => arrays.find((r) => r.name === name);
   const rowPtr = rec('train_rowPtr');
   if (rowPtr) {
     const colIdx = rec('train_colIdx');
     const values = rec('train_values');
     if (!colIdx || !values) fail(file, `the training matrix is incomplete: train_rowPtr is listed but ${!colIdx ? 'train_colIdx' : 'train_values'} is not`);
-    const vec = (r: CheckedRecord, dtype: DType): void => {
+    const vec = (r: ArrayRecord, dtype: DType): void => {
       if (r.dtype !== dtype || r.shape.length !== 1) fail(file, `array "${r.name}" must be ${dtype} [n], found ${r.dtype} [${r.shape.join(', ')}]`);
     };
     vec(rowPtr, 'int32');
@@ -164,7 +165,7 @@ export function checkManifest(file: string, m: unknown, expectedType?: string): 
 type Contents = Map<string, Int32Array | Float32Array | Float64Array | Uint8Array>;
 
 /** Reads one array file, checking presence, size and sha256. */
-async function readArray(root: string, r: CheckedRecord): Promise<Int32Array | Float32Array | Float64Array | Uint8Array> {
+async function readArray(root: string, r: ArrayRecord): Promise<Int32Array | Float32Array | Float64Array | Uint8Array> {
   const path = join(root, r.file);
   let size: number;
   try {
@@ -194,7 +195,7 @@ async function readArray(root: string, r: CheckedRecord): Promise<Int32Array | F
  * lie in [0, nCols) (and, when `sorted`, increase strictly, as the training matrix's must). Every sparse matrix
  * models store here has item columns.
  */
-function checkCsr(root: string, ptrRec: CheckedRecord, idxRec: CheckedRecord, ptr: Int32Array, idx: Int32Array, nCols: number, sorted: boolean): void {
+function checkCsr(root: string, ptrRec: ArrayRecord, idxRec: ArrayRecord, ptr: Int32Array, idx: Int32Array, nCols: number, sorted: boolean): void {
   const ptrFile = join(root, ptrRec.file);
   const idxFile = join(root, idxRec.file);
   if (ptr.length === 0) fail(ptrFile, `"${ptrRec.name}" is empty; row pointers need at least one entry`);
@@ -213,8 +214,8 @@ function checkCsr(root: string, ptrRec: CheckedRecord, idxRec: CheckedRecord, pt
 }
 
 /** The sparse matrices among the arrays: `X_rowPtr`/`X_colIdx` and `X.ptr`/`X.idx` pairs. */
-function csrPairs(arrays: CheckedRecord[]): [CheckedRecord, CheckedRecord][] {
-  const out: [CheckedRecord, CheckedRecord][] = [];
+function csrPairs(arrays: ArrayRecord[]): [ArrayRecord, ArrayRecord][] {
+  const out: [ArrayRecord, ArrayRecord][] = [];
   for (const r of arrays) {
     const idxName = r.name.endsWith('_rowPtr') ? `${r.name.slice(0, -'_rowPtr'.length)}_colIdx` : r.name.endsWith('.ptr') ? `${r.name.slice(0, -'.ptr'.length)}.idx` : null;
     const idx = idxName === null ? undefined : arrays.find((x) => x.name === idxName);

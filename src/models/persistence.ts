@@ -14,7 +14,7 @@ import { writeDirAtomic } from '../core/safe-write.js';
 import { IdMap, type ExternalId } from '../data/id-map.js';
 import { Interactions } from '../data/interactions.js';
 import { modelDirEntries } from './model-dir.js';
-import { checkManifestFile, checkModelDir } from './model-dir-check.js';
+import { checkManifestFile, checkModelDir, type ArrayRecord, type DType } from './model-dir-check.js';
 
 /** Version of the on-disk layout; bumped on incompatible change. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -26,7 +26,6 @@ export const MANIFEST_FILE = 'model.json';
 export type StoredArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** Element type names used in the manifest. */
-export type DType = 'float32' | 'float64' | 'int32' | 'uint8';
 
 /** One stored array with its logical shape (the product of `shape` is its length). */
 export interface ShapedArray {
@@ -34,15 +33,7 @@ export interface ShapedArray {
   shape: number[];
 }
 
-/** Manifest entry describing one array file. */
-export interface ArrayRecord {
-  name: string;
-  file: string;
-  dtype: DType;
-  shape: number[];
-  byteLength: number;
-  sha256: string;
-}
+export type { ArrayRecord, DType } from './model-dir-check.js';
 
 /** The JSON manifest (`model.json`). */
 export interface ModelManifest {
