@@ -11,8 +11,10 @@ import { biasedMfModel } from './factorization/biased-mf.js';
 import { bprModel } from './factorization/bpr.js';
 import { ialsModel } from './factorization/ials.js';
 import { pureSvdModel } from './factorization/pure-svd.js';
+import { svdppModel } from './factorization/svdpp.js';
 import { easeModel } from './neighbors/ease.js';
 import { itemKnnModel } from './neighbors/item-knn.js';
+import { knnBaselineModel } from './neighbors/knn-baseline.js';
 import { deepAutoEncoderModel, multDaeModel, multVaeModel } from './neural/autoencoder.js';
 import { rankingModel } from './neural/ranking.js';
 import { twoTowerModel } from './neural/two-tower.js';
@@ -32,4 +34,5 @@ for (const m of [
   popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel,
   deepAutoEncoderModel, multDaeModel, multVaeModel, twoTowerModel, rankingModel,
 ]) registerModel(m);
+for (const m of [svdppModel, knnBaselineModel]) registerModel(m);
 for (const m of [contentModel, itemPriorModel, hybridModel, socialModel, lightFmModel]) registerModel(m);

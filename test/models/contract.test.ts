@@ -48,6 +48,8 @@ const CAPABILITIES: Record<string, Capability[]> = {
   als: ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
   bpr: ['score', 'similarItems'],
   'biased-mf': ['score', 'similarItems'],
+  svdpp: ['score', 'similarItems'],
+  'knn-baseline': ['score'],
   'pure-svd': ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
   ease: ['score', 'similarItems', 'recommendForHistory'],
   'item-knn': ['score', 'similarItems', 'recommendForHistory'],
