@@ -149,6 +149,11 @@ const protocolSchema = mapping({
   excludeValidation: flag.default(true),
   /** `train+validation` refits every model on both parts before testing; `train` (default) fits on train only. */
   refit: oneOf(['train', 'train+validation']).default('train'),
+  /**
+   * Which users are scored: `all`, or `with-friends` — users with at least one friend (social links taken as
+   * mutual) who has training interactions, the users a social model can reach; needs a data set with social links.
+   */
+  users: oneOf(['all', 'with-friends']).default('all'),
 });
 
 /** Early stopping of iterative models on the validation part (RecBole's `stopping_step`). */

@@ -39,6 +39,11 @@ export interface EvaluateOptions {
    * are 0 and AUC/ROEM undefined. Default false: they are excluded and counted.
    */
   keepUsersWithoutRelevant?: boolean;
+  /**
+   * Evaluate only the users u with `onlyUsers[u] === 1` (e.g. users with friends); the others are skipped and
+   * counted in `usersOutsideFilter`. Indexed like `test`'s users; users beyond its length are skipped.
+   */
+  onlyUsers?: Uint8Array;
   /** Users per `recommend` call (default 1024). */
   batchSize?: number;
   /** Seed of negative sampling and bootstrap (default 1). */
@@ -63,6 +68,8 @@ export interface EvaluationResult {
   users: Int32Array;
   /** Users with test entries but no relevant item (excluded from ranking metrics). */
   usersWithoutRelevant: number;
+  /** Users with test entries left out by `onlyUsers` (absent without a filter). */
+  usersOutsideFilter?: number;
   /** Seconds spent in the model's recommend/score calls. */
   scoringSeconds: number;
   /** Remarks (e.g. a metric the model cannot provide). */
@@ -90,9 +97,15 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
   const notes: string[] = [];
   const users: number[] = [];
   let usersWithoutRelevant = 0;
+  let usersOutsideFilter = 0;
+  const only = options.onlyUsers;
   for (let u = 0; u < test.nUsers; u++) {
     const n = test.rowPtr[u + 1] - test.rowPtr[u];
     if (n === 0) continue;
+    if (only && only[u] !== 1) {
+      usersOutsideFilter++;
+      continue;
+    }
     if (relevanceOf(test, u, threshold).size > 0) users.push(u);
     else {
       usersWithoutRelevant++;
@@ -217,7 +230,7 @@ export async function evaluateModel(model: Recommender, train: Interactions, tes
       }
     }
   }
-  return { metrics, perUser, users: Int32Array.from(users), usersWithoutRelevant, scoringSeconds: scoringMs / 1000, notes };
+  return { metrics, perUser, users: Int32Array.from(users), usersWithoutRelevant, ...(only ? { usersOutsideFilter } : {}), scoringSeconds: scoringMs / 1000, notes };
 }
 
 /**

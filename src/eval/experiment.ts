@@ -192,6 +192,7 @@ async function fitAndEvaluateUnexplained(
   const target = onValidation ? split.validation! : split.test;
   const excludeSeen = config.protocol.excludeSeen ?? split.excludeSeen ?? true;
   const mask = !onValidation && !refit && excludeSeen && config.protocol.excludeValidation ? split.validation : undefined;
+  const onlyUsers = config.protocol.users === 'with-friends' ? usersWithFriends(dataset, fitData) : undefined;
   const evaluation = await evaluateModel(model, fitData, target, {
     metrics,
     protocol: config.protocol.type,
@@ -203,6 +204,7 @@ async function fitAndEvaluateUnexplained(
     foldIn: onValidation ? split.validationFoldIn : split.testFoldIn,
     batchSize: config.protocol.batchSize,
     keepUsersWithoutRelevant: config.protocol.keepUsersWithoutRelevant,
+    onlyUsers,
     seed: config.seed,
     itemFeatures,
     diversitySimilarity: config.diversitySimilarity,
@@ -211,7 +213,35 @@ async function fitAndEvaluateUnexplained(
     onProgress: (p) => options.onProgress?.({ ...p, phase: `${label}: ${p.phase}` }),
   });
   evaluation.notes.push(...(model.fitNotes?.() ?? []));
+  if (onlyUsers) {
+    const keptAll = config.protocol.keepUsersWithoutRelevant && config.protocol.type === 'full';
+    const kept = keptAll ? evaluation.users.length : evaluation.users.length + evaluation.usersWithoutRelevant;
+    notes.push(`users: with-friends: ${kept} of ${kept + (evaluation.usersOutsideFilter ?? 0)} users with ${onValidation ? 'validation' : 'test'} entries have a friend with training interactions (${evaluation.users.length} evaluated)`);
+  }
   return { evaluation, fitSeconds, earlyStopping, notes };
+}
+
+/**
+ * Users with at least one friend (links taken as mutual, self-links ignored) who has interactions in `train`:
+ * the users a social model can reach. Throws when the data set has no social links.
+ */
+export function usersWithFriends(dataset: LoadedDataset | null, train: Interactions): Uint8Array {
+  const social = dataset?.social;
+  if (!social) throw new UsageError(`protocol.users: with-friends needs a data set with social links${dataset ? `; "${dataset.name}" has none` : ''}`);
+  const n = train.nUsers;
+  if (social.rowPtr.length !== n + 1) throw new Error(`protocol.users: with-friends: the social links cover ${social.rowPtr.length - 1} users, the training data ${n}`);
+  const counts = train.userCounts();
+  const out = new Uint8Array(n);
+  for (let u = 0; u < n; u++) {
+    for (let p = social.rowPtr[u]; p < social.rowPtr[u + 1]; p++) {
+      const f = social.colIdx[p];
+      if (!(f >= 0 && f < n)) throw new Error(`protocol.users: with-friends: friend index ${f} of user ${u} outside [0, ${n})`);
+      if (f === u) continue;
+      if (counts[f] > 0) out[u] = 1;
+      if (counts[u] > 0) out[f] = 1;
+    }
+  }
+  return out;
 }
 
 /** Runs a validated experiment config; see the module comment. */
@@ -228,12 +258,14 @@ export async function runExperiment(config: ExperimentConfig, options: RunOption
   if (config.diversityFeature && !dataset.itemFeatures?.multiHot[config.diversityFeature]) {
     throw new UsageError(`diversityFeature "${config.diversityFeature}": data set "${config.dataset}" has no such multi-hot item feature`);
   }
+  if (config.protocol.users === 'with-friends' && !dataset.social) throw new UsageError(`protocol.users: with-friends needs a data set with social links; "${dataset.name}" has none`);
   const splitText = folds.length > 1 ? `${folds[0].description.replace(/, fold 1/, '')} (${folds.length} folds)` : folds[0].description;
   log(`split: ${splitText}; train ${folds[0].train.nnz}, test ${folds[0].test.nnz}${folds[0].validation ? `, validation ${folds[0].validation.nnz}` : ''}`);
   const withValidation = folds[0].validation !== undefined && config.evaluateOn === 'test';
   const masking = !withValidation ? '' : config.protocol.refit === 'train+validation' ? ', refit on train ∪ validation' : config.protocol.excludeValidation ? ', train ∪ validation masked' : ', validation items not masked';
   const stopping = config.earlyStopping ? `, early stopping on ${config.earlyStopping.metric.label} (patience ${config.earlyStopping.patience})` : '';
-  const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}${masking}${stopping}`;
+  const userFilter = config.protocol.users === 'with-friends' ? ', only users with friends' : '';
+  const protocol = `${config.protocol.type === 'full' ? 'full ranking' : `sampled: 1 relevant vs ${config.protocol.negatives} negatives`}${config.evaluateOn === 'validation' ? ', on the validation part' : ''}${masking}${stopping}${userFilter}`;
   const results: ExperimentResults = {
     name: config.name, dataset: dataset.name, split: splitText, protocol,
     metrics: config.metrics.map((m) => m.label),

@@ -131,7 +131,7 @@ describe('config validation', () => {
     expect(c.name).toBe('synthetic');
     expect(c.datasetOptions).toEqual({ users: 50 });
     expect(c.split).toEqual({ method: 'random', testRatio: 0.2, seed: 9 });
-    expect(c.protocol).toEqual({ type: 'full', negatives: 100, batchSize: 1024, keepUsersWithoutRelevant: false, excludeValidation: true, refit: 'train' });
+    expect(c.protocol).toEqual({ type: 'full', negatives: 100, batchSize: 1024, keepUsersWithoutRelevant: false, excludeValidation: true, refit: 'train', users: 'all' });
     expect(c.search).toMatchObject({ strategy: 'grid', folds: 5, foldBy: 'interaction', fixed: {}, seed: 9 });
     expect(c.models).toEqual([{ label: 'popularity', model: 'popularity', params: {} }]);
     expect([c.bootstrap, c.evaluateOn, c.diversitySimilarity, c.relevanceThreshold]).toEqual([1000, 'test', 'jaccard', undefined]);

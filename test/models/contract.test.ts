@@ -60,7 +60,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   'mlp-ranker': ['score', 'usesFeatures'],
   content: ['score', 'similarItems', 'recommendForHistory', 'usesFeatures'],
   'item-prior': ['score', 'recommendForHistory', 'usesFeatures'],
-  hybrid: ['score', 'usesFeatures'],
+  hybrid: ['score', 'recommendForHistory', 'usesFeatures'],
   social: ['score', 'usesFeatures'],
   lightfm: ['score', 'usesFeatures'],
 };

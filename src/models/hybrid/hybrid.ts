@@ -19,7 +19,7 @@ import type { TopKOptions, TopKResult } from '../../linalg/api.js';
 import { Rng } from '../../core/rng.js';
 import { defineParams, int, num, numList, oneOf, ParamError, str, type ParamSpec, type ParamsOf } from '../../core/params.js';
 import { throwIfAborted, type FitOptions } from '../../core/progress.js';
-import { usesFeatures, type ModelFeatures, type Recommender } from '../contract.js';
+import { usesFeatures, type History, type HistoryOptions, type ModelFeatures, type Recommender, type TopK } from '../contract.js';
 import { loadModel } from '../load.js';
 import { readManifest, readSnapshot, type ModelManifest } from '../persistence.js';
 import { createModel, defineModel, type RegisteredModel } from '../registry.js';
@@ -92,6 +92,8 @@ export class HybridRecommender extends SkeletonModel<HybridParams, HybridState> 
   readonly name = 'hybrid';
   protected override batchSize = 128;
   private features: ModelFeatures | null = null;
+  /** Labels of the components left out of history scores (no `recommendForHistory`), for `fitNotes()`. */
+  private readonly historySkipped = new Set<string>();
   /** Components loaded from a model directory, waiting for `importState`. */
   private loaded: Recommender[] | null = null;
   /** The components, parsed from the `components` hyperparameter. */
@@ -216,10 +218,50 @@ export class HybridRecommender extends SkeletonModel<HybridParams, HybridState> 
   }
 
   protected async rank(state: HybridState, batch: RowBatch, k: number, select: TopKOptions): Promise<TopKResult> {
-    if (!batch.users) throw new Error('hybrid: cannot rank a history');
     const n = this.trainData.nItems;
+    if (!batch.users) {
+      const data = await this.historyScores(state, batch.history!, select.candidates);
+      return (await this.kernels()).topk({ rows: 1, cols: n, data }, k, select);
+    }
     const data = await this.blendScores(state, batch.users, select.candidates);
     return (await this.kernels()).topk({ rows: batch.users.length, cols: n, data }, k, select);
+  }
+
+  /**
+   * Top-k for an unseen user's history: the blend of the components' `recommendForHistory` scores with their
+   * weights; components without `recommendForHistory` are left out (the others' weights renormalised, and
+   * `fitNotes()` names them). The cold-item switch applies when the cold component can score histories.
+   */
+  async recommendForHistory(history: History, k: number, options: HistoryOptions = {}): Promise<TopK> {
+    return this.rankHistory(history, k, options);
+  }
+
+  /** The blended scores of one history over all items (normalised over `candidates` when given). */
+  private async historyScores(state: HybridState, history: History, candidates: Int32Array | undefined): Promise<Float32Array> {
+    const n = this.trainData.nItems;
+    const z: Float32Array[] = [];
+    const w: number[] = [];
+    const skipped: string[] = [];
+    const zero = new Float32Array(n);
+    for (const [j, m] of state.models.entries()) {
+      if (m.recommendForHistory) {
+        z.push(await historyComponentScores(m.recommendForHistory.bind(m), history, n, this.params.normalize, candidates));
+        w.push(state.weights[j]);
+      } else {
+        skipped.push(this.components[j].label);
+        z.push(zero);
+        w.push(0);
+      }
+    }
+    if (w.every((x) => x === 0)) {
+      const why = skipped.length === state.models.length ? 'no component has recommendForHistory' : 'the components that have recommendForHistory all have weight 0';
+      throw new Error(`hybrid: cannot score a history: ${why} (components: ${this.components.map((c) => `${c.label} (${c.model})`).join(', ')})`);
+    }
+    for (const label of skipped) this.historySkipped.add(label);
+    const coldIdx = this.coldIndex();
+    const out = new Float32Array(n);
+    blendRow(z, w, out, state.cold, coldIdx >= 0 && state.models[coldIdx].recommendForHistory ? coldIdx : -1);
+    return out;
   }
 
   /** Blended scores, users × items (normalised over `candidates` when given, else over all items). */
@@ -254,9 +296,10 @@ export class HybridRecommender extends SkeletonModel<HybridParams, HybridState> 
     if (!s) return [];
     const p = this.params;
     const w = this.components.map((c, j) => `${c.label} ${s.weights[j]}`).join(', ');
-    if (!s.search) return [`hybrid weights (fixed): ${w}`];
+    const skipped = this.historySkipped.size > 0 ? [`hybrid: histories (held-out users) scored without ${[...this.historySkipped].join(', ')} (no recommendForHistory); the other weights renormalised`] : [];
+    if (!s.search) return [`hybrid weights (fixed): ${w}`, ...skipped];
     const alone = this.components.map((c, j) => `${c.label} ${s.search!.alone[j].toFixed(4)}`).join(', ');
-    return [`hybrid weights learned on a validation split (${p.validation}, ${p.validationRatio}): ${w}; validation NDCG@${p.metricK} ${s.search.ndcg.toFixed(4)} (equal weights ${s.search.startNdcg.toFixed(4)}; alone: ${alone})`];
+    return [`hybrid weights learned on a validation split (${p.validation}, ${p.validationRatio}): ${w}; validation NDCG@${p.metricK} ${s.search.ndcg.toFixed(4)} (equal weights ${s.search.startNdcg.toFixed(4)}; alone: ${alone})`, ...skipped];
   }
 
   /** Saves the hybrid and each component in `dir/components/<j>/`. */
@@ -310,8 +353,20 @@ function isSearch(v: unknown): v is SearchResult {
 export async function componentScores(model: Recommender, users: Int32Array, n: number, how: 'zscore' | 'rank', candidates: Int32Array | undefined): Promise<Float32Array[]> {
   const m = candidates ? candidates.length : n;
   const r = await model.recommend(users, m, { excludeSeen: false, ...(candidates ? { candidates } : {}) });
+  return normalisedRows(r, users.length, m, n, how);
+}
+
+/** One unseen user's normalised scores from a model's `recommendForHistory` (the history's items get the minimum). */
+async function historyComponentScores(recommendForHistory: NonNullable<Recommender['recommendForHistory']>, history: History, n: number, how: 'zscore' | 'rank', candidates: Int32Array | undefined): Promise<Float32Array> {
+  const m = candidates ? candidates.length : n;
+  const r = await recommendForHistory(history, m, candidates ? { candidates } : {});
+  return normalisedRows(r, 1, m, n, how)[0];
+}
+
+/** The rows of a top-m result as full score rows over n items, normalised; items not listed get the row's minimum. */
+function normalisedRows(r: TopK, rows: number, m: number, n: number, how: 'zscore' | 'rank'): Float32Array[] {
   const out: Float32Array[] = [];
-  for (let row = 0; row < users.length; row++) {
+  for (let row = 0; row < rows; row++) {
     const vals = new Float32Array(m);
     const pos = new Int32Array(m);
     let filled = 0;
