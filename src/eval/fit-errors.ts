@@ -4,6 +4,7 @@
  * rewrites those into a message naming the model, its hyperparameters, the data size and the size that
  * could not be allocated, so the user knows which knob to turn. Other errors pass through unchanged.
  */
+import { settingsText } from './params-text.js';
 
 /** Which model was running on what, for the message. */
 export interface RunContext {
@@ -41,9 +42,7 @@ export function formatSize(bytes: number): string {
 
 /** "factors=3000000, iterations=5", or "default hyperparameters". */
 export function describeParams(params: Record<string, unknown>): string {
-  const entries = Object.entries(params);
-  if (entries.length === 0) return 'default hyperparameters';
-  return entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+  return settingsText(params, 'default hyperparameters');
 }
 
 /**

@@ -4,6 +4,9 @@
  */
 import type { ExperimentResults } from './experiment.js';
 import type { MetricSummary } from './stats.js';
+import { settingsText } from './params-text.js';
+
+export { settingsText } from './params-text.js';
 
 /** Output formats of {@link formatResults}. */
 export type TableFormat = 'text' | 'markdown' | 'csv' | 'json' | 'html';
@@ -94,12 +97,6 @@ function protocolText(results: ExperimentResults): string {
   return `${results.protocol} for ${results.metrics.filter((l) => !RATING_METRICS.has(metricName(l))).join(', ')}; ${ratingText}`;
 }
 
-/** The settings of a model as text: "factors=64, epochs=30"; "defaults" when none are set. */
-export function settingsText(params: Record<string, unknown>): string {
-  const entries = Object.entries(params);
-  if (entries.length === 0) return 'defaults';
-  return entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : String(v)}`).join(', ');
-}
 
 /** Lines under the table: split, protocol, what was evaluated, what ± means, settings, failures and notes. */
 function footer(results: ExperimentResults): string[] {

@@ -110,6 +110,6 @@ describe('explainRunError', () => {
     expect(isMemoryError(new RangeError('Array buffer allocation failed'))).toBe(true);
     expect(formatSize(3.2e12)).toBe('3.2 TB');
     expect(formatSize(512e6)).toBe('512 MB');
-    expect(describeParams({ factors: 8, solver: 'cg', hidden: [600, 200] })).toBe('factors=8, solver=cg, hidden=[600,200]');
+    expect(describeParams({ factors: 8, solver: 'cg', hidden: [600, 200] })).toBe('factors=8, solver=cg, hidden=[600, 200]');
   });
 });
