@@ -46,13 +46,14 @@ const RECBOLE_PARAMS: Record<string, Record<string, unknown>> = {
   MultiDAE: { learning_rate: 0.007 },
 };
 
-function flag(args: string[], name: string): string | undefined {
+/** The value after `name` in `args`, if any. */
+export function flag(args: string[], name: string): string | undefined {
   const k = args.indexOf(name);
   return k >= 0 ? args[k + 1] : undefined;
 }
 
 /** u.data in --path, ../shared/data/ml-100k, or shared/data/ml-100k in an ancestor of the working directory. */
-function findData(args: string[]): string | null {
+export function findData(args: string[]): string | null {
   const dirs = candidateDirs('ml-100k', { path: flag(args, '--path') });
   for (let d = process.cwd(); ; d = dirname(d)) {
     dirs.push(join(d, 'shared', 'data', 'ml-100k'));

@@ -9,16 +9,16 @@
  * never a test dependency. Data: --path, or `shared/data/ml-100k` in an ancestor of the working directory.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IdMap } from '../src/data/id-map.js';
 import { Interactions } from '../src/data/interactions.js';
-import { candidateDirs } from '../src/data/paths.js';
 import { kFold, rmse, type Split } from '../src/eval/index.js';
 import { getKernels } from '../src/linalg/index.js';
 import { createModel } from '../src/models/index.js';
+import { findData, flag } from './_movielens.js';
 
 /** recsys models of the comparison and the Surprise algorithm each is compared with. */
 export const RATING_MODELS: { label: string; model: string; params: Record<string, unknown>; surprise: string }[] = [
@@ -28,20 +28,6 @@ export const RATING_MODELS: { label: string; model: string; params: Record<strin
   { label: 'knn-baseline', model: 'knn-baseline', params: {}, surprise: 'KNNBaseline' },
 ];
 
-function flag(args: string[], name: string): string | undefined {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
-}
-
-function findData(args: string[]): string | null {
-  const dirs = candidateDirs('ml-100k', { path: flag(args, '--path') });
-  for (let d = process.cwd(); ; d = dirname(d)) {
-    dirs.push(join(d, 'shared', 'data', 'ml-100k'));
-    if (dirname(d) === d) break;
-  }
-  for (const d of dirs) if (existsSync(join(d, 'u.data'))) return join(d, 'u.data');
-  return null;
-}
 
 /** Every rating of u.data, ids as in the file. */
 function loadRatings(file: string): Interactions {
