@@ -2,10 +2,9 @@
  * Finds and loads the native kernel addon built by `npm run build:native` (build/recsys_native.node at the package
  * root, two levels above src/linalg/ or three above dist/src/linalg/), and types its three functions.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildPath } from './build-path.js';
 
 /** An opaque thread-pool handle of the addon. */
 export type NativePool = { readonly __nativePool: unique symbol };
@@ -52,13 +51,7 @@ export interface NativeBuildInfo {
 
 /** Path of a file in build/ (default the addon), or undefined when it does not exist. */
 export function nativeBuildPath(file = 'recsys_native.node'): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, 'build', file);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return buildPath(file);
 }
 
 let loaded: NativeAddon | undefined;

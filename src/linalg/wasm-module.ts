@@ -7,22 +7,14 @@
  * --experimental-wasm-relaxed-simd, which is switched on here through v8.setFlagsFromString before compiling;
  * when that or the compilation fails (or RECSYS_WASM_RELAXED=0), the plain build is used.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { wasmApi, type WasmModule } from './wasm-api.js';
+import { buildPath } from './build-path.js';
 
 /** Path of a compiled kernel file (default build/kernels.wasm), or undefined when it has not been built. */
 export function kernelWasmPath(file = 'kernels.wasm'): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 5; up++) {
-    const candidate = join(dir, 'build', file);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return buildPath(file);
 }
 
 /** A compiled kernel module and which build it is. */
