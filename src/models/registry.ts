@@ -38,12 +38,17 @@ export interface RestorableModel extends Recommender {
 }
 
 /** A model type on the skeleton: name, description, hyperparameter schema and a constructor of typed params. */
-export interface ModelDefinition<S extends ParamShape> {
+export interface ModelDefinition<S extends ParamShape, M extends RestorableModel = RestorableModel> {
   name: string;
   description: string;
   params: ParamSchema<S>;
   /** Builds an untrained model from validated, typed hyperparameters. */
-  create(params: ParamsOf<ParamSchema<S>>): RestorableModel;
+  create(params: ParamsOf<ParamSchema<S>>): M;
+  /**
+   * Loads what a saved model keeps in sub-directories of its model directory (a hybrid's components, a social
+   * model's base model) before its own state is restored.
+   */
+  restoreParts?(model: M, dir: string): Promise<void>;
   /**
    * Maps hyperparameters saved by an earlier version of the model onto the schema (e.g. drops keys that no
    * longer apply to it); applied only when a saved model is restored, never to user input.
@@ -52,17 +57,18 @@ export interface ModelDefinition<S extends ParamShape> {
 }
 
 /** A registry record for a skeleton model type; pass it to {@link registerModel}. */
-export function defineModel<S extends ParamShape>(def: ModelDefinition<S>): RegisteredModel {
-  const create = (raw: Readonly<Record<string, unknown>> = {}): RestorableModel => def.create(def.params.parse(def.name, raw));
+export function defineModel<S extends ParamShape, M extends RestorableModel>(def: ModelDefinition<S, M>): RegisteredModel {
+  const create = (raw: Readonly<Record<string, unknown>> = {}): M => def.create(def.params.parse(def.name, raw));
   const restore = async (dir: string, manifest: ModelManifest): Promise<Recommender> => {
     const saved = await readSnapshot(dir, manifest);
-    let model: RestorableModel;
+    let model: M;
     try {
       model = create(def.upgradeSaved ? def.upgradeSaved(manifest.hyperparameters) : manifest.hyperparameters);
     } catch (e) {
       if (e instanceof ParamError) throw new Error(`${saved.file}: field "hyperparameters": ${e.message}`);
       throw e;
     }
+    if (def.restoreParts) await def.restoreParts(model, dir);
     return model.restore(saved);
   };
   return {

@@ -21,7 +21,6 @@ import { defineParams, int, num, numList, oneOf, ParamError, str, type ParamSpec
 import { throwIfAborted, type FitOptions } from '../../core/progress.js';
 import { usesFeatures, type History, type HistoryOptions, type ModelFeatures, type Recommender, type TopK } from '../contract.js';
 import { loadModel } from '../load.js';
-import { readManifest, readSnapshot, type ModelManifest } from '../persistence.js';
 import { createModel, defineModel, type RegisteredModel } from '../registry.js';
 import { checkPairs, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
 import { blendRow, coordinateSearch, normalise, type SearchResult, type ValidationUser } from './blend.js';
@@ -387,34 +386,11 @@ function normalisedRows(r: TopK, rows: number, m: number, n: number, how: 'zscor
   return out;
 }
 
-const base = defineModel({
+/** Registry entry of the hybrid (its restore loads the components' directories first). */
+export const hybridModel: RegisteredModel = defineModel({
   name: 'hybrid',
   description: 'Weighted blend of registered models\' normalised scores (weights learned on validation NDCG), optional cold-item switch',
   params: HYBRID_PARAMS,
   create: (p) => new HybridRecommender(p),
+  restoreParts: (model, dir) => model.loadComponents(dir),
 });
-
-/** Restores a hybrid: its components first (from `components/<j>/`), then the blend state. */
-async function restoreHybrid(dir: string, manifest: ModelManifest): Promise<Recommender> {
-  const saved = await readSnapshot(dir, manifest);
-  let model: HybridRecommender;
-  try {
-    model = new HybridRecommender(manifest.hyperparameters);
-  } catch (e) {
-    if (e instanceof ParamError) throw new Error(`${saved.file}: field "hyperparameters": ${e.message}`);
-    throw e;
-  }
-  await model.loadComponents(dir);
-  return model.restore(saved);
-}
-
-/** Registry entry of the hybrid (its restore loads the components' directories first). */
-export const hybridModel: RegisteredModel = {
-  ...base,
-  restore: restoreHybrid,
-  load: async (dir) => {
-    const manifest = await readManifest(dir);
-    if (manifest.modelType !== 'hybrid') throw new Error(`${dir}: holds a "${manifest.modelType}" model, not "hybrid"`);
-    return restoreHybrid(dir, manifest);
-  },
-};

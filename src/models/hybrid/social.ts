@@ -15,7 +15,6 @@ import { bool, defineParams, oneOf, ParamError, str, type ParamsOf } from '../..
 import type { FitOptions } from '../../core/progress.js';
 import { usesFeatures, type ModelFeatures, type Recommender } from '../contract.js';
 import { loadModel } from '../load.js';
-import { readManifest, readSnapshot, type ModelManifest } from '../persistence.js';
 import { createModel, defineModel, type RegisteredModel } from '../registry.js';
 import { checkPairs, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
 import { componentScores } from './hybrid.js';
@@ -216,33 +215,11 @@ function cosine(train: Interactions, u: number, v: number): number {
   return a.length && b.length ? common / Math.sqrt(a.length * b.length) : 0;
 }
 
-const base = defineModel({
+/** Registry entry of the social model (its restore loads the base model's directory first). */
+export const socialModel: RegisteredModel = defineModel({
   name: 'social',
   description: 'Friends\' interactions first (equal or similarity-weighted), then a named base model; base alone for users without friends',
   params: SOCIAL_PARAMS,
   create: (p) => new SocialRecommender(p),
+  restoreParts: (model, dir) => model.loadBase(dir),
 });
-
-async function restoreSocial(dir: string, manifest: ModelManifest): Promise<Recommender> {
-  const saved = await readSnapshot(dir, manifest);
-  let model: SocialRecommender;
-  try {
-    model = new SocialRecommender(manifest.hyperparameters);
-  } catch (e) {
-    if (e instanceof ParamError) throw new Error(`${saved.file}: field "hyperparameters": ${e.message}`);
-    throw e;
-  }
-  await model.loadBase(dir);
-  return model.restore(saved);
-}
-
-/** Registry entry of the social model (its restore loads the base model's directory first). */
-export const socialModel: RegisteredModel = {
-  ...base,
-  restore: restoreSocial,
-  load: async (dir) => {
-    const manifest = await readManifest(dir);
-    if (manifest.modelType !== 'social') throw new Error(`${dir}: holds a "${manifest.modelType}" model, not "social"`);
-    return restoreSocial(dir, manifest);
-  },
-};
