@@ -16,6 +16,7 @@ import { loadModel, modelEntries } from '../../src/models/index.js';
 import { dataFingerprint, readManifest } from '../../src/models/persistence.js';
 import { CASES, make, SCORE_IS_RANKING, SCORE_NOT_ORDERING, type ModelCase } from './cases.js';
 import { randomMatrix } from './fixtures.js';
+import { rejection } from '../rejection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'recsys-contract-'));
 afterAll(async () => {
@@ -72,15 +73,6 @@ function row(t: TopK, r: number): number[] {
   return Array.from(t.items.subarray(r * t.k, (r + 1) * t.k));
 }
 
-/** The error `p` rejects with (fails when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A fit that aborts itself at its first progress report. */
 async function abortedFit(m: Recommender, data = train): Promise<Error> {

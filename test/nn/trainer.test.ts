@@ -5,16 +5,8 @@ import { referenceKernels as K } from '../../src/linalg/index.js';
 import { holdoutSplit, trainEpochs, type Validation } from '../../src/nn/trainer.js';
 import { Param } from '../../src/nn/tensor.js';
 import { fromTriples } from '../models/fixtures.js';
+import { rejection } from '../rejection.js';
 
-/** The error `p` rejects with (fails when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A run whose validation returns `values` epoch by epoch and whose single weight holds the epoch number. */
 function scripted(values: number[], patience: number, mode?: 'max' | 'min'): { w: Param; validation: Validation; epochOf: () => number } {
