@@ -16,3 +16,4 @@ export {
   AGGREGATE_COLUMNS, featureStorePathFor, isPostgres, materializeFeatures, openFeatureStore,
   type ColumnKind, type FeatureRow, type FeatureStore, type FeatureValue, type MaterializeInput, type StoreLocation, type StoreVersion,
 } from './feature-store.js';
+export { openPipeline, type OpenedPipeline, type OpenPipelineOptions, type RetrievalKind } from './open.js';

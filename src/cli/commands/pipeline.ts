@@ -6,21 +6,14 @@
  * model's data set with `--build-store`), and an exploration report (`--explore-report FILE.html`, plus
  * FILE.json).
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { writeFileSafe } from '../../core/safe-write.js';
-import { loadDataset } from '../../data/datasets/registry.js';
 import { IdMap, type ExternalId } from '../../data/id-map.js';
-import { Interactions } from '../../data/interactions.js';
 import { getKernels } from '../../linalg/index.js';
-import { openModel, type OpenedModel } from '../../models/index.js';
+import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
-import {
-  createPipeline, exploreReport, exploreReportHtml, featureStorePathFor, HnswIndex, hnswPathFor, isPostgres, materializeFeatures,
-  openFeatureStore, parseStrategy, popularitySource, vectorSource, vectorSpaceOf, ExactIndex, modelSource,
-  type FeatureRow, type FeatureStore, type PipelineResult, type RankedCandidate, type SourceQuota, type VectorIndex,
-} from '../../pipeline/index.js';
+import { exploreReport, exploreReportHtml, openPipeline, parseStrategy, type FeatureRow, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
 
 interface PipelineFlags {
@@ -62,25 +55,6 @@ function numFlag(name: string, text: string | undefined, min: number, strict: bo
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || (strict ? v <= min : v < min)) throw new UsageError(`--${name} must be a number ${strict ? '>' : '>='} ${min} (got ${JSON.stringify(text)})`);
   return v;
-}
-
-/** Builds (or loads) the feature store at `location` for the opened model. */
-async function storeFor(opened: OpenedModel, location: string, build: boolean, train: Interactions): Promise<FeatureStore> {
-  const { manifest } = opened;
-  if (build) {
-    const dataset = manifest.provenance.dataset;
-    let features: Parameters<typeof materializeFeatures>[1]['features'];
-    if (typeof dataset === 'string') {
-      const path = typeof manifest.provenance.datasetPath === 'string' ? manifest.provenance.datasetPath : undefined;
-      const ds = await loadDataset(dataset, path ? { path } : {});
-      features = { userFeatures: ds.userFeatures, itemFeatures: ds.itemFeatures, users: ds.interactions.users, items: ds.interactions.items };
-    } else {
-      process.stderr.write('(the model records no data set: the store holds the event-log aggregates only)\n');
-    }
-    await materializeFeatures(location, { train, dataFingerprint: manifest.dataFingerprint, modelType: manifest.modelType, features });
-    process.stderr.write(`built feature store ${isPostgres(location) ? location.replace(/:[^@/]*@/, ':***@') : location}\n`);
-  }
-  return openFeatureStore(location, { expectFingerprint: manifest.dataFingerprint });
 }
 
 /** Registers `pipeline`. */
@@ -133,50 +107,34 @@ export function register(program: Command): void {
       };
       const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1) };
       const opened = await openModel(flags.model);
-      const { model, manifest } = opened;
-      const users = IdMap.fromIds(manifest.users);
+      const users = IdMap.fromIds(opened.manifest.users);
       const user = resolveId(users, flags.user, 'user');
-      let store: FeatureStore | null = null;
+      const log = (line: string): void => void process.stderr.write(`${line}\n`);
+      const held = await openPipeline({
+        model: flags.model,
+        opened,
+        ranker: flags.ranker,
+        store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : true,
+        buildStore: flags.buildStore === true,
+        ann: flags.ann ? { rebuild: flags.rebuildAnn === true, params: hnsw } : undefined,
+        candidates,
+        popularity: intFlag('popularity', flags.popularity, 0),
+        explore,
+        log,
+      });
+      const { pipeline, store, train, retrieval } = held;
+      const model = opened.model;
+      const ranker = held.ranker;
       try {
-        const trainOf = 'trainData' in model ? model.trainData : null;
-        if (!(trainOf instanceof Interactions)) throw new UsageError(`model "${model.name}" does not expose its training matrix; the pipeline cannot run on it`);
-        const train = trainOf;
-        const ranker = flags.ranker ? await openModel(flags.ranker) : null;
-        if (ranker && !ranker.model.score) throw new UsageError(`--ranker ${flags.ranker}: model "${ranker.model.name}" has no score method, so it cannot re-rank candidates`);
-        const space = await vectorSpaceOf(model);
-        let index: VectorIndex | null = null;
-        if (flags.ann) {
-          if (!space) throw new UsageError(`--ann: model "${model.name}" has no item vectors (it ranks through its own recommend); drop --ann`);
-          const path = hnswPathFor(flags.model);
-          const overrides = hnsw.ef !== undefined ? { ef: hnsw.ef } : {};
-          if (!flags.rebuildAnn && existsSync(path)) {
-            index = HnswIndex.load(path, manifest.dataFingerprint, overrides);
-          } else {
-            const started = Date.now();
-            const built = HnswIndex.build(space.items, space.itemBias, { ...(hnsw.M ? { M: hnsw.M } : {}), ...(hnsw.efConstruction ? { efConstruction: hnsw.efConstruction } : {}), ...overrides });
-            built.save(path, manifest.dataFingerprint);
-            process.stderr.write(`built HNSW index over ${space.items.rows} items in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path}\n`);
-            index = built;
-          }
-        }
-        const primary = space ? vectorSource(index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems);
-        const sources: SourceQuota[] = [{ source: primary, quota: candidates }];
-        const pop = intFlag('popularity', flags.popularity, 0);
-        if (pop) sources.push({ source: popularitySource(train), quota: pop });
-        if (flags.store !== undefined) {
-          const location = typeof flags.store === 'string' ? flags.store : featureStorePathFor(flags.model);
-          store = await storeFor(opened, location, flags.buildStore === true, train);
-        }
-        const pipeline = await createPipeline({ model, manifest, train, ranker: ranker ?? undefined, store: store ?? undefined, sources, explore });
         const result = await pipeline.recommend({ userIndex: user }, k, { explore: strategies });
         const ids = (list: RankedCandidate[]): ExternalId[] => list.map((c) => pipeline.itemId(c.item));
         const features = store ? await store.items([...new Set([...ids(result.retrieved.slice(0, 20)), ...ids(result.ranked), ...ids(result.explored)])]) : [];
         const featureOf = new Map<ExternalId, FeatureRow>(features.filter((f): f is FeatureRow => f !== null).map((f) => [f.id, f]));
         if (flags.json) {
           const stage = (list: RankedCandidate[]) => list.map((c) => ({ item: pipeline.itemId(c.item), score: Number(c.score.toPrecision(7)), source: c.source, rank: c.rank, ...(store ? { features: featureOf.get(pipeline.itemId(c.item)) ?? null } : {}) }));
-          process.stdout.write(`${JSON.stringify({ user: users.idOf(user), model: model.name, ranker: ranker?.model.name ?? null, rankedBy: result.rankedBy, explore: strategies, seed, retrieval: index ? 'hnsw' : space ? 'exact' : 'model', retrieved: stage(result.retrieved), ranked: stage(result.ranked), explored: stage(result.explored) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ user: users.idOf(user), model: model.name, ranker: ranker?.model.name ?? null, rankedBy: result.rankedBy, explore: strategies, seed, retrieval, retrieved: stage(result.retrieved), ranked: stage(result.ranked), explored: stage(result.explored) }, null, 2)}\n`);
         } else {
-          process.stdout.write(textOutput(result, users.idOf(user), pipeline.itemId, featureOf, { model: model.name, ranker: ranker?.model.name ?? null, strategies, retrieval: index ? 'hnsw' : space ? 'exact' : 'model' }));
+          process.stdout.write(textOutput(result, users.idOf(user), pipeline.itemId, featureOf, { model: model.name, ranker: ranker?.model.name ?? null, strategies, retrieval }));
         }
         if (flags.exploreReport) {
           const report = await exploreReport(pipeline, train, { strategies, user, k, runs, maxViews: explore.maxViews ?? 1 });
@@ -187,7 +145,7 @@ export function register(program: Command): void {
           process.stderr.write(`wrote ${html} and ${json}\n`);
         }
       } finally {
-        await store?.close();
+        await held.close();
         await (await getKernels()).close();
       }
     });
