@@ -61,6 +61,10 @@ export interface PipelineCallOptions {
   exclude?: ArrayLike<number>;
   /** Seed of this call's exploration (default: the pipeline's seed); the same seed gives the same lists. */
   seed?: number;
+  /** This call's exploration settings over the pipeline's (e.g. a live temperature or σ). */
+  settings?: Partial<ExploreSettings>;
+  /** Candidates from the default source for this call (default: the pipeline's `candidates`); ignored when `sources` were given. */
+  candidates?: number;
 }
 
 /** The lists of one call: every stage, best first, with sources. */
@@ -73,6 +77,8 @@ export interface PipelineResult {
   explored: RankedCandidate[];
   /** What scored the ranking: "ranker", "vectors", "model-score" or "retrieval". */
   rankedBy: string;
+  /** The least-viewed items that joined the candidates for exploration (empty without least-viewed). */
+  injected: RankedCandidate[];
 }
 
 /** A ready pipeline. */
@@ -107,11 +113,18 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const seed = options.explore?.seed ?? 0;
   const nCandidates = options.candidates ?? 100;
   if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${nCandidates})`);
-  const sources: SourceQuota[] = options.sources ?? [
-    { source: space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems), quota: nCandidates },
-  ];
+  const defaultSource = options.sources ? null : space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems);
+  const sources: SourceQuota[] = options.sources ?? [{ source: defaultSource ?? modelSource(model, train.nItems), quota: nCandidates }];
   if (sources.length === 0) throw new Error('pipeline: at least one retrieval source is needed');
-  const leastViewed = leastViewedSource(train, settings.maxViews);
+  const leastViewedBy = new Map<number, CandidateSource>([[settings.maxViews, leastViewedSource(train, settings.maxViews)]]);
+  const leastViewedFor = (maxViews: number): CandidateSource => {
+    let s = leastViewedBy.get(maxViews);
+    if (!s) {
+      s = leastViewedSource(train, maxViews);
+      if (leastViewedBy.size < 8) leastViewedBy.set(maxViews, s);
+    }
+    return s;
+  };
   const ranker = options.ranker ? rankerMapping(options.ranker, manifest) : null;
   const itemIds = manifest.items;
   const userLookup = new Map<ExternalId, number>(manifest.users.map((id, u) => [id, u]));
@@ -122,8 +135,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     return space.history ? space.history(q.history) : null;
   };
 
-  const retrieve = async (q: RetrievalQuery, extra: SourceQuota[]): Promise<Candidate[]> => {
-    const all = [...sources, ...extra];
+  const retrieve = async (q: RetrievalQuery, base: readonly SourceQuota[], extra: SourceQuota[]): Promise<Candidate[]> => {
+    const all = [...base, ...extra];
     const lists: QuotaList[] = [];
     // A source may lose up to (quotas before it) items to earlier sources, so it is asked for that many more.
     let before = 0;
@@ -185,29 +198,39 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         exclude.add(i);
       }
       const rng = new Rng(call.seed ?? seed);
+      const live = call.settings ? exploreSettings({ ...settings, ...call.settings }) : settings;
+      let base0: readonly SourceQuota[] = sources;
+      if (defaultSource && call.candidates !== undefined && call.candidates !== nCandidates) {
+        const n = call.candidates;
+        if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${n})`);
+        base0 = [{ source: defaultSource, quota: n }];
+      }
       const vector = await userVectorOf(query);
       const base: RetrievalQuery = { userIndex, history, userVector: vector, exclude, rng };
-      const retrieved = await retrieve(base, []);
+      const retrieved = await retrieve(base, base0, []);
       const ranked = await rank(base, retrieved);
       let explored = ranked.list;
+      let injected: Candidate[] = [];
       if (strategies.size > 0) {
         let q = base;
         let candidates = retrieved;
         let rerank = false;
         if (strategies.has('noise') && vector) {
-          q = { ...q, userVector: perturb(vector, settings.sigma, rng.fork('noise')) };
+          q = { ...q, userVector: perturb(vector, live.sigma, rng.fork('noise')) };
           rerank = true;
         }
         if (strategies.has('least-viewed')) {
-          candidates = await retrieve(q, [{ source: leastViewed, quota: settings.leastViewedCount }]);
+          const source = leastViewedFor(live.maxViews);
+          candidates = await retrieve(q, base0, [{ source, quota: live.leastViewedCount }]);
+          injected = candidates.filter((c) => c.source === source.name);
           rerank = true;
         } else if (rerank) {
-          candidates = await retrieve(q, []);
+          candidates = await retrieve(q, base0, []);
         }
         if (rerank) explored = (await rank(q, candidates)).list;
-        if (strategies.has('sampling')) explored = plackettLuce(explored, explored.length, settings.temperature, rng.fork('sampling'));
+        if (strategies.has('sampling')) explored = plackettLuce(explored, explored.length, live.temperature, rng.fork('sampling'));
       }
-      return { retrieved: withRanks(retrieved), ranked: withRanks(ranked.list.slice(0, k)), explored: withRanks(explored.slice(0, k)), rankedBy: ranked.by };
+      return { retrieved: withRanks(retrieved), ranked: withRanks(ranked.list.slice(0, k)), explored: withRanks(explored.slice(0, k)), rankedBy: ranked.by, injected: withRanks(injected) };
     },
   };
 }

@@ -13,9 +13,10 @@ import type { ExternalId } from '../data/id-map.js';
 import { EventLog, type EventInput, type LoggedEvent } from './event-log.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument, type JsonSchema, type RouteDoc, type RouteSchema } from './openapi.js';
-import { modelSource, type RecommendSource, type Recommendations } from './recommend-source.js';
+import { pipelineSource, type ExploreQuery, type RecommendSource, type Recommendations, type ScoredItem } from './recommend-source.js';
+import { EXPLORE_STRATEGIES, parseStrategy, type ExploreStrategy } from '../pipeline/index.js';
 import { eventsSchema, healthSchema, historySchema, LIMITS, metricsSchema, openApiSchema, readySchema, recommendationsSchema, reloadSchema, similarSchema } from './schemas.js';
-import { loadServedModel, lookupId, ModelSlot, userKey, type ServedModel } from './served-model.js';
+import { loadServedModel, lookupId, ModelSlot, userKey, type ServedModel, type ServePipelineOptions } from './served-model.js';
 
 /** A refusal with its HTTP status (4xx) and a message naming the field. */
 export class HttpError extends Error {
@@ -33,8 +34,10 @@ export interface ServiceOptions {
   model: string | ServedModel;
   /** Directory of the event log (created when missing). */
   dataDir: string;
-  /** Where recommendations come from (default: the model itself). */
+  /** Where recommendations come from (default: the model's pipeline). */
   source?: RecommendSource;
+  /** How each loaded model's pipeline is assembled (ranker, feature store, HNSW retrieval, candidates). */
+  pipeline?: ServePipelineOptions;
   /** fastify's logger: false (tests), true (pino JSON to stdout) or pino options. */
   logger?: FastifyServerOptions['logger'];
   /** The event log's fsync (tests count calls through it). */
@@ -56,7 +59,10 @@ function splitIds(text: string | undefined): string[] {
   return text ? text.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
 }
 
-/** Converts numeric querystring values from text for the route's integer/number properties (bodies are not coerced). */
+/**
+ * Converts querystring values from text for the route's integer/number properties and its booleans (`true`,
+ * `false`, `1`, `0`, or the bare name for true); bodies are not coerced.
+ */
 function coerceQuery(query: unknown, schema: JsonSchema | undefined): void {
   if (!schema || typeof query !== 'object' || query === null) return;
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -64,6 +70,7 @@ function coerceQuery(query: unknown, schema: JsonSchema | undefined): void {
   for (const [name, p] of Object.entries(props)) {
     const v = q[name];
     if ((p.type === 'integer' || p.type === 'number') && typeof v === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) q[name] = Number(v);
+    else if (p.type === 'boolean' && (v === 'true' || v === 'false' || v === '1' || v === '0' || v === '')) q[name] = v === 'true' || v === '1' || v === '';
   }
 }
 
@@ -77,12 +84,47 @@ function validationMessage(errors: readonly { instancePath: string; keyword: str
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
+/** The recommendations route's query (as validated by its schema). */
+interface RecommendationsQuery {
+  user: string;
+  k: number;
+  exclude?: string;
+  explore?: string;
+  temperature?: number;
+  sigma?: number;
+  leastViewed?: number;
+  maxViews?: number;
+  seed?: number;
+  stages?: boolean;
+}
+
+/** The exploration a recommendations query asks for (undefined for none). */
+function exploreOf(q: RecommendationsQuery): ExploreQuery | undefined {
+  const strategies: ExploreStrategy[] = [];
+  for (const name of splitIds(q.explore)) {
+    let s: ExploreStrategy;
+    try {
+      s = parseStrategy(name);
+    } catch {
+      throw new HttpError(400, `querystring/explore: unknown strategy ${JSON.stringify(name)}; expected a comma-separated list of ${EXPLORE_STRATEGIES.join(', ')}`);
+    }
+    if (!strategies.includes(s)) strategies.push(s);
+  }
+  const knobs: [keyof RecommendationsQuery, ExploreStrategy][] = [['temperature', 'sampling'], ['sigma', 'noise'], ['leastViewed', 'least-viewed'], ['maxViews', 'least-viewed']];
+  for (const [knob, strategy] of knobs) {
+    if (q[knob] !== undefined && !strategies.includes(strategy)) throw new HttpError(400, `querystring/${knob} applies to explore=${strategy}, which this request does not ask for`);
+  }
+  if (strategies.length === 0) return q.seed === undefined ? undefined : { strategies, settings: {}, seed: q.seed };
+  const settings = { temperature: q.temperature, sigma: q.sigma, leastViewedCount: q.leastViewed, maxViews: q.maxViews };
+  return { strategies, settings: Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)), seed: q.seed };
+}
+
 /** Builds the service (not listening yet: call `app.listen`, or `app.inject` in tests). */
 export async function buildService(options: ServiceOptions): Promise<Service> {
-  const served = typeof options.model === 'string' ? await loadServedModel(options.model, 1) : options.model;
-  const slot = new ModelSlot(served);
+  const served = typeof options.model === 'string' ? await loadServedModel(options.model, 1, options.pipeline) : options.model;
+  const slot = new ModelSlot(served, options.pipeline);
   const metrics = new Metrics();
-  const source = options.source ?? modelSource;
+  const source = options.source ?? pipelineSource;
   const byUser = new Map<string, LoggedEvent[]>();
   const file = (events: readonly LoggedEvent[]): void => {
     for (const e of events) {
@@ -96,7 +138,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   try {
     log = await EventLog.open(options.dataDir, { fsync: options.fsync, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
   } catch (e) {
-    slot.close();
+    await slot.close();
     throw e;
   }
   file(log.events);
@@ -144,16 +186,21 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
     }
   };
 
+  const external = (m: ServedModel, list: readonly ScoredItem[]): Record<string, unknown>[] =>
+    list.map((x) => ({ item: m.items.idOf(x.item), score: Number.isFinite(x.score) ? Number(x.score.toPrecision(7)) : null, source: x.source, rank: x.rank }));
   const respond = (m: ServedModel, key: 'user' | 'item', id: ExternalId, r: Recommendations): Record<string, unknown> => ({
     [key]: id,
     model: m.manifest.modelType,
     version: m.version,
-    items: r.items.map((x) => ({ item: m.items.idOf(x.item), score: Number(x.score.toPrecision(7)), source: x.source, rank: x.rank })),
+    basis: r.basis,
+    items: external(m, r.items),
     warnings: r.warnings,
+    ...(r.stages ? { stages: { retrieved: external(m, r.stages.retrieved), ranked: external(m, r.stages.ranked), explored: external(m, r.stages.explored), rankedBy: r.stages.rankedBy, injected: external(m, r.stages.injected) } } : {}),
   });
 
-  app.get<{ Querystring: { user: string; k: number; exclude?: string } }>('/v1/recommendations', { schema: recommendationsSchema }, async (req) => {
+  app.get<{ Querystring: RecommendationsQuery }>('/v1/recommendations', { schema: recommendationsSchema }, async (req) => {
     const { user, k, exclude } = req.query;
+    const explore = exploreOf(req.query);
     return withModel(async (m) => {
       const excludeIds = splitIds(exclude);
       if (excludeIds.length > LIMITS.maxExclude) throw new HttpError(400, `querystring/exclude lists ${excludeIds.length} items; at most ${LIMITS.maxExclude}`);
@@ -166,7 +213,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       }
       const userIndex = lookupId(m.users, user);
       const id = userIndex >= 0 ? m.users.idOf(userIndex) : user;
-      const r = await source.recommend(m, { user: id, events: byUser.get(userKey(user)) ?? [], k, exclude: excluded });
+      const r = await source.recommend(m, { user: id, events: byUser.get(userKey(user)) ?? [], k, exclude: excluded, explore, stages: req.query.stages === true });
       if (unknown.length) r.warnings.push(`exclude: items ${unknown.map((u) => JSON.stringify(u)).join(', ')} are unknown to the model (they cannot be recommended anyway)`);
       return respond(m, 'user', id, r);
     });
@@ -270,7 +317,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       closing = true;
       await app.close();
       await log.close();
-      slot.close();
+      await slot.close();
     },
   };
 }

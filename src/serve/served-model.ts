@@ -10,6 +10,10 @@ import { IdMap, type ExternalId } from '../data/id-map.js';
 import type { Interactions } from '../data/interactions.js';
 import { openModel, SkeletonModel, type Recommender } from '../models/index.js';
 import { loadTrainedModel, type ModelManifest } from '../models/persistence.js';
+import { openPipeline, type OpenedPipeline, type OpenPipelineOptions } from '../pipeline/index.js';
+
+/** How the service assembles each model's pipeline (kept for reloads; the model directory comes per load). */
+export type ServePipelineOptions = Omit<OpenPipelineOptions, 'model' | 'opened' | 'buildStore'>;
 
 /** A loaded model ready to serve. */
 export interface ServedModel {
@@ -27,17 +31,27 @@ export interface ServedModel {
   readonly train: Interactions;
   /** Item indices by training popularity (number of users), most popular first; ties by index. */
   readonly popular: Int32Array;
+  /** The model's retrieval → ranking → exploration pipeline (null for a model without a training matrix). */
+  readonly pipeline: OpenedPipeline | null;
 }
 
-/** Loads the model in `dir` for serving (the directory is checked by `openModel`). */
-export async function loadServedModel(dir: string, generation: number): Promise<ServedModel> {
+/** Releases what a served model holds (its pipeline's ranker and store, then the model). */
+export async function releaseServed(served: ServedModel): Promise<void> {
+  if (served.pipeline) await served.pipeline.close();
+  else served.model.dispose?.();
+}
+
+/** Loads the model in `dir` for serving (the directory is checked by `openModel`) with its pipeline. */
+export async function loadServedModel(dir: string, generation: number, options: ServePipelineOptions = {}): Promise<ServedModel> {
   const root = resolve(dir);
-  const { model, manifest } = await openModel(root);
+  const opened = await openModel(root);
+  const { model, manifest } = opened;
   try {
     const train = model instanceof SkeletonModel ? model.trainData : (await loadTrainedModel(root, manifest.modelType)).train;
     const counts = new Int32Array(train.nItems);
     for (let j = 0; j < train.nnz; j++) counts[train.colIdx[j]]++;
     const popular = Int32Array.from({ length: train.nItems }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+    const pipeline = model instanceof SkeletonModel ? await openPipeline({ ...options, model: root, opened }) : null;
     return {
       model,
       manifest,
@@ -48,6 +62,7 @@ export async function loadServedModel(dir: string, generation: number): Promise<
       items: IdMap.fromIds(manifest.items),
       train,
       popular,
+      pipeline,
     };
   } catch (e) {
     model.dispose?.();
@@ -79,7 +94,10 @@ export class ModelSlot {
   private readonly retired = new Set<ServedModel>();
   private reloading: Promise<unknown> = Promise.resolve();
 
-  constructor(first: ServedModel) {
+  constructor(
+    first: ServedModel,
+    private readonly options: ServePipelineOptions = {},
+  ) {
     this.current = first;
   }
 
@@ -102,7 +120,7 @@ export class ModelSlot {
         if (n > 0) this.users.set(served, n);
         else {
           this.users.delete(served);
-          if (this.retired.delete(served)) served.model.dispose?.();
+          if (this.retired.delete(served)) void releaseServed(served);
         }
       },
     };
@@ -114,11 +132,11 @@ export class ModelSlot {
    */
   reload(dir?: string): Promise<ServedModel> {
     const next = this.reloading.then(async () => {
-      const loaded = await loadServedModel(dir ?? this.current.dir, this.current.generation + 1);
+      const loaded = await loadServedModel(dir ?? this.current.dir, this.current.generation + 1, this.options);
       const old = this.current;
       this.current = loaded;
       if (this.users.has(old)) this.retired.add(old);
-      else old.model.dispose?.();
+      else await releaseServed(old);
       return loaded;
     });
     this.reloading = next.catch(() => undefined);
@@ -126,7 +144,7 @@ export class ModelSlot {
   }
 
   /** Releases the model in service (at shutdown). */
-  close(): void {
-    this.current.model.dispose?.();
+  close(): Promise<void> {
+    return releaseServed(this.current);
   }
 }

@@ -47,11 +47,12 @@ describe('recommendations', () => {
   it('a trained user gets the model top-k in external ids, seen items left out', async () => {
     const { status, body } = await get(s, '/v1/recommendations?user=u1&k=5');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ user: 'u1', model: 'ials', warnings: [] });
+    expect(body).toMatchObject({ user: 'u1', model: 'ials', basis: 'model', warnings: [] });
     const list = items(body);
     expect(list).toHaveLength(5);
     expect(list.map((x) => x.rank)).toEqual([1, 2, 3, 4, 5]);
-    expect(list.every((x) => x.source === 'model')).toBe(true);
+    // the pipeline's exact retrieval on the item vectors
+    expect(list.every((x) => x.source === 'exact')).toBe(true);
     const train = blockData();
     const seen = new Set(Array.from(train.userItems(1), (i) => `i${i}`));
     expect(list.some((x) => seen.has(x.item))).toBe(false);
@@ -115,7 +116,8 @@ describe('events change the next recommendations at once', () => {
     expect(posted.body).toMatchObject({ accepted: 1, duplicates: 0 });
     const after = (await get(s, '/v1/recommendations?user=u0&k=5')).body;
     expect(items(after).map((x) => x.item)).not.toContain(target);
-    expect(items(after).every((x) => x.source === 'fold-in')).toBe(true);
+    expect(after.basis).toBe('fold-in');
+    expect(items(after).every((x) => x.source === 'exact')).toBe(true);
     const hist = await get(s, '/v1/users/u0/history');
     expect(hist.body.events).toEqual([expect.objectContaining({ seq: 1, item: target, value: 1, known: true })]);
     await s.close();
@@ -125,8 +127,9 @@ describe('events change the next recommendations at once', () => {
     const s = await start(ials);
     // odd items belong to the odd users' block
     await post(s, '/v1/events', [{ user: 'newbie', item: 'i1' }, { user: 'newbie', item: 'i3' }, { user: 'newbie', item: 'i5' }]);
-    const list = items((await get(s, '/v1/recommendations?user=newbie&k=5')).body);
-    expect(list.every((x) => x.source === 'fold-in')).toBe(true);
+    const body = (await get(s, '/v1/recommendations?user=newbie&k=5')).body;
+    const list = items(body);
+    expect(body.basis).toBe('fold-in');
     expect(list.map((x) => x.item)).not.toContain('i1');
     const odd = list.filter((x) => Number(x.item.slice(1)) % 2 === 1).length;
     expect(odd).toBeGreaterThanOrEqual(4);
@@ -141,7 +144,8 @@ describe('events change the next recommendations at once', () => {
     expect((r.body.warnings as string[]).join()).toMatch(/"brand-new" are unknown to model ease@.*next retrain/);
     const after = (await get(s, '/v1/recommendations?user=u2&k=4')).body;
     expect(items(after).map((x) => x.item)).not.toContain(before[0].item);
-    expect(items(after).every((x) => x.source === 'history')).toBe(true);
+    expect(after.basis).toBe('history');
+    expect(items(after).every((x) => x.source === 'model')).toBe(true);
     expect((after.warnings as string[]).join()).toMatch(/"brand-new".*unknown/);
     await s.close();
   });
@@ -320,7 +324,7 @@ describe('health, metrics, OpenAPI', () => {
       ['GET /v1/recommendations', 'GET /v1/similar', 'POST /v1/events', 'GET /v1/users/{user}/history', 'POST /v1/admin/reload', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'].sort(),
     );
     expect(registered).toContain('history');
-    expect(doc.paths['/v1/recommendations'].get.parameters?.map((p) => p.name)).toEqual(['user', 'k', 'exclude']);
+    expect(doc.paths['/v1/recommendations'].get.parameters?.map((p) => p.name)).toEqual(['user', 'k', 'exclude', 'explore', 'temperature', 'sigma', 'leastViewed', 'maxViews', 'seed', 'stages']);
     expect(doc.paths['/v1/users/{user}/history'].get.parameters).toEqual([expect.objectContaining({ name: 'user', in: 'path', required: true })]);
     expect(doc.paths['/v1/events'].post.requestBody).toBeDefined();
   });
