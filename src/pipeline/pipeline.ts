@@ -63,7 +63,7 @@ export interface PipelineCallOptions {
   seed?: number;
   /** This call's exploration settings over the pipeline's (e.g. a live temperature or σ). */
   settings?: Partial<ExploreSettings>;
-  /** Candidates from the default source for this call (default: the pipeline's `candidates`); ignored when `sources` were given. */
+  /** This call's quota of the first (primary) source (default: its quota in `sources`, or `candidates`). */
   candidates?: number;
 }
 
@@ -113,8 +113,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const seed = options.explore?.seed ?? 0;
   const nCandidates = options.candidates ?? 100;
   if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${nCandidates})`);
-  const defaultSource = options.sources ? null : space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems);
-  const sources: SourceQuota[] = options.sources ?? [{ source: defaultSource ?? modelSource(model, train.nItems), quota: nCandidates }];
+  const sources: SourceQuota[] = options.sources ?? [
+    { source: space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems), quota: nCandidates },
+  ];
   if (sources.length === 0) throw new Error('pipeline: at least one retrieval source is needed');
   const leastViewedBy = new Map<number, CandidateSource>([[settings.maxViews, leastViewedSource(train, settings.maxViews)]]);
   const leastViewedFor = (maxViews: number): CandidateSource => {
@@ -200,10 +201,10 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const rng = new Rng(call.seed ?? seed);
       const live = call.settings ? exploreSettings({ ...settings, ...call.settings }) : settings;
       let base0: readonly SourceQuota[] = sources;
-      if (defaultSource && call.candidates !== undefined && call.candidates !== nCandidates) {
+      if (call.candidates !== undefined && call.candidates !== sources[0].quota) {
         const n = call.candidates;
         if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${n})`);
-        base0 = [{ source: defaultSource, quota: n }];
+        base0 = [{ source: sources[0].source, quota: n }, ...sources.slice(1)];
       }
       const vector = await userVectorOf(query);
       const base: RetrievalQuery = { userIndex, history, userVector: vector, exclude, rng };

@@ -187,7 +187,7 @@ export const pipelineSource: RecommendSource = {
     if (unknownItems.length) warnings.push(`items ${unknownItems.map((i) => JSON.stringify(i)).join(', ')} of this user's events are unknown to model ${served.version} and count only after the next retrain`);
     const k = Math.min(query.k, served.items.size);
     // A list longer than the retrieval quota asks for that many candidates, so that it is not cut short.
-    const quota = pipeline.sources.length === 1 ? pipeline.sources[0].quota : Infinity;
+    const quota = pipeline.sources[0].quota;
     const call = { explore: query.explore?.strategies ?? [], settings: query.explore?.settings, seed: query.explore?.seed, ...(k > quota ? { candidates: k } : {}) };
     const run = async (q: Parameters<typeof pipeline.recommend>[0], exclude: readonly number[], basis: Basis): Promise<Recommendations> => {
       const r = await pipeline.recommend(q, k, { ...call, exclude });
