@@ -15,7 +15,7 @@ import { Metrics } from './metrics.js';
 import { openApiDocument, type JsonSchema, type RouteDoc, type RouteSchema } from './openapi.js';
 import { pipelineSource, type ExploreQuery, type RecommendSource, type Recommendations, type ScoredItem } from './recommend-source.js';
 import { EXPLORE_STRATEGIES, parseStrategy, type ExploreStrategy } from '../pipeline/index.js';
-import { eventsSchema, healthSchema, historySchema, LIMITS, metricsSchema, openApiSchema, readySchema, recommendationsSchema, reloadSchema, similarSchema } from './schemas.js';
+import { eventsSchema, healthSchema, historySchema, itemsSchema, LIMITS, metricsSchema, openApiSchema, readySchema, recommendationsSchema, reloadSchema, similarSchema } from './schemas.js';
 import { loadServedModel, lookupId, ModelSlot, userKey, type ServedModel, type ServePipelineOptions } from './served-model.js';
 
 /** A refusal with its HTTP status (4xx) and a message naming the field. */
@@ -278,6 +278,28 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       training,
       events: events.map((e) => ({ seq: e.seq, item: e.item, value: e.value, time: e.time, id: e.id, known: lookupId(m.items, e.item) >= 0 })),
     };
+  });
+
+  app.get<{ Querystring: { ids: string } }>('/v1/items', { schema: itemsSchema }, async (req) => {
+    const ids = splitIds(req.query.ids);
+    if (ids.length === 0) throw new HttpError(400, 'querystring/ids lists no item id');
+    if (ids.length > LIMITS.maxExclude) throw new HttpError(400, `querystring/ids lists ${ids.length} items; at most ${LIMITS.maxExclude}`);
+    return withModel(async (m) => {
+      const index = ids.map((id) => lookupId(m.items, id));
+      const external = ids.map((id, j) => (index[j] >= 0 ? m.items.idOf(index[j]) : id));
+      const store = m.pipeline?.store ?? null;
+      const rows = store ? await store.items(external.filter((_, j) => index[j] >= 0)) : [];
+      const byId = new Map(rows.filter((r) => r !== null).map((r) => [r.id, r]));
+      return {
+        model: m.manifest.modelType,
+        version: m.version,
+        items: external.map((id, j) => {
+          const row = byId.get(id);
+          const features = row ? Object.fromEntries(Object.entries(row).filter(([k]) => k !== 'id')) : null;
+          return { item: id, known: index[j] >= 0, users: index[j] >= 0 ? m.itemUsers[index[j]] : 0, features };
+        }),
+      };
+    });
   });
 
   app.post<{ Body: { model?: string } | undefined }>('/v1/admin/reload', { schema: reloadSchema }, async (req) => {

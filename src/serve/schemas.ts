@@ -174,6 +174,41 @@ export const historySchema: RouteSchema = {
   },
 };
 
+export const itemsSchema: RouteSchema = {
+  summary: 'details of items: known to the model, training popularity, features from the feature store',
+  description: 'Features come from the feature store given to `recsys serve --store` (null without one). Unknown ids are listed with known: false.',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ids: { type: 'string', minLength: 1, maxLength: LIMITS.maxExclude * (LIMITS.maxIdLength + 1), description: `comma-separated item ids (at most ${LIMITS.maxExclude})` } },
+    required: ['ids'],
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        model: { type: 'string' },
+        version: { type: 'string' },
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              item: externalId,
+              known: { type: 'boolean', description: 'whether the model was trained on this item' },
+              users: { type: 'integer', description: 'distinct training users of the item' },
+              features: { type: ['object', 'null'], additionalProperties: true, description: 'the feature store row (columns of the data set and event aggregates), or null' },
+            },
+            required: ['item', 'known', 'users', 'features'],
+          },
+        },
+      },
+      required: ['model', 'version', 'items'],
+    },
+    400: error,
+  },
+};
+
 export const reloadSchema: RouteSchema = {
   summary: 'load a model directory and swap it in atomically',
   description: 'On failure the model in service stays and the reason is returned (422).',

@@ -31,6 +31,8 @@ export interface ServedModel {
   readonly train: Interactions;
   /** Item indices by training popularity (number of users), most popular first; ties by index. */
   readonly popular: Int32Array;
+  /** Distinct training users of each item. */
+  readonly itemUsers: Int32Array;
   /** The model's retrieval → ranking → exploration pipeline (null for a model without a training matrix). */
   readonly pipeline: OpenedPipeline | null;
 }
@@ -62,6 +64,7 @@ export async function loadServedModel(dir: string, generation: number, options: 
       items: IdMap.fromIds(manifest.items),
       train,
       popular,
+      itemUsers: counts,
       pipeline,
     };
   } catch (e) {

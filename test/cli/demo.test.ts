@@ -183,11 +183,16 @@ describe('npm start (the quick demo) on the embedded sample', () => {
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     expect(cpuSeconds).toBeLessThan(90);
     const ids = result.sections.map((s) => s.id);
-    expect(ids).toEqual(expect.arrayContaining(['overview', 'activity', 'models-holdout', 'models-kuairec', 'models-rating']));
+    expect(ids).toEqual(expect.arrayContaining(['overview', 'activity', 'models-holdout', 'models-kuairec', 'models-rating', 'pipeline']));
+    // it ends with one user's pipeline: retrieved (HNSW + popularity), ranked by the EASE ranker, explored
+    expect(ids.at(-1)).toBe('pipeline');
+    expect(stdout).toMatch(/retrieved: \d+ candidates \(ann \d+(, popularity \d+)?\)/);
+    expect(stdout).toMatch(/ranked \(by ranker\):/);
+    expect(stdout).toMatch(/explored \(least-viewed \+ sampling\):/);
     const html = await readFile(out, 'utf8');
     for (const m of [...QUICK_RANKING_MODELS, ...QUICK_RATING_MODELS]) expect(stdout, m.label).toMatch(new RegExp(`^${m.label.replace(/[()+]/g, '\\$&')}\\s+\\d`, 'm'));
     expect(html).toContain('Reduced settings of the quick demo');
     expect(html).toMatch(/two-tower<\/td><td>epochs=3, batchSize=128, positiveThreshold=2<\/td><td>epochs=10<\/td>/);
-    expect(demoSectionBuilders.map((b) => b.name)).toEqual(['EDA', 'ranking models', 'KuaiRec protocol', 'rating models']);
+    expect(demoSectionBuilders.map((b) => b.name)).toEqual(['EDA', 'ranking models', 'KuaiRec protocol', 'rating models', 'pipeline']);
   }, 300_000);
 });

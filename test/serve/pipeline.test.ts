@@ -174,3 +174,35 @@ describe('serve options: ANN retrieval, a ranker, extra sources', () => {
     }
   });
 });
+
+describe('item details', () => {
+  it('/v1/items: known flag, training users and the feature store row', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { materializeFeatures } = await import('../../src/pipeline/index.js');
+    const manifest = JSON.parse(await readFile(join(ials, 'model.json'), 'utf8')) as { dataFingerprint: string };
+    const location = join(await tempDir(), 'features.duckdb');
+    const train = blockData();
+    await materializeFeatures(location, { train, dataFingerprint: manifest.dataFingerprint, modelType: 'ials' });
+    const counts = itemUserCounts(train);
+    const s = await buildService({ model: ials, dataDir: await tempDir(), pipeline: { store: location } });
+    try {
+      const r = await s.app.inject({ url: '/v1/items?ids=i3,nope' });
+      expect(r.statusCode).toBe(200);
+      const body = r.json() as { items: { item: string; known: boolean; users: number; features: Record<string, unknown> | null }[] };
+      expect(body.items[0]).toMatchObject({ item: 'i3', known: true, users: counts[3] });
+      expect(body.items[0].features).toMatchObject({ events: counts[3], value_mean: 1 });
+      expect(body.items[1]).toEqual({ item: 'nope', known: false, users: 0, features: null });
+      expect((await s.app.inject({ url: '/v1/items?ids=' })).statusCode).toBe(400);
+    } finally {
+      await s.close();
+    }
+    const plain = await buildService({ model: ials, dataDir: await tempDir() });
+    try {
+      const body = (await plain.app.inject({ url: '/v1/items?ids=i3' })).json() as { items: { features: unknown }[] };
+      expect(body.items[0].features).toBeNull();
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -321,7 +321,7 @@ describe('health, metrics, OpenAPI', () => {
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
     const registered = s.app.printRoutes({ commonPrefix: false });
     expect(listed).toEqual(
-      ['GET /v1/recommendations', 'GET /v1/similar', 'POST /v1/events', 'GET /v1/users/{user}/history', 'POST /v1/admin/reload', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'].sort(),
+      ['GET /v1/recommendations', 'GET /v1/similar', 'GET /v1/items', 'POST /v1/events', 'GET /v1/users/{user}/history', 'POST /v1/admin/reload', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'].sort(),
     );
     expect(registered).toContain('history');
     expect(doc.paths['/v1/recommendations'].get.parameters?.map((p) => p.name)).toEqual(['user', 'k', 'exclude', 'explore', 'temperature', 'sigma', 'leastViewed', 'maxViews', 'seed', 'stages']);

@@ -25,6 +25,7 @@ import { parseTimeZone, suggestedTimeZone } from '../../report/time.js';
 import { formatClock, interruptSignal, type PlannedStage, printAbove, ProgressBar, StagedProgress, type StagePosition, type StatusStream } from '../progress.js';
 import type { DemoContext, DemoProfile, SectionBuilder } from './demo-context.js';
 import { demoModelBuilders } from './demo-models.js';
+import { pipelineBuilder } from './demo-pipeline.js';
 
 export type { DemoContext, DemoProfile, PlanContext, SectionBuilder, UnitTracker } from './demo-context.js';
 
@@ -38,8 +39,8 @@ export const edaBuilder: SectionBuilder = {
   },
 };
 
-/** The demo report's sections, in order: the EDA, then the model comparisons (demo-models.ts). */
-export const demoSectionBuilders: SectionBuilder[] = [edaBuilder, ...demoModelBuilders];
+/** The demo report's sections, in order: the EDA, the model comparisons (demo-models.ts), one user's pipeline (demo-pipeline.ts). */
+export const demoSectionBuilders: SectionBuilder[] = [edaBuilder, ...demoModelBuilders, pipelineBuilder];
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {

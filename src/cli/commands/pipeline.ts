@@ -134,7 +134,7 @@ export function register(program: Command): void {
           const stage = (list: RankedCandidate[]) => list.map((c) => ({ item: pipeline.itemId(c.item), score: Number(c.score.toPrecision(7)), source: c.source, rank: c.rank, ...(store ? { features: featureOf.get(pipeline.itemId(c.item)) ?? null } : {}) }));
           process.stdout.write(`${JSON.stringify({ user: users.idOf(user), model: model.name, ranker: ranker?.model.name ?? null, rankedBy: result.rankedBy, explore: strategies, seed, retrieval, retrieved: stage(result.retrieved), ranked: stage(result.ranked), explored: stage(result.explored) }, null, 2)}\n`);
         } else {
-          process.stdout.write(textOutput(result, users.idOf(user), pipeline.itemId, featureOf, { model: model.name, ranker: ranker?.model.name ?? null, strategies, retrieval }));
+          process.stdout.write(pipelineText(result, users.idOf(user), pipeline.itemId, featureOf, { model: model.name, ranker: ranker?.model.name ?? null, strategies, retrieval }));
         }
         if (flags.exploreReport) {
           const report = await exploreReport(pipeline, train, { strategies, user, k, runs, maxViews: explore.maxViews ?? 1 });
@@ -151,8 +151,8 @@ export function register(program: Command): void {
     });
 }
 
-/** The three stages as text blocks. */
-function textOutput(r: PipelineResult, user: ExternalId, itemId: (i: number) => ExternalId, features: Map<ExternalId, FeatureRow>, info: { model: string; ranker: string | null; strategies: string[]; retrieval: string }): string {
+/** The three stages of one pipeline call as text blocks (also the demo's last section). */
+export function pipelineText(r: PipelineResult, user: ExternalId, itemId: (i: number) => ExternalId, features: Map<ExternalId, FeatureRow>, info: { model: string; ranker: string | null; strategies: string[]; retrieval: string }): string {
   const describe = (id: ExternalId): string => {
     const f = features.get(id);
     if (!f) return '';

@@ -12,10 +12,24 @@ import { buildService } from '../../serve/app.js';
 
 interface ServeFlags {
   model: string;
+  ranker?: string;
+  store?: string | boolean;
+  ann?: boolean;
+  ef?: string;
+  candidates: string;
+  popularity?: string;
   host: string;
   port: string;
   data: string;
   logLevel: string;
+}
+
+/** A positive integer flag. */
+function positive(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer (got ${JSON.stringify(text)})`);
+  return v;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -25,7 +39,13 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('serve a model over HTTP: recommendations, similar items, durable events (fold-in at once), reload, metrics, /openapi.json')
-    .requiredOption('--model <dir>', 'model directory written by `recsys train`')
+    .requiredOption('--model <dir>', 'model directory written by `recsys train` (the retrieval model)')
+    .option('--ranker <dir>', 're-rank the candidates with this model\'s score (e.g. mlp-ranker; ids matched by external id)')
+    .option('--store [location]', 'feature store for item details: a DuckDB file (default DIR.features.duckdb, built by `recsys pipeline --store --build-store`) or postgres://…')
+    .option('--ann', 'retrieve through the HNSW index next to the model (DIR.hnsw; built at start when missing)')
+    .option('--ef <n>', 'with --ann: HNSW ef at search time (default 128)')
+    .option('--candidates <n>', 'candidates retrieved per request before ranking', '100')
+    .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--data <dir>', 'directory of the durable event log (created when missing; replayed on start)', 'serve-data')
@@ -36,7 +56,17 @@ export function register(program: Command): void {
       if (!LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(flags.logLevel)})`);
       let service;
       try {
-        service = await buildService({ model: flags.model, dataDir: flags.data, logger: { level: flags.logLevel, stream: process.stderr } });
+        const ef = positive('ef', flags.ef);
+        if (ef !== undefined && !flags.ann) throw new UsageError('--ef needs --ann');
+        const pipeline = {
+          ranker: flags.ranker,
+          store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : (true as const),
+          ann: flags.ann ? { params: ef !== undefined ? { ef } : {} } : undefined,
+          candidates: positive('candidates', flags.candidates),
+          popularity: positive('popularity', flags.popularity),
+          log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
+        };
+        service = await buildService({ model: flags.model, dataDir: flags.data, pipeline, logger: { level: flags.logLevel, stream: process.stderr } });
       } catch (e) {
         await (await getKernels()).close();
         throw new UsageError(`cannot start the service: ${(e as Error).message}`);
