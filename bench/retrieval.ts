@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- retrieval [--sizes 100000,1000000] [--dims 64] [--queries 500] [--M 16] [--ef-construction 96]
- * [--ef 64,128,256] [--mips augmented|ip] [--clusters 1000] [--spread 1] [--decay 0]`: recall@100 of HNSW retrieval (usearch) against exact retrieval (the
+ * [--ef 64,128,256] [--mips augmented|ip] [--clusters 1000] [--spread 1] [--decay 0] [--serial]`: recall@100 of HNSW retrieval (usearch) against exact retrieval (the
  * kernels' fused scoreTopK) and queries/s of both on the same synthetic vectors: items around 1,000 random
  * centres, N(0, spread²) around each (clustered like learned embeddings), queries drawn the same way. Both sides search the whole query
- * batch on all threads. The machine may be shared: the load average is printed with the figures.
+ * batch on all threads; with --serial each query is searched alone, one after another (the service's regime: one
+ * request, one query), and queries/s are those of that loop. The machine may be shared: the load average is printed with the figures.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Rng } from '../src/core/rng.js';
@@ -47,8 +48,16 @@ export async function run(args: string[]): Promise<void> {
   const efConstruction = Number(flag(args, 'ef-construction', '96'));
   const efs = flag(args, 'ef', '64,128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
+  const serial = args.includes('--serial');
   const kn = await getKernels();
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${flag(args, 'clusters', '1000')} clusters of spread ${flag(args, 'spread', '1')}, spectrum decay ${flag(args, 'decay', '0')} (0 = isotropic), ${nq} queries, top ${k}; HNSW M=${M} efConstruction=${efConstruction} mips=${mips}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine)\n\n`);
+  /** Queries/s of `search` over all queries: one batch, or one query at a time with --serial. */
+  const timed = async (search: (q: DenseMatrix) => Promise<unknown>, queries: DenseMatrix): Promise<number> => {
+    const t0 = performance.now();
+    if (serial) for (let r = 0; r < queries.rows; r++) await search({ rows: 1, cols: queries.cols, data: queries.data.subarray(r * queries.cols, (r + 1) * queries.cols) });
+    else await search(queries);
+    return queries.rows / ((performance.now() - t0) / 1000);
+  };
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${flag(args, 'clusters', '1000')} clusters of spread ${flag(args, 'spread', '1')}, spectrum decay ${flag(args, 'decay', '0')} (0 = isotropic), ${nq} queries, top ${k}, ${serial ? 'one query at a time' : 'queries as one batch'}; HNSW M=${M} efConstruction=${efConstruction} mips=${mips}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine)\n\n`);
   process.stdout.write('items      | method        | build s | queries/s | recall@100 | speed-up\n');
   process.stdout.write('-----------|---------------|---------|-----------|------------|---------\n');
   for (const n of sizes) {
@@ -61,11 +70,10 @@ export async function run(args: string[]): Promise<void> {
     const queries = clustered(nq, d, clusters, rng.fork('queries'), centres, spread, decay);
     const exact = new ExactIndex(items, null, kn);
     await exact.search({ rows: 1, cols: d, data: queries.data.slice(0, d) }, k); // warm-up
-    let t = performance.now();
     const truth = await exact.search(queries, k);
-    const exactQps = nq / ((performance.now() - t) / 1000);
+    const exactQps = await timed((q) => exact.search(q, k), queries);
     process.stdout.write(`${String(n).padEnd(10)} | exact         |       – | ${exactQps.toFixed(0).padStart(9)} |      1.000 |    1.0×\n`);
-    t = performance.now();
+    let t = performance.now();
     const built = HnswIndex.build(items, null, { M, efConstruction, ef: efs[0], mips } satisfies Partial<HnswParams>);
     const buildS = (performance.now() - t) / 1000;
     const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
@@ -73,9 +81,8 @@ export async function run(args: string[]): Promise<void> {
     for (const ef of efs) {
       const index = HnswIndex.load(path, 'bench', { ef });
       await index.search({ rows: 1, cols: d, data: queries.data.slice(0, d) }, k);
-      t = performance.now();
       const got = await index.search(queries, k);
-      const qps = nq / ((performance.now() - t) / 1000);
+      const qps = await timed((q) => index.search(q, k), queries);
       const recall = recallAt(got.items, truth.items, k, nq);
       process.stdout.write(`${String(n).padEnd(10)} | hnsw ef=${String(ef).padEnd(5)} | ${buildS.toFixed(1).padStart(7)} | ${qps.toFixed(0).padStart(9)} | ${recall.toFixed(3).padStart(10)} | ${(qps / exactQps).toFixed(1).padStart(6)}×\n`);
     }

@@ -1,21 +1,31 @@
 /**
- * `npm run bench -- serve [--requests N] [--concurrency C]`: the HTTP service on 127.0.0.1 against an iALS model
- * (32 factors) of 5,000 users × 10,000 items (generated, power-law popularity, ~20 items per user). Bounded:
- * N requests per phase (default 2,000). Phases: top-10 recommendations for trained users; single events
- * posted concurrently (durable: fsync, group commit); recommendations for users with new events (fold-in).
- * Prints p50/p99 latency and requests/s per phase, and fsyncs per event. The client runs in the same process
- * (fetch over the loopback socket), so the figures include the client's share of the 2 cores.
+ * `npm run bench -- serve [--items N] [--users N] [--factors F] [--rate R] [--seconds S] [--event-rate E]
+ * [--connections C] [--skip-ann]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
+ * with autocannon (its own event loop, so the server's figures are not shared with the client's).
+ *
+ * The model: iALS (32 factors by default) on a generated power-law matrix of 20,000 users × 20,000 items.
+ * Phases, each S seconds (default 10):
+ * 1. top-10 recommendations for random trained users at a fixed R req/s (default 1,000), exact retrieval;
+ * 2. the same while events are posted at E events/s (default 2,000), one per request, fsync'd;
+ * 3. events alone, as fast as they are acknowledged (C × 4 connections): durable events/s and fsyncs;
+ * 4. recommendations as fast as possible (C connections): the ceiling in req/s;
+ * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann.
+ * Latencies are autocannon's (1 ms resolution; corrected for coordinated omission at a fixed rate).
+ * The server runs with `--log-level warn` (no per-request log lines).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
 import { Rng } from '../src/core/rng.js';
 import { IdMap } from '../src/data/id-map.js';
 import { Interactions } from '../src/data/interactions.js';
 import { getKernels } from '../src/linalg/index.js';
 import { createModel } from '../src/models/index.js';
-import { buildService } from '../src/serve/app.js';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -25,36 +35,115 @@ function flag(args: string[], name: string, fallback: number): number {
   return v;
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+/** A free port on 127.0.0.1 (bound once and released). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = a && typeof a === 'object' ? a.port : 0;
+      s.close(() => resolvePort(port));
+    });
+  });
 }
 
-/** Runs `n` requests with `concurrency` in flight; returns latencies (ms) and wall time (s). */
-async function load(n: number, concurrency: number, request: (j: number) => Promise<Response>): Promise<{ ms: number[]; seconds: number; failed: number }> {
-  const ms: number[] = [];
-  let next = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const j = next++;
-        const t = performance.now();
-        const r = await request(j);
-        await r.arrayBuffer();
-        if (r.status !== 200) failed++;
-        ms.push(performance.now() - t);
-      }
-    }),
-  );
-  return { ms: ms.sort((a, b) => a - b), seconds: (performance.now() - t0) / 1000, failed };
+/** Starts `recsys serve` and waits until /readyz answers. */
+async function startServer(modelDir: string, dataDir: string, extra: string[]): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const port = await freePort();
+  let err = '';
+  const child = spawn(process.execPath, [join(root, 'bin', 'recsys.js'), 'serve', '--model', modelDir, '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 600_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`recsys serve exited with ${child.exitCode}: ${err}`);
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`recsys serve did not get ready: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, base, stderr: () => err };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+interface Row {
+  phase: string;
+  requests: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  rate: string;
+  errors: number;
+}
+
+function rowOf(phase: string, r: autocannon.Result, unit: string): Row {
+  const ok = r.requests.total - r.non2xx - r.errors;
+  return { phase, requests: r.requests.total, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, rate: `${(ok / r.duration).toFixed(0)} ${unit}`, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+/** One autocannon run: GET recommendations for random users (rate undefined = as fast as possible). */
+function recommendations(base: string, users: number, seconds: number, connections: number, rate: number | undefined, seed: number): Promise<autocannon.Result> {
+  const rng = new Rng(seed);
+  return autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/recommendations?user=u${rng.int(users)}&k=10` }) }],
+  });
+}
+
+/** One autocannon run: POST one event per request, each with a unique id. */
+function events(base: string, users: number, items: number, seconds: number, connections: number, rate: number | undefined, seed: number): Promise<autocannon.Result> {
+  const rng = new Rng(seed);
+  let n = 0;
+  return autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/events',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ user: `u${rng.int(users)}`, item: `i${rng.int(items)}`, id: `bench-${seed}-${n++}` }) }),
+      },
+    ],
+  });
+}
+
+/** fsyncs and events from the server's /metrics. */
+async function logCounters(base: string): Promise<{ events: number; fsyncs: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string): number => {
+    const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm'));
+    return m ? Number(m[1]) : NaN;
+  };
+  return { events: value('recsys_events_accepted_total'), fsyncs: value('recsys_event_log_fsyncs_total') };
 }
 
 export async function run(args: string[]): Promise<void> {
-  const n = flag(args, 'requests', 2000);
-  const concurrency = flag(args, 'concurrency', 16);
-  const nUsers = 5000;
-  const nItems = 10000;
+  const nUsers = flag(args, 'users', 20000);
+  const nItems = flag(args, 'items', 20000);
+  const factors = flag(args, 'factors', 32);
+  const rate = flag(args, 'rate', 1000);
+  const eventRate = flag(args, 'event-rate', 2000);
+  const seconds = flag(args, 'seconds', 10);
+  const connections = flag(args, 'connections', 16);
+  const skipAnn = args.includes('--skip-ann');
   const rng = new Rng(7);
   const ui: number[] = [];
   const ii: number[] = [];
@@ -68,43 +157,59 @@ export async function run(args: string[]): Promise<void> {
   }
   const train = Interactions.fromCoo({ users: IdMap.fromIds(Array.from({ length: nUsers }, (_, u) => `u${u}`)), items: IdMap.fromIds(Array.from({ length: nItems }, (_, i) => `i${i}`)), userIdx: Int32Array.from(ui), itemIdx: Int32Array.from(ii), values: new Float32Array(ui.length).fill(1) }).interactions;
   const root = mkdtempSync(join(tmpdir(), 'recsys-bench-serve-'));
+  const rows: Row[] = [];
+  let servers: ChildProcess[] = [];
   try {
     const t0 = performance.now();
-    const model = createModel('ials', { factors: 32, iterations: 3 });
+    const model = createModel('ials', { factors, iterations: 3 });
     await model.fit(train);
     if (!model.save) throw new Error('ials cannot be saved');
-    await model.save(join(root, 'model'));
+    const modelDir = join(root, 'model');
+    await model.save(modelDir);
     model.dispose?.();
-    process.stdout.write(`model: ials, ${nUsers} users × ${nItems} items, ${train.nnz} interactions (fit + save ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const service = await buildService({ model: join(root, 'model'), dataDir: join(root, 'data') });
-    await service.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = service.app.server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    const base = `http://127.0.0.1:${address.port}`;
-    const pick = new Rng(11);
-    const users = Array.from({ length: n }, () => `u${Math.floor(pick.uniform() * nUsers)}`);
-    // warm-up (JIT, kernel pool)
-    await load(200, concurrency, (j) => fetch(`${base}/v1/recommendations?user=${users[j]}&k=10`));
-    const rows: string[][] = [];
-    const report = (name: string, r: { ms: number[]; seconds: number; failed: number }, unit = 'req/s'): void => {
-      rows.push([name, String(r.ms.length), quantile(r.ms, 0.5).toFixed(2), quantile(r.ms, 0.99).toFixed(2), `${(r.ms.length / r.seconds).toFixed(0)} ${unit}`, String(r.failed)]);
-    };
-    report('GET recommendations k=10 (trained users)', await load(n, concurrency, (j) => fetch(`${base}/v1/recommendations?user=${users[j]}&k=10`)));
-    const fsync0 = service.log.fsyncCount;
-    const events = await load(n, concurrency * 2, (j) =>
-      fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: users[j], item: `i${Math.floor(pick.uniform() * nItems)}`, id: `bench-${j}` }) }),
-    );
-    report(`POST events (1 per request, ${concurrency * 2} in flight)`, events, 'events/s');
-    const fsyncs = service.log.fsyncCount - fsync0;
-    report('GET recommendations k=10 (fold-in of new events)', await load(n, concurrency, (j) => fetch(`${base}/v1/recommendations?user=${users[j]}&k=10`)));
-    await service.close();
-    const head = ['phase', 'requests', 'p50 ms', 'p99 ms', 'throughput', 'non-200'];
-    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (r: string[]): string => r.map((x, c) => x.padEnd(widths[c])).join('  ');
-    process.stdout.write(`${line(head)}\n${rows.map(line).join('\n')}\n`);
-    process.stdout.write(`event log: ${n} events in ${fsyncs} fsyncs (${(n / Math.max(1, fsyncs)).toFixed(1)} events per fsync); client in-process, ${concurrency} in flight\n`);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
     await (await getKernels()).close();
+    const doctor = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as { modelType: string };
+    process.stdout.write(`cpu: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`model: ${doctor.modelType} (${factors} factors), ${nUsers} users × ${nItems} items, ${train.nnz} interactions (fit + save ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(`load: autocannon in this process, server in a child (log level warn); ${seconds} s per phase\n`);
+
+    const exact = await startServer(modelDir, join(root, 'data-exact'), []);
+    servers.push(exact.child);
+    await recommendations(exact.base, nUsers, 3, connections, undefined, 1); // warm-up: JIT, kernel pool
+    rows.push(rowOf(`GET recommendations k=10, exact, at ${rate} req/s`, await recommendations(exact.base, nUsers, seconds, connections, rate, 2), 'req/s'));
+    const before = await logCounters(exact.base);
+    const [recs, evs] = await Promise.all([recommendations(exact.base, nUsers, seconds, connections, rate, 3), events(exact.base, nUsers, nItems, seconds, connections * 4, eventRate, 4)]);
+    rows.push(rowOf(`  … while posting ${eventRate} events/s`, recs, 'req/s'));
+    rows.push(rowOf(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s'));
+    const mid = await logCounters(exact.base);
+    const burst = await events(exact.base, nUsers, nItems, seconds, connections * 4, undefined, 5);
+    rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, burst, 'events/s'));
+    const after = await logCounters(exact.base);
+    rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await recommendations(exact.base, nUsers, seconds, connections, undefined, 6), 'req/s'));
+    await stopServer(exact.child);
+    servers = servers.filter((c) => c !== exact.child);
+    const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs at ${eventRate}/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
+
+    if (!skipAnn) {
+      const t1 = performance.now();
+      const ann = await startServer(modelDir, join(root, 'data-ann'), ['--ann']);
+      servers.push(ann.child);
+      process.stdout.write(`HNSW index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+      await recommendations(ann.base, nUsers, 3, connections, undefined, 7);
+      rows.push(rowOf(`GET recommendations k=10, HNSW, at ${rate} req/s`, await recommendations(ann.base, nUsers, seconds, connections, rate, 8), 'req/s'));
+      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await recommendations(ann.base, nUsers, seconds, connections, undefined, 9), 'req/s'));
+      await stopServer(ann.child);
+      servers = servers.filter((c) => c !== ann.child);
+    }
+
+    const head = ['phase', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'throughput', 'errors'];
+    const cells = rows.map((r) => [r.phase, String(r.requests), String(r.p50), String(r.p90), String(r.p99), r.rate, String(r.errors)]);
+    const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
+    const line = (r: string[]): string => r.map((x, c) => x.padEnd(widths[c])).join('  ');
+    process.stdout.write(`${line(head)}\n${cells.map(line).join('\n')}\n${fsyncNote}\n`);
+    process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  } finally {
+    for (const c of servers) await stopServer(c);
+    rmSync(root, { recursive: true, force: true });
   }
 }

@@ -181,7 +181,8 @@ export const pipelineSource: RecommendSource = {
     const { pipeline } = held;
     const warnings: string[] = [];
     const userIndex = lookupId(served.users, query.user);
-    const { history, added, unknownItems } = historyOf(served, userIndex, query.events);
+    // Most requests are for users without new events: their training row is not copied.
+    const { history, added, unknownItems } = query.events.length ? historyOf(served, userIndex, query.events) : { history: null, added: [], unknownItems: [] };
     // Item vectors without a fold-in cannot place a history in the vector space: the model scores it itself.
     if (added.length && pipeline.vectors && !pipeline.vectors.history) return modelSource.recommend(served, query);
     if (unknownItems.length) warnings.push(`items ${unknownItems.map((i) => JSON.stringify(i)).join(', ')} of this user's events are unknown to model ${served.version} and count only after the next retrain`);
@@ -196,7 +197,7 @@ export const pipelineSource: RecommendSource = {
       if (query.stages) out.stages = { retrieved: scoredOf(r.retrieved), ranked: scoredOf(r.ranked), explored: scoredOf(r.explored), rankedBy: r.rankedBy, injected: scoredOf(r.injected) };
       return out;
     };
-    if (added.length && model.recommendForHistory) return run({ history }, query.exclude, model.foldIn ? 'fold-in' : 'history');
+    if (history && added.length && model.recommendForHistory) return run({ history }, query.exclude, model.foldIn ? 'fold-in' : 'history');
     if (userIndex >= 0) {
       if (added.length) warnings.push(`model ${served.version} cannot fold in new events: they are only left out of this user's recommendations`);
       return run({ userIndex }, [...query.exclude, ...added], 'model');
