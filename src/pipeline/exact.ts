@@ -2,7 +2,7 @@
  * Exact maximum-inner-product retrieval on item vectors: the kernels' fused score + top-k (`scoreTopK`), the
  * same call the factor models rank with, so its lists equal the model's `recommend`.
  */
-import type { DenseMatrix, Kernels, TopKOptions } from '../linalg/api.js';
+import type { CsrMatrix, DenseMatrix, Kernels, TopKOptions } from '../linalg/api.js';
 import { getKernels } from '../linalg/index.js';
 
 /** Top-k of a batch of queries: row r holds query r's items best first (padded with item -1, score -∞). */
@@ -45,6 +45,18 @@ export class ExactIndex implements VectorIndex {
     const kn = this.kernels ?? (await getKernels());
     const options: TopKOptions & { itemBias?: Float32Array } = {};
     if (exclude && exclude.size > 0) options.excludeAll = Int32Array.from(exclude);
+    if (this.itemBias) options.itemBias = this.itemBias;
+    const r = await kn.scoreTopK(queries, this.items, k, options);
+    return { k, items: r.items, scores: r.scores };
+  }
+
+  /** The top `k` of each query row, never returning row r's items in row r of `exclude`. */
+  async searchRows(queries: DenseMatrix, k: number, exclude: CsrMatrix | null): Promise<VectorHits> {
+    checkQueries(queries, this.dims, k);
+    if (exclude && exclude.rows !== queries.rows) throw new RangeError(`searchRows: ${exclude.rows} exclusion rows for ${queries.rows} queries`);
+    const kn = this.kernels ?? (await getKernels());
+    const options: TopKOptions & { itemBias?: Float32Array } = {};
+    if (exclude && exclude.colIdx.length > 0) options.exclude = exclude;
     if (this.itemBias) options.itemBias = this.itemBias;
     const r = await kn.scoreTopK(queries, this.items, k, options);
     return { k, items: r.items, scores: r.scores };

@@ -7,6 +7,7 @@ export { createPipeline, type Pipeline, type PipelineCallOptions, type PipelineM
 export type { Candidate, RankedCandidate } from './types.js';
 export { vectorSpaceOf, type VectorSpace } from './vectors.js';
 export { ExactIndex, type VectorHits, type VectorIndex } from './exact.js';
+export { BatchingIndex, type BatchingOptions, type RowExcludingIndex } from './batching.js';
 export { HnswIndex, HNSW_DEFAULTS, hnswPathFor, type HnswParams } from './hnsw.js';
 export { itemUserCounts, leastViewedSource, modelSource, popularitySource, vectorSource, type CandidateSource, type RetrievalQuery } from './sources.js';
 export { mergeCandidates, type QuotaList } from './merge.js';

@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { loadDataset } from '../data/datasets/registry.js';
 import { Interactions } from '../data/interactions.js';
 import { openModel, type OpenedModel } from '../models/index.js';
+import { BatchingIndex } from './batching.js';
 import { ExactIndex, type VectorIndex } from './exact.js';
 import type { ExploreSettings } from './explore.js';
 import { featureStorePathFor, isPostgres, materializeFeatures, openFeatureStore, type FeatureStore } from './feature-store.js';
@@ -34,6 +35,8 @@ export interface OpenPipelineOptions {
   buildStore?: boolean;
   /** Retrieve through HNSW (the index next to the model, built when missing or when `rebuild`). */
   ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef'>> };
+  /** Exact retrieval: searches of concurrent calls share one kernel call ({@link BatchingIndex}); the service sets it. */
+  batch?: boolean;
   /** Candidates from the primary source (default 100). */
   candidates?: number;
   /** Also merge this many of the most popular items (source "popularity"). */
@@ -93,7 +96,12 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
       }
     }
     const candidates = options.candidates ?? 100;
-    const primary = space ? vectorSource(index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems);
+    const exact = (): VectorIndex => {
+      if (!space) throw new Error('unreachable: exact retrieval without item vectors');
+      const e = new ExactIndex(space.items, space.itemBias);
+      return options.batch ? new BatchingIndex(e) : e;
+    };
+    const primary = space ? vectorSource(index ?? exact()) : modelSource(model, train.nItems);
     const sources: SourceQuota[] = [{ source: primary, quota: candidates }];
     if (options.popularity) sources.push({ source: popularitySource(train), quota: options.popularity });
     if (options.store !== undefined) {

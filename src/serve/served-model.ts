@@ -53,7 +53,8 @@ export async function loadServedModel(dir: string, generation: number, options: 
     const counts = new Int32Array(train.nItems);
     for (let j = 0; j < train.nnz; j++) counts[train.colIdx[j]]++;
     const popular = Int32Array.from({ length: train.nItems }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
-    const pipeline = model instanceof SkeletonModel ? await openPipeline({ ...options, model: root, opened }) : null;
+    // Concurrent requests share one exact-retrieval kernel call unless told otherwise.
+    const pipeline = model instanceof SkeletonModel ? await openPipeline({ batch: true, ...options, model: root, opened }) : null;
     return {
       model,
       manifest,
