@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { BatchMatches, Index, MetricKind, ScalarKind } from 'usearch';
 import { UsageError } from '../core/errors.js';
 import { writeFileSafe } from '../core/safe-write.js';
-import type { DenseMatrix } from '../linalg/api.js';
+import type { CsrMatrix, DenseMatrix } from '../linalg/api.js';
 import { checkQueries, type VectorHits, type VectorIndex } from './exact.js';
 
 /** HNSW build and search parameters. */
@@ -118,9 +118,24 @@ export class HnswIndex implements VectorIndex {
 
   async search(queries: DenseMatrix, k: number, exclude?: ReadonlySet<number>): Promise<VectorHits> {
     checkQueries(queries, this.dims, k);
+    return this.searchFiltered(queries, k, exclude?.size ?? 0, exclude ? () => exclude : () => undefined);
+  }
+
+  /** The top `k` of each query row, never returning row r's items in row r of `exclude` (one batched search). */
+  async searchRows(queries: DenseMatrix, k: number, exclude: CsrMatrix | null): Promise<VectorHits> {
+    checkQueries(queries, this.dims, k);
+    if (!exclude) return this.searchFiltered(queries, k, 0, () => undefined);
+    if (exclude.rows !== queries.rows) throw new RangeError(`searchRows: ${exclude.rows} exclusion rows for ${queries.rows} queries`);
+    let most = 0;
+    for (let r = 0; r < exclude.rows; r++) most = Math.max(most, exclude.rowPtr[r + 1] - exclude.rowPtr[r]);
+    const sets = Array.from({ length: exclude.rows }, (_, r) => new Set(exclude.colIdx.subarray(exclude.rowPtr[r], exclude.rowPtr[r + 1])));
+    return this.searchFiltered(queries, k, most, (r) => sets[r]);
+  }
+
+  /** Searches k + `extra` neighbours per row and drops row r's `excluded(r)` items. */
+  private searchFiltered(queries: DenseMatrix, k: number, extra: number, excluded: (row: number) => ReadonlySet<number> | undefined): VectorHits {
     const n = queries.rows;
-    const ex = exclude?.size ?? 0;
-    const want = Math.min(this.size, k + ex);
+    const want = Math.min(this.size, k + extra);
     const aug = this.params.mips === 'augmented';
     const w = HnswIndex.width(this.dims, this.bias, this.params);
     const q = queryRows(queries, this.bias, w);
@@ -141,10 +156,11 @@ export class HnswIndex implements VectorIndex {
     const counts = res instanceof BatchMatches ? res.counts : BigUint64Array.of(BigInt(keys.length));
     for (let r = 0; r < n; r++) {
       const found = Number(counts[r]);
+      const ex = excluded(r);
       let m = 0;
       for (let j = 0; j < found && m < k; j++) {
         const item = Number(keys[r * want + j]);
-        if (exclude?.has(item)) continue;
+        if (ex?.has(item)) continue;
         items[r * k + m] = item;
         scores[r * k + m] = aug ? (1 - dist[r * want + j]) * qNorm[r] * this.phi : 1 - dist[r * want + j]; // usearch's IP distance is 1 − u·v
         m++;

@@ -35,7 +35,7 @@ export interface OpenPipelineOptions {
   buildStore?: boolean;
   /** Retrieve through HNSW (the index next to the model, built when missing or when `rebuild`). */
   ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef'>> };
-  /** Exact retrieval: searches of concurrent calls share one kernel call ({@link BatchingIndex}); the service sets it. */
+  /** Searches of concurrent calls share one index call ({@link BatchingIndex}: one kernel call, one usearch batch); the service sets it. */
   batch?: boolean;
   /** Candidates from the primary source (default 100). */
   candidates?: number;
@@ -94,6 +94,7 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
         log(`built HNSW index in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path}`);
         index = built;
       }
+      if (options.batch && index instanceof HnswIndex) index = new BatchingIndex(index);
     }
     const candidates = options.candidates ?? 100;
     const exact = (): VectorIndex => {

@@ -45,3 +45,21 @@ describe('BatchingIndex', () => {
     await expect(batched.search({ rows: 1, cols: 8, data: new Float32Array(8) }, 0)).rejects.toThrow(/k must be a positive integer/);
   });
 });
+
+describe('BatchingIndex over HNSW', () => {
+  it('concurrent searches go to usearch as one batch and equal searching alone, exclusions per row', async () => {
+    const { HnswIndex } = await import('../../src/pipeline/hnsw.js');
+    const items = vectors(400, 8, 3);
+    const hnsw = HnswIndex.build(items, null, { ef: 400, efConstruction: 200 });
+    const batched = new BatchingIndex(hnsw);
+    const queries = Array.from({ length: 6 }, (_, q) => ({ rows: 1, cols: 8, data: vectors(1, 8, 300 + q).data }));
+    const excludes = queries.map((_, q) => new Set(Array.from({ length: 4 * q }, (_, j) => (j * 37 + q) % 400)));
+    const alone = await Promise.all(queries.map((q, j) => hnsw.search(q, 10, excludes[j])));
+    const together = await Promise.all(queries.map((q, j) => batched.search(q, 10, excludes[j])));
+    expect(batched.stats.calls).toBe(1);
+    together.forEach((hits, j) => {
+      expect(Array.from(hits.items)).toEqual(Array.from(alone[j].items));
+      for (const i of hits.items) expect(excludes[j].has(i)).toBe(false);
+    });
+  });
+});
