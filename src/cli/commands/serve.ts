@@ -16,6 +16,7 @@ interface ServeFlags {
   port: string;
   data: string;
   logLevel: string;
+  results: string;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -30,13 +31,14 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--data <dir>', 'directory of the durable event log (created when missing; replayed on start)', 'serve-data')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
+    .option('--results <dir>', 'experiment results (JSON) for the dashboard at / (see docs/dashboard.md)', 'out')
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (flags.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in 0..65535 (got ${JSON.stringify(flags.port)})`);
       if (!LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(flags.logLevel)})`);
       let service;
       try {
-        service = await buildService({ model: flags.model, dataDir: flags.data, logger: { level: flags.logLevel, stream: process.stderr } });
+        service = await buildService({ model: flags.model, dataDir: flags.data, logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
       } catch (e) {
         await (await getKernels()).close();
         throw new UsageError(`cannot start the service: ${(e as Error).message}`);
