@@ -107,7 +107,8 @@ const pageSchema: RouteSchema = { summary: 'the dashboard (single-page app; see 
 /** The Vega-Lite specs of the EDA charts (src/report builders), by name. */
 export function edaCharts(stats: EdaStats): Record<string, TopLevelSpec> {
   const charts: Record<string, TopLevelSpec> = {
-    popularity: popularityCurveChart(stats.popularity.curve),
+    // Scroll to zoom into the long tail, drag to pan (the report's static SVG cannot).
+    popularity: { ...popularityCurveChart(stats.popularity.curve), params: [{ name: 'zoom', select: 'interval', bind: 'scales' }] },
     userActivity: activityHistogramChart(stats.userActivity.histogram, 'user'),
     itemPopularity: activityHistogramChart(stats.itemPopularity.histogram, 'item'),
     popularVsNiche: popularVsNicheChart(stats.popularVsNiche, stats.overview.activeItems),
@@ -118,8 +119,9 @@ export function edaCharts(stats: EdaStats): Record<string, TopLevelSpec> {
   if (t && t.events > 0) {
     charts.hour = hourChart(t.byHour, t.timeZone);
     charts.weekday = weekdayChart(t.byWeekday, t.timeZone);
-    if (t.byDay.length > 1) charts.day = periodChart(t.byDay, 'day', t.timeZone);
-    else if (t.byMonth.length > 1) charts.month = periodChart(t.byMonth, 'month', t.timeZone);
+    const period = t.byDay.length > 1 ? periodChart(t.byDay, 'day', t.timeZone) : t.byMonth.length > 1 ? periodChart(t.byMonth, 'month', t.timeZone) : null;
+    // Over a time axis (more than 36 periods): a brush along x, which the Data page turns into a time range.
+    if (period) charts[t.byDay.length > 1 ? 'day' : 'month'] = 'encoding' in period && period.encoding?.x && 'type' in period.encoding.x && period.encoding.x.type === 'temporal' ? { ...period, params: [{ name: 'brush', select: { type: 'interval', encodings: ['x'] } }] } : period;
   }
   return charts;
 }

@@ -94,6 +94,18 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     const all = await count();
     expect(all).toBeGreaterThan(0);
     await shot(page, 'data');
+    // Dragging across the time chart fills the range inputs.
+    const timeChart = page.getByRole('group', { name: /Activity by day/ }).locator('svg').first();
+    await timeChart.scrollIntoViewIfNeeded();
+    const box = await timeChart.boundingBox();
+    if (!box) throw new Error('no time chart');
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    const brushed = [await page.getByLabel('From', { exact: true }).inputValue(), await page.getByLabel('To', { exact: true }).inputValue()];
+    expect(brushed[0]).toMatch(/^2020-\d\d-\d\d$/);
+    expect(brushed[1] > brushed[0]).toBe(true);
     await page.getByLabel('From', { exact: true }).fill('2020-09-20');
     await page.getByLabel('To', { exact: true }).fill('2020-10-10');
     await page.getByRole('button', { name: 'Apply' }).click();

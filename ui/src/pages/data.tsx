@@ -1,7 +1,7 @@
 /** Data: the EDA of the served data set (charts from src/report's Vega-Lite specs), a time filter, the cleaning report. */
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, query, type EdaResponse, type Info } from '../api.js';
-import { Chart, fmt, Loadable, messageOf, NoModel, pct } from '../components.js';
+import { Chart, fmt, Loadable, messageOf, NoModel, pct, type ChartView } from '../components.js';
 
 const CHART_LABELS: Record<string, string> = {
   popularity: 'Popularity long tail (scroll to zoom, drag to pan)',
@@ -10,8 +10,8 @@ const CHART_LABELS: Record<string, string> = {
   values: 'Interaction values',
   hour: 'Activity by hour',
   weekday: 'Activity by weekday',
-  day: 'Activity by day',
-  month: 'Activity by month',
+  day: 'Activity by day (drag to pick a time range)',
+  month: 'Activity by month (drag to pick a time range)',
   popularVsNiche: 'Popular vs niche items',
   sparsity: 'Sparsity',
 };
@@ -21,6 +21,12 @@ function dayToSeconds(day: string, end: boolean): number | undefined {
   if (!day) return undefined;
   const t = Date.parse(`${day}T00:00:00Z`) / 1000;
   return end ? t + 86400 : t;
+}
+
+/** A brushed date (a timestamp in ms or a Date) as "YYYY-MM-DD" (UTC). */
+function toDay(v: unknown): string {
+  const t = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : '';
 }
 
 export function DataPage({ info }: { info: Info }) {
@@ -50,6 +56,16 @@ export function DataPage({ info }: { info: Info }) {
   }, [info.mode, window.from, window.to]);
   if (info.mode !== 'service') return <NoModel />;
   const s = eda?.stats;
+  // The brush of the time chart fills the range inputs; Apply recomputes the page over that range.
+  const onTimeView = (view: ChartView): void => {
+    view.addSignalListener('brush', (_name, value: unknown) => {
+      if (typeof value !== 'object' || value === null) return;
+      const range = Object.values(value).find((v): v is unknown[] => Array.isArray(v) && v.length === 2);
+      if (!range) return;
+      setFrom(toDay(range[0]));
+      setTo(toDay(range[1]));
+    });
+  };
   return (
     <section aria-labelledby="data-title">
       <h2 id="data-title">Data{eda ? `: ${eda.dataset.name}` : ''}</h2>
@@ -110,7 +126,7 @@ export function DataPage({ info }: { info: Info }) {
             </div>
             <div class="charts">
               {Object.entries(eda.charts).map(([name, spec]) => (
-                <Chart key={`${name}:${eda.window?.from ?? ''}:${eda.window?.to ?? ''}`} spec={spec} label={CHART_LABELS[name] ?? name} />
+                <Chart key={`${name}:${eda.window?.from ?? ''}:${eda.window?.to ?? ''}`} spec={spec} label={CHART_LABELS[name] ?? name} onView={name === 'day' || name === 'month' ? onTimeView : undefined} />
               ))}
             </div>
           </>
