@@ -224,13 +224,15 @@ export function registerDashboard(app: FastifyInstance, service: DashboardServic
   registerStatic(app, options.uiDir ?? defaultUiDir());
   registerResults(app, resultsDir);
 
+  // Answers at once: the data set (which may take seconds to load) is named only once it is loaded; the load starts here.
   app.get('/api/info', { schema: schemas.info }, async () => {
     const m = service.slot.served;
-    const view = await viewOf(m);
+    const pending = viewOf(m);
+    const view = await Promise.race([pending, new Promise<null>((r) => setImmediate(() => r(null)))]);
     return {
       mode: 'service',
       model: { type: m.manifest.modelType, version: m.version, generation: m.generation, users: m.users.size, items: m.items.size, similar: typeof m.model.similarItems === 'function', foldIn: typeof m.model.recommendForHistory === 'function' },
-      dataset: { name: view.dataset.name, description: view.dataset.description, note: view.datasetNote, hasTimestamps: view.dataset.interactions.timestamps !== null },
+      dataset: view ? { name: view.dataset.name, description: view.dataset.description, note: view.datasetNote, hasTimestamps: view.dataset.interactions.timestamps !== null } : null,
       resultsDir,
     };
   });

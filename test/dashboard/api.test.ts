@@ -118,7 +118,20 @@ describe('/api routes', () => {
   beforeAll(async () => (s = await dashboardService(model, results, { uiDir: ui })));
   afterAll(async () => s.close());
 
-  it('/api/info names the model and the data set', async () => {
+  it('/api/info names the model at once, and the data set once it is loaded', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = await dashboardService(model, results, { uiDir: ui, dataset: async () => (await gate, ds) });
+    try {
+      const early = await json(slow, '/api/info');
+      expect(early.body).toMatchObject({ mode: 'service', model: { type: 'ials' }, dataset: null });
+      release();
+      await json(slow, '/api/eda');
+      expect((await json(slow, '/api/info')).body.dataset).toMatchObject({ name: 'synthetic' });
+    } finally {
+      await slow.close();
+    }
+    await json(s, '/api/eda');
     const { status, body } = await json(s, '/api/info');
     expect(status).toBe(200);
     expect(body).toMatchObject({ mode: 'service', model: { type: 'ials', users: 80, items: 50, similar: true, foldIn: true }, dataset: { name: 'synthetic', hasTimestamps: true, note: null }, resultsDir: results });

@@ -71,7 +71,7 @@ export function DataPage({ info }: { info: Info }) {
       <h2 id="data-title">Data{eda ? `: ${eda.dataset.name}` : ''}</h2>
       {eda && <p class="muted">{eda.dataset.description}</p>}
       {eda?.dataset.note && <p class="note">{eda.dataset.note}</p>}
-      {info.dataset?.hasTimestamps && (
+      {s?.overview.hasTimestamps && (
         <form
           class="controls"
           aria-label="Time range"

@@ -264,8 +264,13 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
   );
 }
 
+const HISTORY_ROWS = 15;
+
 function HistoryTable({ history, meta }: { history: History; meta: Map<string, ItemMeta> }) {
+  const [all, setAll] = useState(false);
+  const training = all ? history.training : history.training.slice(0, HISTORY_ROWS);
   return (
+    <>
     <table>
       <caption>
         History of {String(history.user)}: {history.training.length} training items, {history.events.length} events since
@@ -281,7 +286,7 @@ function HistoryTable({ history, meta }: { history: History; meta: Map<string, I
             <td>event {new Date(e.time * 1000).toISOString().slice(0, 19).replace('T', ' ')}</td>
           </tr>
         ))}
-        {history.training.map((t) => (
+        {training.map((t) => (
           <tr key={`t${String(t.item)}`}>
             <td><ItemLabel id={t.item} meta={meta.get(String(t.item))} /></td>
             <td class="num">{fmt(t.value)}</td>
@@ -290,5 +295,11 @@ function HistoryTable({ history, meta }: { history: History; meta: Map<string, I
         ))}
       </tbody>
     </table>
+    {history.training.length > HISTORY_ROWS && (
+      <button type="button" onClick={() => setAll(!all)} aria-expanded={all}>
+        {all ? `Show the first ${HISTORY_ROWS} training items` : `Show all ${history.training.length} training items`}
+      </button>
+    )}
+    </>
   );
 }
