@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import embed, { type Result, type VisualizationSpec } from 'vega-embed';
-import type { Id, ItemMeta } from './api.js';
+import { getJson, type Id, type ItemMeta } from './api.js';
 
 /** The view of an embedded chart (for listeners). */
 export type ChartView = Result['view'];
@@ -86,5 +86,51 @@ export function NoModel() {
     <p class="note" role="status">
       No model is served here (this is <code>recsys dashboard</code>, experiment results only). Start <code>recsys serve --model DIR</code> for this page.
     </p>
+  );
+}
+
+/** The JSON of `url` fetched 150 ms after it last changed (for type-ahead suggestions); null url: nothing. */
+export function useDebounced<T>(url: string | null, initial: T): T {
+  const [value, setValue] = useState<T>(initial);
+  useEffect(() => {
+    if (url === null) return;
+    const ac = new AbortController();
+    const t = setTimeout(() => {
+      getJson<T>(url, ac.signal).then(setValue, () => undefined);
+    }, 150);
+    return () => {
+      clearTimeout(t);
+      ac.abort();
+    };
+  }, [url]);
+  return value;
+}
+
+/** A labelled search form with type-ahead suggestions (a datalist). */
+export function SearchForm(props: { label: string; name: string; formLabel: string; button: string; value: string; suggestions: Array<{ value: string; hint: string }>; onInput: (v: string) => void; onSubmit: (v: string) => void; children?: ComponentChildren }) {
+  const listId = `${props.name}-suggestions`;
+  return (
+    <form
+      class="controls"
+      role="search"
+      aria-label={props.formLabel}
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit(props.value.trim());
+      }}
+    >
+      <label>
+        {props.label} <input type="search" name={props.name} list={listId} value={props.value} onInput={(e) => props.onInput(e.currentTarget.value)} autoComplete="off" required />
+      </label>
+      <datalist id={listId}>
+        {props.suggestions.map((s) => (
+          <option key={s.value} value={s.value}>
+            {s.hint}
+          </option>
+        ))}
+      </datalist>
+      <button type="submit">{props.button}</button>
+      {props.children}
+    </form>
   );
 }

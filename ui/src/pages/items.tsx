@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { VisualizationSpec } from 'vega-embed';
 import { ApiError, getJson, itemMeta, query, type Embedding, type Info, type ItemMeta, type Similar } from '../api.js';
-import { Chart, fmt, ItemLabel, Loadable, messageOf, NoModel, pct, type ChartView } from '../components.js';
+import { Chart, fmt, ItemLabel, Loadable, messageOf, NoModel, pct, SearchForm, useDebounced, type ChartView } from '../components.js';
 
 /** The map: one point per item, the 10 most frequent categories coloured, the selected item ringed. */
 function mapSpec(e: Embedding, selected: string): VisualizationSpec {
@@ -34,7 +34,6 @@ export function ItemsPage({ info, initialItem }: { info: Info; initialItem: stri
   const hasModel = info.mode === 'service';
   const [text, setText] = useState(initialItem);
   const [item, setItem] = useState(initialItem);
-  const [hits, setHits] = useState<ItemMeta[]>([]);
   const [similar, setSimilar] = useState<Similar | null>(null);
   const [meta, setMeta] = useState<Map<string, ItemMeta>>(new Map());
   const [error, setError] = useState<string | null>(null);
@@ -45,15 +44,7 @@ export function ItemsPage({ info, initialItem }: { info: Info; initialItem: stri
     if (!hasModel) return;
     getJson<Embedding>('/api/embedding').then(setEmbedding, (e: unknown) => setMapError(messageOf(e)));
   }, [hasModel]);
-  useEffect(() => {
-    if (!hasModel) return;
-    const ac = new AbortController();
-    const t = setTimeout(() => getJson<{ items: ItemMeta[] }>(`/api/items${query({ q: text, limit: 20 })}`, ac.signal).then((r) => setHits(r.items), () => undefined), 150);
-    return () => {
-      clearTimeout(t);
-      ac.abort();
-    };
-  }, [text, hasModel]);
+  const hits = useDebounced<{ items: ItemMeta[] }>(hasModel ? `/api/items${query({ q: text, limit: 20 })}` : null, { items: [] }).items;
   useEffect(() => {
     if (!hasModel || !item) return;
     const ac = new AbortController();
@@ -87,27 +78,7 @@ export function ItemsPage({ info, initialItem }: { info: Info; initialItem: stri
   return (
     <section aria-labelledby="items-title">
       <h2 id="items-title">Item explorer</h2>
-      <form
-        class="controls"
-        role="search"
-        aria-label="Find an item"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setItem(text.trim());
-        }}
-      >
-        <label>
-          Item <input type="search" name="item" list="item-hits" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
-        </label>
-        <datalist id="item-hits">
-          {hits.map((h) => (
-            <option key={String(h.id)} value={String(h.id)}>
-              {h.title ?? h.categories.join(', ')}
-            </option>
-          ))}
-        </datalist>
-        <button type="submit">Show similar</button>
-      </form>
+      <SearchForm label="Item" name="item" formLabel="Find an item" button="Show similar" value={text} onInput={setText} onSubmit={setItem} suggestions={hits.map((h) => ({ value: String(h.id), hint: h.title ?? h.categories.join(', ') }))} />
       <div class="two">
         <div>
           {item && (

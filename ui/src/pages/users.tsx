@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson, itemMeta, postJson, query, type History, type Id, type ItemMeta, type Recommendations, type ScoredItem, type UserHit } from '../api.js';
-import { fmt, ItemLabel, Loadable, messageOf, NoModel } from '../components.js';
+import { fmt, ItemLabel, Loadable, messageOf, NoModel, SearchForm, useDebounced } from '../components.js';
 
 const STRATEGIES = ['sampling', 'noise', 'least-viewed'] as const;
 type Strategy = (typeof STRATEGIES)[number];
@@ -59,7 +59,6 @@ function ItemList({ title, items, meta, highlight, onView }: { title: string; it
 export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initialUser: string }) {
   const [text, setText] = useState(initialUser);
   const [user, setUser] = useState(initialUser);
-  const [hits, setHits] = useState<UserHit[]>([]);
   const [supported, setSupported] = useState<Set<string> | null>(null);
   const [knobs, setKnobs] = useState<Knobs>(DEFAULT_KNOBS);
   const [recs, setRecs] = useState<Recommendations | null>(null);
@@ -82,17 +81,7 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
     getJson<{ items: ItemMeta[] }>('/api/items?limit=50').then((r) => setPopular(r.items), () => setPopular([]));
   }, [hasModel]);
 
-  useEffect(() => {
-    if (!hasModel) return;
-    const ac = new AbortController();
-    const t = setTimeout(() => {
-      getJson<{ users: UserHit[] }>(`/api/users${query({ q: text, limit: 20 })}`, ac.signal).then((r) => setHits(r.users), () => undefined);
-    }, 150);
-    return () => {
-      clearTimeout(t);
-      ac.abort();
-    };
-  }, [text, hasModel]);
+  const hits = useDebounced<{ users: UserHit[] }>(hasModel ? `/api/users${query({ q: text, limit: 20 })}` : null, { users: [] }).users;
 
   // Recommendations and history of the chosen user; knob changes reload the lists (debounced).
   useEffect(() => {
@@ -161,34 +150,26 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
   return (
     <section aria-labelledby="users-title">
       <h2 id="users-title">User explorer</h2>
-      <form
-        class="controls"
-        role="search"
-        aria-label="Find a user"
-        onSubmit={(e) => {
-          e.preventDefault();
+      <SearchForm
+        label="User"
+        name="user"
+        formLabel="Find a user"
+        button="Show"
+        value={text}
+        onInput={setText}
+        suggestions={hits.map((h) => ({ value: String(h.id), hint: h.trained ? `${h.items} training items` : 'events only' }))}
+        onSubmit={(id) => {
           lastItems.current = null;
           setPrevious(null);
           setStatus('');
-          setUser(text.trim());
-          location.hash = `#/users?user=${encodeURIComponent(text.trim())}`;
+          setUser(id);
+          location.hash = `#/users?user=${encodeURIComponent(id)}`;
         }}
       >
         <label>
-          User <input type="search" name="user" list="user-hits" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
-        </label>
-        <datalist id="user-hits">
-          {hits.map((h) => (
-            <option key={String(h.id)} value={String(h.id)}>
-              {h.trained ? `${h.items} training items` : 'events only'}
-            </option>
-          ))}
-        </datalist>
-        <button type="submit">Show</button>
-        <label>
           k <input type="number" min={1} max={100} value={knobs.k} onChange={(e) => setKnob('k', Math.max(1, Math.min(100, Number(e.currentTarget.value) || 10)))} />
         </label>
-      </form>
+      </SearchForm>
 
       <fieldset class="knobs" disabled={!canExplore}>
         <legend>Exploration{canExplore ? '' : ' (this service takes no exploration parameters)'}</legend>
@@ -250,10 +231,11 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
                 <>
                   <ItemList title="Retrieved" items={recs.stages.retrieved} meta={meta} />
                   <ItemList title={`Ranked${recs.stages.rankedBy ? ` (${recs.stages.rankedBy})` : ''}`} items={recs.stages.ranked} meta={meta} />
-                  <ItemList title="Explored" items={recs.stages.explored} meta={meta} />
+                  <ItemList title="Explored" items={recs.stages.explored} meta={meta} highlight={added} onView={(item) => void post(item, 1)} />
                 </>
-              ) : null}
-              <ItemList title="Recommendations" items={recs.items} meta={meta} highlight={added} onView={(item) => void post(item, 1)} />
+              ) : (
+                <ItemList title="Recommendations" items={recs.items} meta={meta} highlight={added} onView={(item) => void post(item, 1)} />
+              )}
             </div>
             {!recs.stages && <p class="muted">This service returns the final list only (no retrieval/ranking/exploration stages).</p>}
           </>
