@@ -184,12 +184,16 @@ export interface Embedding {
   points: Array<{ id: Id; x: number; y: number; category: string; title: string | null; popularity: number }>;
 }
 
-/** Metadata of `ids` by id text (one request). */
+/** Ids per /api/items request: keeps the URL far below the server's header limit (16 KiB) for long histories. */
+const META_CHUNK = 200;
+
+/** Metadata of `ids` by id text (requests of at most {@link META_CHUNK} ids, in parallel). */
 export async function itemMeta(ids: readonly Id[]): Promise<Map<string, ItemMeta>> {
   const out = new Map<string, ItemMeta>();
   const unique = [...new Set(ids.map(String))];
-  if (unique.length === 0) return out;
-  const r = await getJson<{ items: ItemMeta[] }>(`/api/items${query({ ids: unique.join(',') })}`);
-  for (const m of r.items) out.set(String(m.id), m);
+  const chunks: string[][] = [];
+  for (let j = 0; j < unique.length; j += META_CHUNK) chunks.push(unique.slice(j, j + META_CHUNK));
+  const replies = await Promise.all(chunks.map((c) => getJson<{ items: ItemMeta[] }>(`/api/items${query({ ids: c.join(',') })}`)));
+  for (const r of replies) for (const m of r.items) out.set(String(m.id), m);
   return out;
 }
