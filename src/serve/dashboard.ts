@@ -167,13 +167,22 @@ function splitIds(text: string | undefined): string[] {
   return text ? text.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
 }
 
-/** The registry data set a model's provenance names, or null (loaded lazily: the data layer brings DuckDB). */
+/**
+ * The registry data set a model's provenance names, with the training filters it records (`--min-value`,
+ * `--binarize`) applied; null when it names none. Loaded lazily: the data layer brings DuckDB.
+ */
 async function provenanceDataset(served: ServedModel): Promise<LoadedDataset | null> {
-  const name = served.manifest.provenance.dataset;
-  if (typeof name !== 'string') return null;
-  const path = typeof served.manifest.provenance.datasetPath === 'string' ? served.manifest.provenance.datasetPath : undefined;
+  const p = served.manifest.provenance;
+  if (typeof p.dataset !== 'string') return null;
+  const path = typeof p.datasetPath === 'string' ? p.datasetPath : undefined;
   const { loadDataset } = await import('../data/datasets/registry.js');
-  return loadDataset(name, path ? { path } : {});
+  const ds = await loadDataset(p.dataset, path ? { path } : {});
+  const minValue = typeof p.minValue === 'number' ? p.minValue : undefined;
+  const binarize = p.binarize === true;
+  if (minValue === undefined && !binarize) return ds;
+  const filtered = applyFilters({ interactions: ds.interactions, eventColumns: ds.eventColumns }, { minValue, binarize });
+  const how = [minValue !== undefined ? `value >= ${minValue}` : '', binarize ? 'binarized' : ''].filter((x) => x).join(', ');
+  return { ...ds, ...filtered, description: `${ds.description} (as trained: ${how})` };
 }
 
 /** What is computed once per served model. */

@@ -3,11 +3,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedDataset } from '../../src/data/dataset.js';
+import { loadDataset } from '../../src/data/datasets/registry.js';
 import { parseResults } from '../../src/eval/results-file.js';
+import { createModel } from '../../src/models/index.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { buildDashboard } from '../../src/serve/dashboard.js';
 import { pca2 } from '../../src/serve/dashboard-data.js';
-import { savedModel, tempDir } from '../serve/fixtures.js';
+import { blockData, savedModel, tempDir } from '../serve/fixtures.js';
 import { dashboardData, dashboardModel, dashboardService, RESULT_MODELS, writeResults } from './fixtures.js';
 
 let root: string;
@@ -176,6 +178,28 @@ describe('/api routes', () => {
       expect((r.body.stats as { overview: { interactions: number } }).overview.interactions).toBe(ds.interactions.nnz);
       const info = await json(t, '/api/items?ids=7');
       expect((info.body.items as Array<{ title?: string; popularity: number }>)[0]).toEqual({ id: 7, known: true, popularity: ds.interactions.itemCounts()[ds.interactions.items.indexOf(7)], categories: [] });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('/api/eda loads the registry data set the model records, filtered as it was trained', async () => {
+    const m = createModel('popularity', {});
+    await m.fit(blockData());
+    m.provenance = { dataset: 'kuairec-sample', minValue: 2 };
+    const dir = join(root, 'pop-kuairec');
+    if (!m.save) throw new Error('cannot save');
+    await m.save(dir);
+    const t = await buildService({ model: dir, dataDir: await tempDir(), dashboard: { resultsDir: results, uiDir: ui } });
+    try {
+      const r = await json(t, '/api/eda');
+      expect(r.status).toBe(200);
+      const kuairec = await loadDataset('kuairec-sample');
+      const kept = Array.from(kuairec.interactions.values).filter((v) => v >= 2).length;
+      expect(r.body.dataset).toMatchObject({ name: 'kuairec-sample', note: null });
+      expect((r.body.dataset as { description: string }).description).toContain('(as trained: value >= 2)');
+      expect((r.body.stats as { overview: { interactions: number } }).overview.interactions).toBe(kept);
+      expect(kept).toBeLessThan(kuairec.interactions.nnz);
     } finally {
       await t.close();
     }
