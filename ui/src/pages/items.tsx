@@ -12,9 +12,8 @@ function mapSpec(e: Embedding, selected: string): VisualizationSpec {
   const values = e.points.map((p) => ({ id: String(p.id), x: p.x, y: p.y, category: top.has(p.category) ? p.category : 'other', title: p.title ?? '', popularity: p.popularity, selected: String(p.id) === selected }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 'container',
+    width: 540,
     height: 420,
-    autosize: { type: 'fit', contains: 'padding' },
     data: { values },
     params: [{ name: 'zoom', select: 'interval', bind: 'scales' }],
     mark: { type: 'circle', opacity: 0.75 },
