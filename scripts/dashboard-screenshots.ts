@@ -43,7 +43,7 @@ try {
   await shot('items', 'figure.chart svg', `items?item=${encodeURIComponent(item)}`);
   // Some traffic while the Service page polls, so that the rate has a history.
   await page.goto(`${url}/#/service`);
-  for (let j = 0; j < 12; j++) {
+  for (let j = 0; j < 24; j++) {
     await page.evaluate(async (u) => {
       await Promise.all(Array.from({ length: 5 + (u % 4) * 5 }, () => fetch(`/v1/recommendations?user=${u}&k=10`)));
     }, j);

@@ -73,7 +73,7 @@ function Sparkline({ values }: { values: number[] }) {
   const w = 360;
   const h = 60;
   const max = Math.max(1e-9, ...values);
-  const pts = values.map((v, i) => `${((i / (HISTORY - 1)) * w).toFixed(1)},${(h - (v / max) * (h - 4) - 2).toFixed(1)}`).join(' ');
+  const pts = values.map((v, i) => `${((i / (values.length - 1)) * w).toFixed(1)},${(h - (v / max) * (h - 4) - 2).toFixed(1)}`).join(' ');
   return (
     <svg class="spark" width={w} height={h} role="img" aria-label={`request rate over the last ${values.length} samples, up to ${fmt(max, 3)} per second`}>
       <polyline points={pts} fill="none" stroke="currentColor" stroke-width="2" />
