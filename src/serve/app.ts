@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FileHandle } from 'node:fs/promises';
 import type { ExternalId } from '../data/id-map.js';
+import { registerDashboard, type DashboardOptions } from './dashboard.js';
 import { EventLog, type EventInput, type LoggedEvent } from './event-log.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument, type JsonSchema, type RouteDoc, type RouteSchema } from './openapi.js';
@@ -42,6 +43,8 @@ export interface ServiceOptions {
   logger?: FastifyServerOptions['logger'];
   /** The event log's fsync (tests count calls through it). */
   fsync?: (fh: FileHandle) => Promise<void>;
+  /** Also serve the web dashboard at `/` and its `/api` routes (src/serve/dashboard.ts); off when absent. */
+  dashboard?: DashboardOptions;
 }
 
 /** The running service: the fastify app and what it holds. */
@@ -328,6 +331,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   app.get('/openapi.json', { schema: openApiSchema }, async () =>
     openApiDocument(routes, { title: 'recsys service', version: '0.1.0', description: 'Recommendations, similar items and durable events over the model in service.' }),
   );
+  if (options.dashboard) registerDashboard(app, { slot, log }, options.dashboard);
 
   await app.ready();
   return {

@@ -22,6 +22,7 @@ interface ServeFlags {
   port: string;
   data: string;
   logLevel: string;
+  results: string;
 }
 
 /** A positive integer flag. */
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--data <dir>', 'directory of the durable event log (created when missing; replayed on start)', 'serve-data')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
+    .option('--results <dir>', 'experiment results (JSON) for the dashboard at / (see docs/dashboard.md)', 'out')
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (flags.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in 0..65535 (got ${JSON.stringify(flags.port)})`);
@@ -66,7 +68,7 @@ export function register(program: Command): void {
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
         };
-        service = await buildService({ model: flags.model, dataDir: flags.data, pipeline, logger: { level: flags.logLevel, stream: process.stderr } });
+        service = await buildService({ model: flags.model, dataDir: flags.data, pipeline, logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
       } catch (e) {
         await (await getKernels()).close();
         throw new UsageError(`cannot start the service: ${(e as Error).message}`);
