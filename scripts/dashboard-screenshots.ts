@@ -32,7 +32,7 @@ try {
   await shot('data', 'figure.chart svg', 'data');
   await shot('models', 'figure.chart svg', 'models');
   await page.goto(`${url}/#/users?user=${encodeURIComponent(user)}`);
-  const first = page.locator('ol[data-list="Recommendations"] > li').first();
+  const first = page.locator('ol[data-list="Explored"] > li').first();
   await first.waitFor();
   const top = await first.getAttribute('data-item');
   await page.getByRole('button', { name: `Post a view of item ${top}` }).click();

@@ -57,6 +57,9 @@ function ItemList({ title, items, meta, highlight, onView }: { title: string; it
 }
 
 
+/** Candidates shown before "show all". */
+const RETRIEVED_SHOWN = 20;
+
 /** What the response's basis means, in words. */
 const BASIS_TEXT: Record<NonNullable<Recommendations['basis']>, string> = {
   model: 'The user as trained.',
@@ -69,6 +72,7 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
   const [user, setUser] = useState(initialUser);
   const [supported, setSupported] = useState<Set<string> | null>(null);
   const [knobs, setKnobs] = useState<Knobs>(DEFAULT_KNOBS);
+  const [showAll, setShowAll] = useState(false);
   const [recs, setRecs] = useState<Recommendations | null>(null);
   const [previous, setPrevious] = useState<string[] | null>(null);
   const [history, setHistory] = useState<History | null>(null);
@@ -242,7 +246,14 @@ export function UsersPage({ hasModel, initialUser }: { hasModel: boolean; initia
             <div class="lists" aria-busy={loading}>
               {recs.stages ? (
                 <>
-                  <ItemList title="Retrieved" items={recs.stages.retrieved} meta={meta} />
+                  <div class="stage">
+                    <ItemList title="Retrieved" items={showAll ? recs.stages.retrieved : recs.stages.retrieved.slice(0, RETRIEVED_SHOWN)} meta={meta} />
+                    {recs.stages.retrieved.length > RETRIEVED_SHOWN && (
+                      <button type="button" class="more" onClick={() => setShowAll(!showAll)}>
+                        {showAll ? `Show the first ${RETRIEVED_SHOWN}` : `Show all ${recs.stages.retrieved.length} candidates`}
+                      </button>
+                    )}
+                  </div>
                   <ItemList title={`Ranked${recs.stages.rankedBy ? ` (${recs.stages.rankedBy})` : ''}`} items={recs.stages.ranked} meta={meta} />
                   <ItemList title="Explored" items={recs.stages.explored} meta={meta} highlight={added} onView={(item) => void post(item, 1)} />
                 </>
