@@ -124,11 +124,20 @@ const INSTALL: Record<string, string> = { implicit: 'pip install implicit', torc
 interface Row {
   model: string;
   what: string;
+  /** Wall seconds. */
   recsys: number;
   peer: number | null;
+  /** CPU seconds of the whole process (all threads): on a loaded machine, with 1 thread, the steadier figure. */
+  recsysCpu: number;
+  peerCpu: number | null;
   peerName: string;
   note: string;
 }
+
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** NDCG@10 of factor scoring (train items excluded) against the test entries. */
 async function factorNdcg(kn: Kernels, u: DenseMatrix, v: DenseMatrix, train: Interactions, test: Interactions): Promise<number> {
@@ -138,20 +147,30 @@ async function factorNdcg(kn: Kernels, u: DenseMatrix, v: DenseMatrix, train: In
 }
 
 /** Fit seconds and the per-epoch times (from the progress reports) of one model. */
-async function timedFit(name: string, params: Record<string, unknown>, train: Interactions): Promise<{ fitS: number; epochs: number[]; model: ReturnType<typeof createModel> }> {
+async function timedFit(
+  name: string,
+  params: Record<string, unknown>,
+  train: Interactions,
+): Promise<{ fitS: number; cpuS: number; epochs: number[]; epochsCpu: number[]; model: ReturnType<typeof createModel> }> {
   const m = createModel(name, params);
   const epochs: number[] = [];
+  const epochsCpu: number[] = [];
   let last = performance.now();
+  let lastCpu = cpuSeconds();
   const t0 = last;
+  const c0 = lastCpu;
   await m.fit(train, {
     onProgress: (p: Progress) => {
       if (p.phase !== 'epoch') return;
       const now = performance.now();
+      const cpu = cpuSeconds();
       epochs.push((now - last) / 1000);
+      epochsCpu.push(cpu - lastCpu);
       last = now;
+      lastCpu = cpu;
     },
   });
-  return { fitS: (performance.now() - t0) / 1000, epochs, model: m };
+  return { fitS: (performance.now() - t0) / 1000, cpuS: cpuSeconds() - c0, epochs, epochsCpu, model: m };
 }
 
 /** Runs the benchmark. */
@@ -200,23 +219,25 @@ export async function run(args: string[]): Promise<void> {
         if (!(fm instanceof IalsRecommender) || !fm.userFactors || !fm.itemFactors) throw new Error('bench peers: ials did not produce factors');
         const ndcg = await factorNdcg(kn, fm.userFactors, fm.itemFactors, train, split.test);
         let peerS: number | null = null;
+        let peerCpu: number | null = null;
         let note = `recsys NDCG@10 ${ndcg.toFixed(4)}`;
         if (have.implicit) {
           const r = peer('ials', dir, threads, p, 1);
           if (r) {
             peerS = r.fit_s as number;
+            peerCpu = r.cpu_s as number;
             const u = { rows: nU, cols: 64, data: readF32(join(dir, 'user_factors.bin')) };
             const v = { rows: nI, cols: 64, data: readF32(join(dir, 'item_factors.bin')) };
             note += `, implicit ${(await factorNdcg(kn, u, v, train, split.test)).toFixed(4)}`;
           }
         }
-        rows.push({ model: 'iALS', what: 'fit s (64 f, 15 it, CG 3, α 1, λ 20)', recsys: ours.fitS, peer: peerS, peerName: 'implicit', note });
+        rows.push({ model: 'iALS', what: 'fit s (64 f, 15 it, CG 3, α 1, λ 20)', recsys: ours.fitS, peer: peerS, recsysCpu: ours.cpuS, peerCpu, peerName: 'implicit', note });
         process.stdout.write(`  iALS done (load ${load()})\n`);
       }
       if (which.includes('item-knn')) {
         const ours = await timedFit('item-knn', { neighbors: 100 }, train);
         const r = have.implicit ? peer('item-knn', dir, threads, { neighbors: 100 }, 1) : null;
-        rows.push({ model: 'item-KNN', what: 'fit s (K 100, cosine)', recsys: ours.fitS, peer: r ? (r.fit_s as number) : null, peerName: 'implicit', note: '' });
+        rows.push({ model: 'item-KNN', what: 'fit s (K 100, cosine)', recsys: ours.fitS, peer: r ? (r.fit_s as number) : null, recsysCpu: ours.cpuS, peerCpu: r ? (r.cpu_s as number) : null, peerName: 'implicit', note: '' });
         process.stdout.write(`  item-KNN done (load ${load()})\n`);
       }
       if (which.includes('ease')) {
@@ -227,8 +248,10 @@ export async function run(args: string[]): Promise<void> {
           what: 'fit s (λ 500)',
           recsys: ours.fitS,
           peer: r ? (r.fit_s as number) : null,
+          recsysCpu: ours.cpuS,
+          peerCpu: r ? (r.cpu_s as number) : null,
           peerName: 'numpy f32',
-          note: r ? `peer: Gram ${(r.gram_s as number).toFixed(2)} s + ${String(r.inverse)} ${(r.inverse_s as number).toFixed(2)} s` : '',
+          note: r ? `peer: Gram ${(r.gram_s as number).toFixed(2)} s + ${String(r.inverse)} ${(r.inverse_s as number).toFixed(2)} s (inverses tried: ${JSON.stringify(r.inverses_s, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))})` : '',
         });
         process.stdout.write(`  EASE done (load ${load()})\n`);
       }
@@ -243,25 +266,32 @@ export async function run(args: string[]): Promise<void> {
       const withVal = await timedFit('mult-vae', { ...p, epochs: vaeEpochs + 1, holdout: 0.1, patience: 100 }, x);
       // The first epoch warms up buffers; the fastest of the others is the figure.
       const ep = Math.min(...plain.epochs.slice(1));
+      const epCpu = Math.min(...plain.epochsCpu.slice(1));
       const epVal = Math.min(...withVal.epochs.slice(1));
+      const epValCpu = Math.min(...withVal.epochsCpu.slice(1));
       const r = have.torch ? peer('mult-vae', dir, threads, { ...p, hidden: 600, latent: 200, epochs: vaeEpochs }, threads) : null;
       rows.push({
         model: 'Mult-VAE',
         what: `epoch s (${vU}×${vI}, ${x.nnz} nnz, batch 500)`,
         recsys: ep,
         peer: r ? (r.epoch_s as number) : null,
+        recsysCpu: epCpu,
+        peerCpu: r ? (r.cpu_s as number) : null,
         peerName: 'PyTorch',
-        note: `with validation (holdout 0.1, NDCG@10 each epoch): ${epVal.toFixed(2)} s/epoch, validation ${(((epVal - ep) / epVal) * 100).toFixed(0)}% of it`,
+        note: `with validation (holdout 0.1, NDCG@10 each epoch): ${epVal.toFixed(2)} s wall / ${epValCpu.toFixed(2)} s CPU per epoch; validation ≈ ${Math.max(0, ((epValCpu - epCpu) / epValCpu) * 100).toFixed(0)}% of its CPU`,
       });
       process.stdout.write(`  Mult-VAE done (load ${load()})\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`\n| model | measure | threads | recsys | peer | recsys/peer | note |\n|---|---|---|---|---|---|---|\n`);
+  process.stdout.write(`\n| model | measure | threads | recsys wall | peer wall | recsys/peer wall | recsys CPU | peer CPU | recsys/peer CPU | note |\n|---|---|---|---|---|---|---|---|---|---|\n`);
   for (const r of rows) {
-    const ratio = r.peer ? (r.recsys / r.peer).toFixed(2) : '–';
-    process.stdout.write(`| ${r.model} | ${r.what} | ${threads} | ${r.recsys.toFixed(2)} | ${r.peer === null ? `– (${r.peerName} missing)` : `${r.peer.toFixed(2)} (${r.peerName})`} | ${ratio} | ${r.note} |\n`);
+    const ratio = (a: number, b: number | null): string => (b ? (a / b).toFixed(2) : '–');
+    const peerCell = (v: number | null): string => (v === null ? `– (${r.peerName} missing)` : `${v.toFixed(2)} (${r.peerName})`);
+    process.stdout.write(
+      `| ${r.model} | ${r.what} | ${threads} | ${r.recsys.toFixed(2)} | ${peerCell(r.peer)} | ${ratio(r.recsys, r.peer)} | ${r.recsysCpu.toFixed(2)} | ${peerCell(r.peerCpu)} | ${ratio(r.recsysCpu, r.peerCpu)} | ${r.note} |\n`,
+    );
   }
   process.stdout.write(`load average after: ${load()}\n`);
   await kn.close();
