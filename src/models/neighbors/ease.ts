@@ -59,8 +59,12 @@ export class EaseRecommender extends SkeletonModel<EaseParams, EaseState> {
       const xt = shared.csr(withValues(base, this.params.binary ? new Float32Array(base.values.length).fill(1) : base.values));
       const gram = await itemGramBlocks(kn, xt);
       const block = gram.block;
-      steps = Math.ceil(n / block) + 1;
-      for (let s = 0, step = 0; s < n; s += block, step++) {
+      steps = gram.full ? 2 : Math.ceil(n / block) + 1;
+      if (gram.full) {
+        g.data.set(gram.full.data);
+        options.onProgress?.({ phase: 'gram', done: 1, total: steps });
+      }
+      for (let s = 0, step = 0; s < n && !gram.full; s += block, step++) {
         await checkpoint(options.signal);
         const e = Math.min(n, s + block);
         const cols = await gram.columns(s, e);
@@ -83,8 +87,11 @@ export class EaseRecommender extends SkeletonModel<EaseParams, EaseState> {
       kn.free(g.data);
     }
     const b = new Float32Array(n * n);
+    const diag = Float64Array.from({ length: n }, (_, j) => p.data[j * n + j]);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p.data[i * n + j] / p.data[j * n + j];
+      const o = i * n;
+      for (let j = 0; j < n; j++) b[o + j] = -p.data[o + j] / diag[j];
+      b[o + i] = 0;
     }
     try {
       kn.free(p.data);

@@ -56,15 +56,17 @@ export function preferSparseGram(xt: CsrMatrix): boolean {
 /**
  * A source of column blocks of XᵀX (each as {@link itemGramColumns} returns them) for Xᵀ given as items × users
  * CSR: either one `sparseGram` call up front whose rows are then copied out per block (see
- * {@link preferSparseGram}), or one `csrMatmul` per block. Block sizes: {@link gramBlockSize}.
+ * {@link preferSparseGram}; `full` is then that whole n × n Gram), or one `csrMatmul` per block (`full` null).
+ * Block sizes: {@link gramBlockSize}.
  */
-export async function itemGramBlocks(kn: Kernels, xt: CsrMatrix): Promise<{ block: number; columns(start: number, end: number): Promise<DenseMatrix> }> {
+export async function itemGramBlocks(kn: Kernels, xt: CsrMatrix): Promise<{ block: number; full: DenseMatrix | null; columns(start: number, end: number): Promise<DenseMatrix> }> {
   const n = xt.rows;
   const block = gramBlockSize(xt.cols, n);
-  if (!preferSparseGram(xt)) return { block, columns: (start, end) => itemGramColumns(kn, xt, start, end) };
+  if (!preferSparseGram(xt)) return { block, full: null, columns: (start, end) => itemGramColumns(kn, xt, start, end) };
   const g = await kn.sparseGram(transposeCsr(xt));
   return {
     block,
+    full: g,
     columns: async (start, end) => {
       const b = end - start;
       const out = new Float32Array(n * b);
