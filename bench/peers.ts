@@ -21,6 +21,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { openBlasCoreType } from './_openblas.js';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,18 +81,11 @@ export function latentMatrix(nUsers: number, nItems: number, nnz: number, minPer
   return new Interactions(IdMap.range(nUsers), IdMap.range(nItems), rowPtr, colIdx, new Float32Array(colIdx.length).fill(1), null);
 }
 
-/** The OpenBLAS kernel name for this CPU. */
-function bestCoreType(): string {
-  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  const has = (f: string): boolean => new RegExp(`\\b${f}\\b`).test(flags);
-  return has('avx512f') ? 'SkylakeX' : has('avx2') ? 'Haswell' : 'Sandybridge';
-}
-
 const PY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers.py');
 
 /** Runs one peers.py task; null (with the reason on stderr) when it fails. */
 function peer(task: string, dir: string, threads: number, params: object, blasThreads: number): Record<string, unknown> | null {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_CORETYPE: bestCoreType(), OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_CORETYPE: openBlasCoreType(), OPENBLAS_NUM_THREADS: String(blasThreads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const res = spawnSync('python3', [PY, task, dir, String(threads), JSON.stringify(params)], { env, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1_800_000 });
   if (res.status !== 0) {
     process.stderr.write(`peer ${task} failed (status ${String(res.status)}): ${res.stderr.slice(-800)}\n`);
@@ -199,7 +193,7 @@ export async function run(args: string[]): Promise<void> {
     if (have.numpy) {
       const info = peer('info', dir, threads, {}, threads);
       const blas = (info?.blas as { internal_api?: string; version?: string; architecture?: string }[] | undefined)?.filter((b) => b.internal_api === 'openblas') ?? [];
-      process.stdout.write(`peer BLAS: OPENBLAS_CORETYPE=${bestCoreType()} → ${blas.map((b) => `${b.internal_api} ${b.version} kernel ${b.architecture}`).join('; ') || JSON.stringify(info?.blas)}; numpy ${String(info?.numpy)}, implicit ${String(info?.implicit)}, torch ${String(info?.torch)}, scipy ${String(info?.scipy)}\n`);
+      process.stdout.write(`peer BLAS: OPENBLAS_CORETYPE=${openBlasCoreType()} → ${blas.map((b) => `${b.internal_api} ${b.version} kernel ${b.architecture}`).join('; ') || JSON.stringify(info?.blas)}; numpy ${String(info?.numpy)}, implicit ${String(info?.implicit)}, torch ${String(info?.torch)}, scipy ${String(info?.scipy)}\n`);
     }
     const nU = Math.round(6040 * scale);
     const nI = Math.round(3706 * scale);
