@@ -57,8 +57,10 @@ export function latentMatrix(nUsers: number, nItems: number, nnz: number, minPer
   const logPop = Float64Array.from({ length: nItems }, (_, i) => -0.9 * Math.log(i + 10));
   const raw = Float64Array.from({ length: nUsers }, () => Math.exp(rng.normal() * 1.0));
   const rawSum = raw.reduce((s, x) => s + x, 0);
-  const extra = nnz - minPerUser * nUsers;
-  const counts = Int32Array.from(raw, (x) => Math.min(nItems, minPerUser + Math.floor((x / rawSum) * extra)));
+  // The floor gives way when the matrix is too small for it (--scale).
+  const least = Math.min(minPerUser, Math.floor(nnz / nUsers), nItems);
+  const extra = nnz - least * nUsers;
+  const counts = Int32Array.from(raw, (x) => Math.min(nItems, least + Math.floor((x / rawSum) * extra)));
   let left = nnz - counts.reduce((s, c) => s + c, 0);
   for (let u = 0; left > 0; u = (u + 1) % nUsers) if (counts[u] < nItems) (counts[u]++, left--);
   const rowPtr = new Int32Array(nUsers + 1);
