@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- kernels [--quick] [--backend=wasm|native]`: throughput of the WebAssembly and native kernels on 1
- * thread and on all threads, with numpy/OpenBLAS GEMM measured in the same run (python3) as the reference. Inputs are generated and live in
+ * thread and on all threads, with numpy/OpenBLAS GEMM measured in the same run (python3) as the reference, pinned to
+ * the best OpenBLAS kernel for the CPU (bench/_openblas.ts; the kernel that ran is printed). Inputs are generated and live in
  * the shared memory (allocF32), so the figures are kernel time without copy-in/out.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
+import { openBlasCoreType } from './_openblas.js';
 import type { CsrMatrix, DenseMatrix, Kernels } from '../src/linalg/api.js';
 import { createNativeKernels } from '../src/linalg/native.js';
 import { createWasmKernels } from '../src/linalg/wasm.js';
@@ -62,7 +64,7 @@ function csr(rows: number, cols: number, perRow: number): CsrMatrix {
 }
 
 /** numpy GEMM GFLOP/s per size with OPENBLAS_NUM_THREADS = threads (undefined: library default), or undefined. */
-function numpyGemm(sizes: number[], threads: number | undefined, keepCoreType = false): { gflops: Map<number, number>; info: string } | undefined {
+function numpyGemm(sizes: number[], threads: number | undefined): { gflops: Map<number, number>; info: string } | undefined {
   const script = `
 import json, time, numpy as np
 info = 'threadpoolctl not installed'
@@ -94,10 +96,8 @@ for n in ${JSON.stringify(sizes)}:
 print(json.dumps({'gflops': out, 'info': info}))
 `;
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (!keepCoreType) {
-    delete env.OPENBLAS_CORETYPE;
-    delete env.OPENBLAS_L2_SIZE;
-  }
+  const core = openBlasCoreType();
+  if (core) env.OPENBLAS_CORETYPE = core;
   if (threads !== undefined) env.OPENBLAS_NUM_THREADS = String(threads);
   else delete env.OPENBLAS_NUM_THREADS;
   try {
@@ -272,8 +272,6 @@ export async function run(args: string[]): Promise<void> {
 
   const np1 = numpyGemm(gemmSizes, 1);
   const npAll = numpyGemm(gemmSizes, undefined);
-  // When the environment pins OpenBLAS to a kernel (OPENBLAS_CORETYPE), that one is shown for comparison.
-  const npPinned = process.env.OPENBLAS_CORETYPE ? numpyGemm(gemmSizes, 1, true) : undefined;
 
   const lowerIsBetter = (unit: string) => unit === 's' || unit.startsWith('ms') || unit.startsWith('µs');
   const header = ['kernel', 'size', 'unit'];
@@ -310,9 +308,5 @@ export async function run(args: string[]): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   process.stdout.write(line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n' + table.map(line).join('\n') + '\n');
-  if (npPinned) {
-    const cells = gemmSizes.map((n) => `${n}³ ${fmt(npPinned.gflops.get(n))} (${last.name} 1T = ${fmt(last.figures[0].get(`GEMM|${n}³`)!.value / npPinned.gflops.get(n)!)}×)`);
-    process.stdout.write(`numpy 1T with the environment's OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}: ${cells.join(', ')} GFLOP/s (${npPinned.info})\n`);
-  }
-  process.stdout.write(`numpy: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`numpy: OPENBLAS_CORETYPE=${openBlasCoreType() || '(unset)'} → 1T ${np1?.info ?? 'n/a'}; ${all}T ${npAll?.info ?? 'n/a'}\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 }

@@ -187,7 +187,7 @@ export class NativeKernels implements Kernels {
     }
     await this.exec('fillUpper', [w], [n, 1], n * n);
     for (let i0 = 0; i0 < n; i0 += nb) {
-      await this.exec('spdInvertL', [w, tmp, inv], [n, nb, i0], 2 * nb * i0 * (i0 + nb));
+      await this.exec('spdInvertL', [w, tmp, inv], [n, nb, i0], nb * i0 * (i0 + 2 * nb));
       step();
     }
     for (let i0 = 0; i0 < n; i0 += nb) {

@@ -13,6 +13,25 @@ export function itemUserCsr(train: Interactions): CsrMatrix {
   return { rows: train.nItems, cols: train.nUsers, rowPtr: c.colPtr, colIdx: c.rowIdx, values: c.values };
 }
 
+/** The transpose of a CSR matrix (its rows come out sorted by column index). */
+export function transposeCsr(m: CsrMatrix): CsrMatrix {
+  const nnz = m.rowPtr[m.rows];
+  const rowPtr = new Int32Array(m.cols + 1);
+  for (let p = 0; p < nnz; p++) rowPtr[m.colIdx[p] + 1]++;
+  for (let j = 0; j < m.cols; j++) rowPtr[j + 1] += rowPtr[j];
+  const next = rowPtr.slice(0, m.cols);
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  for (let i = 0; i < m.rows; i++) {
+    for (let p = m.rowPtr[i]; p < m.rowPtr[i + 1]; p++) {
+      const o = next[m.colIdx[p]]++;
+      colIdx[o] = i;
+      values[o] = m.values[p];
+    }
+  }
+  return { rows: m.cols, cols: m.rows, rowPtr, colIdx, values };
+}
+
 /** A CSR with the same structure and `values` replaced. */
 export function withValues(m: CsrMatrix, values: Float32Array): CsrMatrix {
   return { rows: m.rows, cols: m.cols, rowPtr: m.rowPtr, colIdx: m.colIdx, values };

@@ -49,6 +49,9 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
         expect(x1.data).toEqual(x2.data);
       }
       expect((await one.csrMatmul(r, y)).data).toEqual((await two.csrMatmul(r, y)).data);
+      const wide = randomCsr(3000, 500, 0.05, rand);
+      for (let p = 0; p < wide.values.length; p++) wide.values[p] = rand();
+      expect((await one.sparseGram(wide)).data).toEqual((await two.sparseGram(wide)).data);
       const bt = randomDense(40, 300, rand);
       expect((await one.denseCsrT(bt, r)).data).toEqual((await two.denseCsrT(bt, r)).data);
       const u = randomDense(500, 32, rand);

@@ -87,6 +87,26 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
       const x = randomCsr(2000, 700, 0.05, rng(62));
       expect(relError((await K.sparseGram(x)).data, (await R.sparseGram(x)).data)).toBeLessThan(1e-6);
     });
+    it('non-integer values: the float64 sums of the reference bit for bit (same products, same user order), exactly symmetric, rows sorted or not', async () => {
+      const rand = rng(63);
+      const x = randomCsr(1500, 420, 0.06, rand);
+      for (let p = 0; p < x.values.length; p++) x.values[p] = rand() * 2 - 1;
+      const n = x.cols;
+      const want = (await R.sparseGram(x)).data;
+      const got = (await K.sparseGram(x)).data;
+      expect(got).toEqual(want);
+      let asymmetric = 0;
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (got[i * n + j] !== got[j * n + i]) asymmetric++;
+      expect(asymmetric).toBe(0);
+      // The same matrix with every row's entries in reverse column order (the kernel's walk without the sorted shortcut).
+      const colIdx = x.colIdx.slice();
+      const values = x.values.slice();
+      for (let r = 0; r < x.rows; r++) {
+        colIdx.subarray(x.rowPtr[r], x.rowPtr[r + 1]).reverse();
+        values.subarray(x.rowPtr[r], x.rowPtr[r + 1]).reverse();
+      }
+      expect((await K.sparseGram({ ...x, colIdx, values })).data).toEqual(want);
+    });
   });
 
   describe('choleskySolveBatched (float64 inside: residual < 1e-5 of |b|)', () => {

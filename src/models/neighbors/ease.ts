@@ -11,7 +11,7 @@ import type { History, HistoryOptions, TopK } from '../contract.js';
 import { itemUserCsr, SharedCopies, withValues } from '../matrices.js';
 import { defineModel } from '../registry.js';
 import { checkItem, checkK, excludeItem, matrix, ones, SkeletonModel, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
-import { gramBlockSize, itemGramColumns } from './item-gram.js';
+import { itemGramBlocks } from './item-gram.js';
 import { pairScores } from './pair-scores.js';
 
 /** Hyperparameters of {@link EaseRecommender}. */
@@ -54,14 +54,20 @@ export class EaseRecommender extends SkeletonModel<EaseParams, EaseState> {
     const base = itemUserCsr(train);
     const shared = new SharedCopies(kn);
     const g: DenseMatrix = { rows: n, cols: n, data: kn.allocF32(n * n) };
-    const block = gramBlockSize(train.nUsers, n);
-    const steps = Math.ceil(n / block) + 1;
+    let steps = 1;
     try {
       const xt = shared.csr(withValues(base, this.params.binary ? new Float32Array(base.values.length).fill(1) : base.values));
-      for (let s = 0, step = 0; s < n; s += block, step++) {
+      const gram = await itemGramBlocks(kn, xt);
+      const block = gram.block;
+      steps = gram.full ? 2 : Math.ceil(n / block) + 1;
+      if (gram.full) {
+        g.data.set(gram.full.data);
+        options.onProgress?.({ phase: 'gram', done: 1, total: steps });
+      }
+      for (let s = 0, step = 0; s < n && !gram.full; s += block, step++) {
         await checkpoint(options.signal);
         const e = Math.min(n, s + block);
-        const cols = await itemGramColumns(kn, xt, s, e);
+        const cols = await gram.columns(s, e);
         const b = e - s;
         for (let i = 0; i < n; i++) g.data.set(cols.data.subarray(i * b, i * b + b), i * n + s);
         options.onProgress?.({ phase: 'gram', done: step + 1, total: steps });
@@ -81,8 +87,11 @@ export class EaseRecommender extends SkeletonModel<EaseParams, EaseState> {
       kn.free(g.data);
     }
     const b = new Float32Array(n * n);
+    const diag = Float64Array.from({ length: n }, (_, j) => p.data[j * n + j]);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p.data[i * n + j] / p.data[j * n + j];
+      const o = i * n;
+      for (let j = 0; j < n; j++) b[o + j] = -p.data[o + j] / diag[j];
+      b[o + i] = 0;
     }
     try {
       kn.free(p.data);

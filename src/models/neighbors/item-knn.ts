@@ -11,10 +11,10 @@ import type { CsrMatrix, DenseMatrix, TopKOptions, TopKResult } from '../../lina
 import { bool, defineParams, int, num, oneOf, type ParamsOf } from '../../core/params.js';
 import { checkpoint, type FitOptions } from '../../core/progress.js';
 import type { History, HistoryOptions, TopK } from '../contract.js';
-import { itemUserCsr, SharedCopies, withValues } from '../matrices.js';
+import { itemUserCsr, SharedCopies, transposeCsr, withValues } from '../matrices.js';
 import { defineModel } from '../registry.js';
 import { checkItem, checkK, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
-import { gramBlockSize, itemGramColumns } from './item-gram.js';
+import { itemGramBlocks } from './item-gram.js';
 import { pairScores } from './pair-scores.js';
 
 /** Hyperparameters of {@link ItemKnnRecommender}. */
@@ -103,13 +103,14 @@ export class ItemKnnRecommender extends SkeletonModel<ItemKnnParams, ItemKnnStat
     const kk = Math.min(p.neighbors, Math.max(1, n - 1));
     const nbrIdx = new Int32Array(n * kk);
     const nbrSim = new Float32Array(n * kk);
-    const block = gramBlockSize(train.nUsers, n);
-    const blocks = Math.ceil(n / block);
     try {
+      const gram = await itemGramBlocks(kn, xt);
+      const block = gram.block;
+      const blocks = Math.ceil(n / block);
       for (let s = 0, step = 0; s < n; s += block, step++) {
         await checkpoint(options.signal);
         const e = Math.min(n, s + block);
-        const cols = await itemGramColumns(kn, xt, s, e);
+        const cols = await gram.columns(s, e);
         const b = e - s;
         // Transpose to one row per block item while applying the shrunk cosine normalization.
         const g: DenseMatrix = { rows: b, cols: n, data: new Float32Array(b * n) };
@@ -222,25 +223,6 @@ function compactNeighbours(n: number, kk: number, idx: Int32Array, sim: Float32A
     }
   }
   return { rows: n, cols: n, rowPtr, colIdx, values };
-}
-
-/** The transpose of a square CSR matrix (rows sorted by column index). */
-export function transposeCsr(m: CsrMatrix): CsrMatrix {
-  const nnz = m.rowPtr[m.rows];
-  const rowPtr = new Int32Array(m.cols + 1);
-  for (let p = 0; p < nnz; p++) rowPtr[m.colIdx[p] + 1]++;
-  for (let j = 0; j < m.cols; j++) rowPtr[j + 1] += rowPtr[j];
-  const next = rowPtr.slice(0, m.cols);
-  const colIdx = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  for (let i = 0; i < m.rows; i++) {
-    for (let p = m.rowPtr[i]; p < m.rowPtr[i + 1]; p++) {
-      const o = next[m.colIdx[p]]++;
-      colIdx[o] = i;
-      values[o] = m.values[p];
-    }
-  }
-  return { rows: m.cols, cols: m.rows, rowPtr, colIdx, values };
 }
 
 /** Each row ordered by decreasing value (ties: lower column first), in place; returns `m`. */
