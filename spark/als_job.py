@@ -251,9 +251,9 @@ def run_roem_selftest(spark, spec):
     from pyspark.sql import functions as F
 
     case = spec["case"]
-    scores = spark.createDataFrame([tuple(r) for r in case["scores"]], "user INT, item INT, score FLOAT")
-    train = spark.createDataFrame([tuple(r) for r in case["train"]], "user INT, item INT")
-    heldout = spark.createDataFrame([tuple(r) for r in case["heldout"]], "user INT, item INT, rating FLOAT")
+    scores = spark.createDataFrame([(int(u), int(i), float(s)) for u, i, s in case["scores"]], "user INT, item INT, score FLOAT")
+    train = spark.createDataFrame([(int(u), int(i)) for u, i in case["train"]], "user INT, item INT")
+    heldout = spark.createDataFrame([(int(u), int(i), float(r)) for u, i, r in case["heldout"]], "user INT, item INT, rating FLOAT")
     return {"roem": roem(F, percentile_ranks(F, Window, scores, train, heldout))}
 
 
