@@ -58,34 +58,39 @@ class StageProgress(threading.Thread):
         self.sc = sc
         self.interval = interval
         self.stop_event = threading.Event()
-        self.jobs = {}  # job id -> (stage ids, succeeded?)
+        self.jobs = {}  # running job id -> its stage ids
+        self.finished = {}  # finished job id -> its number of stages
         self.last = None
 
     def snapshot(self):
         tracker = self.sc.statusTracker()
         for job_id in self._job_ids(tracker):
+            if job_id in self.finished:
+                continue
             info = tracker.getJobInfo(job_id)
             if info is None:
                 continue
-            self.jobs[job_id] = (list(info.stageIds), info.status == "SUCCEEDED")
-        total = 0
-        done = 0
+            if info.status in ("SUCCEEDED", "FAILED"):
+                # Finished jobs are not asked again: the poll costs one call per running job and stage.
+                self.finished[job_id] = len(info.stageIds)
+                self.jobs.pop(job_id, None)
+            else:
+                self.jobs[job_id] = list(info.stageIds)
+        total = sum(self.finished.values())
+        done = total
         tasks_done = 0
         tasks = 0
         active = set(tracker.getActiveStageIds())
-        for stage_ids, succeeded in self.jobs.values():
+        for stage_ids in self.jobs.values():
             total += len(stage_ids)
-            if succeeded:
-                done += len(stage_ids)
-                continue
             for sid in stage_ids:
                 st = tracker.getStageInfo(sid)
-                if st is None or sid in active:
-                    if st is not None:
-                        tasks += st.numTasks
-                        tasks_done += st.numCompletedTasks
+                if st is None:
                     continue
-                if st.numTasks > 0 and st.numCompletedTasks >= st.numTasks:
+                if sid in active:
+                    tasks += st.numTasks
+                    tasks_done += st.numCompletedTasks
+                elif st.numTasks > 0 and st.numCompletedTasks >= st.numTasks:
                     done += 1
         return done, total, tasks_done, tasks
 
