@@ -84,7 +84,7 @@ export async function run(args: string[]): Promise<void> {
   const sets: { name: string; data: () => Interactions }[] = [];
   const ml = findData(args);
   if (ml && !args.includes('--no-movielens')) sets.push({ name: 'ml-100k (ratings ≥ 3, 10-core)', data: () => loadMl100k(ml) });
-  else process.stdout.write('spark: ml-100k/u.data not found (give --path DIR, or put MovieLens 100K in shared/data/ml-100k next to the repository); synthetic sets only\n');
+  else if (!args.includes('--no-movielens')) process.stdout.write('spark: ml-100k/u.data not found (give --path DIR, or put MovieLens 100K in shared/data/ml-100k next to the repository); synthetic sets only\n');
   for (const n of (flag(args, '--scale') ?? '250000').split(',').map(Number).filter((x) => x > 0)) sets.push({ name: `synthetic clusters ${n.toLocaleString('en-US')}`, data: () => plantedClusters(n) });
   process.stdout.write(`spark: implicit ALS rank ${params.rank}, maxIter ${params.maxIter}, regParam ${params.regParam}, alpha ${params.alpha}; recsys ials ${JSON.stringify(hyperparameters)}; Spark ${master}, ${conf['spark.driver.memory']} driver; ${cpus().length} cores (${cpus()[0]?.model ?? '?'})\n`);
   const rows: Row[] = [];

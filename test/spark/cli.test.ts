@@ -45,7 +45,7 @@ function fakePython(): string {
     '  crash)',
     '    echo "Segmentation fault" >&2; kill -9 $$;;',
     '  hang)',
-    '    trap \'echo "{\\"event\\": \\"cancelled\\", \\"message\\": \\"interrupted\\"}"; exit 130\' TERM',
+    '    trap \'touch "$FAKE_MARK"; echo "{\\"event\\": \\"cancelled\\", \\"message\\": \\"interrupted\\"}"; exit 130\' TERM',
     '    echo \'{"event": "start", "sparkVersion": "4.3.0"}\'',
     '    echo \'{"event": "progress", "phase": "stages", "done": 1, "total": 4}\'',
     '    while true; do sleep 0.1; done;;',
@@ -56,7 +56,7 @@ function fakePython(): string {
   return file;
 }
 
-const saved = { RECSYS_PYTHON: process.env.RECSYS_PYTHON, FAKE_SPARK: process.env.FAKE_SPARK, PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
+const saved = { RECSYS_PYTHON: process.env.RECSYS_PYTHON, FAKE_SPARK: process.env.FAKE_SPARK, FAKE_MARK: process.env.FAKE_MARK, PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
 afterEach(() => {
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
@@ -108,6 +108,8 @@ describe.skipIf(!realPython)('spark als with a stand-in job', () => {
   it('Ctrl-C while Spark runs: the job is told to cancel, exit 130, nothing written', async () => {
     process.env.RECSYS_PYTHON = fakePython();
     process.env.FAKE_SPARK = 'hang';
+    const mark = join(root, 'told-to-cancel');
+    process.env.FAKE_MARK = mark;
     process.env.PATH = `${stubJavaDir()}:${saved.PATH ?? ''}`;
     delete process.env.JAVA_HOME;
     const out = join(root, 'cancelled-model');
@@ -120,6 +122,7 @@ describe.skipIf(!realPython)('spark als with a stand-in job', () => {
     });
     if (r.stderr.includes('pyspark package is not installed')) return;
     expect(sent).toBe(true);
+    expect(existsSync(mark)).toBe(true); // the job got SIGTERM (and would cancel its Spark jobs), not only the kill after the grace period
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/Spark training interrupted; the Spark job was cancelled and nothing was saved/);
     expect(existsSync(out)).toBe(false);
