@@ -11,9 +11,10 @@ import { register as serve } from './serve.js';
 import { register as events } from './events.js';
 import { register as pipeline } from './pipeline.js';
 import { register as dashboard } from './dashboard.js';
+import { register as spark } from './spark.js';
 
 /** Adds one group of subcommands to the program. */
 export type RegisterCommands = (program: Command) => void;
 
 /** Every command module, in help order. Each module exports a `register` function; add yours here. */
-export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, pipeline, experiment, eda, demo, serve, dashboard, events, doctor];
+export const commandModules: RegisterCommands[] = [datasets, models, train, recommend, pipeline, experiment, spark, eda, demo, serve, dashboard, events, doctor];

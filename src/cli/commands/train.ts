@@ -20,6 +20,9 @@ import { AbortError, isAbortError } from '../../core/progress.js';
 import { explainRunError } from '../../eval/fit-errors.js';
 import { interruptSignal, ProgressBar } from '../progress.js';
 
+/** The flags of {@link addDataOptions}: which data, its column mapping and filters (shared with `spark als`). */
+export type DataFlags = Omit<TrainFlags, 'model' | 'param' | 'out' | 'progress'>;
+
 interface TrainFlags {
   dataset?: string;
   input?: string;
@@ -52,7 +55,7 @@ export interface TrainProvenance {
 }
 
 /** Loads the training data named by the flags. */
-async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise<{ ds: LoadedDataset; provenance: TrainProvenance }> {
+export async function loadTrainingData(flags: DataFlags, signal: AbortSignal): Promise<{ ds: LoadedDataset; provenance: TrainProvenance }> {
   if (flags.dataset && flags.input) throw new UsageError('give either --dataset or --input, not both');
   const bar = new ProgressBar('load');
   try {
@@ -76,7 +79,7 @@ async function loadTrainingData(flags: TrainFlags, signal: AbortSignal): Promise
  * What `--out` may be: a new path, an empty directory, or (with --force) a model directory of a known model
  * type; never the input file or data set folder, nor a directory containing or inside one.
  */
-function outputGuard(flags: TrainFlags, inputs: (string | undefined)[]): OutputDirOptions {
+export function outputGuard(flags: DataFlags, inputs: (string | undefined)[]): OutputDirOptions {
   const known = new Set(modelEntries().map((e) => e.name));
   return {
     what: 'model directory',
@@ -89,12 +92,12 @@ function outputGuard(flags: TrainFlags, inputs: (string | undefined)[]): OutputD
 }
 
 /** The folder of a registered data set, or the file of --input or "generic", as inputs `--out` must keep clear of. */
-function dataInputs(flags: TrainFlags, ds: LoadedDataset): string[] {
+export function dataInputs(flags: DataFlags, ds: LoadedDataset): string[] {
   return flags.dataset && flags.dataset !== 'generic' ? [...new Set(ds.report.files.map((f) => dirname(f)))] : ds.report.files;
 }
 
 /** The --min-value threshold, checked. */
-function minValueOf(flags: TrainFlags): number | undefined {
+export function minValueOf(flags: DataFlags): number | undefined {
   if (flags.minValue === undefined) return undefined;
   const v = Number(flags.minValue);
   if (flags.minValue.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--min-value must be a number (got ${JSON.stringify(flags.minValue)})`);
@@ -102,7 +105,7 @@ function minValueOf(flags: TrainFlags): number | undefined {
 }
 
 /** Applies --min-value and --binarize; a threshold that keeps nothing is a usage error naming the flag. */
-function prepare(x: Interactions, flags: TrainFlags): Interactions {
+export function prepare(x: Interactions, flags: DataFlags): Interactions {
   const minValue = minValueOf(flags);
   try {
     return applyFilters({ interactions: x, eventColumns: {} }, { minValue, binarize: flags.binarize }).interactions;
@@ -131,11 +134,9 @@ function modelFromFlags(flags: TrainFlags): { model: SavableModel; params: Recor
   }
 }
 
-/** Registers `train`. */
-export function register(program: Command): void {
-  program
-    .command('train')
-    .description('fit a model on a data set or interactions file and save it to a model directory')
+/** Adds the data flags (--dataset/--path or --input with its columns, --min-value, --binarize) to `cmd`. */
+export function addDataOptions(cmd: Command): Command {
+  return cmd
     .option('--dataset <name>', 'registered data set (see `datasets list`)')
     .option('--path <dir>', 'directory holding the data set files')
     .option('--input <file>', 'interactions file (CSV/TSV/::/Parquet, optionally .gz)')
@@ -144,12 +145,19 @@ export function register(program: Command): void {
     .option('--value-col <name>', 'value column of --input (rating, count...)')
     .option('--time-col <name>', 'time column of --input')
     .option('--delimiter <sep>', 'field separator of --input')
+    .option('--min-value <x>', 'keep only interactions with value >= x (e.g. watch_ratio >= 2)')
+    .option('--binarize', 'treat every kept interaction as 1');
+}
+
+/** Registers `train`. */
+export function register(program: Command): void {
+  addDataOptions(program
+    .command('train')
+    .description('fit a model on a data set or interactions file and save it to a model directory'))
     .requiredOption('--model <type>', `model type: ${modelEntries().map((e) => e.name).join(', ')} (\`recsys models\` describes each)`)
     .option('--param <key=value>', 'hyperparameter, coerced and checked by the model\'s schema (repeatable; `recsys models <type>` lists them)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .requiredOption('--out <dir>', 'model directory to write (a new path or an empty directory)')
     .option('--force', 'replace an existing model directory at --out', false)
-    .option('--min-value <x>', 'keep only interactions with value >= x (e.g. watch_ratio >= 2)')
-    .option('--binarize', 'treat every kept interaction as 1')
     .option('--progress', 'progress lines even when stderr is not a terminal', false)
     .action(async (flags: TrainFlags) => {
       const { model, params } = modelFromFlags(flags);
