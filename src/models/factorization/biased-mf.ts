@@ -9,6 +9,7 @@ import type { Interactions } from '../../data/interactions.js';
 import { bool, defineParams, int, num, type ParamsOf } from '../../core/params.js';
 import { checkpoint, type FitOptions } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
+import { ratingRange } from '../baselines/biases.js';
 import { defineModel } from '../registry.js';
 import { checkPairs, vector, type StateReader, type StoredState } from '../skeleton.js';
 import { FactorModel, randomMatrix, type FactorState } from './factor-model.js';
@@ -41,18 +42,6 @@ interface BiasedMfState extends FactorState {
   /** Smallest and largest training rating (the clip range). */
   minRating: number;
   maxRating: number;
-}
-
-/** The smallest and largest value of `train` (0, 0 when it has none). */
-function ratingRange(train: Interactions): { minRating: number; maxRating: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let p = 0; p < train.nnz; p++) {
-    const v = train.values[p];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return train.nnz ? { minRating: lo, maxRating: hi } : { minRating: 0, maxRating: 0 };
 }
 
 /** Biased MF by SGD; see the module comment. */

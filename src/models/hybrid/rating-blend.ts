@@ -20,6 +20,7 @@ import { Rng } from '../../core/rng.js';
 import { bool, defineParams, int, num, ParamError, type ParamsOf } from '../../core/params.js';
 import { throwIfAborted, type FitOptions } from '../../core/progress.js';
 import type { Recommender } from '../contract.js';
+import { ratingRange } from '../baselines/biases.js';
 import { loadModel } from '../load.js';
 import { createModel, defineModel, type RegisteredModel } from '../registry.js';
 import { checkPairs, SkeletonModel, vector, type RowBatch, type StateReader, type StoredState } from '../skeleton.js';
@@ -135,16 +136,6 @@ function solve(A: Float64Array, b: Float64Array, d: number): Float64Array {
     x[r] = s / A[r * d + r];
   }
   return x;
-}
-
-function ratingRange(train: Interactions): { minRating: number; maxRating: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let p = 0; p < train.nnz; p++) {
-    if (train.values[p] < lo) lo = train.values[p];
-    if (train.values[p] > hi) hi = train.values[p];
-  }
-  return train.nnz ? { minRating: lo, maxRating: hi } : { minRating: 0, maxRating: 0 };
 }
 
 /** The rating blend; see the module comment. */
