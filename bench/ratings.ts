@@ -72,6 +72,8 @@ function writeFold(split: Split, dir: string, k: number): void {
 interface Cell {
   rmse: number[];
   seconds: number[];
+  /** CPU seconds of the fit (all threads of the process): steadier than wall time on a shared machine. */
+  cpu: number[];
   error?: string;
 }
 
@@ -98,12 +100,12 @@ export async function run(args: string[]): Promise<void> {
   const nFolds = Number(flag(args, '--folds') ?? '5');
   const seed = Number(flag(args, '--seed') ?? '0');
   const folds = kFold(data, { k: nFolds, by: 'interaction', seed });
-  const head = `${set} (${file}): ${data.nUsers} users, ${data.nItems} items, ${data.nnz} ratings; ${nFolds}-fold cross-validation by rating (seed ${seed}); RMSE mean over folds, fit seconds per fold`;
+  const head = `${set} (${file}): ${data.nUsers} users, ${data.nItems} items, ${data.nnz} ratings; ${nFolds}-fold cross-validation by rating (seed ${seed}); RMSE mean over folds, fit seconds (wall and CPU) per fold`;
   process.stdout.write(`${head}\n\n`);
   const only = flag(args, '--models') ? new Set(flag(args, '--models')!.split(',')) : null;
   const models = RATING_MODELS.filter((m) => !only || only.has(m.label));
   const kn = await getKernels();
-  const ours = new Map<string, Cell>(models.map((m) => [m.label, { rmse: [], seconds: [] }]));
+  const ours = new Map<string, Cell>(models.map((m) => [m.label, { rmse: [], seconds: [], cpu: [] }]));
   for (const [f, split] of folds.entries()) {
     const coo = split.test.toCoo();
     for (const m of models) {
@@ -112,8 +114,11 @@ export async function run(args: string[]): Promise<void> {
       try {
         const model = createModel(m.model, m.params);
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         await model.fit(split.train);
+        const c = process.cpuUsage(c0);
         cell.seconds.push((performance.now() - t0) / 1000);
+        cell.cpu.push((c.user + c.system) / 1e6);
         cell.rmse.push(rmse(await model.score!(coo.userIdx, coo.itemIdx), coo.values));
         model.dispose?.();
       } catch (e) {
@@ -134,13 +139,14 @@ export async function run(args: string[]): Promise<void> {
     const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'surprise_ratings.py');
     for (const m of models) {
       if (!m.surprise) continue;
-      const cell: Cell = { rmse: [], seconds: [] };
+      const cell: Cell = { rmse: [], seconds: [], cpu: [] };
       try {
         const text = execFileSync('python3', [script, dir, String(nFolds), DATA_SETS[set].scale.join(','), m.surprise], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
         for (const line of text.split('\n').filter((l) => l.startsWith('{'))) {
-          const r = JSON.parse(line) as { rmse: number; fit_seconds: number };
+          const r = JSON.parse(line) as { rmse: number; fit_seconds: number; fit_cpu_seconds: number };
           cell.rmse.push(r.rmse);
           cell.seconds.push(r.fit_seconds);
+          cell.cpu.push(r.fit_cpu_seconds);
         }
       } catch (e) {
         const stderr = (e as { stderr?: string }).stderr ?? '';
@@ -153,11 +159,11 @@ export async function run(args: string[]): Promise<void> {
     note = `Surprise ${version} on the same folds (files in ${dir}, \`Reader\` + \`Dataset.load_from_folds\`), default parameters; KNNBaseline item-based pearson_baseline.`;
   }
   const fmt = (c: Cell | undefined, f: (c: Cell) => string): string => (!c ? '' : c.error ? `failed: ${c.error}` : c.rmse.length ? f(c) : '—');
-  const lines = ['| recsys model | RMSE | fit s/fold | Surprise | Surprise RMSE | Surprise fit s/fold |', '|---|---|---|---|---|---|'];
+  const lines = ['| recsys model | RMSE | fit s/fold | fit CPU s/fold | Surprise | Surprise RMSE | Surprise fit s/fold | Surprise fit CPU s/fold |', '|---|---|---|---|---|---|---|---|'];
   for (const m of models) {
     const a = ours.get(m.label);
     const b = m.surprise ? theirs.get(m.surprise) : undefined;
-    lines.push(`| ${m.label} | ${fmt(a, (c) => mean(c.rmse).toFixed(4))} | ${fmt(a, (c) => mean(c.seconds).toFixed(2))} | ${m.surprise ?? '—'} | ${fmt(b, (c) => mean(c.rmse).toFixed(4))} | ${fmt(b, (c) => mean(c.seconds).toFixed(2))} |`);
+    lines.push(`| ${m.label} | ${fmt(a, (c) => mean(c.rmse).toFixed(4))} | ${fmt(a, (c) => mean(c.seconds).toFixed(2))} | ${fmt(a, (c) => mean(c.cpu).toFixed(2))} | ${m.surprise ?? '—'} | ${fmt(b, (c) => mean(c.rmse).toFixed(4))} | ${fmt(b, (c) => mean(c.seconds).toFixed(2))} | ${fmt(b, (c) => mean(c.cpu).toFixed(2))} |`);
   }
   const text = `${lines.join('\n')}\n\n${note}\n`;
   process.stdout.write(text);
