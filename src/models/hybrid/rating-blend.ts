@@ -31,7 +31,8 @@ export const RATING_BLEND_COMPONENTS: ComponentSpec[] = [
   { model: 'svdpp', params: {}, label: 'svdpp' },
   { model: 'knn-baseline', params: {}, label: 'knn-item' },
   { model: 'knn-baseline', params: { userBased: true }, label: 'knn-user' },
-  { model: 'biased-mf', params: {}, label: 'biased-mf' },
+  // The validation-best biased MF (its own defaults trade 0.0013 RMSE for half the fit time).
+  { model: 'biased-mf', params: { factors: 50, epochs: 25 }, label: 'biased-mf' },
 ];
 
 /** Hyperparameters of {@link RatingBlendRecommender}. */
