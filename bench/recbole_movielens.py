@@ -6,6 +6,7 @@ so RecBole trains, validates (early stopping) and tests on exactly recsys's spli
 {"model", "ndcg@10", "recall@10", "best_valid", "seconds"}.
 """
 import json
+import os
 import sys
 import time
 
@@ -28,6 +29,7 @@ from recbole.utils import get_model, get_trainer, init_seed
 def main() -> None:
     data_dir, dataset, model_name = sys.argv[1], sys.argv[2], sys.argv[3]
     extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+    os.chdir(data_dir)  # RecBole writes log/ and log_tensorboard/ into the working directory: keep them with the split
     config_dict = {
         "data_path": data_dir,
         "benchmark_filename": ["train", "valid", "test"],

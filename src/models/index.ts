@@ -23,6 +23,7 @@ import { itemPriorModel } from './hybrid/item-prior.js';
 import { hybridModel } from './hybrid/hybrid.js';
 import { socialModel } from './hybrid/social.js';
 import { lightFmModel } from './hybrid/lightfm.js';
+import { ratingBlendModel } from './hybrid/rating-blend.js';
 
 export * from './contract.js';
 export { createModel, defineModel, modelEntries, modelEntry, registerModel, type ModelDefinition, type RegisteredModel } from './registry.js';
@@ -34,5 +35,5 @@ for (const m of [
   popularityModel, randomModel, ...ratingBaselineModels, alsModel, biasedMfModel, bprModel, ialsModel, pureSvdModel, easeModel, itemKnnModel,
   deepAutoEncoderModel, multDaeModel, multVaeModel, twoTowerModel, rankingModel,
 ]) registerModel(m);
-for (const m of [svdppModel, knnBaselineModel]) registerModel(m);
+for (const m of [svdppModel, knnBaselineModel, ratingBlendModel]) registerModel(m);
 for (const m of [contentModel, itemPriorModel, hybridModel, socialModel, lightFmModel]) registerModel(m);

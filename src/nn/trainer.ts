@@ -4,7 +4,7 @@
  * validation holdout that early stopping is measured on ({@link holdoutSplit}). A model supplies only the
  * update on one batch of example indices and, for early stopping, how to measure the current weights.
  */
-import { checkpoint, throwIfAborted, type FitOptions } from '../core/progress.js';
+import { checkpoint, throwIfAborted, type EpochValidation, type FitOptions, type RankUsers } from '../core/progress.js';
 import type { Rng } from '../core/rng.js';
 import type { Interactions } from '../data/interactions.js';
 import { miniBatches } from './batches.js';
@@ -25,6 +25,18 @@ export interface Validation {
   params: Param[];
 }
 
+/**
+ * The experiment runner's validation ({@link FitOptions.validation}: a monitor of a metric on the split's own
+ * validation part) wired to the model: after each epoch the monitor ranks through `rank` and decides best/stop.
+ */
+export interface RunnerValidation {
+  monitor: EpochValidation;
+  /** The model's ranking with the current weights (training items excluded). */
+  rank: RankUsers;
+  /** The weights: copied at the best epoch and copied back when training ends. */
+  params: Param[];
+}
+
 /** Options of {@link trainEpochs} (its own holdout `validation` takes the place of the runner's per-epoch callback). */
 export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   /** Passes over the examples. */
@@ -37,6 +49,8 @@ export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   minBatch?: number;
   /** Validation and early stopping; none when absent or null. */
   validation?: Validation | null;
+  /** The runner's validation; when given it takes the place of `validation` (the runner's split is the real one). */
+  runnerValidation?: RunnerValidation | null;
   /** The progress figures of an epoch from its mean loss (default `{ loss }`). */
   lossMetrics?: (loss: number) => Record<string, number>;
 }
@@ -67,12 +81,15 @@ export interface TrainingHistory {
  *   `done = total` and `stopped_at` = the last epoch run.
  * - Early stopping: after each epoch the validation metric is measured; training stops once `patience`
  *   epochs in a row have not improved on the best, and — whether it stopped early or ran every epoch — the
- *   weights of the best epoch are copied back into `validation.params`.
+ *   weights of the best epoch are copied back into `validation.params`. With `runnerValidation`, the runner's
+ *   monitor makes the same two decisions (best: copy the weights; stop) on its own validation part instead.
  */
 export async function trainEpochs(examples: number, step: (batch: Int32Array) => Promise<number>, options: TrainOptions): Promise<TrainingHistory> {
   const { epochs, batchSize, rng, signal, onProgress } = options;
   const minBatch = options.minBatch ?? 1;
-  const validation = options.validation ?? null;
+  const runner = options.runnerValidation ?? null;
+  const validation = runner ? null : options.validation ?? null;
+  let snapshot: Float32Array[] | null = null;
   const lossMetrics = options.lossMetrics ?? ((loss: number) => ({ loss }));
   const es = validation ? new EarlyStopping({ patience: validation.patience, mode: validation.mode }) : null;
   const history: TrainingHistory = { loss: [], validation: [], bestEpoch: 0, stoppedAt: null };
@@ -95,6 +112,14 @@ export async function trainEpochs(examples: number, step: (batch: Int32Array) =>
       history.validation.push(value);
       metrics[validation.metric] = value;
       stop = es.report(value, validation.params);
+    } else if (runner) {
+      throwIfAborted(signal);
+      const verdict = await runner.monitor.check(epoch, runner.rank);
+      if (verdict.best) {
+        snapshot = runner.params.map((q) => q.value.slice());
+        history.bestEpoch = epoch;
+      }
+      stop = verdict.stop;
     } else history.bestEpoch = epoch;
     onProgress?.({ phase: 'epoch', done: epoch, total: epochs, metrics });
     if (stop) {
@@ -107,6 +132,10 @@ export async function trainEpochs(examples: number, step: (batch: Int32Array) =>
     es.restore(validation.params);
     // No finite validation value: nothing was restored, the last epoch's weights stay.
     history.bestEpoch = es.bestIndex >= 0 ? es.bestIndex + 1 : history.loss.length;
+  }
+  if (runner) {
+    if (snapshot) runner.params.forEach((q, i) => q.value.set(snapshot![i]));
+    else history.bestEpoch = history.loss.length;
   }
   return history;
 }

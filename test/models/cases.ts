@@ -36,6 +36,8 @@ export const CASES: ModelCase[] = [
   { label: 'svdpp', model: 'svdpp', params: { factors: 4, epochs: 3 } },
   { label: 'knn-baseline', model: 'knn-baseline', params: { neighbors: 5 } },
   { label: 'knn-baseline-user', model: 'knn-baseline', params: { neighbors: 5, userBased: true, shrinkage: 10 } },
+  { label: 'rating-blend', model: 'rating-blend', params: { components: [{ model: 'biased-mf', params: { factors: 4, epochs: 3 } }, { model: 'knn-baseline', params: { neighbors: 5 } }] } },
+  { label: 'rating-blend-plain', model: 'rating-blend', params: { components: [{ model: 'svdpp', params: { factors: 4, epochs: 3 } }, { model: 'biases' }], supportFeatures: false, refit: false, clip: false } },
   { label: 'pure-svd', model: 'pure-svd', params: { factors: 3, oversample: 2 } },
   { label: 'ease', model: 'ease', params: { reg: 5 } },
   { label: 'item-knn', model: 'item-knn', params: { neighbors: 5, shrink: 1 } },

@@ -51,6 +51,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   'biased-mf': ['score', 'similarItems'],
   svdpp: ['score', 'similarItems'],
   'knn-baseline': ['score'],
+  'rating-blend': ['score'],
   'pure-svd': ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
   ease: ['score', 'similarItems', 'recommendForHistory'],
   'item-knn': ['score', 'similarItems', 'recommendForHistory'],

@@ -45,3 +45,15 @@ export function biasPrediction(b: Biases, u: number, i: number, knownUser: (u: n
   if (knownItem(i)) s += b.itemBias[i];
   return s;
 }
+
+/** The smallest and largest training rating (the range rating models clip to); 0, 0 without ratings. */
+export function ratingRange(train: Interactions): { minRating: number; maxRating: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let p = 0; p < train.nnz; p++) {
+    const v = train.values[p];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return train.nnz ? { minRating: lo, maxRating: hi } : { minRating: 0, maxRating: 0 };
+}

@@ -40,9 +40,9 @@ const componentSchema = z.array(
  * The `components` hyperparameter: a list of { model, params, label } in a config, or its JSON text on the command
  * line; kept as canonical JSON text (model.json's hyperparameters are flat values).
  */
-function components(def: ComponentSpec[]): ParamSpec<string> {
+export function componentsParam(def: ComponentSpec[], doc = 'the blended models'): ParamSpec<string> {
   const schema: z.ZodType<string> = z.preprocess((v) => (typeof v === 'string' ? v : JSON.stringify(v)), z.string()).refine((t) => parseComponents(t) !== null);
-  return { kind: 'string', default: JSON.stringify(def), schema, expects: 'a non-empty list of { model, params, label } (JSON on the command line)', doc: 'the blended models' };
+  return { kind: 'string', default: JSON.stringify(def), schema, expects: 'a non-empty list of { model, params, label } (JSON on the command line)', doc };
 }
 
 /** The component list of the `components` text, null when it is not one. */
@@ -59,7 +59,7 @@ export function parseComponents(text: string): ComponentSpec[] | null {
 
 /** Hyperparameters of {@link HybridRecommender}. */
 export const HYBRID_PARAMS = defineParams({
-  components: components([{ model: 'ials', params: {}, label: 'ials' }, { model: 'content', params: {}, label: 'content' }]),
+  components: componentsParam([{ model: 'ials', params: {}, label: 'ials' }, { model: 'content', params: {}, label: 'content' }]),
   normalize: oneOf(['zscore', 'rank'], 'zscore', { doc: 'per-user normalisation of each component\'s scores' }),
   weights: numList([], { doc: 'fixed blend weights, one per component; empty: learn them on a validation split' }),
   validation: oneOf(['entries', 'items'], 'entries', { doc: 'validation split for learning weights: a share of each user\'s entries (warm) or of the items (cold-start)' }),

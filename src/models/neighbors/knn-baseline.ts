@@ -57,8 +57,8 @@ interface Lists {
 }
 
 /**
- * The pearson_baseline similarity between the x's, from each y's list of (x, rating); `bx`/`by` are the
- * baselines of the two sides (item-based: x = items, y = users).
+ * The pearson_baseline similarity between the x's, from each y's list of (x, rating), each list sorted
+ * ascending without repeats; `bx`/`by` are the baselines of the two sides (item-based: x = items, y = users).
  */
 export function pearsonBaseline(lists: Lists, nX: number, mu: number, bx: ArrayLike<number>, by: ArrayLike<number>, shrinkage: number, minSupport: number): Float32Array {
   const freq = new Int32Array(nX * nX);
@@ -75,11 +75,11 @@ export function pearsonBaseline(lists: Lists, nX: number, mu: number, bx: ArrayL
     for (let s = 0; s < n; s++) {
       const a = lists.idx[lo + s];
       const da = d[s];
-      for (let t = 0; t < n; t++) {
-        const b = lists.idx[lo + t];
-        if (b <= a) continue;
+      const row = a * nX;
+      // Each list is sorted ascending and duplicate-free (CSR rows, CSC columns): the pairs a < b are t > s.
+      for (let t = s + 1; t < n; t++) {
         const db = d[t];
-        const q = a * nX + b;
+        const q = row + lists.idx[lo + t];
         freq[q]++;
         prods[q] += da * db;
         sqa[q] += da * da;

@@ -126,14 +126,19 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
     return 6 * batchRows * dense + 4 * batchNnz * h[0];
   }
 
-  /** Trains on the binarized `train`; with `holdout` > 0, stops early on validation NDCG@evalK and keeps the best weights. */
+  /**
+   * Trains on the binarized `train`. Early stopping (the best epoch's weights kept): on the runner's validation
+   * (`options.validation`, e.g. an experiment's `earlyStopping`) when given, else with `holdout` > 0 on NDCG@evalK
+   * of a holdout of the training data.
+   */
   protected async fitState(train: Interactions, options: FitOptions): Promise<AeState> {
     const p = this.params;
     return this.withKernels(async (kernels) => {
       // Independent streams from the seed: holdout, initialization, shuffling, dropout, VAE sampling.
       const rng = new Rng(p.seed);
       const full = train.binarize();
-      const holdout = earlyStoppingHoldout(full, p.holdout, rng);
+      // The runner's validation part (experiments, search) replaces the model's own holdout.
+      const holdout = options.validation ? null : earlyStoppingHoldout(full, p.holdout, rng);
       const fitData = holdout?.fit ?? full;
       const dropout = rng.fork('dropout');
       const state: AeState = { kernels, net: this.build(kernels, train.nItems, rng, dropout), steps: 0, history: noHistory() };
@@ -147,6 +152,7 @@ export class AutoEncoderRecommender extends NeuralModel<AutoEncoderParams, AeSta
         signal: options.signal,
         onProgress: options.onProgress,
         validation: holdout && this.ndcgValidation(holdout, holdout.validation, p.evalK, p.patience, state.net.params, (u, k) => this.recommendWith(state, fitData, u, k, {})),
+        runnerValidation: options.validation ? { monitor: options.validation, rank: (u, k) => this.recommendWith(state, fitData, u, k, {}), params: state.net.params } : null,
       });
       return state;
     });

@@ -3,7 +3,9 @@
  * the holdout users' recommendations against their held-out entries, measured after every epoch.
  */
 import { describe, expect, it } from 'vitest';
-import type { Progress } from '../../../src/core/progress.js';
+import type { EpochValidation, Progress } from '../../../src/core/progress.js';
+import { parseMetric } from '../../../src/eval/metrics.js';
+import { validationMonitor } from '../../../src/eval/early-stopping.js';
 import { meanNdcg } from '../../../src/models/ndcg.js';
 import { AutoEncoderRecommender } from '../../../src/models/neural/autoencoder.js';
 import { TwoTowerRecommender } from '../../../src/models/neural/two-tower.js';
@@ -60,5 +62,48 @@ describe('early stopping in the models', () => {
     await m.fit(data.train);
     expect(m.history).toMatchObject({ validation: [], bestEpoch: 3, stoppedAt: null });
     expect(m.history.loss.length).toBe(3);
+  });
+
+  it('with the runner’s validation (experiments, search) the monitor decides best and stop, and the best epoch’s weights are kept', async () => {
+    const users = Int32Array.from({ length: 120 }, (_, u) => u);
+    for (const name of ['mult-dae', 'mult-vae'] as const) {
+      const make = (p: Record<string, unknown>) => new AutoEncoderRecommender(name, { hidden: [16, 8], batchSize: 20, lr: 1e-2, ...p });
+      // A planted monitor: best at epochs 1 and 3, stop after epoch 5; it sees the model's current ranking.
+      const seen: number[] = [];
+      const monitor: EpochValidation = {
+        async check(unit, rank) {
+          const top = await rank(Int32Array.from([0, 1]), 3);
+          expect(top.items.length).toBe(6);
+          seen.push(unit);
+          return { best: unit === 1 || unit === 3, stop: unit === 5 };
+        },
+      };
+      // holdout is set but ignored: the runner's validation replaces it (and nothing of the training data is held out).
+      const m = make({ epochs: 12, holdout: 0.5 });
+      await m.fit(data.train, { validation: monitor });
+      expect(seen, name).toEqual([1, 2, 3, 4, 5]);
+      expect(m.history, name).toMatchObject({ bestEpoch: 3, stoppedAt: 5, validation: [] });
+      const three = make({ epochs: 3 });
+      await three.fit(data.train);
+      const a = await m.recommend(users, 10);
+      const b = await three.recommend(users, 10);
+      expect(Array.from(a.items), name).toEqual(Array.from(b.items));
+      expect(Array.from(a.scores), name).toEqual(Array.from(b.scores));
+    }
+  });
+
+  it('an experiment-style monitor on a validation part: the model ends with the best epoch, whose NDCG it reproduces', async () => {
+    const metric = parseMetric('ndcg@10');
+    const monitor = validationMonitor(data.test, metric, 3);
+    const m = new AutoEncoderRecommender('mult-vae', { hidden: [16, 8], batchSize: 20, lr: 1e-2, epochs: 30 });
+    await m.fit(data.train, { validation: monitor });
+    const r = monitor.report;
+    expect(r.bestUnit).toBeGreaterThan(0);
+    expect(m.history.bestEpoch).toBe(r.bestUnit);
+    expect(r.values[r.bestUnit - 1]).toBe(Math.max(...r.values));
+    // The kept weights score the validation part exactly as at the best epoch.
+    const again = validationMonitor(data.test, metric, 3);
+    await again.check(1, (u, k) => m.recommend(u, k));
+    expect(again.report.values[0]).toBeCloseTo(r.bestValue, 10);
   });
 });
