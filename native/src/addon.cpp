@@ -260,7 +260,7 @@ void completeCall(napi_env env, napi_status status, void* data) {
   delete c;
 }
 
-/** call(pool, op, buffers, args: Float64Array, async: boolean): number | Promise<number>. */
+/** call(pool, op, buffers, args: Float64Array, mode: boolean | 0 | 1 | 2): number | Promise<number>. */
 napi_value callOp(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -301,13 +301,24 @@ napi_value callOp(napi_env env, napi_callback_info info) {
     if (length > 0) std::memcpy(call.a, data, length * sizeof(double));
     call.na = static_cast<int>(length);
   }
-  bool async = false;
-  CHECK(env, napi_get_value_bool(env, argv[4], &async));
+  // Mode: false / 0 = on the calling thread alone; true / 1 = async work on the pool; 2 = on the calling thread
+  // joined by the pool's workers (no libuv hop: for calls of a millisecond or two).
+  int32_t mode = 0;
+  napi_valuetype modeType;
+  CHECK(env, napi_typeof(env, argv[4], &modeType));
+  if (modeType == napi_boolean) {
+    bool async = false;
+    CHECK(env, napi_get_value_bool(env, argv[4], &async));
+    mode = async ? 1 : 0;
+  } else if (modeType != napi_number || napi_get_value_int32(env, argv[4], &mode) != napi_ok || mode < 0 || mode > 2) {
+    return throwError(env, "recsys native: call mode must be a boolean or 0, 1, 2");
+  }
   recsys::OpFn fn = gTable->ops[op].fn;
-  if (!async) {
-    Runner run{1, nullptr, &serialFor};
+  if (mode != 1) {
+    Runner serial{1, nullptr, &serialFor};
+    Runner joined{pool->threads(), pool, &Pool::trampoline};
     napi_value result;
-    CHECK(env, napi_create_int32(env, fn(call, run), &result));
+    CHECK(env, napi_create_int32(env, fn(call, mode == 2 ? joined : serial), &result));
     return result;
   }
   AsyncCall* c = new AsyncCall();

@@ -37,8 +37,11 @@ export interface NativeInfo {
 export interface NativeAddon {
   info(): NativeInfo;
   createPool(threads: number): NativePool;
-  /** Runs op on the calling thread (returns its status) or as async work on the pool (a promise of it). */
-  call(pool: NativePool, op: number, buffers: NativeBuffer[], args: Float64Array, async: boolean): number | Promise<number>;
+  /**
+   * Runs op on the calling thread alone (`false` / 0: returns its status), as async work on the pool (`true` / 1:
+   * a promise of it), or on the calling thread joined by the pool's workers (2: returns its status).
+   */
+  call(pool: NativePool, op: number, buffers: NativeBuffer[], args: Float64Array, mode: boolean | 0 | 1 | 2): number | Promise<number>;
 }
 
 /** Build metadata written next to the addon by scripts/build-native.mjs. */

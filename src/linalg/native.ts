@@ -3,8 +3,10 @@
  * addon's own thread pool. Typed arrays are handed to the kernels as they are — no staging, no copies: results are
  * written straight into the caller's arrays (GEMM's `c`, ALS's X, spdInverse with `overwrite`, BPR's factors) or
  * into fresh ordinary arrays. Calls whose work is below {@link NATIVE_PARALLEL_MIN_WORK} run synchronously on the
- * calling thread; larger ones run as napi async work, whose worker thread joins the pool's threads − 1 workers,
- * so the event loop keeps running. Calls are serialized in call order (a later call sees an earlier one's output).
+ * calling thread; up to {@link NATIVE_SYNC_MAX_WORK} (a millisecond or two) synchronously on the calling thread
+ * joined by the pool's workers (no hop through libuv's thread pool, whose cost is a large share of such a call);
+ * larger ones run as napi async work, whose worker thread joins the pool's threads − 1 workers, so the event
+ * loop keeps running. Calls are serialized in call order (a later call sees an earlier one's output).
  */
 import type {
   AdamStepOptions,
@@ -28,6 +30,9 @@ import { defaultThreads } from './wasm.js';
 
 /** Work (≈ flops) below which a call runs synchronously on the calling thread. */
 export const NATIVE_PARALLEL_MIN_WORK = 4e6;
+
+/** Work (≈ flops) up to which a parallel call still runs synchronously (the calling thread joins the pool). */
+export const NATIVE_SYNC_MAX_WORK = 3e8;
 /** Length from which the synchronous vector helpers call the addon (below, plain JS is as fast). */
 const SYNC_NATIVE_MIN_LENGTH = 1024;
 /** Diagonal block size of the blocked SPD inverse. */
@@ -98,10 +103,11 @@ export class NativeKernels implements Kernels {
     if (this.closed_) return Promise.reject(new Error('linalg: the kernels were closed'));
     const index = this.opIndex.get(op) as number;
     const a = Float64Array.from(args);
-    const async = work >= NATIVE_PARALLEL_MIN_WORK;
-    if (!async && this.queued === 0) return Promise.resolve(this.addon.call(this.pool, index, buffers, a, false));
+    // 0: this thread alone; 2: this thread joined by the pool; 1: async work on the pool.
+    const mode = work < NATIVE_PARALLEL_MIN_WORK ? 0 : work <= NATIVE_SYNC_MAX_WORK ? (this.threads > 1 ? 2 : 0) : 1;
+    if (mode !== 1 && this.queued === 0) return Promise.resolve(this.addon.call(this.pool, index, buffers, a, mode));
     this.queued++;
-    const run = this.tail.then(() => this.addon.call(this.pool, index, buffers, a, async));
+    const run = this.tail.then(() => this.addon.call(this.pool, index, buffers, a, mode));
     this.tail = run.catch(() => undefined);
     return run.finally(() => {
       this.queued--;

@@ -284,3 +284,37 @@ describe.skipIf(BACKENDS[1].skip !== undefined)(`native selection and lifecycle$
     expect(run(isaScript, { RECSYS_NATIVE_ISA: 'sse9', RECSYS_KERNELS: '' })).toBe('wasm');
   });
 });
+
+describe.skipIf(BACKENDS[1].skip !== undefined)(`native call modes${BACKENDS[1].skip ? ` (skipped: ${BACKENDS[1].skip})` : ''}`, () => {
+  it('the calling thread alone, joined by the pool, or async work on the pool: bit-identical GEMMs', async () => {
+    const { NATIVE_PARALLEL_MIN_WORK, NATIVE_SYNC_MAX_WORK } = await import('../../src/linalg/native.js');
+    const one = await BACKENDS[1].create(1);
+    const two = await BACKENDS[1].create(2);
+    try {
+      // work 2·m·n·k below, inside and above the synchronous-parallel band
+      for (const [m, n, k] of [[60, 50, 40], [200, 180, 160], [700, 650, 400]]) {
+        const work = 2 * m * n * k;
+        const band = work < NATIVE_PARALLEL_MIN_WORK ? 'serial' : work <= NATIVE_SYNC_MAX_WORK ? 'joined' : 'async';
+        const rand = rng(m);
+        const a = randomDense(m, k, rand);
+        const b = randomDense(k, n, rand);
+        const x = await one.gemm(a, b);
+        const pending = two.gemm(a, b);
+        const y = await pending;
+        expect([band, Array.from(y.data).every((v, i) => Object.is(v, x.data[i]))]).toEqual([band, true]);
+        if (m === 200) expect(relError(y.data, (await R.gemm(a, b)).data)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('the addon refuses an unknown call mode', async () => {
+    const { loadNativeAddon } = await import('../../src/linalg/native-addon.js');
+    const addon = loadNativeAddon();
+    const pool = addon.createPool(1);
+    // the typed signature does not admit 7: call it untyped, as a caller from JavaScript could
+    expect(() => Reflect.apply(addon.call, addon, [pool, 0, [], new Float64Array(0), 7])).toThrow(/call mode must be a boolean or 0, 1, 2/);
+  });
+});
