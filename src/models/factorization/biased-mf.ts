@@ -33,7 +33,8 @@ export const BIASED_MF_PARAMS = defineParams({
 /** Typed hyperparameters of {@link BiasedMfRecommender}. */
 export type BiasedMfParams = ParamsOf<typeof BIASED_MF_PARAMS>;
 
-interface BiasedMfState extends FactorState {
+/** The state of a biased rating model (μ + b_u + b_i + p_u·q_i): biased MF, and SVD++ with more. */
+export interface BiasedRatingState extends FactorState {
   /** b_i (also the ranking's item bias). */
   itemBias: Float32Array;
   /** μ. */
@@ -43,6 +44,23 @@ interface BiasedMfState extends FactorState {
   /** Smallest and largest training rating (the clip range). */
   minRating: number;
   maxRating: number;
+}
+
+type BiasedMfState = BiasedRatingState;
+
+/**
+ * μ + b_u + b_i + dot(u, i) for each (user, item) pair, clipped to the training range when `clip`; a user or
+ * item outside the trained ones drops its terms.
+ */
+export function biasedRatings(state: BiasedRatingState, users: Int32Array, items: Int32Array, dot: (u: number, i: number) => number, clip: boolean): Float32Array {
+  const { itemBias: bi, globalMean, userBias, minRating, maxRating } = state;
+  return Float32Array.from(users, (a, j) => {
+    const b = items[j];
+    const ku = a >= 0 && a < state.user.rows;
+    const ki = b >= 0 && b < state.item.rows;
+    const r = globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0) + (ku && ki ? dot(a, b) : 0);
+    return clip ? Math.min(maxRating, Math.max(minRating, r)) : r;
+  });
 }
 
 /** Biased MF by SGD; see the module comment. */
@@ -123,18 +141,8 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
 
   /** Predicted ratings (clipped to the training range unless `clip` is off); unknown users/items drop their terms. */
   override async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const state = this.state;
-    const { itemBias: bi, globalMean, userBias, minRating, maxRating } = state;
     checkPairs(this.name, users, items);
-    const dot = await this.factorDot(state);
-    const clip = this.params.clip;
-    return Float32Array.from(users, (a, j) => {
-      const b = items[j];
-      const ku = a >= 0 && a < state.user.rows;
-      const ki = b >= 0 && b < state.item.rows;
-      const r = globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0) + (ku && ki ? dot(a, b) : 0);
-      return clip ? Math.min(maxRating, Math.max(minRating, r)) : r;
-    });
+    return biasedRatings(this.state, users, items, await this.factorDot(this.state), this.params.clip);
   }
 
   protected exportState(state: BiasedMfState): StoredState {

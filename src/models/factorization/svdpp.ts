@@ -19,7 +19,8 @@ import { checkpoint, type FitOptions } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { defineModel } from '../registry.js';
 import { checkPairs, matrix, vector, type StateReader, type StoredState } from '../skeleton.js';
-import { FactorModel, randomMatrix, type FactorState } from './factor-model.js';
+import { biasedRatings, type BiasedRatingState } from './biased-mf.js';
+import { FactorModel, randomMatrix } from './factor-model.js';
 import type { DenseMatrix } from '../../linalg/api.js';
 
 /**
@@ -40,20 +41,11 @@ export const SVDPP_PARAMS = defineParams({
 /** Typed hyperparameters of {@link SvdppRecommender}. */
 export type SvdppParams = ParamsOf<typeof SVDPP_PARAMS>;
 
-interface SvdppState extends FactorState {
-  /** b_i (also the ranking's item bias). */
-  itemBias: Float32Array;
-  /** μ. */
-  globalMean: number;
-  /** b_u. */
-  userBias: Float32Array;
+interface SvdppState extends BiasedRatingState {
   /** The explicit user factors p_u (`user` holds p_u + z_u, the vector predictions use). */
   explicit: DenseMatrix;
   /** The implicit item factors y_j. */
   implicit: DenseMatrix;
-  /** Smallest and largest training rating (the clip range). */
-  minRating: number;
-  maxRating: number;
 }
 
 /**
@@ -187,18 +179,8 @@ export class SvdppRecommender extends FactorModel<SvdppParams, SvdppState> {
 
   /** Predicted ratings (clipped to the training range unless `clip` is off); unknown users/items drop their terms. */
   override async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
-    const state = this.state;
-    const { itemBias: bi, globalMean, userBias, minRating, maxRating } = state;
     checkPairs(this.name, users, items);
-    const dot = await this.factorDot(state);
-    const clip = this.params.clip;
-    return Float32Array.from(users, (a, j) => {
-      const b = items[j];
-      const ku = a >= 0 && a < state.user.rows;
-      const ki = b >= 0 && b < state.item.rows;
-      const r = globalMean + (ku ? userBias[a] : 0) + (ki ? bi[b] : 0) + (ku && ki ? dot(a, b) : 0);
-      return clip ? Math.min(maxRating, Math.max(minRating, r)) : r;
-    });
+    return biasedRatings(this.state, users, items, await this.factorDot(this.state), this.params.clip);
   }
 
   protected exportState(state: SvdppState): StoredState {
