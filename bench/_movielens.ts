@@ -40,7 +40,7 @@ export const MOVIELENS_MODELS: { label: string; model: string; params: Record<st
   { label: 'ials', model: 'ials', params: { iterations: 15 } },
   { label: 'ials (tuned)', model: 'ials', params: { factors: 128, iterations: 15, reg: 2, regExponent: 0.5 } },
   { label: 'bpr', model: 'bpr', params: { epochs: 300 }, recbole: 'BPR' },
-  { label: 'bpr (tuned)', model: 'bpr', params: { epochs: 300, reg: 0.03, threads: 1 }, recbole: 'BPR' },
+  { label: 'bpr (all cores)', model: 'bpr', params: { epochs: 300, threads: 0 }, recbole: 'BPR' },
   { label: 'mult-vae', model: 'mult-vae', params: {}, recbole: 'MultiVAE' },
   { label: 'mult-vae (tuned)', model: 'mult-vae', params: { epochs: 300, hidden: [600, 128], lr: 0.007 }, recbole: 'MultiVAE' },
   { label: 'mult-dae', model: 'mult-dae', params: {}, recbole: 'MultiDAE' },
