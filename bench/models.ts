@@ -192,7 +192,7 @@ export async function run(args: string[]): Promise<void> {
   const specs: [string, Record<string, unknown>, string][] = [
     ['ials', { factors: 64, iterations: 15, solver: 'cg', cgSteps: 3, alpha: 40 }, 'iteration'],
     ['ease', { reg: 500 }, 'gram'],
-    ['bpr', { factors: 64, epochs: bprEpochs }, 'epoch'],
+    ['bpr', { factors: 64, epochs: bprEpochs, threads: 0 }, 'epoch'],
     ['item-knn', { neighbors: 100 }, 'similarity'],
   ];
   for (const [name, params, unit] of specs) {

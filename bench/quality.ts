@@ -29,7 +29,7 @@ function flag(args: string[], name: string): string | undefined {
 export const RANKING_MODELS: [string, Record<string, unknown>][] = [
   ['popularity', {}],
   ['ials', { factors: 64, iterations: 15, alpha: 10, reg: 0.1, confidence: 'log' }],
-  ['bpr', { factors: 64, epochs: 30 }],
+  ['bpr', { factors: 64, epochs: 30, threads: 0 }],
   ['item-knn', { neighbors: 100 }],
   ['ease', { reg: 500 }],
   ['pure-svd', { factors: 32 }],
