@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,9 +168,8 @@ export async function run(args: string[]): Promise<void> {
     await model.save(modelDir);
     model.dispose?.();
     await (await getKernels()).close();
-    const doctor = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as { modelType: string };
     process.stdout.write(`cpu: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-    process.stdout.write(`model: ${doctor.modelType} (${factors} factors), ${nUsers} users × ${nItems} items, ${train.nnz} interactions (fit + save ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(`model: ials (${factors} factors), ${nUsers} users × ${nItems} items, ${train.nnz} interactions (fit + save ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`load: autocannon in this process, server in a child (log level warn); ${seconds} s per phase\n`);
 
     const exact = await startServer(modelDir, join(root, 'data-exact'), []);
