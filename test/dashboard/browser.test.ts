@@ -239,11 +239,13 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Models');
     await page.keyboard.press('Enter');
-    await page.locator('figure.chart svg').waitFor();
+    // The data page's charts stay up until the route changes: wait for the Models page itself.
+    await page.locator('#models-title').waitFor();
+    await page.locator('main figure.chart svg').first().waitFor();
     expect(await page.evaluate(() => location.hash)).toBe('#/models');
     for (const p of ['data', 'models', 'users?user=3', 'items?item=7', 'service']) {
       await page.goto(`${base}/#/${p}`);
-      await page.locator('main h2').waitFor();
+      await page.locator(`#${p.split('?')[0]}-title`).waitFor();
       await page.waitForTimeout(300);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(800);
     }
