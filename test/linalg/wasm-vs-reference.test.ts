@@ -314,6 +314,25 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
       }
     });
 
+    it('one to four users score bit for bit as they do inside a batch (the service asks one user at a time)', async () => {
+      for (const [n, f] of [[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300], [20, 0]] as const) {
+        const rand = rng(n * 7 + f);
+        const batch = randomDense(16, f, rand);
+        const v = randomDense(n, f, rand);
+        const itemBias = Float32Array.from({ length: n }, () => rand());
+        const k = Math.min(n, 9);
+        const all = await K.scoreTopK(batch, v, k, { itemBias });
+        for (const rows of [1, 2, 3, 4]) {
+          const first = { rows, cols: f, data: batch.data.slice(0, rows * f) };
+          const few = await K.scoreTopK(first, v, k, { itemBias });
+          expect(Array.from(few.items), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.items.subarray(0, rows * k)));
+          expect(Array.from(few.scores), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.scores.subarray(0, rows * k)));
+          const want = await R.scoreTopK(first, v, k, { itemBias });
+          expect(relError(few.scores, want.scores)).toBeLessThan(1e-5);
+        }
+      }
+    });
+
     it('equals gemm + topk on random floats up to near-ties', async () => {
       const rand = rng(43);
       const u = randomDense(9, 20, rand);
