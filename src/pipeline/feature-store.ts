@@ -343,7 +343,7 @@ async function connect(location: StoreLocation, writable: boolean): Promise<Sql>
 }
 
 /** A connection string without its password, for messages. */
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 

@@ -1,6 +1,6 @@
 /**
  * The HTTP service (`recsys serve`): a fastify application over a {@link ModelSlot} (the model in service,
- * swapped atomically by `/v1/admin/reload`), the durable {@link EventLog} (events acknowledged only once
+ * swapped atomically by `/v1/admin/reload`), the durable event store ({@link EventStore}: events acknowledged only once
  * fsync'd; each user's events are applied to their next recommendations at once) and a
  * {@link RecommendSource} (the one door to recommendations). Every request is validated against the route's
  * JSON schema; user input never causes a 5xx: validation errors are 400 with the field named, unknown ids 404,
@@ -11,7 +11,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import type { FileHandle } from 'node:fs/promises';
 import type { ExternalId } from '../data/id-map.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
-import { EventLog, type EventInput, type LoggedEvent } from './event-log.js';
+import type { EventInput, EventStore, LoggedEvent } from './event-log.js';
+import { openEventStore } from './event-store.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument, type JsonSchema, type RouteDoc, type RouteSchema } from './openapi.js';
 import { pipelineSource, type ExploreQuery, type RecommendSource, type Recommendations, type ScoredItem } from './recommend-source.js';
@@ -33,7 +34,7 @@ export class HttpError extends Error {
 export interface ServiceOptions {
   /** Model directory, or a model already loaded. */
   model: string | ServedModel;
-  /** Directory of the event log (created when missing). */
+  /** Directory of the event log (created when missing), or a `postgres://` URL of the event table replicas share. */
   dataDir: string;
   /** Where recommendations come from (default: the model's pipeline). */
   source?: RecommendSource;
@@ -51,7 +52,7 @@ export interface ServiceOptions {
 export interface Service {
   app: FastifyInstance;
   slot: ModelSlot;
-  log: EventLog;
+  log: EventStore;
   metrics: Metrics;
   /** Stops accepting requests, waits for those in flight, closes the log and releases the model. */
   close(): Promise<void>;
@@ -137,9 +138,9 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       else byUser.set(key, [e]);
     }
   };
-  let log: EventLog;
+  let log: EventStore;
   try {
-    log = await EventLog.open(options.dataDir, { fsync: options.fsync, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
+    log = await openEventStore(options.dataDir, { fsync: options.fsync, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
   } catch (e) {
     await slot.close();
     throw e;

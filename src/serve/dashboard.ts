@@ -24,7 +24,7 @@ import { activityHistogramChart, hourChart, periodChart, popularityCurveChart, p
 import { computeEda, type EdaStats } from '../report/eda.js';
 import { valueTitle } from '../report/eda-report.js';
 import { suggestedTimeZone } from '../report/time.js';
-import type { EventLog } from './event-log.js';
+import type { EventStore } from './event-log.js';
 import type { RouteSchema } from './openapi.js';
 import { itemMetadata, pca2, trainingDataset, type ItemMeta } from './dashboard-data.js';
 import { lookupId, type ModelSlot, type ServedModel } from './served-model.js';
@@ -45,7 +45,7 @@ export interface DashboardOptions {
 /** What the dashboard reads from the service. */
 export interface DashboardService {
   slot: ModelSlot;
-  log: EventLog;
+  log: EventStore;
 }
 
 /** The UI build directory of the package. */

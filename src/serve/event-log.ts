@@ -44,14 +44,39 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/**
+ * Where the service keeps its events: this file log ({@link EventLog}, one server) or a PostgreSQL table that
+ * replicas share (`PgEventLog`, src/serve/event-log-pg.ts). Both acknowledge only durable events, number them
+ * without gaps, store an id once, and replay on open.
+ */
+export interface EventStore {
+  /** The file's path, or the connection string without its password. */
+  readonly location: string;
+  /** Every stored event in log order (replayed, appended here and, when shared, by other replicas). */
+  readonly events: readonly LoggedEvent[];
+  /** Durable writes made by appends so far: fsyncs of the file, commits of the database. */
+  readonly fsyncCount: number;
+  /** Stores `inputs` in order; resolves once they are durable. */
+  append(inputs: readonly EventInput[], now?: number): Promise<AppendResult[]>;
+  /** Closes the store (pending appends finish first). */
+  close(): Promise<void>;
+}
+
+/** Options common to the event stores. */
+export interface EventStoreOptions {
+  /** Reports a repaired log (a torn last line cut off) or a connection problem; default: nothing. */
+  warn?: (message: string) => void;
+  /**
+   * Called with each group of newly stored events, in log order, once they are durable and before the appends
+   * resolve; a shared store calls it for other replicas' events too.
+   */
+  onStored?: (events: readonly LoggedEvent[]) => void;
+}
+
 /** Options of {@link EventLog.open}. */
-export interface EventLogOptions {
+export interface EventLogOptions extends EventStoreOptions {
   /** Makes the written bytes durable; the default is `fh.sync()` (fsync). Tests count calls through it. */
   fsync?: (fh: FileHandle) => Promise<void>;
-  /** Reports a repaired log (a torn last line cut off); default: nothing. */
-  warn?: (message: string) => void;
-  /** Called with each group of newly stored events, in log order, after their fsync and before the appends resolve. */
-  onStored?: (events: readonly LoggedEvent[]) => void;
 }
 
 interface Pending {
@@ -61,7 +86,7 @@ interface Pending {
 }
 
 /** See the module comment. */
-export class EventLog {
+export class EventLog implements EventStore {
   /** Events in log order (replayed and appended). */
   readonly events: LoggedEvent[] = [];
   private readonly byId = new Map<string, Promise<LoggedEvent>>();
@@ -112,6 +137,10 @@ export class EventLog {
       await fh.close();
       throw e;
     }
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   /** Number of fsyncs done by appends so far. */

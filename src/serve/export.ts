@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
 import { checkOutputFile, writeFileSafe } from '../core/safe-write.js';
 import { sqlString, withDuck } from '../data/duck.js';
-import { readEventLog, type LoggedEvent } from './event-log.js';
+import type { LoggedEvent } from './event-log.js';
+import { readEventStore } from './event-store.js';
+import { isPostgres } from '../pipeline/feature-store.js';
 
 /** Output formats, chosen by the file's extension. */
 export const EXPORT_FORMATS = ['.csv', '.parquet'] as const;
@@ -29,23 +31,27 @@ export function eventsCsv(events: readonly LoggedEvent[]): string {
   return out;
 }
 
-/** Writes the log in `dataDir` to `out` (.csv or .parquet); returns the number of events and the note for a torn tail. */
+/**
+ * Writes the event store `dataDir` names (a `recsys serve --data` directory or `postgres://` URL) to `out` (.csv or
+ * .parquet); returns the number of events and the note for a torn tail.
+ */
 export async function exportEvents(dataDir: string, out: string): Promise<{ events: number; note: string | null }> {
   const ext = extname(out).toLowerCase();
   if (!(EXPORT_FORMATS as readonly string[]).includes(ext)) throw new UsageError(`--out ${out}: give a file ending in ${EXPORT_FORMATS.join(' or ')}`);
   let log;
   try {
-    log = await readEventLog(dataDir);
+    log = await readEventStore(dataDir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`--data ${dataDir}: no event log there (events.log); give the --data directory of \`recsys serve\``);
     throw e;
   }
-  checkOutputFile(out, { inputs: [log.path], what: 'export' });
-  const note = log.tornBytes ? `${log.path}: an incomplete last line (${log.tornBytes} bytes, never acknowledged) was left out` : null;
+  const inputs = isPostgres(dataDir) ? [] : [log.source];
+  checkOutputFile(out, { inputs, what: 'export' });
+  const note = log.tornBytes ? `${log.source}: an incomplete last line (${log.tornBytes} bytes, never acknowledged) was left out` : null;
   const csv = eventsCsv(log.events);
   if (ext === '.csv') {
-    writeFileSafe(out, csv, { inputs: [log.path], what: 'export' });
+    writeFileSafe(out, csv, { inputs, what: 'export' });
     return { events: log.events.length, note };
   }
   const scratch = join(tmpdir(), `recsys-export-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -57,7 +63,7 @@ export async function exportEvents(dataDir: string, out: string): Promise<{ even
       const columns = "{'seq': 'BIGINT', 'user': 'VARCHAR', 'item': 'VARCHAR', 'value': 'DOUBLE', 'time': 'DOUBLE', 'id': 'VARCHAR'}";
       await db.exec(`COPY (SELECT * FROM read_csv(${sqlString(join(scratch, 'events.csv'))}, header = true, columns = ${columns})) TO ${sqlString(parquet)} (FORMAT parquet)`);
     });
-    writeFileSafe(out, await readFile(parquet), { inputs: [log.path], what: 'export' });
+    writeFileSafe(out, await readFile(parquet), { inputs, what: 'export' });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

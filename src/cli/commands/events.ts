@@ -8,7 +8,7 @@ export function register(program: Command): void {
   events
     .command('export')
     .description('write the event log as CSV or Parquet (columns seq,user,item,value,time,id) for `recsys train --input`')
-    .requiredOption('--data <dir>', 'the --data directory of `recsys serve`')
+    .requiredOption('--data <dir|url>', 'the --data of `recsys serve`: its directory or postgres:// URL')
     .requiredOption('--out <file>', 'output file ending in .csv or .parquet')
     .action(async (flags: { data: string; out: string }) => {
       const { events: n, note } = await exportEvents(flags.data, flags.out);

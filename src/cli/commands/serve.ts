@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
-    .option('--data <dir>', 'directory of the durable event log (created when missing; replayed on start)', 'serve-data')
+    .option('--data <dir|url>', 'the durable event log: a directory (created when missing), or a postgres:// URL of an event table that replicas share; replayed on start', 'serve-data')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--results <dir>', 'experiment results (JSON) for the dashboard at / (see docs/dashboard.md)', 'out')
     .action(async (flags: ServeFlags) => {

@@ -1,0 +1,303 @@
+/**
+ * The service's event log in PostgreSQL, for replicas: every `recsys serve --data postgres://…` appends to the
+ * same table and applies every replica's events, so any replica answers for any user (a load balancer needs no
+ * affinity) and no replica holds state another needs.
+ *
+ * - Durable: an append resolves after its transaction commits (PostgreSQL's WAL fsync; `synchronous_commit` must
+ *   stay on, the server's default). Concurrent appends of one replica share one transaction (group commit).
+ * - One order: a transaction takes an advisory lock, so events are numbered (`seq`) in commit order without gaps
+ *   and every replica applies them in that order.
+ * - Idempotent across replicas: an id stored by any replica is stored once; posting it again anywhere returns the
+ *   stored event.
+ * - Live: a commit notifies (`NOTIFY recsys_events`); each replica listens and reads what it has not applied
+ *   (also every `pollMs`, should a notification be lost with a connection).
+ *
+ * Table `recsys_events(seq, id, user_id, item_id, value, time)`; ids are jsonb, so numeric and text ids keep
+ * their type as in the file log.
+ */
+import pg from 'pg';
+import { UsageError } from '../core/errors.js';
+import type { ExternalId } from '../data/id-map.js';
+import { redact } from '../pipeline/feature-store.js';
+import type { AppendResult, EventInput, EventStore, EventStoreOptions, LoggedEvent } from './event-log.js';
+
+/** The table every replica shares. */
+export const EVENT_TABLE = 'recsys_events';
+/** The advisory lock key of appends (any constant; shared by the replicas). */
+const APPEND_LOCK = 7_301_994_211;
+
+/** Options of {@link PgEventLog.open} besides the common ones. */
+export interface PgEventLogOptions extends EventStoreOptions {
+  /** Reads other replicas' events at least this often even without a notification (default 1000 ms). */
+  pollMs?: number;
+}
+
+interface Pending {
+  events: LoggedEvent[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+interface Row {
+  seq: string;
+  id: string | null;
+  user_id: ExternalId;
+  item_id: ExternalId;
+  value: number;
+  time: number;
+}
+
+function eventOf(r: Row): LoggedEvent {
+  return { seq: Number(r.seq), user: r.user_id, item: r.item_id, value: Number(r.value), time: Number(r.time), id: r.id };
+}
+
+const COLUMNS = 'seq, id, user_id, item_id, value, time';
+
+/** See the module comment. */
+export class PgEventLog implements EventStore {
+  /** Events in log order: this replica's and the others'. */
+  readonly events: LoggedEvent[] = [];
+  private readonly byId = new Map<string, LoggedEvent>();
+  private queue: Pending[] = [];
+  private working = false;
+  /** Another replica's commit was announced (or the poll came due) while a transaction ran. */
+  private catchUpAsked = false;
+  private closed = false;
+  private commits = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  /** The connection failed: the next transaction reconnects first. */
+  private broken = false;
+
+  private constructor(
+    /** The connection string without its password. */
+    readonly location: string,
+    private readonly url: string,
+    private client: pg.Client,
+    private readonly listener: pg.Client,
+    private readonly onStored: (events: readonly LoggedEvent[]) => void,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Connects, creates the table when missing, replays it and starts listening for other replicas. */
+  static async open(url: string, options: PgEventLogOptions = {}): Promise<PgEventLog> {
+    const location = redact(url);
+    const client = new pg.Client({ connectionString: url });
+    const listener = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await listener.connect();
+    } catch (e) {
+      await Promise.allSettled([client.end(), listener.end()]);
+      throw new Error(`cannot connect to the PostgreSQL event log ${location}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const log = new PgEventLog(location, url, client, listener, options.onStored ?? (() => {}), options.warn ?? (() => {}));
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${EVENT_TABLE} (
+        seq BIGINT PRIMARY KEY, id TEXT UNIQUE, user_id JSONB NOT NULL, item_id JSONB NOT NULL,
+        value DOUBLE PRECISION NOT NULL, time DOUBLE PRECISION NOT NULL)`);
+      const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} ORDER BY seq`);
+      for (const r of rows) log.push(eventOf(r), `${location}: table ${EVENT_TABLE}`);
+      listener.on('notification', () => log.askCatchUp());
+      const lost = (e: Error): void => log.warn(`${location}: the event listener's connection failed (${e.message}); other replicas' events now arrive by polling`);
+      listener.on('error', lost);
+      log.watch(client);
+      await listener.query(`LISTEN ${EVENT_TABLE}`);
+      const pollMs = options.pollMs ?? 1000;
+      if (pollMs > 0) {
+        log.timer = setInterval(() => log.askCatchUp(), pollMs);
+        log.timer.unref();
+      }
+    } catch (e) {
+      await log.close().catch(() => undefined);
+      throw e instanceof Error && e.message.startsWith(location) ? e : new Error(`${location}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return log;
+  }
+
+  private watch(client: pg.Client): void {
+    client.on('error', (e) => {
+      this.broken = true;
+      this.warn(`${this.location}: connection error (${e.message}); reconnecting at the next append`);
+    });
+    client.on('end', () => (this.broken = true));
+  }
+
+  /** A fresh connection in place of a failed one. */
+  private async reconnect(): Promise<void> {
+    const old = this.client;
+    this.client = new pg.Client({ connectionString: this.url });
+    void old.end().catch(() => undefined);
+    await this.client.connect();
+    this.watch(this.client);
+    this.broken = false;
+  }
+
+  /** Transactions committed by this replica's appends. */
+  get fsyncCount(): number {
+    return this.commits;
+  }
+
+  /**
+   * Stores `inputs` (in order) and resolves once they are committed. Events whose id any replica already stored
+   * are not stored again; they resolve with the stored event. If the transaction fails it is rolled back and this
+   * call rejects (a connection lost during COMMIT leaves the outcome unknown: retry with the same ids).
+   */
+  async append(inputs: readonly EventInput[], now: number = Date.now() / 1000): Promise<AppendResult[]> {
+    if (this.closed) throw new Error(`${this.location}: the event log is closed`);
+    const fresh: LoggedEvent[] = [];
+    const results: AppendResult[] = [];
+    const inCall = new Map<string, LoggedEvent>();
+    for (const input of inputs) {
+      const id = input.id ?? null;
+      const known = id !== null ? (this.byId.get(id) ?? inCall.get(id)) : undefined;
+      if (known) {
+        results.push({ event: known, duplicate: true });
+        continue;
+      }
+      const event: LoggedEvent = { seq: 0, user: input.user, item: input.item, value: input.value ?? 1, time: input.time ?? now, id };
+      if (id !== null) inCall.set(id, event);
+      fresh.push(event);
+      results.push({ event, duplicate: false });
+    }
+    if (fresh.length) {
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ events: fresh, resolve, reject });
+        void this.work();
+      });
+    }
+    // An event another replica (or a concurrent call) stored first: the stored one, marked duplicate.
+    return results.map((r) => {
+      if (r.duplicate || r.event.id === null) return r;
+      const stored = this.byId.get(r.event.id);
+      return stored && stored !== r.event ? { event: stored, duplicate: true } : r;
+    });
+  }
+
+  private askCatchUp(): void {
+    if (this.closed) return;
+    this.catchUpAsked = true;
+    void this.work();
+  }
+
+  /** Runs transactions one at a time: each applies other replicas' new events, then stores the queued ones. */
+  private async work(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      while (!this.closed && (this.queue.length || this.catchUpAsked)) {
+        const group = this.queue;
+        this.queue = [];
+        this.catchUpAsked = false;
+        try {
+          this.apply(await this.transaction(group.flatMap((p) => p.events)));
+          for (const p of group) p.resolve();
+        } catch (e) {
+          const error = new Error(`${this.location}: could not store the events (${e instanceof Error ? e.message : String(e)})`);
+          for (const p of group) for (const ev of p.events) ev.seq = 0;
+          for (const p of group) p.reject(error);
+          if (!group.length) this.warn(`${this.location}: could not read other replicas' events (${error.message}); retrying`);
+        }
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  /** One transaction: the events committed by others since the last one, then `mine` (those not stored yet). */
+  private async transaction(mine: LoggedEvent[]): Promise<LoggedEvent[]> {
+    if (this.broken) await this.reconnect();
+    const c = this.client;
+    const last = this.events.length;
+    if (!mine.length) {
+      const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [last]);
+      return rows.map(eventOf);
+    }
+    await c.query('BEGIN');
+    try {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      const others = (await c.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [last])).rows.map(eventOf);
+      const ids = mine.flatMap((e) => (e.id === null ? [] : [e.id]));
+      const taken = new Set(others.flatMap((e) => (e.id === null ? [] : [e.id])));
+      if (ids.length) {
+        const old = await c.query<{ id: string }>(`SELECT id FROM ${EVENT_TABLE} WHERE id = ANY($1::text[])`, [ids]);
+        for (const r of old.rows) taken.add(r.id);
+      }
+      const store: LoggedEvent[] = [];
+      for (const e of mine) {
+        if (e.id !== null) {
+          if (taken.has(e.id)) continue;
+          taken.add(e.id); // the same id twice in one group (concurrent posts): stored once
+        }
+        store.push(e);
+      }
+      let seq = last + others.length;
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (const e of store) {
+        e.seq = ++seq;
+        const b = values.length;
+        tuples.push(`($${b + 1}, $${b + 2}, $${b + 3}::jsonb, $${b + 4}::jsonb, $${b + 5}, $${b + 6})`);
+        values.push(e.seq, e.id, JSON.stringify(e.user), JSON.stringify(e.item), e.value, e.time);
+      }
+      // Chunks keep each statement under PostgreSQL's 65,535 parameters.
+      for (let t = 0; t < tuples.length; t += 10_000) {
+        await c.query(`INSERT INTO ${EVENT_TABLE} (${COLUMNS}) VALUES ${tuples.slice(t, t + 10_000).join(', ')}`, values.slice(t * 6, (t + 10_000) * 6));
+      }
+      if (store.length) await c.query(`SELECT pg_notify('${EVENT_TABLE}', $1)`, [String(seq)]);
+      await c.query('COMMIT');
+      this.commits++;
+      // An id stored by an earlier transaction of another replica that this one had not applied yet is in
+      // `others` when it is newer than `last`; an older one is in this.byId already.
+      return [...others, ...store];
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Applies committed events in seq order. */
+  private apply(events: LoggedEvent[]): void {
+    const fresh: LoggedEvent[] = [];
+    for (const e of events) {
+      if (e.seq <= this.events.length) continue;
+      this.push(e, this.location);
+      fresh.push(e);
+    }
+    if (fresh.length) this.onStored(fresh);
+  }
+
+  private push(e: LoggedEvent, where: string): void {
+    if (e.seq !== this.events.length + 1) throw new Error(`${where}: event seq ${e.seq} where ${this.events.length + 1} was expected; the event table is damaged`);
+    this.events.push(e);
+    if (e.id !== null) this.byId.set(e.id, e);
+  }
+
+  /** Stops listening and closes the connections (pending appends finish first). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.working || this.queue.length) await new Promise((r) => setTimeout(r, 1));
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([this.client.end(), this.listener.end()]);
+  }
+}
+
+/** Reads the shared event table without changing it (for export). */
+export async function readPgEventLog(url: string): Promise<{ location: string; events: LoggedEvent[] }> {
+  const location = redact(url);
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new Error(`cannot connect to the PostgreSQL event log ${location}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [EVENT_TABLE]);
+    if (exists.rows[0]?.t === null) throw new UsageError(`${location}: no table ${EVENT_TABLE} (no \`recsys serve --data ${location}\` has run there)`);
+    const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} ORDER BY seq`);
+    return { location, events: rows.map(eventOf) };
+  } finally {
+    await client.end();
+  }
+}
