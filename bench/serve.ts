@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- serve [--items N] [--users N] [--factors F] [--rate R] [--seconds S] [--event-rate E]
- * [--connections C] [--skip-ann]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
+ * [--connections C] [--skip-ann] [--pg postgres://…]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
  * with autocannon (its own event loop, so the server's figures are not shared with the client's).
  *
  * The model: iALS (32 factors by default) on a generated power-law matrix of 20,000 users × 20,000 items.
@@ -9,7 +9,9 @@
  * 2. the same while events are posted at E events/s (default 2,000), one per request, fsync'd;
  * 3. events alone, as fast as they are acknowledged (C × 4 connections): durable events/s and fsyncs;
  * 4. recommendations as fast as possible (C connections): the ceiling in req/s;
- * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann.
+ * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann;
+ * 6. with --pg: phase 3 against a server keeping its events in that PostgreSQL database (table recsys_events,
+ *    dropped first), then phase 1 on it.
  * Latencies are autocannon's (1 ms resolution; corrected for coordinated omission at a fixed rate).
  * The server runs with `--log-level warn` (no per-request log lines).
  */
@@ -144,6 +146,9 @@ export async function run(args: string[]): Promise<void> {
   const seconds = flag(args, 'seconds', 10);
   const connections = flag(args, 'connections', 16);
   const skipAnn = args.includes('--skip-ann');
+  const pgAt = args.indexOf('--pg');
+  const pgUrl = pgAt >= 0 ? args[pgAt + 1] : undefined;
+  if (pgAt >= 0 && !pgUrl?.startsWith('postgres')) throw new Error('--pg needs a postgres:// connection string');
   const rng = new Rng(7);
   const ui: number[] = [];
   const ii: number[] = [];
@@ -201,11 +206,31 @@ export async function run(args: string[]): Promise<void> {
       servers = servers.filter((c) => c !== ann.child);
     }
 
+    let pgNote = '';
+    if (pgUrl) {
+      // The shared event table: a fresh table, so the phase starts from an empty log.
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: pgUrl });
+      await admin.connect();
+      const sync = (await admin.query<{ synchronous_commit: string; fsync: string }>("SELECT current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync")).rows[0];
+      await admin.query('DROP TABLE IF EXISTS recsys_events');
+      await admin.end();
+      const shared = await startServer(modelDir, pgUrl, []);
+      servers.push(shared.child);
+      const p0 = await logCounters(shared.base);
+      rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await events(shared.base, nUsers, nItems, seconds, connections * 4, undefined, 10), 'events/s'));
+      const p1 = await logCounters(shared.base);
+      rows.push(rowOf(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, await recommendations(shared.base, nUsers, seconds, connections, rate, 11), 'req/s'));
+      pgNote = `\nPostgreSQL event table (synchronous_commit ${sync.synchronous_commit}, fsync ${sync.fsync}): ${p1.events - p0.events} events in ${p1.fsyncs - p0.fsyncs} commits`;
+      await stopServer(shared.child);
+      servers = servers.filter((c) => c !== shared.child);
+    }
+
     const head = ['phase', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'throughput', 'errors'];
     const cells = rows.map((r) => [r.phase, String(r.requests), String(r.p50), String(r.p90), String(r.p99), r.rate, String(r.errors)]);
     const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
     const line = (r: string[]): string => r.map((x, c) => x.padEnd(widths[c])).join('  ');
-    process.stdout.write(`${line(head)}\n${cells.map(line).join('\n')}\n${fsyncNote}\n`);
+    process.stdout.write(`${line(head)}\n${cells.map(line).join('\n')}\n${fsyncNote}${pgNote}\n`);
     process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   } finally {
     for (const c of servers) await stopServer(c);

@@ -4,7 +4,8 @@
  * affinity) and no replica holds state another needs.
  *
  * - Durable: an append resolves after its transaction commits (PostgreSQL's WAL fsync; `synchronous_commit` must
- *   stay on, the server's default). Concurrent appends of one replica share one transaction (group commit).
+ *   stay on, the server's default). Concurrent appends of one replica share one transaction (group commit), which
+ *   is one call of a server-side function (one round trip).
  * - One order: a transaction takes an advisory lock, so events are numbered (`seq`) in commit order without gaps
  *   and every replica applies them in that order.
  * - Idempotent across replicas: an id stored by any replica is stored once; posting it again anywhere returns the
@@ -12,8 +13,8 @@
  * - Live: a commit notifies (`NOTIFY recsys_events`); each replica listens and reads what it has not applied
  *   (also every `pollMs`, should a notification be lost with a connection).
  *
- * Table `recsys_events(seq, id, user_id, item_id, value, time)`; ids are jsonb, so numeric and text ids keep
- * their type as in the file log.
+ * Table `recsys_events(seq, id, user_id, item_id, value, time)` and function `recsys_events_append`, created when
+ * missing; ids are jsonb, so numeric and text ids keep their type as in the file log.
  */
 import pg from 'pg';
 import { UsageError } from '../core/errors.js';
@@ -25,6 +26,37 @@ import type { AppendResult, EventInput, EventStore, EventStoreOptions, LoggedEve
 export const EVENT_TABLE = 'recsys_events';
 /** The advisory lock key of appends (any constant; shared by the replicas). */
 const APPEND_LOCK = 7_301_994_211;
+/** The advisory lock key of creating the table and function (replicas may start at once). */
+const SCHEMA_LOCK = 7_301_994_212;
+/** The server-side append (one round trip per group commit). */
+export const APPEND_FUNCTION = 'recsys_events_append';
+
+/**
+ * Table and append function. The function runs in the caller's (autocommit) transaction: it takes the append
+ * lock, then — each statement of a volatile PL/pgSQL function sees what committed before it, so after the lock
+ * the maximum seq is final — numbers the batch after it, skipping ids already stored, notifies, and returns
+ * every event after `after` with `mine` marking this batch's.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${EVENT_TABLE} (
+  seq BIGINT PRIMARY KEY, id TEXT UNIQUE, user_id JSONB NOT NULL, item_id JSONB NOT NULL,
+  value DOUBLE PRECISION NOT NULL, time DOUBLE PRECISION NOT NULL);
+CREATE OR REPLACE FUNCTION ${APPEND_FUNCTION}(after BIGINT, batch JSONB)
+RETURNS TABLE (seq BIGINT, id TEXT, user_id JSONB, item_id JSONB, value DOUBLE PRECISION, "time" DOUBLE PRECISION, mine BOOLEAN)
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+DECLARE n BIGINT;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${APPEND_LOCK});
+  SELECT coalesce(max(e.seq), 0) INTO n FROM ${EVENT_TABLE} e;
+  INSERT INTO ${EVENT_TABLE} (seq, id, user_id, item_id, value, time)
+    SELECT n + row_number() OVER (ORDER BY b.ord), b.id, b.u, b.i, b.v, b.t
+    FROM jsonb_to_recordset(batch) AS b(ord BIGINT, id TEXT, u JSONB, i JSONB, v DOUBLE PRECISION, t DOUBLE PRECISION)
+    WHERE b.id IS NULL OR NOT EXISTS (SELECT 1 FROM ${EVENT_TABLE} o WHERE o.id = b.id);
+  PERFORM pg_notify('${EVENT_TABLE}', n::TEXT);
+  RETURN QUERY SELECT e.seq, e.id, e.user_id, e.item_id, e.value, e.time, e.seq > n FROM ${EVENT_TABLE} e WHERE e.seq > after ORDER BY e.seq;
+END
+$fn$;`;
 
 /** Options of {@link PgEventLog.open} besides the common ones. */
 export interface PgEventLogOptions extends EventStoreOptions {
@@ -93,9 +125,12 @@ export class PgEventLog implements EventStore {
     }
     const log = new PgEventLog(location, url, client, listener, options.onStored ?? (() => {}), options.warn ?? (() => {}));
     try {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${EVENT_TABLE} (
-        seq BIGINT PRIMARY KEY, id TEXT UNIQUE, user_id JSONB NOT NULL, item_id JSONB NOT NULL,
-        value DOUBLE PRECISION NOT NULL, time DOUBLE PRECISION NOT NULL)`);
+      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      try {
+        await client.query(SCHEMA);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+      }
       const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} ORDER BY seq`);
       for (const r of rows) log.push(eventOf(r), `${location}: table ${EVENT_TABLE}`);
       listener.on('notification', () => log.askCatchUp());
@@ -204,7 +239,10 @@ export class PgEventLog implements EventStore {
     }
   }
 
-  /** One transaction: the events committed by others since the last one, then `mine` (those not stored yet). */
+  /**
+   * One transaction, one round trip: {@link APPEND_FUNCTION} stores `mine` (less the ids stored meanwhile) after
+   * every event committed so far, and returns the events after `this.events.length` — the other replicas' and ours.
+   */
   private async transaction(mine: LoggedEvent[]): Promise<LoggedEvent[]> {
     if (this.broken) await this.reconnect();
     const c = this.client;
@@ -213,47 +251,27 @@ export class PgEventLog implements EventStore {
       const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [last]);
       return rows.map(eventOf);
     }
-    await c.query('BEGIN');
-    try {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      const others = (await c.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [last])).rows.map(eventOf);
-      const ids = mine.flatMap((e) => (e.id === null ? [] : [e.id]));
-      const taken = new Set(others.flatMap((e) => (e.id === null ? [] : [e.id])));
-      if (ids.length) {
-        const old = await c.query<{ id: string }>(`SELECT id FROM ${EVENT_TABLE} WHERE id = ANY($1::text[])`, [ids]);
-        for (const r of old.rows) taken.add(r.id);
+    // Ids applied since the append was called, and the same id twice in one group (concurrent posts), go once.
+    const batch: LoggedEvent[] = [];
+    const inBatch = new Set<string>();
+    for (const e of mine) {
+      if (e.id !== null) {
+        if (this.byId.has(e.id) || inBatch.has(e.id)) continue;
+        inBatch.add(e.id);
       }
-      const store: LoggedEvent[] = [];
-      for (const e of mine) {
-        if (e.id !== null) {
-          if (taken.has(e.id)) continue;
-          taken.add(e.id); // the same id twice in one group (concurrent posts): stored once
-        }
-        store.push(e);
-      }
-      let seq = last + others.length;
-      const values: unknown[] = [];
-      const tuples: string[] = [];
-      for (const e of store) {
-        e.seq = ++seq;
-        const b = values.length;
-        tuples.push(`($${b + 1}, $${b + 2}, $${b + 3}::jsonb, $${b + 4}::jsonb, $${b + 5}, $${b + 6})`);
-        values.push(e.seq, e.id, JSON.stringify(e.user), JSON.stringify(e.item), e.value, e.time);
-      }
-      // Chunks keep each statement under PostgreSQL's 65,535 parameters.
-      for (let t = 0; t < tuples.length; t += 10_000) {
-        await c.query(`INSERT INTO ${EVENT_TABLE} (${COLUMNS}) VALUES ${tuples.slice(t, t + 10_000).join(', ')}`, values.slice(t * 6, (t + 10_000) * 6));
-      }
-      if (store.length) await c.query(`SELECT pg_notify('${EVENT_TABLE}', $1)`, [String(seq)]);
-      await c.query('COMMIT');
-      this.commits++;
-      // An id stored by an earlier transaction of another replica that this one had not applied yet is in
-      // `others` when it is newer than `last`; an older one is in this.byId already.
-      return [...others, ...store];
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      batch.push(e);
     }
+    const payload = JSON.stringify(batch.map((e, ord) => ({ ord, id: e.id, u: e.user, i: e.item, v: e.value, t: e.time })));
+    const { rows } = await c.query<Row & { mine: boolean }>(`SELECT ${COLUMNS}, mine FROM ${APPEND_FUNCTION}($1, $2::jsonb)`, [last, payload]);
+    this.commits++;
+    const others = rows.filter((r) => !r.mine).map(eventOf);
+    const ours = rows.filter((r) => r.mine);
+    // The function skipped the ids that another replica stored after `last`: they are among `others`.
+    const taken = new Set(others.flatMap((e) => (e.id === null ? [] : [e.id])));
+    const stored = batch.filter((e) => e.id === null || !taken.has(e.id));
+    if (stored.length !== ours.length) throw new Error(`stored ${ours.length} events where ${stored.length} were expected; the event table was changed by something other than recsys`);
+    stored.forEach((e, j) => (e.seq = Number(ours[j].seq)));
+    return [...others, ...stored];
   }
 
   /** Applies committed events in seq order. */
