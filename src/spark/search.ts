@@ -26,9 +26,9 @@ import { summarize } from '../eval/stats.js';
 import type { OpenedModel } from '../models/index.js';
 import { fitOnSpark } from './fit.js';
 import { stageSparkModel } from './import.js';
-import { runJob, type RunJobOptions } from './job.js';
-import { writeInteractionsParquet } from './parquet.js';
-import { sparkParamsForTrial, SEARCHABLE, type SparkAlsParams } from './params.js';
+import { runJob, type RunJobOptions } from '../sparkjob/job.js';
+import { writeInteractionsParquet } from '../sparkjob/parquet.js';
+import { sparkParamsForTrial, SEARCHABLE, type SparkAlsParams } from '../sparkjob/params.js';
 
 /** A search section checked for Spark, with its planned trials in recsys and Spark terms. */
 export interface SparkSearchPlan {
