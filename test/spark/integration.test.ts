@@ -17,9 +17,9 @@ import { evaluateModel } from '../../src/eval/evaluate.js';
 import { parseMetric, percentileRankTerms } from '../../src/eval/metrics.js';
 import { readTrials } from '../../src/eval/search.js';
 import { createModel, openModel } from '../../src/models/index.js';
-import { checkSparkEnvironment } from '../../src/spark/environment.js';
-import { runJob, sparkConf } from '../../src/spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS } from '../../src/spark/params.js';
+import { checkSparkEnvironment } from '../../src/sparkjob/environment.js';
+import { runJob, sparkConf } from '../../src/sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS } from '../../src/sparkjob/params.js';
 import { runCli } from '../cli/helpers.js';
 
 const env = await checkSparkEnvironment().catch((e: Error) => e);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/eval/config.js';
 import { IALS_PARAMS } from '../../src/models/factorization/ials.js';
 import { ALS_PARAMS } from '../../src/models/factorization/als.js';
-import { sparkConf } from '../../src/spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS, sparkParamsForTrial } from '../../src/spark/params.js';
+import { sparkConf } from '../../src/sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS, sparkParamsForTrial } from '../../src/sparkjob/params.js';
 import { assignFolds, planSparkSearch } from '../../src/spark/search.js';
 
 describe('Spark ALS parameters', () => {
