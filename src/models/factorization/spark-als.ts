@@ -147,23 +147,23 @@ export class SparkAlsRecommender implements Recommender {
     return spark ? [`spark-als: fitted by Spark ${String(spark.version)} on ${String(spark.master)}, as ${this.require().inner.name}`] : [];
   }
 
-  recommend(users: ArrayLike<number>, k: number, options?: RecommendOptions): Promise<TopK> {
+  async recommend(users: ArrayLike<number>, k: number, options?: RecommendOptions): Promise<TopK> {
     return this.require().inner.recommend(users, k, options);
   }
 
-  score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
+  async score(users: Int32Array, items: Int32Array): Promise<Float32Array> {
     return this.require().inner.score(users, items);
   }
 
-  similarItems(item: number, k: number): Promise<TopK> {
+  async similarItems(item: number, k: number): Promise<TopK> {
     return this.require().inner.similarItems(item, k);
   }
 
-  foldIn(history: History): Promise<Float32Array> {
+  async foldIn(history: History): Promise<Float32Array> {
     return this.require().inner.foldIn(history);
   }
 
-  recommendForHistory(history: History, k: number, options?: HistoryOptions): Promise<TopK> {
+  async recommendForHistory(history: History, k: number, options?: HistoryOptions): Promise<TopK> {
     return this.require().inner.recommendForHistory(history, k, options);
   }
 
