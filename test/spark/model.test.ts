@@ -164,7 +164,7 @@ describe.skipIf(unavailable !== null)('spark-als on Spark local mode (integratio
     const results = JSON.parse(readFileSync(out, 'utf8')) as { models: { label: string; fitSeconds: number; notes: string[]; metrics: Record<string, { mean: number }> }[] };
     const [spark, ials, pop] = results.models;
     expect(spark.label).toBe('spark-als');
-    expect(spark.notes.some((n) => /spark-als: fitted by Spark \d+\.\d+\.\d+ on local\[2\], as ials/.test(n))).toBe(true);
+    expect(spark.notes.some((n) => /^fitted by Spark \d+\.\d+\.\d+ on local\[2\], as ials$/.test(n))).toBe(true);
     const ndcg = (m: typeof spark): number => m.metrics['ndcg@10'].mean;
     process.stderr.write(`spark-als vs ials: NDCG@10 ${ndcg(spark).toFixed(4)} vs ${ndcg(ials).toFixed(4)} (popularity ${ndcg(pop).toFixed(4)}); ROEM ${spark.metrics.roem.mean.toFixed(4)} vs ${ials.metrics.roem.mean.toFixed(4)}; fit ${spark.fitSeconds.toFixed(1)} s vs ${ials.fitSeconds.toFixed(2)} s\n`);
     expect(Math.abs(ndcg(spark) - ndcg(ials))).toBeLessThan(0.03);

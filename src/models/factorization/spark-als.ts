@@ -144,7 +144,7 @@ export class SparkAlsRecommender implements Recommender {
   /** What the last fit (or the loaded model's fit) ran on. */
   fitNotes(): string[] {
     const spark = this.current?.state.spark as { version?: unknown; master?: unknown } | undefined;
-    return spark ? [`spark-als: fitted by Spark ${String(spark.version)} on ${String(spark.master)}, as ${this.require().inner.name}`] : [];
+    return spark ? [`fitted by Spark ${String(spark.version)} on ${String(spark.master)}, as ${this.require().inner.name}`] : [];
   }
 
   async recommend(users: ArrayLike<number>, k: number, options?: RecommendOptions): Promise<TopK> {
