@@ -74,7 +74,7 @@ export interface SparkSearchOptions extends Omit<RunJobOptions, 'onProgress'> {
 }
 
 /** One evaluation the job's ROEM evaluator recorded. */
-interface Evaluation {
+export interface Evaluation {
   params: Record<string, number>;
   value: number | null;
   /** Set when this fold's fit failed. */

@@ -133,9 +133,12 @@ export class SparkAlsRecommender implements Recommender {
       // Staged and loaded as the ials/als directory it is: the state passes every check a saved model passes.
       const staged = join(workDir, 'model');
       await saveTrainedModel(staged, { modelType: snap.modelType, hyperparameters: snap.hyperparameters, train, state, arrays: snap.arrays });
-      const inner = await this.innerFrom(await loadSnapshot(staged, snap.modelType));
-      throwIfAborted(options.signal);
-      this.install(inner);
+      const next = await this.innerFrom(await loadSnapshot(staged, snap.modelType));
+      if (options.signal?.aborted) {
+        next.inner.dispose();
+        throwIfAborted(options.signal);
+      }
+      this.install(next);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
