@@ -1,8 +1,8 @@
 """recsys's PySpark job: fits pyspark.ml.recommendation.ALS (or cross-validates a grid of it, selected by ROEM)
 on interactions recsys wrote as Parquet, and writes the factors as Parquet for recsys to import.
 
-Run by `recsys spark als|search` and the spark-als model type as `python3 als_job.py SPEC.json` (or through spark-submit). SPEC is a JSON
-object written by src/sparkjob/job.ts (runJob):
+Run by `recsys spark als|search` and the spark-als model type as `python3 als_job.py SPEC.json` (or through
+spark-submit). SPEC is a JSON object written by src/sparkjob/job.ts (runJob):
 
   mode      "fit" | "search" | "roem-selftest"
   master    Spark master URL (local[2], spark://host:7077, yarn)

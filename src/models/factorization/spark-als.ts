@@ -7,6 +7,7 @@
  * recommends, folds in and saves exactly as that model does. A saved `spark-als` holds the same arrays as the
  * ials/als directory `recsys spark als` writes, under its own type and Spark's hyperparameters; loading it
  * needs neither Python nor Java. Without them, `fit` fails with a SparkUnavailableError saying what to install.
+ * `RECSYS_PYTHON` picks the Python; `RECSYS_SPARK_SUBMIT` (a spark-submit path) runs the job through it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,7 +128,11 @@ export class SparkAlsRecommender implements Recommender {
       const conf = sparkConf({ shufflePartitions: this.params.shufflePartitions, driverMemory: this.params.driverMemory });
       // Imported here: it brings DuckDB (Parquet), which a process that only loads models does not need.
       const { fitAlsFactors } = await import('../../sparkjob/fit.js');
-      const fit = await fitAlsFactors({ train, params: spark, master, conf, workDir, python: env.python, signal: options.signal, onProgress: options.onProgress, appName: 'recsys spark-als' });
+      const sparkSubmit = process.env.RECSYS_SPARK_SUBMIT?.trim() || undefined;
+      const fit = await fitAlsFactors({
+        train, params: spark, master, conf, workDir, python: env.python, ...(sparkSubmit ? { sparkSubmit } : {}),
+        signal: options.signal, onProgress: options.onProgress, appName: 'recsys spark-als',
+      });
       const snap = sparkAlsSnapshot(train, spark, fit.user, fit.item);
       const state = { ...snap.state, spark: { version: fit.outcome.sparkVersion, master, seconds: fit.outcome.seconds, fitSeconds: fit.outcome.result.fitSeconds } };
       // Staged and loaded as the ials/als directory it is: the state passes every check a saved model passes.
