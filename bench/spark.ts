@@ -19,10 +19,10 @@ import { parseMetric } from '../src/eval/metrics.js';
 import { randomSplit } from '../src/eval/splits.js';
 import { getKernels } from '../src/linalg/index.js';
 import { createModel, type Recommender } from '../src/models/index.js';
-import { checkSparkEnvironment } from '../src/spark/environment.js';
+import { checkSparkEnvironment } from '../src/sparkjob/environment.js';
 import { fitOnSpark } from '../src/spark/fit.js';
-import { sparkConf } from '../src/spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS } from '../src/spark/params.js';
+import { sparkConf } from '../src/sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS } from '../src/sparkjob/params.js';
 import { findData, flag, loadMl100k } from './_movielens.js';
 
 /** Users in taste clusters over a catalogue: ~perUser distinct items each, 85 % from the user's cluster (Zipf-like). */

@@ -1,8 +1,8 @@
 """recsys's PySpark job: fits pyspark.ml.recommendation.ALS (or cross-validates a grid of it, selected by ROEM)
 on interactions recsys wrote as Parquet, and writes the factors as Parquet for recsys to import.
 
-Run by `recsys spark als|search` as `python3 als_job.py SPEC.json` (or through spark-submit). SPEC is a JSON
-object written by src/spark/spec.ts:
+Run by `recsys spark als|search` and the spark-als model type as `python3 als_job.py SPEC.json` (or through
+spark-submit). SPEC is a JSON object written by src/sparkjob/job.ts (runJob):
 
   mode      "fit" | "search" | "roem-selftest"
   master    Spark master URL (local[2], spark://host:7077, yarn)
@@ -12,6 +12,9 @@ object written by src/spark/spec.ts:
             and result.json
   als       ALS parameters (rank, maxIter, regParam, implicitPrefs, alpha, nonnegative, coldStartStrategy, seed)
   search    (mode search) grid: list of ALS parameter overrides; folds, seed, metric ("roem")
+
+In a search, a parameter map whose fit fails (Spark rejects it, runs out of memory) does not end the job: that
+fold's evaluation is recorded with its error (value null) and counts as +inf for the selection; the others go on.
 
 Everything the CLI reads goes to stdout as JSON lines ({"event": ...}); Spark's own logging goes to stderr.
 SIGINT or SIGTERM cancels the running Spark jobs and exits with status 130; any failure prints
@@ -38,6 +41,7 @@ class Cancelled(Exception):
 
 def on_signal(signum, _frame):
     # pyspark's own SIGINT handler does the same; SIGTERM comes from the CLI when the user presses Ctrl-C.
+    ACTIVE["cancelled"] = True
     ctx = ACTIVE.get("sc")
     if ctx is not None:
         try:
@@ -48,6 +52,21 @@ def on_signal(signum, _frame):
 
 
 ACTIVE = {}
+
+
+def describe_error(e):
+    """One line for a failed fit: the root Java exception of a Py4JJavaError, else the Python exception."""
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        try:
+            root = java
+            while root.getCause() is not None and root.getCause() != root:
+                root = root.getCause()
+            return str(root.toString()).strip().splitlines()[0][:500]
+        except Exception:  # the JVM may be gone
+            pass
+    text = str(e).strip()
+    return "%s: %s" % (type(e).__name__, text.splitlines()[0][:500] if text else "")
 
 
 class StageProgress(threading.Thread):
@@ -172,17 +191,39 @@ def build_search_classes():
             recs = self.als_model.recommendForUserSubset(users, n_items)
             scores = recs.select("user", F.explode("recommendations").alias("r")).select("user", F.col("r.item").alias("item"), F.col("r.rating").alias("score"))
             out = percentile_ranks(F, Window, scores, self.train, dataset)
-            out.recsys_fit = (self.recsys_params, self.fit_seconds)
+            out.recsys_fit = (self.recsys_params, self.fit_seconds, None)
+            return out
+
+    class FailedFit(Model):
+        """A parameter map whose fit failed: its transform carries the error to the evaluator."""
+
+        def __init__(self, error, fit_seconds, params):
+            super().__init__()
+            self.error = error
+            self.fit_seconds = fit_seconds
+            self.recsys_params = params
+
+        def _transform(self, dataset):
+            out = dataset.limit(0)
+            out.recsys_fit = (self.recsys_params, self.fit_seconds, self.error)
             return out
 
     class RankingALS(ALS):
-        """ALS whose model's transform gives each held-out pair its percentile rank (for RoemEvaluator)."""
+        """ALS whose model's transform gives each held-out pair its percentile rank (for RoemEvaluator); a fit
+        that fails becomes a FailedFit (the search goes on) unless the job is being cancelled."""
 
         def _fit(self, dataset):
             t0 = time.time()
-            model = super()._fit(dataset)
-            model.itemFactors.cache().count()
             params = {name: self.getOrDefault(name) for name in ("rank", "maxIter", "regParam", "alpha", "seed")}
+            try:
+                model = super()._fit(dataset)
+                model.itemFactors.cache().count()
+            except Exception as e:
+                if ACTIVE.get("cancelled"):
+                    raise
+                error = describe_error(e)
+                sys.stderr.write("recsys: fit of %s failed: %s\n" % (json.dumps(params), error))
+                return FailedFit(error, time.time() - t0, params)
             return RankingALSModel(model, dataset, time.time() - t0, params)
 
     class RoemEvaluator(Evaluator):
@@ -194,15 +235,18 @@ def build_search_classes():
 
         def _evaluate(self, dataset):
             t0 = time.time()
+            params, fit_seconds, error = getattr(dataset, "recsys_fit", ({}, 0.0, None))
+            if error is not None:
+                self.records.append({"params": params, "value": None, "error": error, "fitSeconds": fit_seconds, "scoringSeconds": 0.0})
+                return float("inf")
             value = roem(F, dataset)
-            params, fit_seconds = getattr(dataset, "recsys_fit", ({}, 0.0))
             self.records.append({"params": params, "value": value, "fitSeconds": fit_seconds, "scoringSeconds": time.time() - t0})
             return value
 
         def isLargerBetter(self):
             return False
 
-    return RankingALS, RoemEvaluator
+    return RankingALS, RoemEvaluator, FailedFit
 
 
 def write_factors(model, output):
@@ -224,7 +268,7 @@ def run_fit(spark, spec):
 def run_search(spark, spec):
     from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 
-    RankingALS, RoemEvaluator = build_search_classes()
+    RankingALS, RoemEvaluator, FailedFit = build_search_classes()
     search = spec["search"]
     if search.get("metric", "roem") != "roem":
         raise ValueError("the Spark search selects on roem only, got %r" % search.get("metric"))
@@ -245,9 +289,17 @@ def run_search(spark, spec):
     t0 = time.time()
     cv_model = cv.fit(data)
     seconds = time.time() - t0
-    write_factors(cv_model.bestModel.als_model, spec["output"])
-    best = {name: cv_model.bestModel.recsys_params[name] for name in ("rank", "maxIter", "regParam", "alpha", "seed")}
-    return {"seconds": seconds, "evaluations": evaluator.records, "avgMetrics": list(cv_model.avgMetrics), "best": best}
+    # avgMetrics of failed maps are +inf; null in JSON (json.dumps would write the non-standard Infinity).
+    avg = [m if m == m and abs(m) != float("inf") else None for m in cv_model.avgMetrics]
+    result = {"seconds": seconds, "evaluations": evaluator.records, "avgMetrics": avg, "best": None}
+    best_model = cv_model.bestModel
+    if isinstance(best_model, FailedFit):
+        # Every map failed, or the best one's refit on the whole input did.
+        result["bestError"] = best_model.error
+    else:
+        write_factors(best_model.als_model, spec["output"])
+        result["best"] = {name: best_model.recsys_params[name] for name in ("rank", "maxIter", "regParam", "alpha", "seed")}
+    return result
 
 
 def run_roem_selftest(spark, spec):

@@ -11,6 +11,7 @@ import { biasedMfModel } from './factorization/biased-mf.js';
 import { bprModel } from './factorization/bpr.js';
 import { ialsModel } from './factorization/ials.js';
 import { pureSvdModel } from './factorization/pure-svd.js';
+import { sparkAlsModel } from './factorization/spark-als.js';
 import { svdppModel } from './factorization/svdpp.js';
 import { easeModel } from './neighbors/ease.js';
 import { itemKnnModel } from './neighbors/item-knn.js';
@@ -37,3 +38,4 @@ for (const m of [
 ]) registerModel(m);
 for (const m of [svdppModel, knnBaselineModel, ratingBlendModel]) registerModel(m);
 for (const m of [contentModel, itemPriorModel, hybridModel, socialModel, lightFmModel]) registerModel(m);
+registerModel(sparkAlsModel); // fitted by Spark (sparkjob/, floor 1); loads without it

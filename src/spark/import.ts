@@ -1,19 +1,20 @@
 /**
  * Imports the factors a Spark ALS job wrote as a recsys model directory of type `ials` (implicit) or `als`
  * (explicit), in the format those models save (docs/model-format.md): the training matrix recsys handed to
- * Spark, its external ids, the factors, and for `als` the bias fallback of cold pairs (fitted here, as `als`
- * fits it). The directory is first written to a staging path and opened with `openModel`, so it passes every
- * check a saved model passes; only then is it copied into place atomically (nothing half-written).
+ * Spark, its external ids, the factors, and for `als` the bias fallback of cold pairs (see `sparkAlsSnapshot`,
+ * which the `spark-als` model type builds its state with too). The directory is first written to a staging path
+ * and opened with `openModel`, so it passes every check a saved model passes; only then is it copied into place
+ * atomically (nothing half-written).
  */
 import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomic, type OutputDirOptions } from '../core/safe-write.js';
 import type { Interactions } from '../data/interactions.js';
-import { fitBiases } from '../models/baselines/biases.js';
+import { sparkAlsSnapshot } from '../models/factorization/spark-als.js';
 import { openModel, type OpenedModel } from '../models/index.js';
-import { saveTrainedModel, type ShapedArray } from '../models/persistence.js';
-import { readFactorsParquet } from './parquet.js';
-import { recsysModelFor, type SparkAlsParams } from './params.js';
+import { saveTrainedModel } from '../models/persistence.js';
+import { readAlsFactors } from '../sparkjob/fit.js';
+import type { SparkAlsParams } from '../sparkjob/params.js';
 
 /** What {@link stageSparkModel} needs. */
 export interface SparkModelParts {
@@ -25,23 +26,17 @@ export interface SparkModelParts {
   provenance: Record<string, unknown>;
 }
 
-/** Writes the imported model to `staging` (a new path) and opens it; throws naming the file at fault. */
-export async function stageSparkModel(staging: string, parts: SparkModelParts): Promise<OpenedModel> {
-  const { train, params } = parts;
-  const f = params.rank;
-  const user = await readFactorsParquet(join(parts.jobOutput, 'userFactors'), 'userFactors', train.nUsers, f);
-  const item = await readFactorsParquet(join(parts.jobOutput, 'itemFactors'), 'itemFactors', train.nItems, f);
-  const { modelType, hyperparameters } = recsysModelFor(params);
-  const arrays: Record<string, ShapedArray> = { userFactors: { data: user, shape: [train.nUsers, f] }, itemFactors: { data: item, shape: [train.nItems, f] } };
-  const state: Record<string, unknown> = { factors: f };
-  if (modelType === 'als') {
-    const b = fitBiases(train, params.regParam, params.regParam, 5);
-    state.globalMean = b.globalMean;
-    arrays.userBias = { data: b.userBias, shape: [b.userBias.length] };
-    arrays.biasItem = { data: b.itemBias, shape: [b.itemBias.length] };
-  }
-  await saveTrainedModel(staging, { modelType, hyperparameters, train, state, arrays, provenance: parts.provenance });
+/** Writes factors already read to `staging` (a new path) as an ials/als model and opens it. */
+export async function stageFactors(staging: string, parts: Omit<SparkModelParts, 'jobOutput'> & { factors: { user: Float32Array; item: Float32Array } }): Promise<OpenedModel> {
+  const { modelType, hyperparameters, state, arrays } = sparkAlsSnapshot(parts.train, parts.params, parts.factors.user, parts.factors.item);
+  await saveTrainedModel(staging, { modelType, hyperparameters, train: parts.train, state, arrays, provenance: parts.provenance });
   return openModel(staging);
+}
+
+/** Reads the job's factor tables, writes the imported model to `staging` (a new path) and opens it; throws naming the file at fault. */
+export async function stageSparkModel(staging: string, parts: SparkModelParts): Promise<OpenedModel> {
+  const factors = await readAlsFactors(parts.jobOutput, parts.train, parts.params.rank);
+  return stageFactors(staging, { ...parts, factors });
 }
 
 /** Copies a staged model directory to `out` atomically, under the output rules `guard` states. */

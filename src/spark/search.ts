@@ -7,6 +7,10 @@
  * table and report show them; trials already in the file are not rerun. The best parameters' model (refitted
  * by CrossValidator on the whole training part) is imported and scored on the test part with the config's metrics.
  *
+ * A trial whose fit fails on Spark (a fold's fit throws: Spark rejects the parameters, runs out of memory) does
+ * not end the job: it is recorded as failed (its error, the folds that did finish) as the local search records
+ * one, the other trials finish, and the run's outcome is a failure (exit 1), as the local search's is.
+ *
  * Differences from the local search, by design: Spark's folds are its own random split of the training
  * interactions (`foldBy: interaction` only), `reg` is Spark's regParam (scaled by each row's count), and
  * hyperparameters the config leaves out take Spark's defaults (rank 10, maxIter 10, regParam 0.1, alpha 1).
@@ -26,9 +30,9 @@ import { summarize } from '../eval/stats.js';
 import type { OpenedModel } from '../models/index.js';
 import { fitOnSpark } from './fit.js';
 import { stageSparkModel } from './import.js';
-import { runJob, type RunJobOptions } from './job.js';
-import { writeInteractionsParquet } from './parquet.js';
-import { sparkParamsForTrial, SEARCHABLE, type SparkAlsParams } from './params.js';
+import { runJob, type RunJobOptions } from '../sparkjob/job.js';
+import { writeInteractionsParquet } from '../sparkjob/parquet.js';
+import { sparkParamsForTrial, SEARCHABLE, type SparkAlsParams } from '../sparkjob/params.js';
 
 /** A search section checked for Spark, with its planned trials in recsys and Spark terms. */
 export interface SparkSearchPlan {
@@ -70,9 +74,11 @@ export interface SparkSearchOptions extends Omit<RunJobOptions, 'onProgress'> {
 }
 
 /** One evaluation the job's ROEM evaluator recorded. */
-interface Evaluation {
+export interface Evaluation {
   params: Record<string, number>;
   value: number | null;
+  /** Set when this fold's fit failed. */
+  error?: string;
   fitSeconds: number;
   scoringSeconds: number;
 }
@@ -98,14 +104,20 @@ export function assignFolds(trials: SparkAlsParams[], records: Evaluation[], fol
   });
 }
 
-/** A recsys trial from its fold evaluations. */
-function toTrial(params: Record<string, unknown>, evals: Evaluation[]): Trial {
+/**
+ * A recsys trial from its fold evaluations. A trial with a failed fold is failed, as in the local search: its
+ * error (`fold N: ...`), the values of the folds that finished, mean and stderr NaN.
+ */
+export function toTrial(params: Record<string, unknown>, evals: Evaluation[]): Trial {
+  const seconds = { fitSeconds: evals.reduce((a, e) => a + e.fitSeconds, 0), scoringSeconds: evals.reduce((a, e) => a + e.scoringSeconds, 0) };
+  const failed = evals.findIndex((e) => e.error !== undefined);
+  if (failed >= 0) {
+    const foldValues = evals.filter((e) => e.error === undefined && e.value !== null).map((e) => e.value as number);
+    return { key: trialKey(params), params, foldValues, mean: NaN, stderr: NaN, ...seconds, error: `fold ${failed + 1}: ${evals[failed].error}` };
+  }
   const foldValues = evals.map((e) => (e.value === null ? NaN : e.value));
   const s = summarize(foldValues, undefined, { resamples: 0 });
-  return {
-    key: trialKey(params), params, foldValues, mean: s.mean, stderr: s.stderr,
-    fitSeconds: evals.reduce((a, e) => a + e.fitSeconds, 0), scoringSeconds: evals.reduce((a, e) => a + e.scoringSeconds, 0),
-  };
+  return { key: trialKey(params), params, foldValues, mean: s.mean, stderr: s.stderr, ...seconds };
 }
 
 /** The Spark names of the searched axes with their values, for ParamGridBuilder (grid searches only). */
@@ -149,6 +161,7 @@ export async function runSparkSearch(config: ExperimentConfig, plan: SparkSearch
   log(`spark search: ${plan.trials.length} trials of ${search.model} × ${search.folds} folds on ${o.master}, selecting on roem (lower is better)${done.size ? `; ${plan.trials.length - todo.length} finished trials in ${search.results}` : ''}`);
   const trials = new Map<number, Trial>();
   let bestRun: Record<string, unknown> | null = null;
+  let bestError: string | undefined;
   const jobOutput = join(o.workDir, 'job-output');
   if (todo.length > 0) {
     const input = join(o.workDir, 'train.parquet');
@@ -161,8 +174,13 @@ export async function runSparkSearch(config: ExperimentConfig, plan: SparkSearch
     }, join(o.workDir, 'spec.json'), o);
     const records = outcome.result.evaluations as Evaluation[];
     const perTrial = assignFolds(todo.map((t) => t.spark), records, search.folds);
-    todo.forEach((t, j) => trials.set(t.i, toTrial(t.params, perTrial[j])));
-    bestRun = outcome.result.best as Record<string, unknown>;
+    todo.forEach((t, j) => {
+      const trial = toTrial(t.params, perTrial[j]);
+      if (trial.error) log(`trial ${t.i + 1} ${trial.key}: failed: ${trial.error}`);
+      trials.set(t.i, trial);
+    });
+    bestRun = (outcome.result.best ?? null) as Record<string, unknown> | null;
+    if (typeof outcome.result.bestError === 'string') bestError = outcome.result.bestError;
   }
   const results: SearchResults = { model: search.model, metric: search.metric.label, direction: 'lower', trials: [], resumed: 0, best: null, interrupted: false, planned: plan.trials.length };
   plan.trials.forEach((p, i) => {
@@ -171,9 +189,14 @@ export async function runSparkSearch(config: ExperimentConfig, plan: SparkSearch
     if (resumed) results.resumed++;
     else if (search.results) appendFileSafe(search.results, JSON.stringify(trial, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n', resultsOptions);
     results.trials.push(trial);
-    if (Number.isFinite(trial.mean) && (!results.best || trial.mean < results.best.mean)) results.best = trial;
+    if (!trial.error && Number.isFinite(trial.mean) && (!results.best || trial.mean < results.best.mean)) results.best = trial;
   });
   if (!results.best) return results;
+  if (bestError !== undefined && !done.has(results.best.key)) {
+    // CrossValidator's refit of the best parameters (the best trial, run by this job) on the whole training part failed.
+    results.testError = bestError;
+    return results;
+  }
   const bestIndex = results.trials.indexOf(results.best);
   const bestSpark = plan.spark[bestIndex];
   try {

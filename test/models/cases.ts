@@ -31,6 +31,7 @@ export const CASES: ModelCase[] = [
   { label: 'ials', model: 'ials', params: { factors: 4, iterations: 3 } },
   { label: 'ials-cholesky-log', model: 'ials', params: { factors: 4, iterations: 3, solver: 'cholesky', confidence: 'log', regExponent: 0.5, unobservedWeight: 0.5 } },
   { label: 'als', model: 'als', params: { factors: 4, iterations: 3 } },
+  { label: 'spark-als', model: 'spark-als', params: { implicitPrefs: true, rank: 4, maxIter: 3 } },
   { label: 'bpr', model: 'bpr', params: { factors: 4, epochs: 3, threads: 1 } },
   { label: 'biased-mf', model: 'biased-mf', params: { factors: 4, epochs: 3 } },
   { label: 'svdpp', model: 'svdpp', params: { factors: 4, epochs: 3 } },

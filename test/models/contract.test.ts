@@ -47,6 +47,7 @@ const CAPABILITIES: Record<string, Capability[]> = {
   biases: ['score'],
   ials: ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
   als: ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
+  'spark-als': ['score', 'similarItems', 'foldIn', 'recommendForHistory'],
   bpr: ['score', 'similarItems'],
   'biased-mf': ['score', 'similarItems'],
   svdpp: ['score', 'similarItems'],
@@ -98,7 +99,17 @@ describe('the fixture', () => {
   });
 });
 
-describe.each(CASES)('$label', (c: ModelCase) => {
+/**
+ * Models fitted by an external engine, a JVM per fit (seconds each, and Python + Java installed): not run here.
+ * spark-als is ials/als once fitted; test/spark/model.test.ts checks that delegation, save → load without Spark,
+ * the missing-Spark error, and (with Spark) a real fit.
+ */
+const EXTERNAL = new Set(['spark-als']);
+describe('models fitted outside Node', () => {
+  for (const name of EXTERNAL) it.skip(`${name}: contract checked by test/spark/model.test.ts (a fit starts Spark)`, () => {});
+});
+
+describe.each(CASES.filter((c) => !EXTERNAL.has(c.model)))('$label', (c: ModelCase) => {
   const check = (what: string, fn: () => Promise<void>): void => {
     if (KNOWN_GAPS.has(`${c.label}: ${what}`)) it.fails(`${what} (known gap)`, fn);
     else it(what, fn);

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { checkSparkEnvironment, findJava } from '../../src/spark/environment.js';
+import { checkSparkEnvironment, findJava } from '../../src/sparkjob/environment.js';
 import { runCli, spawnCli } from '../cli/helpers.js';
 import { rejection } from '../rejection.js';
 

@@ -7,8 +7,8 @@ import { IdMap } from '../../src/data/id-map.js';
 import { Interactions } from '../../src/data/interactions.js';
 import { openModel } from '../../src/models/index.js';
 import { stageSparkModel, publishModelDir } from '../../src/spark/import.js';
-import { readFactorsParquet, writeInteractionsParquet } from '../../src/spark/parquet.js';
-import { SPARK_ALS_PARAMS } from '../../src/spark/params.js';
+import { readFactorsParquet, writeInteractionsParquet } from '../../src/sparkjob/parquet.js';
+import { SPARK_ALS_PARAMS } from '../../src/sparkjob/params.js';
 import { rejection } from '../rejection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'recsys-spark-import-'));

@@ -17,9 +17,9 @@ import { evaluateModel } from '../../src/eval/evaluate.js';
 import { parseMetric, percentileRankTerms } from '../../src/eval/metrics.js';
 import { readTrials } from '../../src/eval/search.js';
 import { createModel, openModel } from '../../src/models/index.js';
-import { checkSparkEnvironment } from '../../src/spark/environment.js';
-import { runJob, sparkConf } from '../../src/spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS } from '../../src/spark/params.js';
+import { checkSparkEnvironment } from '../../src/sparkjob/environment.js';
+import { runJob, sparkConf } from '../../src/sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS } from '../../src/sparkjob/params.js';
 import { runCli } from '../cli/helpers.js';
 
 const env = await checkSparkEnvironment().catch((e: Error) => e);
@@ -149,7 +149,7 @@ describe.skipIf(unavailable !== null)('Spark local mode (integration)', () => {
     expect(terms.reduce((a, t) => a + t.numerator, 0) / terms.reduce((a, t) => a + t.denominator, 0)).toBeCloseTo(1 / 3, 9);
   }, 120_000);
 
-  it('spark search: CrossValidator + ROEM, results in the local search\'s JSON-lines format', async () => {
+  it('spark search: CrossValidator + ROEM, results in the local search\'s JSON-lines format; a failing trial is recorded and the others finish', async () => {
     const dir = join(root, 'search');
     mkdirSync(dir);
     const results = join(dir, 'trials.jsonl');
@@ -162,7 +162,9 @@ describe.skipIf(unavailable !== null)('Spark local mode (integration)', () => {
       'bootstrap: 0',
       'search:',
       '  model: ials',
-      '  space: { factors: [2, 6] }',
+      // rank 50000: Spark's normal equations need rank·(rank+1)/2 doubles, which overflows its Int array size
+      // (NegativeArraySizeException) — a fit that fails in every fold, quickly.
+      '  space: { factors: [2, 6, 50000] }',
       '  fixed: { iterations: 4, alpha: 2 }',
       '  folds: 2',
       '  metric: roem',
@@ -171,17 +173,25 @@ describe.skipIf(unavailable !== null)('Spark local mode (integration)', () => {
     ].join('\n'));
     const r = await runCli(['spark', 'search', config, '--shuffle-partitions', '2', '--driver-memory', '512m']);
     expect(r.stderr).not.toMatch(/Spark job failed/);
-    expect(r.code).toBe(0);
-    const trials = readTrials(results);
-    expect(trials.map((t) => t.params)).toEqual([{ iterations: 4, alpha: 2, factors: 2 }, { iterations: 4, alpha: 2, factors: 6 }]);
+    // One trial failed: the run's outcome is a failure, as the local search's is; the table is still printed.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/1 of 3 trials failed \(first: \{"alpha":2,"factors":50000,"iterations":4\}: fold 1: java\.lang\.NegativeArraySizeException/);
+    const all = readTrials(results);
+    expect(all.map((t) => t.params)).toEqual([{ iterations: 4, alpha: 2, factors: 2 }, { iterations: 4, alpha: 2, factors: 6 }, { iterations: 4, alpha: 2, factors: 50000 }]);
+    const failed = all[2];
+    expect(failed.error).toMatch(/^fold 1: java\.lang\.NegativeArraySizeException/);
+    expect(failed.foldValues).toEqual([]);
+    expect(Number.isNaN(failed.mean)).toBe(true);
+    const trials = all.slice(0, 2);
     for (const t of trials) {
       expect(t.foldValues).toHaveLength(2);
       for (const v of t.foldValues) expect(v).toBeGreaterThan(0), expect(v).toBeLessThan(0.6);
       expect(t.mean).toBeCloseTo((t.foldValues[0] + t.foldValues[1]) / 2, 9);
       expect(t.fitSeconds).toBeGreaterThan(0);
     }
-    expect(readFileSync(results, 'utf8').trim().split('\n')).toHaveLength(2);
-    expect(r.stdout).toMatch(/2 of 2 trials \(0 resumed from file\); roem: lower is better/);
+    expect(readFileSync(results, 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(r.stdout).toMatch(/3 of 3 trials \(0 resumed from file\), 1 failed; roem: lower is better/);
+    expect(r.stdout).toMatch(/failed: fold 1: java\.lang\.NegativeArraySizeException/);
     expect(r.stdout).toMatch(/best refitted on train, on test: roem=0\.\d+, ndcg@10=0\.\d+/);
   }, 240_000);
 });

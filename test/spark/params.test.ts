@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/eval/config.js';
 import { IALS_PARAMS } from '../../src/models/factorization/ials.js';
 import { ALS_PARAMS } from '../../src/models/factorization/als.js';
-import { sparkConf } from '../../src/spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS, sparkParamsForTrial } from '../../src/spark/params.js';
-import { assignFolds, planSparkSearch } from '../../src/spark/search.js';
+import { sparkConf } from '../../src/sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS, sparkParamsForTrial } from '../../src/sparkjob/params.js';
+import { assignFolds, planSparkSearch, toTrial } from '../../src/spark/search.js';
 
 describe('Spark ALS parameters', () => {
   it('defaults are Spark\'s (rank 10, maxIter 10, regParam 0.1, explicit, alpha 1, coldStartStrategy nan)', () => {
@@ -74,5 +74,21 @@ describe('spark search plan', () => {
     const records = [rec(4, 0.1), rec(8, 0.2), rec(4, 0.3), rec(4, 0.4), rec(8, 0.5), rec(4, 0.6)];
     expect(assignFolds(trials, records, 2).map((r) => r.map((e) => e.value))).toEqual([[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]);
     expect(() => assignFolds(trials, records.slice(0, 5), 2)).toThrow(/reported 1 of 2 folds/);
+  });
+
+  it('a trial with a failed fold is a failed trial, as the local search records one', () => {
+    const params = { factors: 4, alpha: 2 };
+    const ok = toTrial(params, [{ params: {}, value: 0.2, fitSeconds: 1, scoringSeconds: 0.25 }, { params: {}, value: 0.4, fitSeconds: 2, scoringSeconds: 0.25 }]);
+    expect(ok).toMatchObject({ key: '{"alpha":2,"factors":4}', foldValues: [0.2, 0.4], fitSeconds: 3, scoringSeconds: 0.5 });
+    expect(ok.mean).toBeCloseTo(0.3, 12);
+    expect(ok.error).toBeUndefined();
+    const failed = toTrial(params, [
+      { params: {}, value: 0.2, fitSeconds: 1, scoringSeconds: 0.25 },
+      { params: {}, value: null, error: 'java.lang.NegativeArraySizeException: -5', fitSeconds: 0.5, scoringSeconds: 0 },
+    ]);
+    expect(failed.error).toBe('fold 2: java.lang.NegativeArraySizeException: -5');
+    expect(failed.foldValues).toEqual([0.2]);
+    expect(Number.isNaN(failed.mean) && Number.isNaN(failed.stderr)).toBe(true);
+    expect(failed.fitSeconds).toBe(1.5);
   });
 });

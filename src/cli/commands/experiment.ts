@@ -19,8 +19,8 @@ import { interruptSignal, ProgressBar } from '../progress.js';
 
 const FORMATS: TableFormat[] = ['text', 'markdown', 'csv', 'json', 'html'];
 
-/** Shows each phase of the run on its own bar (a new bar when the phase changes). */
-function progressPrinter(enabled: boolean): { onProgress: (p: Progress) => void; stop: () => void } {
+/** Shows each phase of the run on its own bar (a new bar when the phase changes), labelled by the phase's part before ":". */
+export function progressPrinter(enabled: boolean): { onProgress: (p: Progress) => void; stop: () => void } {
   let bar: ProgressBar | null = null;
   let phase = '';
   return {

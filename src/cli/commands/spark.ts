@@ -17,14 +17,14 @@ import { formatCleaningReport } from '../../data/index.js';
 import { loadConfig } from '../../eval/config.js';
 import { formatSearch, searchToHtml } from '../../eval/search.js';
 import { writeReport } from '../../report/html.js';
-import { checkSparkEnvironment } from '../../spark/environment.js';
+import { checkSparkEnvironment } from '../../sparkjob/environment.js';
 import { fitOnSpark } from '../../spark/fit.js';
-import { sparkConf } from '../../spark/job.js';
-import { recsysModelFor, SPARK_ALS_PARAMS, type SparkAlsParams } from '../../spark/params.js';
+import { sparkConf } from '../../sparkjob/job.js';
+import { recsysModelFor, SPARK_ALS_PARAMS, type SparkAlsParams } from '../../sparkjob/params.js';
 import { publishModelDir } from '../../spark/import.js';
 import { planSparkSearch, runSparkSearch } from '../../spark/search.js';
-import { interruptSignal, ProgressBar } from '../progress.js';
-import { searchOutcome } from './experiment.js';
+import { interruptSignal } from '../progress.js';
+import { progressPrinter, searchOutcome } from './experiment.js';
 import { addDataOptions, dataInputs, loadTrainingData, minValueOf, outputGuard, prepare, type DataFlags, type TrainProvenance } from './train.js';
 
 /** Flags every Spark subcommand has. */
@@ -91,21 +91,10 @@ function makeWorkDir(flags: SparkFlags): string {
   }
 }
 
-/** One bar per phase (Parquet writing, Spark stages, evaluation). */
+/** One bar per phase (Parquet writing, Spark stages, evaluation), labelled `label`: the experiment command's printer. */
 function phaseBars(label: string): { onProgress: (p: Progress) => void; stop: () => void } {
-  let bar: ProgressBar | null = null;
-  let phase = '';
-  return {
-    onProgress: (p) => {
-      if (p.phase !== phase) {
-        bar?.stop();
-        phase = p.phase;
-        bar = new ProgressBar(label);
-      }
-      bar!.update(p);
-    },
-    stop: () => bar?.stop(),
-  };
+  const bars = progressPrinter(true);
+  return { onProgress: (p) => bars.onProgress({ ...p, phase: `${label}: ${p.phase}` }), stop: bars.stop };
 }
 
 /** How the job is launched, from the flags. */
