@@ -63,10 +63,13 @@ export function biasedRatings(state: BiasedRatingState, users: Int32Array, items
   });
 }
 
-/** The parameters one SGD pass updates in place, and its constants. */
+/**
+ * The parameters one SGD pass updates in place, and its constants. The user and item factors share one array
+ * (users first, then items at `itemOffset`), which makes the pass faster in V8 than two arrays.
+ */
 interface SgdModel {
-  P: Float32Array;
-  Q: Float32Array;
+  factors: Float32Array;
+  itemOffset: number;
   bu: Float32Array;
   bi: Float32Array;
   mu: number;
@@ -95,27 +98,33 @@ export function shuffleTriples(users: Int32Array, items: Int32Array, ratings: Fl
   }
 }
 
-/** One SGD pass over the ratings in their array order (the updates of the module comment); returns Σ e². */
+/**
+ * One SGD pass over the ratings in their array order (the updates of the module comment, with the factor step
+ * written as p ← (1 − γλ)p + γe·q); returns Σ e².
+ */
 function sgdEpoch(m: SgdModel, users: Int32Array, items: Int32Array, ratings: Float32Array): number {
-  const { P, Q, bu, bi, mu, f, lr, reg } = m;
+  const { factors: W, itemOffset, bu, bi, mu, f, lr, reg } = m;
+  const keep = 1 - lr * reg;
   const n = users.length;
   let sq = 0;
   for (let t = 0; t < n; t++) {
     const u = users[t];
     const i = items[t];
     const pu = u * f;
-    const qi = i * f;
+    const end = pu + f;
+    const qi = itemOffset + i * f;
     let dot = 0;
-    for (let c = 0; c < f; c++) dot += P[pu + c] * Q[qi + c];
+    for (let a = pu, b = qi; a < end; a++, b++) dot += W[a] * W[b];
     const err = ratings[t] - (mu + bu[u] + bi[i] + dot);
     sq += err * err;
     bu[u] += lr * (err - reg * bu[u]);
     bi[i] += lr * (err - reg * bi[i]);
-    for (let c = 0; c < f; c++) {
-      const a = P[pu + c];
-      const b = Q[qi + c];
-      P[pu + c] += lr * (err * b - reg * a);
-      Q[qi + c] += lr * (err * a - reg * b);
+    const step = lr * err;
+    for (let a = pu, b = qi; a < end; a++, b++) {
+      const x = W[a];
+      const y = W[b];
+      W[a] = keep * x + step * y;
+      W[b] = keep * y + step * x;
     }
   }
   return sq;
@@ -143,8 +152,12 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
   protected async fitState(train: Interactions, options: FitOptions): Promise<BiasedMfState> {
     const { factors: f, epochs, lr, reg, initStd, seed } = this.params;
     const rng = new Rng(seed);
-    const P = randomMatrix(train.nUsers, f, initStd, rng).data;
-    const Q = randomMatrix(train.nItems, f, initStd, rng).data;
+    const nU = train.nUsers;
+    const factors = new Float32Array((nU + train.nItems) * f);
+    factors.set(randomMatrix(nU, f, initStd, rng).data);
+    factors.set(randomMatrix(train.nItems, f, initStd, rng).data, nU * f);
+    const P = factors.subarray(0, nU * f);
+    const Q = factors.subarray(nU * f);
     const bu = new Float32Array(train.nUsers);
     const bi = new Float32Array(train.nItems);
     const nnz = train.nnz;
@@ -157,7 +170,7 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
     const items = train.colIdx.slice();
     const ratings = train.values.slice();
     const range = ratingRange(train);
-    const sgd: SgdModel = { P, Q, bu, bi, mu, f, lr, reg };
+    const sgd: SgdModel = { factors, itemOffset: nU * f, bu, bi, mu, f, lr, reg };
     let best: { P: Float32Array; Q: Float32Array; bu: Float32Array; bi: Float32Array } | null = null;
     for (let ep = 0; ep < epochs; ep++) {
       await checkpoint(options.signal);
@@ -177,7 +190,8 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
       bu.set(best.bu);
       bi.set(best.bi);
     }
-    return { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu, ...range };
+    // The state owns separate user and item arrays, not views of the shared one.
+    return { user: { rows: nU, cols: f, data: P.slice() }, item: { rows: train.nItems, cols: f, data: Q.slice() }, itemBias: bi, globalMean: mu, userBias: bu, ...range };
   }
 
   /** Predicted ratings (clipped to the training range unless `clip` is off); unknown users/items drop their terms. */
