@@ -45,6 +45,7 @@ export const MOVIELENS_MODELS: { label: string; model: string; params: Record<st
   { label: 'mult-vae', model: 'mult-vae', params: {}, recbole: 'MultiVAE' },
   { label: "mult-vae (RecBole's architecture)", model: 'mult-vae', params: { epochs: 300, hidden: [600, 128], lr: 0.007 }, recbole: 'MultiVAE' },
   { label: 'mult-dae', model: 'mult-dae', params: {}, recbole: 'MultiDAE' },
+  { label: 'two-tower', model: 'two-tower', params: { epochs: 100 } },
 ];
 
 /** RecBole models run on the same split, with the parameters. */
