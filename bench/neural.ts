@@ -176,7 +176,7 @@ export async function run(args: string[]): Promise<void> {
   for (const batch of models.includes('mult-vae') ? [256, 500] : []) {
     const before = await gemmRate(kernels, batch, 600, nI);
     const timed = timedGemmKernels(kernels);
-    const vae = new AutoEncoderRecommender('mult-vae', { epochs: vaeEpochs, batchSize: batch, seed: 1, totalAnnealSteps: 200000 }).useKernels(timed.kernels);
+    const vae = new AutoEncoderRecommender('mult-vae', { hidden: [600, 200], lr: 1e-3, epochs: vaeEpochs, batchSize: batch, seed: 1, totalAnnealSteps: 200000 }).useKernels(timed.kernels);
     const timer = epochTimer();
     await vae.fit(train, { onProgress: timer.onProgress });
     const gemm = Math.max(before, await gemmRate(kernels, batch, 600, nI));

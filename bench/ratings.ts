@@ -101,7 +101,7 @@ export async function run(args: string[]): Promise<void> {
   const seed = Number(flag(args, '--seed') ?? '0');
   const folds = kFold(data, { k: nFolds, by: 'interaction', seed });
   const head = `${set} (${file}): ${data.nUsers} users, ${data.nItems} items, ${data.nnz} ratings; ${nFolds}-fold cross-validation by rating (seed ${seed}); RMSE mean over folds, fit seconds (wall and CPU) per fold`;
-  process.stdout.write(`${head}\n\n`);
+  process.stdout.write(`${head}\n(${loadNote()} at the start)\n\n`);
   const only = flag(args, '--models') ? new Set(flag(args, '--models')!.split(',')) : null;
   const models = RATING_MODELS.filter((m) => !only || only.has(m.label));
   const kn = await getKernels();
@@ -166,7 +166,7 @@ export async function run(args: string[]): Promise<void> {
     lines.push(`| ${m.label} | ${fmt(a, (c) => mean(c.rmse).toFixed(4))} | ${fmt(a, (c) => mean(c.seconds).toFixed(2))} | ${fmt(a, (c) => mean(c.cpu).toFixed(2))} | ${m.surprise ?? '—'} | ${fmt(b, (c) => mean(c.rmse).toFixed(4))} | ${fmt(b, (c) => mean(c.seconds).toFixed(2))} | ${fmt(b, (c) => mean(c.cpu).toFixed(2))} |`);
   }
   const text = `${lines.join('\n')}\n\n${note}\n`;
-  process.stdout.write(text);
+  process.stdout.write(`${text}(${loadNote()} at the end)\n`);
   const results = flag(args, '--results');
   if (results) writeSection(results, `ratings:${set}`, `## Rating prediction: ${set}\n\n\`npm run bench -- ratings --movielens ${args.filter((a) => a !== '--movielens').join(' ')}\` (${loadNote()} at the end; both columns timed in the same run).\n\n${head}.\n\n${text}`);
 }

@@ -63,6 +63,73 @@ export function biasedRatings(state: BiasedRatingState, users: Int32Array, items
   });
 }
 
+/**
+ * The parameters one SGD pass updates in place, and its constants. The user and item factors share one array
+ * (users first, then items at `itemOffset`), which makes the pass faster in V8 than two arrays.
+ */
+interface SgdModel {
+  factors: Float32Array;
+  itemOffset: number;
+  bu: Float32Array;
+  bi: Float32Array;
+  mu: number;
+  f: number;
+  lr: number;
+  reg: number;
+}
+
+/**
+ * Fisher–Yates shuffle of the triples (users[j], items[j], ratings[j]) together, with the draws of
+ * `rng.shuffle` on an array of the same length: repeated every epoch, it visits the ratings in the same order
+ * as shuffling a permutation of their indices would.
+ */
+export function shuffleTriples(users: Int32Array, items: Int32Array, ratings: Float32Array, rng: Rng): void {
+  for (let j = users.length - 1; j > 0; j--) {
+    const k = rng.int(j + 1);
+    const u = users[j];
+    users[j] = users[k];
+    users[k] = u;
+    const i = items[j];
+    items[j] = items[k];
+    items[k] = i;
+    const r = ratings[j];
+    ratings[j] = ratings[k];
+    ratings[k] = r;
+  }
+}
+
+/**
+ * One SGD pass over the ratings in their array order (the updates of the module comment, with the factor step
+ * written as p ← (1 − γλ)p + γe·q); returns Σ e².
+ */
+function sgdEpoch(m: SgdModel, users: Int32Array, items: Int32Array, ratings: Float32Array): number {
+  const { factors: W, itemOffset, bu, bi, mu, f, lr, reg } = m;
+  const keep = 1 - lr * reg;
+  const n = users.length;
+  let sq = 0;
+  for (let t = 0; t < n; t++) {
+    const u = users[t];
+    const i = items[t];
+    const pu = u * f;
+    const end = pu + f;
+    const qi = itemOffset + i * f;
+    let dot = 0;
+    for (let a = pu, b = qi; a < end; a++, b++) dot += W[a] * W[b];
+    const err = ratings[t] - (mu + bu[u] + bi[i] + dot);
+    sq += err * err;
+    bu[u] += lr * (err - reg * bu[u]);
+    bi[i] += lr * (err - reg * bi[i]);
+    const step = lr * err;
+    for (let a = pu, b = qi; a < end; a++, b++) {
+      const x = W[a];
+      const y = W[b];
+      W[a] = keep * x + step * y;
+      W[b] = keep * y + step * x;
+    }
+  }
+  return sq;
+}
+
 /** Biased MF by SGD; see the module comment. */
 export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfState> {
   readonly name = 'biased-mf';
@@ -85,43 +152,30 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
   protected async fitState(train: Interactions, options: FitOptions): Promise<BiasedMfState> {
     const { factors: f, epochs, lr, reg, initStd, seed } = this.params;
     const rng = new Rng(seed);
-    const P = randomMatrix(train.nUsers, f, initStd, rng).data;
-    const Q = randomMatrix(train.nItems, f, initStd, rng).data;
+    const nU = train.nUsers;
+    const factors = new Float32Array((nU + train.nItems) * f);
+    factors.set(randomMatrix(nU, f, initStd, rng).data);
+    factors.set(randomMatrix(train.nItems, f, initStd, rng).data, nU * f);
+    const P = factors.subarray(0, nU * f);
+    const Q = factors.subarray(nU * f);
     const bu = new Float32Array(train.nUsers);
     const bi = new Float32Array(train.nItems);
     const nnz = train.nnz;
     let mu = 0;
     for (let p = 0; p < nnz; p++) mu += train.values[p];
     mu = nnz ? mu / nnz : 0;
-    const rows = train.rowIndices();
-    const cols = train.colIdx;
-    const vals = train.values;
-    const order = Int32Array.from({ length: nnz }, (_, j) => j);
+    // The ratings as contiguous (user, item, rating) triples, shuffled in place each epoch: the SGD pass then
+    // reads them in order instead of through an index permutation.
+    const users = train.rowIndices();
+    const items = train.colIdx.slice();
+    const ratings = train.values.slice();
     const range = ratingRange(train);
+    const sgd: SgdModel = { factors, itemOffset: nU * f, bu, bi, mu, f, lr, reg };
     let best: { P: Float32Array; Q: Float32Array; bu: Float32Array; bi: Float32Array } | null = null;
     for (let ep = 0; ep < epochs; ep++) {
       await checkpoint(options.signal);
-      rng.shuffle(order);
-      let sq = 0;
-      for (let n = 0; n < nnz; n++) {
-        const e0 = order[n];
-        const u = rows[e0];
-        const i = cols[e0];
-        const pu = u * f;
-        const qi = i * f;
-        let dot = 0;
-        for (let c = 0; c < f; c++) dot += P[pu + c] * Q[qi + c];
-        const err = vals[e0] - (mu + bu[u] + bi[i] + dot);
-        sq += err * err;
-        bu[u] += lr * (err - reg * bu[u]);
-        bi[i] += lr * (err - reg * bi[i]);
-        for (let c = 0; c < f; c++) {
-          const a = P[pu + c];
-          const b = Q[qi + c];
-          P[pu + c] += lr * (err * b - reg * a);
-          Q[qi + c] += lr * (err * a - reg * b);
-        }
-      }
+      shuffleTriples(users, items, ratings, rng);
+      const sq = sgdEpoch(sgd, users, items, ratings);
       options.onProgress?.({ phase: 'epoch', done: ep + 1, total: epochs, metrics: { rmse: Math.sqrt(sq / Math.max(1, nnz)) } });
       if (options.validation) {
         const state: BiasedMfState = { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu, ...range };
@@ -136,7 +190,8 @@ export class BiasedMfRecommender extends FactorModel<BiasedMfParams, BiasedMfSta
       bu.set(best.bu);
       bi.set(best.bi);
     }
-    return { user: { rows: train.nUsers, cols: f, data: P }, item: { rows: train.nItems, cols: f, data: Q }, itemBias: bi, globalMean: mu, userBias: bu, ...range };
+    // The state owns separate user and item arrays, not views of the shared one.
+    return { user: { rows: nU, cols: f, data: P.slice() }, item: { rows: train.nItems, cols: f, data: Q.slice() }, itemBias: bi, globalMean: mu, userBias: bu, ...range };
   }
 
   /** Predicted ratings (clipped to the training range unless `clip` is off); unknown users/items drop their terms. */

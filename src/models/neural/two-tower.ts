@@ -137,12 +137,17 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
     return 6 * batch * dense + 6 * batch * batch * this.params.dim;
   }
 
-  /** Trains on the positives of `train` (entries with value >= positiveThreshold). */
+  /**
+   * Trains on the positives of `train` (entries with value >= positiveThreshold). Early stopping (the best
+   * epoch's weights kept): on the runner's validation (`options.validation`, e.g. an experiment's
+   * `earlyStopping`) when given, else with `holdout` > 0 on NDCG@evalK of a holdout of the training data.
+   */
   protected async fitState(train: Interactions, options: FitOptions): Promise<TwoTowerState> {
     const p = this.params;
     const inputs = encodeInputs(this.features, p, train);
     const rng = new Rng(p.seed);
-    const holdout = earlyStoppingHoldout(train, p.holdout, rng);
+    // The runner's validation part (experiments, search) replaces the model's own holdout.
+    const holdout = options.validation ? null : earlyStoppingHoldout(train, p.holdout, rng);
     const fitData = holdout?.fit ?? train;
     const positives = fitData.minValue(p.positiveThreshold);
     if (positives.nnz === 0) throw new Error(`two-tower: no training entries with value >= positiveThreshold (${p.positiveThreshold})`);
@@ -171,13 +176,16 @@ export class TwoTowerRecommender extends NeuralModel<TwoTowerParams, TwoTowerSta
         opt.step(params);
         return res.loss;
       };
-      const validation =
-        holdout &&
-        this.ndcgValidation(holdout, holdout.validation.minValue(p.positiveThreshold), p.evalK, p.patience, params, (u, k) => {
-          this.dropItemCache(state);
-          return this.recommendWith(state, fitData, u, k, {});
-        });
-      state.history = await trainEpochs(pairUser.length, step, { epochs: p.epochs, batchSize: p.batchSize, minBatch: 2, rng: rng.fork('shuffle'), signal: options.signal, onProgress: options.onProgress, validation });
+      // Rankings during training see the current weights: the cached item embeddings are rebuilt each time.
+      const rank = (u: Int32Array, k: number): Promise<TopK> => {
+        this.dropItemCache(state);
+        return this.recommendWith(state, fitData, u, k, {});
+      };
+      const validation = holdout && this.ndcgValidation(holdout, holdout.validation.minValue(p.positiveThreshold), p.evalK, p.patience, params, rank);
+      const runnerValidation = options.validation ? { monitor: options.validation, rank, params } : null;
+      state.history = await trainEpochs(pairUser.length, step, {
+        epochs: p.epochs, batchSize: p.batchSize, minBatch: 2, rng: rng.fork('shuffle'), signal: options.signal, onProgress: options.onProgress, validation, runnerValidation,
+      });
       this.dropItemCache(state);
       return state;
     });

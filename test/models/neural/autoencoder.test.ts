@@ -89,6 +89,25 @@ describe('autoencoders on planted clusters', () => {
     await expect(modelEntry('mult-vae').load(join(dir, 'm'))).rejects.toThrow(/holds a "deep-autoencoder" model, not "mult-vae"/);
   });
 
+  it('Mult-VAE has its own defaults (600 → 64, lr 0.004, ≤ 30 epochs), Mult-DAE keeps its; a model saved with the former Mult-VAE defaults loads with them and predicts as before', async () => {
+    expect(modelEntry('mult-vae').defaults).toMatchObject({ hidden: [600, 64], lr: 0.004, epochs: 30, weightDecay: 0, batchSize: 500, dropout: 0.5 });
+    expect(modelEntry('mult-dae').defaults).toMatchObject({ hidden: [600, 200], lr: 1e-3, epochs: 50, weightDecay: 0.01, batchSize: 500, dropout: 0.5 });
+    // The former defaults, as a saved model's manifest holds them (every hyperparameter is saved).
+    const former = { hidden: [600, 200], lr: 1e-3, epochs: 2, weightDecay: 0, batchSize: 500, dropout: 0.5 };
+    const old = new AutoEncoderRecommender('mult-vae', former);
+    await old.fit(data.train);
+    const dir = await mkdtemp(join(tmpdir(), 'vae-'));
+    dirs.push(dir);
+    await old.save(join(dir, 'm'));
+    const loaded = await loadModel(join(dir, 'm'));
+    expect(loaded).toBeInstanceOf(AutoEncoderRecommender);
+    expect((loaded as AutoEncoderRecommender).params).toMatchObject(former);
+    const users = Int32Array.from([0, 1, 2, 3]);
+    const items = Int32Array.from([5, 6, 7, 8]);
+    expect(Array.from(await (loaded as AutoEncoderRecommender).score(users, items))).toEqual(Array.from(await old.score(users, items)));
+    expect((await (loaded as AutoEncoderRecommender).foldIn({ items: data.train.userItems(0) })).length).toBe(200);
+  });
+
   it('stops at the next batch when the signal is aborted', async () => {
     const controller = new AbortController();
     const model = new AutoEncoderRecommender('mult-vae', { ...small, epochs: 50 });

@@ -66,8 +66,12 @@ describe('early stopping in the models', () => {
 
   it('with the runner’s validation (experiments, search) the monitor decides best and stop, and the best epoch’s weights are kept', async () => {
     const users = Int32Array.from({ length: 120 }, (_, u) => u);
-    for (const name of ['mult-dae', 'mult-vae'] as const) {
-      const make = (p: Record<string, unknown>) => new AutoEncoderRecommender(name, { hidden: [16, 8], batchSize: 20, lr: 1e-2, ...p });
+    const configs: [string, (p: Record<string, unknown>) => AutoEncoderRecommender | TwoTowerRecommender][] = [
+      ['mult-dae', (p) => new AutoEncoderRecommender('mult-dae', { hidden: [16, 8], batchSize: 20, lr: 1e-2, ...p })],
+      ['mult-vae', (p) => new AutoEncoderRecommender('mult-vae', { hidden: [16, 8], batchSize: 20, lr: 1e-2, ...p })],
+      ['two-tower', (p) => new TwoTowerRecommender({ hidden: [8], dim: 8, idDim: 8, batchSize: 64, lr: 1e-2, ...p })],
+    ];
+    for (const [name, make] of configs) {
       // A planted monitor: best at epochs 1 and 3, stop after epoch 5; it sees the model's current ranking.
       const seen: number[] = [];
       const monitor: EpochValidation = {
