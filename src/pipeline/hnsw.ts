@@ -132,41 +132,79 @@ export class HnswIndex implements VectorIndex {
     return this.searchFiltered(queries, k, most, (r) => sets[r]);
   }
 
-  /** Searches k + `extra` neighbours per row and drops row r's `excluded(r)` items. */
+  /**
+   * The top `k` of each row without row r's `excluded(r)` items (`extra` = the most any row excludes). HNSW
+   * cannot filter inside the graph walk here, so excluded items are over-fetched and dropped: first k + min(extra, k)
+   * neighbours for all rows, then — only for rows that lost too many — k + (that row's exclusions). Asking for
+   * k + extra at once would widen every search to ef ≥ k + extra, so a user with 1,000 seen items would pay for
+   * a 1,100-wide search even when none of them ranks near the top.
+   */
   private searchFiltered(queries: DenseMatrix, k: number, extra: number, excluded: (row: number) => ReadonlySet<number> | undefined): VectorHits {
     const n = queries.rows;
-    const want = Math.min(this.size, k + extra);
-    const aug = this.params.mips === 'augmented';
-    const w = HnswIndex.width(this.dims, this.bias, this.params);
-    const q = queryRows(queries, this.bias, w);
-    // Cosine distance on the augmented vectors: u·v (+ b) = (1 − d) · ‖q‖ · Φ.
-    const qNorm = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      let s2 = 0;
-      for (let j = 0; j < w; j++) s2 += q[r * w + j] * q[r * w + j];
-      qNorm[r] = Math.sqrt(s2);
-    }
     const items = new Int32Array(n * k).fill(-1);
     const scores = new Float32Array(n * k).fill(-Infinity);
     if (n === 0) return { k, items, scores };
-    const res = this.index.search(q, want, 0);
+    const w = HnswIndex.width(this.dims, this.bias, this.params);
+    const q = queryRows(queries, this.bias, w);
+    const scale = this.scoreScale(q, n, w);
+    const first = Math.min(this.size, k + Math.min(extra, k));
+    const short = this.collect(q, Array.from({ length: n }, (_, r) => r), first, k, excluded, scale, items, scores);
+    if (short.length > 0) {
+      const want = Math.min(this.size, k + short.reduce((most, r) => Math.max(most, excluded(r)?.size ?? 0), 0));
+      if (want > first) this.collect(q, short, want, k, excluded, scale, items, scores);
+    }
+    return { k, items, scores };
+  }
+
+  /**
+   * Searches `want` neighbours for the query rows `rows` of `q` and writes each row's first k non-excluded hits
+   * into items/scores; returns the rows left with fewer than k although the index may hold more.
+   */
+  private collect(q: Float32Array, rows: readonly number[], want: number, k: number, excluded: (row: number) => ReadonlySet<number> | undefined, scale: Float64Array | null, items: Int32Array, scores: Float32Array): number[] {
+    const w = HnswIndex.width(this.dims, this.bias, this.params);
+    let sub = q;
+    if (rows.length * w !== q.length) {
+      sub = new Float32Array(rows.length * w);
+      rows.forEach((r, i) => sub.set(q.subarray(r * w, r * w + w), i * w));
+    }
+    // One query: search on the calling thread (no pool); several: usearch's threads, one query per task.
+    const res = this.index.search(sub, want, rows.length === 1 ? 1 : 0);
     // One query gives Matches (no counts), several give BatchMatches.
     const keys = res.keys;
     const dist = res.distances;
-    const counts = res instanceof BatchMatches ? res.counts : BigUint64Array.of(BigInt(keys.length));
-    for (let r = 0; r < n; r++) {
-      const found = Number(counts[r]);
+    const counts = res instanceof BatchMatches ? res.counts : null;
+    const short: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const found = counts ? Number(counts[i]) : keys.length;
       const ex = excluded(r);
+      const s = scale ? scale[r] : 1;
+      items.fill(-1, r * k, r * k + k);
+      scores.fill(-Infinity, r * k, r * k + k);
       let m = 0;
       for (let j = 0; j < found && m < k; j++) {
-        const item = Number(keys[r * want + j]);
+        const item = Number(keys[i * want + j]);
         if (ex?.has(item)) continue;
         items[r * k + m] = item;
-        scores[r * k + m] = aug ? (1 - dist[r * want + j]) * qNorm[r] * this.phi : 1 - dist[r * want + j]; // usearch's IP distance is 1 − u·v
+        // usearch's distances: cosine 1 − cos (augmented: u·v (+ b) = cos · ‖q‖ · Φ), inner product 1 − u·v.
+        scores[r * k + m] = (1 - dist[i * want + j]) * s;
         m++;
       }
+      if (m < k && found === want && want < this.size) short.push(r);
     }
-    return { k, items, scores };
+    return short;
+  }
+
+  /** Per query row ‖q‖ · Φ, the factor from cosine to u·v (+ b), for the augmented reduction; null for "ip". */
+  private scoreScale(q: Float32Array, n: number, w: number): Float64Array | null {
+    if (this.params.mips !== 'augmented') return null;
+    const out = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let s2 = 0;
+      for (let j = r * w; j < r * w + w; j++) s2 += q[j] * q[j];
+      out[r] = Math.sqrt(s2) * this.phi;
+    }
+    return out;
   }
 }
 
