@@ -83,7 +83,7 @@ async function clusteredWorkload(n: number, d: number, nq: number, args: string[
 }
 
 /** Synthetic implicit feedback with topic structure, an iALS model fitted on it, and user queries. */
-async function ialsWorkload(n: number, d: number, nq: number, args: string[]): Promise<Workload> {
+export async function ialsWorkload(n: number, d: number, nq: number, args: string[]): Promise<Workload> {
   const users = Number(flag(args, 'users', '30000'));
   const perUser = Number(flag(args, 'per-user', '40'));
   const iterations = Number(flag(args, 'iterations', '5'));
