@@ -14,7 +14,7 @@
  *
  * Modes: "serial" searches one query at a time (the service's regime: one request, one query) through
  * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. Each timing
- * is the best of `--repeat` runs. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
+ * is the best of `--repeat` runs; "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
  * (all its threads), which is steadier on a shared machine. The load average is printed with the figures.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -192,8 +192,8 @@ export async function run(args: string[]): Promise<void> {
     rows.push(s);
     process.stdout.write(`${s}\n`);
   };
-  line(['n', 'data', 'M', 'efC', 'ef', 'quant.', 'mode', 'recall@100', 'QPS HNSW', 'QPS exact', 'ratio', 'CPU ratio', 'build s', 'load']);
-  line(Array(14).fill('---'));
+  line(['n', 'data', 'M', 'efC', 'ef', 'quant.', 'mode', 'recall@100', 'QPS HNSW', 'QPS exact', 'ratio', 'CPU ratio', 'ranges', 'build s', 'load']);
+  line(Array(15).fill('---'));
   for (const n of sizes) {
     const w = data === 'ials' ? await ialsWorkload(n, d, nq, args) : await clusteredWorkload(n, d, nq, args, (items) => new ExactIndex(items, null, kn));
     const exact = new ExactIndex(w.items, w.itemBias, kn);
@@ -210,9 +210,11 @@ export async function run(args: string[]): Promise<void> {
         const index = HnswIndex.load(path, 'bench', { ef });
         for (const mode of modes) {
           const ex = exactQps.get(mode) ?? { qps: NaN, cpuQps: NaN };
+          const before = { ...index.stats };
           const h = await timed(index, w, k, mode, repeat);
+          const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
           const recall = recallAt(h.hits, truth.items, k, nq);
-          line([n, w.label, M, efConstruction, ef, 'f32', mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+          line([n, w.label, M, efConstruction, ef, 'f32', mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
         }
       }
     } finally {

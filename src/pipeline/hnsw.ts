@@ -83,6 +83,8 @@ interface HnswMeta {
  */
 export class HnswIndex implements VectorIndex {
   readonly kind = 'hnsw';
+  /** Query rows searched and graph searches made for them (one per norm range visited), for benchmarks and metrics. */
+  readonly stats = { queries: 0, rangeSearches: 0 };
 
   private constructor(
     private readonly buckets: Bucket[],
@@ -202,6 +204,7 @@ export class HnswIndex implements VectorIndex {
       for (let j = r * w; j < r * w + w; j++) s2 += q[j] * q[j];
       qNorm[r] = Math.sqrt(s2);
     }
+    this.stats.queries += n;
     const filled = new Int32Array(n);
     const mergedItems = new Int32Array(2 * k);
     const mergedScores = new Float32Array(2 * k);
@@ -210,6 +213,7 @@ export class HnswIndex implements VectorIndex {
       const open: number[] = [];
       for (let r = 0; r < n; r++) if (filled[r] < k || qNorm[r] * b.phi > scores[r * k + k - 1]) open.push(r);
       if (open.length === 0) break;
+      this.stats.rangeSearches += open.length;
       const hits = this.searchRange(b, q, qNorm, open, k, extra, excluded);
       open.forEach((r, i) => {
         // Merge two best-first lists into the row's top k.
