@@ -148,6 +148,9 @@ describe('HnswIndex norm ranges', () => {
     expect(h.ranges).toBeGreaterThan(1);
     const got = await h.search(queries, 50);
     expect(recall(got.items, truth.items, 50, queries.rows)).toBeGreaterThanOrEqual(0.95);
+    // The Cauchy–Schwarz bound stops each query before the short ranges.
+    expect(h.stats.queries).toBe(queries.rows);
+    expect(h.stats.rangeSearches).toBeLessThan(queries.rows * (h.ranges - 1));
     // Scores are u·v, best first.
     for (let r = 0; r < 3; r++) {
       for (let j = 0; j < 50; j++) {
