@@ -25,8 +25,9 @@ export interface HnswParams {
   /**
    * How inner products are searched. "augmented" (default): the MIPS-to-nearest-neighbour reduction of Bachrach
    * et al. (2014) — every item vector gets one more coordinate √(Φ² − ‖v‖²) so that all have the norm Φ, the
-   * query gets 0, and the cosine graph then ranks exactly by u·v; HNSW graphs are far better on it. "ip":
-   * usearch's inner-product metric on the raw vectors (not a metric space: lower recall at the same ef).
+   * query gets 0, and the cosine graph then ranks exactly by u·v. "ip": usearch's inner-product metric on the raw
+   * vectors (not a metric space). Neither wins everywhere (docs/pipeline.md): ip was ahead on isotropic clusters
+   * and iALS factors, augmented on clusters with a decaying spectrum and on tight low-dimensional clusters.
    */
   mips: 'augmented' | 'ip';
 }
