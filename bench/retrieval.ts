@@ -1,21 +1,46 @@
 /**
- * `npm run bench -- retrieval [--sizes 100000,1000000] [--dims 64] [--queries 500] [--M 16] [--ef-construction 96]
- * [--ef 64,128,256] [--mips augmented|ip] [--clusters 1000] [--spread 1] [--decay 0] [--serial]`: recall@100 of HNSW retrieval (usearch) against exact retrieval (the
- * kernels' fused scoreTopK) and queries/s of both on the same synthetic vectors: items around 1,000 random
- * centres, N(0, spread²) around each (clustered like learned embeddings), queries drawn the same way. Both sides search the whole query
- * batch on all threads; with --serial each query is searched alone, one after another (the service's regime: one
- * request, one query), and queries/s are those of that loop. The machine may be shared: the load average is printed with the figures.
+ * `npm run bench -- retrieval [--sizes 100000,1000000] [--data clustered|ials] [--dims 64] [--queries 500]
+ * [--M 16] [--ef-construction 128] [--ef 128,256] [--mips augmented|ip] [--mode serial,batch] [--repeat 3]
+ * [--clusters 1000] [--spread 1] [--decay 0] [--exclude 0] [--users 30000] [--per-user 40] [--iterations 5]`:
+ * recall@100 of HNSW retrieval (usearch, through HnswIndex as the service uses it) against exact retrieval (the
+ * kernels' fused scoreTopK), and queries/s of both on the same vectors and exclusions.
+ *
+ * Data: "clustered" — items and queries around `clusters` random centres (N(0,1) centres, N(0, spread²) around
+ * them); `--decay D` scales coordinate j by exp(−j/D), a decaying spectrum like trained factors (0: isotropic, the
+ * hard case); `--exclude E` removes E of each query's exact top 3E (every third), like seen items. "ials" — item
+ * and user factors of an iALS model (`--dims` factors) trained on synthetic implicit feedback over n items
+ * (`--users` users, `--per-user` events each, drawn from a few topics per user with Zipf popularity inside a topic);
+ * queries are user vectors and each excludes that user's training items, as the service does.
+ *
+ * Modes: "serial" searches one query at a time (the service's regime: one request, one query) through
+ * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. Each timing
+ * is the best of `--repeat` runs; "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
+ * (all its threads), which is steadier on a shared machine. The load average is printed with the figures.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { Rng } from '../src/core/rng.js';
-import type { DenseMatrix } from '../src/linalg/api.js';
+import { rmSync } from 'node:fs';
+import { drawCumulative, Rng } from '../src/core/rng.js';
+import { IdMap } from '../src/data/id-map.js';
+import { Interactions } from '../src/data/interactions.js';
+import type { CsrMatrix, DenseMatrix } from '../src/linalg/api.js';
 import { getKernels } from '../src/linalg/index.js';
-import { ExactIndex } from '../src/pipeline/exact.js';
+import { createModel } from '../src/models/index.js';
+import { ExactIndex, type VectorHits } from '../src/pipeline/exact.js';
 import { HnswIndex, type HnswParams } from '../src/pipeline/hnsw.js';
+import { vectorSpaceOf } from '../src/pipeline/vectors.js';
 
 function flag(args: string[], name: string, fallback: string): string {
   const j = args.indexOf(`--${name}`);
   return j >= 0 && j + 1 < args.length ? args[j + 1] : fallback;
+}
+
+/** Items, queries and per-query exclusions to search. */
+interface Workload {
+  label: string;
+  items: DenseMatrix;
+  itemBias: Float32Array | null;
+  queries: DenseMatrix;
+  exclude: CsrMatrix | null;
 }
 
 /** `n` vectors of `d` dims around `clusters` centres (N(0,1) centres, N(0, spread²) around them), seeded. */
@@ -30,6 +55,80 @@ function clustered(n: number, d: number, clusters: number, rng: Rng, centres: Fl
   return { rows: n, cols: d, data };
 }
 
+/** CSR rows (sorted, as the kernels require) from per-row item lists. */
+function csrOf(lists: Int32Array[], cols: number): CsrMatrix {
+  const rowPtr = new Int32Array(lists.length + 1);
+  lists.forEach((l, r) => (rowPtr[r + 1] = rowPtr[r] + l.length));
+  const colIdx = new Int32Array(rowPtr[lists.length]);
+  lists.forEach((l, r) => colIdx.set(Int32Array.from(l).sort(), rowPtr[r]));
+  return { rows: lists.length, cols, rowPtr, colIdx, values: new Float32Array(colIdx.length).fill(1) };
+}
+
+async function clusteredWorkload(n: number, d: number, nq: number, args: string[], exact: (items: DenseMatrix) => ExactIndex): Promise<Workload> {
+  const clusters = Number(flag(args, 'clusters', '1000'));
+  const spread = Number(flag(args, 'spread', '1'));
+  const decay = Number(flag(args, 'decay', '0'));
+  const nEx = Number(flag(args, 'exclude', '0'));
+  const rng = new Rng(n);
+  const centres = Float32Array.from({ length: clusters * d }, () => rng.normal());
+  const items = clustered(n, d, clusters, rng.fork('items'), centres, spread, decay);
+  const queries = clustered(nq, d, clusters, rng.fork('queries'), centres, spread, decay);
+  let exclude: CsrMatrix | null = null;
+  if (nEx > 0) {
+    const top = await exact(items).search(queries, 3 * nEx);
+    exclude = csrOf(Array.from({ length: nq }, (_, r) => top.items.subarray(r * 3 * nEx, (r + 1) * 3 * nEx).filter((_, j) => j % 3 === 0)), n);
+  }
+  const label = `${decay > 0 ? `decay ${decay}` : 'isotropic'}${nEx > 0 ? `, ${nEx} excl.` : ''}`;
+  return { label, items, itemBias: null, queries, exclude };
+}
+
+/** Synthetic implicit feedback with topic structure, an iALS model fitted on it, and user queries. */
+export async function ialsWorkload(n: number, d: number, nq: number, args: string[]): Promise<Workload> {
+  const users = Number(flag(args, 'users', '30000'));
+  const perUser = Number(flag(args, 'per-user', '40'));
+  const iterations = Number(flag(args, 'iterations', '5'));
+  const topics = Math.max(10, Math.round(n / 500));
+  const rng = new Rng(n + 1);
+  // Items are spread over topics; inside a topic, popularity is Zipf(1) over its items.
+  const topicOf = Int32Array.from({ length: n }, () => rng.int(topics));
+  const members: number[][] = Array.from({ length: topics }, () => []);
+  for (let i = 0; i < n; i++) members[topicOf[i]].push(i);
+  const cums = members.map((m) => {
+    const c = new Float64Array(m.length);
+    let s = 0;
+    m.forEach((_, j) => (c[j] = s += 1 / (j + 1)));
+    return c;
+  });
+  const userIdx: number[] = [];
+  const itemIdx: number[] = [];
+  for (let u = 0; u < users; u++) {
+    const mine = [rng.int(topics), rng.int(topics), rng.int(topics)];
+    const seen = new Set<number>();
+    for (let e = 0; e < perUser; e++) {
+      // 80% from the user's first topic, the rest from the other two.
+      const topic = mine[rng.uniform() < 0.8 ? 0 : 1 + rng.int(2)];
+      if (members[topic].length === 0) continue;
+      const item = members[topic][drawCumulative(cums[topic], rng.uniform())];
+      if (seen.has(item)) continue;
+      seen.add(item);
+      userIdx.push(u);
+      itemIdx.push(item);
+    }
+  }
+  const train = Interactions.fromCoo({ users: IdMap.range(users), items: IdMap.range(n), userIdx: Int32Array.from(userIdx), itemIdx: Int32Array.from(itemIdx) }).interactions;
+  const t0 = performance.now();
+  const model = createModel('ials', { factors: d, iterations });
+  await model.fit(train);
+  process.stdout.write(`iALS: ${users} users × ${n} items, ${itemIdx.length} events, ${topics} topics, ${d} factors, ${iterations} iterations, fitted in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  const space = await vectorSpaceOf(model);
+  if (!space) throw new Error('iALS exposes no vector space');
+  const who = Array.from({ length: nq }, (_, r) => Math.floor((r * users) / nq));
+  const queries = new Float32Array(nq * d);
+  for (let r = 0; r < nq; r++) queries.set(await space.user(who[r]), r * d);
+  const exclude = csrOf(who.map((u) => Int32Array.from(train.userItems(u))), n);
+  return { label: `iALS factors, seen excl.`, items: space.items, itemBias: space.itemBias, queries: { rows: nq, cols: d, data: queries }, exclude };
+}
+
 function recallAt(got: Int32Array, truth: Int32Array, k: number, rows: number): number {
   let hit = 0;
   for (let r = 0; r < rows; r++) {
@@ -39,57 +138,90 @@ function recallAt(got: Int32Array, truth: Int32Array, k: number, rows: number): 
   return hit / (rows * k);
 }
 
+/** A search over a whole workload: serial (one query at a time, with its exclusion set) or one batch. */
+interface Searcher {
+  search(q: DenseMatrix, k: number, exclude?: ReadonlySet<number>): Promise<VectorHits>;
+  searchRows(q: DenseMatrix, k: number, exclude: CsrMatrix | null): Promise<VectorHits>;
+}
+
+/** Best-of-`repeat` wall and CPU queries/s of `index` over the workload in `mode`; the hits of the last run. */
+async function timed(index: Searcher, w: Workload, k: number, mode: string, repeat: number): Promise<{ qps: number; cpuQps: number; hits: Int32Array }> {
+  const { queries, exclude } = w;
+  const d = queries.cols;
+  const sets = exclude ? Array.from({ length: queries.rows }, (_, r) => new Set(exclude.colIdx.subarray(exclude.rowPtr[r], exclude.rowPtr[r + 1]))) : null;
+  let qps = 0;
+  let cpuQps = 0;
+  let hits: Int32Array = new Int32Array(0);
+  for (let rep = 0; rep < repeat; rep++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    if (mode === 'serial') {
+      hits = new Int32Array(queries.rows * k);
+      for (let r = 0; r < queries.rows; r++) {
+        const got = await index.search({ rows: 1, cols: d, data: queries.data.subarray(r * d, (r + 1) * d) }, k, sets?.[r]);
+        hits.set(got.items, r * k);
+      }
+    } else hits = (await index.searchRows(queries, k, exclude)).items;
+    const c = process.cpuUsage(c0);
+    qps = Math.max(qps, queries.rows / ((performance.now() - t0) / 1000));
+    cpuQps = Math.max(cpuQps, queries.rows / ((c.user + c.system) / 1e6));
+  }
+  return { qps, cpuQps, hits };
+}
+
 export async function run(args: string[]): Promise<void> {
   const sizes = flag(args, 'sizes', '100000,1000000').split(',').map(Number);
   const d = Number(flag(args, 'dims', '64'));
   const nq = Number(flag(args, 'queries', '500'));
   const k = 100;
   const M = Number(flag(args, 'M', '16'));
-  const efConstruction = Number(flag(args, 'ef-construction', '96'));
-  const efs = flag(args, 'ef', '64,128,256').split(',').map(Number);
+  const efConstruction = Number(flag(args, 'ef-construction', '128'));
+  const efs = flag(args, 'ef', '128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
-  const serial = args.includes('--serial');
+  const modes = args.includes('--serial') ? ['serial'] : flag(args, 'mode', 'serial,batch').split(',');
+  const repeat = Number(flag(args, 'repeat', '3'));
+  const data = flag(args, 'data', 'clustered');
+  if (!['clustered', 'ials'].includes(data)) throw new Error(`--data must be clustered or ials (got ${data})`);
+  if (!modes.every((m) => m === 'serial' || m === 'batch')) throw new Error(`--mode takes serial and/or batch (got ${modes.join(',')})`);
   const kn = await getKernels();
-  /** Queries/s of `search` over all queries: one batch, or one query at a time with --serial. */
-  const timed = async (search: (q: DenseMatrix) => Promise<unknown>, queries: DenseMatrix): Promise<number> => {
-    const t0 = performance.now();
-    if (serial) for (let r = 0; r < queries.rows; r++) await search({ rows: 1, cols: queries.cols, data: queries.data.subarray(r * queries.cols, (r + 1) * queries.cols) });
-    else await search(queries);
-    return queries.rows / ((performance.now() - t0) / 1000);
+  const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (f32, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
+  const rows: string[] = [];
+  const line = (cells: (string | number)[]): void => {
+    const s = `| ${cells.join(' | ')} |`;
+    rows.push(s);
+    process.stdout.write(`${s}\n`);
   };
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${flag(args, 'clusters', '1000')} clusters of spread ${flag(args, 'spread', '1')}, spectrum decay ${flag(args, 'decay', '0')} (0 = isotropic), ${nq} queries, top ${k}, ${serial ? 'one query at a time' : 'queries as one batch'}; HNSW M=${M} efConstruction=${efConstruction} mips=${mips}; ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine)\n\n`);
-  process.stdout.write('items      | method        | build s | queries/s | recall@100 | speed-up\n');
-  process.stdout.write('-----------|---------------|---------|-----------|------------|---------\n');
+  line(['n', 'data', 'M', 'efC', 'ef', 'quant.', 'mode', 'recall@100', 'QPS HNSW', 'QPS exact', 'ratio', 'CPU ratio', 'ranges', 'build s', 'load']);
+  line(Array(15).fill('---'));
   for (const n of sizes) {
-    const rng = new Rng(n);
-    const clusters = Number(flag(args, 'clusters', '1000'));
-    const spread = Number(flag(args, 'spread', '1'));
-    const decay = Number(flag(args, 'decay', '0'));
-    const centres = Float32Array.from({ length: clusters * d }, () => rng.normal());
-    const items = clustered(n, d, clusters, rng.fork('items'), centres, spread, decay);
-    const queries = clustered(nq, d, clusters, rng.fork('queries'), centres, spread, decay);
-    const exact = new ExactIndex(items, null, kn);
-    await exact.search({ rows: 1, cols: d, data: queries.data.slice(0, d) }, k); // warm-up
-    const truth = await exact.search(queries, k);
-    const exactQps = await timed((q) => exact.search(q, k), queries);
-    process.stdout.write(`${String(n).padEnd(10)} | exact         |       – | ${exactQps.toFixed(0).padStart(9)} |      1.000 |    1.0×\n`);
-    let t = performance.now();
-    const built = HnswIndex.build(items, null, { M, efConstruction, ef: efs[0], mips } satisfies Partial<HnswParams>);
+    const w = data === 'ials' ? await ialsWorkload(n, d, nq, args) : await clusteredWorkload(n, d, nq, args, (items) => new ExactIndex(items, null, kn));
+    const exact = new ExactIndex(w.items, w.itemBias, kn);
+    const truth = await exact.searchRows(w.queries, k, w.exclude);
+    const exactQps = new Map<string, { qps: number; cpuQps: number }>();
+    for (const mode of modes) exactQps.set(mode, await timed(exact, w, k, mode, repeat));
+    const t = performance.now();
+    const built = HnswIndex.build(w.items, w.itemBias, { M, efConstruction, ef: efs[0], mips } satisfies Partial<HnswParams>);
     const buildS = (performance.now() - t) / 1000;
     const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
     built.save(path, 'bench');
-    for (const ef of efs) {
-      const index = HnswIndex.load(path, 'bench', { ef });
-      await index.search({ rows: 1, cols: d, data: queries.data.slice(0, d) }, k);
-      const got = await index.search(queries, k);
-      const qps = await timed((q) => index.search(q, k), queries);
-      const recall = recallAt(got.items, truth.items, k, nq);
-      process.stdout.write(`${String(n).padEnd(10)} | hnsw ef=${String(ef).padEnd(5)} | ${buildS.toFixed(1).padStart(7)} | ${qps.toFixed(0).padStart(9)} | ${recall.toFixed(3).padStart(10)} | ${(qps / exactQps).toFixed(1).padStart(6)}×\n`);
+    try {
+      for (const ef of efs) {
+        const index = HnswIndex.load(path, 'bench', { ef });
+        for (const mode of modes) {
+          const ex = exactQps.get(mode) ?? { qps: NaN, cpuQps: NaN };
+          const before = { ...index.stats };
+          const h = await timed(index, w, k, mode, repeat);
+          const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
+          const recall = recallAt(h.hits, truth.items, k, nq);
+          line([n, w.label, M, efConstruction, ef, 'f32', mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+        }
+      }
+    } finally {
+      rmSync(path, { force: true });
+      rmSync(`${path}.json`, { force: true });
     }
-    const { rmSync } = await import('node:fs');
-    rmSync(path, { force: true });
-    rmSync(`${path}.json`, { force: true });
   }
-  process.stdout.write(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`\nload average at the end: ${load()}\n`);
   await kn.close();
 }
