@@ -6,6 +6,7 @@
 #include <node_api.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -97,17 +98,37 @@ void chooseTable() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Thread pool: threads − 1 workers plus the calling thread; chunks handed out by an atomic counter.
+//
+// A job is published through a sequence number: odd while there is none (the caller may then rewrite the job's
+// fields), even while one runs. A worker announces itself in `active_` before it reads the sequence number, and the
+// caller, after making it odd again, waits until `active_` is 0, so a worker never reads a job's fields while they
+// are rewritten (the two sides each write one variable and then read the other, all sequentially consistent: at
+// least one of them sees the other's write). After a job, workers spin on the sequence number for a bounded time
+// (RECSYS_NATIVE_SPIN_US, default 200 µs) before sleeping on a condition variable: waking a sleeping vCPU takes
+// tens of µs to milliseconds here, as long as a whole 256³ GEMM. The caller likewise spins a bounded time for the
+// workers still running its last chunks before it sleeps.
+
+/** Microseconds from RECSYS_NATIVE_SPIN_US (0 = never spin), else the default. */
+long spinMicros() {
+  const char* v = std::getenv("RECSYS_NATIVE_SPIN_US");
+  if (!v || !*v) return 200;
+  char* end = nullptr;
+  const long us = std::strtol(v, &end, 10);
+  return (end && *end == 0 && us >= 0 && us <= 1000000) ? us : 200;
+}
+
+inline void cpuRelax() { __builtin_ia32_pause(); }
 
 class Pool {
  public:
-  explicit Pool(int threads) : threads_(threads < 1 ? 1 : threads) {
+  explicit Pool(int threads) : threads_(threads < 1 ? 1 : threads), spin_(std::chrono::microseconds(spinMicros())) {
     for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { loop(); });
   }
 
   ~Pool() {
     {
       std::lock_guard<std::mutex> lk(m_);
-      stop_ = true;
+      stop_.store(true);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -118,66 +139,98 @@ class Pool {
   /** fn(ctx, c) for every chunk; jobs are serialized; returns when every chunk has run. */
   void run(long chunks, ChunkFn fn, void* ctx) {
     std::lock_guard<std::mutex> serial(jobMutex_);
-    Job job;
-    job.fn = fn;
-    job.ctx = ctx;
-    job.chunks = chunks;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      job_ = &job;
-      gen_++;
+    // seq_ is odd and no worker is active: the fields are ours.
+    fn_ = fn;
+    ctx_ = ctx;
+    chunks_ = chunks;
+    next_.store(0, std::memory_order_relaxed);
+    seq_.fetch_add(1);  // even: published
+    if (sleepers_.load() > 0) {
+      { std::lock_guard<std::mutex> lk(m_); }
+      wake_.notify_all();
     }
-    wake_.notify_all();
-    work(job);
-    std::unique_lock<std::mutex> lk(m_);
-    job_ = nullptr;
-    done_.wait(lk, [&] { return job.refs == 0; });
+    work();
+    seq_.fetch_add(1);  // odd: no worker starts on it any more
+    // Every chunk is taken; wait for the workers still running theirs.
+    const auto until = std::chrono::steady_clock::now() + spin_;
+    for (unsigned i = 0; active_.load() != 0; i++) {
+      cpuRelax();
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) {
+        std::unique_lock<std::mutex> lk(m_);
+        joinWaiting_.store(true);
+        done_.wait(lk, [&] { return active_.load() == 0; });
+        joinWaiting_.store(false);
+        break;
+      }
+    }
   }
 
   static void trampoline(void* self, long chunks, ChunkFn fn, void* ctx) { static_cast<Pool*>(self)->run(chunks, fn, ctx); }
 
  private:
-  struct Job {
-    ChunkFn fn;
-    void* ctx;
-    long chunks;
-    std::atomic<long> next{0};
-    int refs = 0;
-  };
-
-  static void work(Job& job) {
+  void work() {
     for (;;) {
-      long c = job.next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= job.chunks) return;
-      job.fn(job.ctx, c);
+      long c = next_.fetch_add(1, std::memory_order_relaxed);
+      if (c >= chunks_) return;
+      fn_(ctx_, c);
     }
   }
 
+  /** A job other than `seen` is published. */
+  bool posted(uint64_t seen) const {
+    const uint64_t s = seq_.load();
+    return (s & 1) == 0 && s != seen;
+  }
+
   void loop() {
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lk(m_);
+    uint64_t seen = 1;
     for (;;) {
-      wake_.wait(lk, [&] { return stop_ || gen_ != seen; });
-      if (stop_) return;
-      seen = gen_;
-      Job* job = job_;
-      if (!job) continue;
-      job->refs++;
-      lk.unlock();
-      work(*job);
-      lk.lock();
-      if (--job->refs == 0) done_.notify_all();
+      // Spin a while for the next job, then sleep.
+      const auto until = std::chrono::steady_clock::now() + spin_;
+      bool ready = false;
+      for (unsigned i = 0; !stop_.load(std::memory_order_relaxed); i++) {
+        if (posted(seen)) {
+          ready = true;
+          break;
+        }
+        cpuRelax();
+        if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
+      }
+      if (!ready) {
+        std::unique_lock<std::mutex> lk(m_);
+        sleepers_.fetch_add(1);
+        wake_.wait(lk, [&] { return stop_.load() || posted(seen); });
+        sleepers_.fetch_sub(1);
+      }
+      if (stop_.load()) return;
+      active_.fetch_add(1);
+      const uint64_t s = seq_.load();
+      if ((s & 1) == 0 && s != seen) work();
+      seen = s;  // odd: the job was over before we got to it; wait for the next
+      if (active_.fetch_sub(1) == 1 && joinWaiting_.load()) {
+        { std::lock_guard<std::mutex> lk(m_); }
+        done_.notify_all();
+      }
     }
   }
 
   int threads_;
+  std::chrono::steady_clock::duration spin_;
   std::vector<std::thread> workers_;
   std::mutex jobMutex_;
+  // The job: written by the caller only while seq_ is odd and active_ is 0.
+  ChunkFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  long chunks_ = 0;
+  std::atomic<long> next_{0};
+  std::atomic<uint64_t> seq_{1};
+  std::atomic<int> active_{0};
+  // Sleeping.
   std::mutex m_;
   std::condition_variable wake_, done_;
-  uint64_t gen_ = 0;
-  bool stop_ = false;
-  Job* job_ = nullptr;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> joinWaiting_{false};
+  std::atomic<bool> stop_{false};
 };
 
 void serialFor(void*, long chunks, ChunkFn fn, void* ctx) {
