@@ -108,20 +108,22 @@ void chooseTable() {
 // tens of µs to milliseconds here, as long as a whole 256³ GEMM. The caller likewise spins a bounded time for the
 // workers still running its last chunks before it sleeps.
 
+enum : long { DEFAULT_SPIN_US = 200, MAX_SPIN_US = 1000000 };
+
 /** Microseconds from RECSYS_NATIVE_SPIN_US (0 = never spin), else the default. */
-long spinMicros() {
+long spinMicrosFromEnv() {
   const char* v = std::getenv("RECSYS_NATIVE_SPIN_US");
-  if (!v || !*v) return 200;
+  if (!v || !*v) return DEFAULT_SPIN_US;
   char* end = nullptr;
   const long us = std::strtol(v, &end, 10);
-  return (end && *end == 0 && us >= 0 && us <= 1000000) ? us : 200;
+  return (end && *end == 0 && us >= 0 && us <= MAX_SPIN_US) ? us : DEFAULT_SPIN_US;
 }
 
 inline void cpuRelax() { __builtin_ia32_pause(); }
 
 class Pool {
  public:
-  explicit Pool(int threads) : threads_(threads < 1 ? 1 : threads), spin_(std::chrono::microseconds(spinMicros())) {
+  Pool(int threads, long spinUs) : threads_(threads < 1 ? 1 : threads), spin_(std::chrono::microseconds(spinUs)) {
     for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { loop(); });
   }
 
@@ -135,6 +137,9 @@ class Pool {
   }
 
   int threads() const { return threads_; }
+  long spinMicros() const { return static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(spin_).count()); }
+  /** Chunks run by the workers (not the calling thread) since the pool started. */
+  uint64_t workerChunks() const { return workerChunks_.load(std::memory_order_relaxed); }
 
   /** fn(ctx, c) for every chunk; jobs are serialized; returns when every chunk has run. */
   void run(long chunks, ChunkFn fn, void* ctx) {
@@ -149,7 +154,7 @@ class Pool {
       { std::lock_guard<std::mutex> lk(m_); }
       wake_.notify_all();
     }
-    work();
+    work(false);
     seq_.fetch_add(1);  // odd: no worker starts on it any more
     // Every chunk is taken; wait for the workers still running theirs.
     const auto until = std::chrono::steady_clock::now() + spin_;
@@ -168,11 +173,12 @@ class Pool {
   static void trampoline(void* self, long chunks, ChunkFn fn, void* ctx) { static_cast<Pool*>(self)->run(chunks, fn, ctx); }
 
  private:
-  void work() {
+  void work(bool worker) {
     for (;;) {
       long c = next_.fetch_add(1, std::memory_order_relaxed);
       if (c >= chunks_) return;
       fn_(ctx_, c);
+      if (worker) workerChunks_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
@@ -205,7 +211,7 @@ class Pool {
       if (stop_.load()) return;
       active_.fetch_add(1);
       const uint64_t s = seq_.load();
-      if ((s & 1) == 0 && s != seen) work();
+      if ((s & 1) == 0 && s != seen) work(true);
       seen = s;  // odd: the job was over before we got to it; wait for the next
       if (active_.fetch_sub(1) == 1 && joinWaiting_.load()) {
         { std::lock_guard<std::mutex> lk(m_); }
@@ -231,6 +237,7 @@ class Pool {
   std::atomic<int> sleepers_{0};
   std::atomic<bool> joinWaiting_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> workerChunks_{0};
 };
 
 void serialFor(void*, long chunks, ChunkFn fn, void* ctx) {
@@ -276,18 +283,47 @@ Pool* poolOf(napi_env env, napi_value v) {
   return static_cast<Pool*>(p);
 }
 
+/** createPool(threads, spinMicros?): spinMicros defaults to RECSYS_NATIVE_SPIN_US, else 200. */
 napi_value createPool(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t threads = 1;
   if (argc < 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1 || threads > 1024) {
     return throwError(env, "recsys native: createPool(threads) needs a thread count in 1..1024");
   }
-  Pool* pool = new Pool(threads);
+  long spinUs = spinMicrosFromEnv();
+  napi_valuetype spinType = napi_undefined;
+  if (argc >= 2) CHECK(env, napi_typeof(env, argv[1], &spinType));
+  if (spinType != napi_undefined) {
+    double us = -1;
+    if (spinType != napi_number || napi_get_value_double(env, argv[1], &us) != napi_ok || !(us >= 0 && us <= MAX_SPIN_US)) {
+      return throwError(env, "recsys native: createPool(threads, spinMicros) needs spinMicros in 0..1000000");
+    }
+    spinUs = static_cast<long>(us);
+  }
+  Pool* pool = new Pool(threads, spinUs);
   napi_value ext;
   CHECK(env, napi_create_external(env, pool, poolFinalize, nullptr, &ext));
   return ext;
+}
+
+/** poolStats(pool): { threads, spinMicros, workerChunks }. */
+napi_value poolStats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Pool* pool = argc >= 1 ? poolOf(env, argv[0]) : nullptr;
+  if (!pool) return throwError(env, "recsys native: not a pool");
+  napi_value obj, v;
+  CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_int32(env, pool->threads(), &v));
+  CHECK(env, napi_set_named_property(env, obj, "threads", v));
+  CHECK(env, napi_create_double(env, static_cast<double>(pool->spinMicros()), &v));
+  CHECK(env, napi_set_named_property(env, obj, "spinMicros", v));
+  CHECK(env, napi_create_double(env, static_cast<double>(pool->workerChunks()), &v));
+  CHECK(env, napi_set_named_property(env, obj, "workerChunks", v));
+  return obj;
 }
 
 void executeCall(napi_env, void* data) {
@@ -449,7 +485,8 @@ NAPI_MODULE_INIT() {
       {"info", nullptr, getInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"createPool", nullptr, createPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"call", nullptr, callOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolStats", nullptr, poolStats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
