@@ -4,6 +4,7 @@
 // Compiled for baseline x86-64: nothing here may use AVX.
 #include <cpuid.h>
 #include <node_api.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -119,7 +120,14 @@ long spinMicrosFromEnv() {
   return (end && *end == 0 && us >= 0 && us <= MAX_SPIN_US) ? us : DEFAULT_SPIN_US;
 }
 
-inline void cpuRelax() { __builtin_ia32_pause(); }
+/**
+ * One step of a bounded spin: a pause, and from the 1024th step on a sched_yield every 16th, so a spinning thread
+ * that shares a core with the thread it waits for (more runnable threads than free cores) hands it the core.
+ */
+inline void spinStep(unsigned i) {
+  __builtin_ia32_pause();
+  if (i >= 1024 && (i & 15) == 15) sched_yield();
+}
 
 class Pool {
  public:
@@ -159,7 +167,7 @@ class Pool {
     // Every chunk is taken; wait for the workers still running theirs.
     const auto until = std::chrono::steady_clock::now() + spin_;
     for (unsigned i = 0; active_.load() != 0; i++) {
-      cpuRelax();
+      spinStep(i);
       if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) {
         std::unique_lock<std::mutex> lk(m_);
         joinWaiting_.store(true);
@@ -199,7 +207,7 @@ class Pool {
           ready = true;
           break;
         }
-        cpuRelax();
+        spinStep(i);
         if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
       }
       if (!ready) {
