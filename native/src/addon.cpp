@@ -4,8 +4,10 @@
 // Compiled for baseline x86-64: nothing here may use AVX.
 #include <cpuid.h>
 #include <node_api.h>
+#include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -97,87 +99,153 @@ void chooseTable() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Thread pool: threads − 1 workers plus the calling thread; chunks handed out by an atomic counter.
+//
+// A job is published through a sequence number: odd while there is none (the caller may then rewrite the job's
+// fields), even while one runs. A worker announces itself in `active_` before it reads the sequence number, and the
+// caller, after making it odd again, waits until `active_` is 0, so a worker never reads a job's fields while they
+// are rewritten (the two sides each write one variable and then read the other, all sequentially consistent: at
+// least one of them sees the other's write). After a job, workers spin on the sequence number for a bounded time
+// (RECSYS_NATIVE_SPIN_US, default 200 µs) before sleeping on a condition variable: waking a sleeping vCPU takes
+// tens of µs to milliseconds here, as long as a whole 256³ GEMM. The caller likewise spins a bounded time for the
+// workers still running its last chunks before it sleeps.
+
+enum : long { DEFAULT_SPIN_US = 200, MAX_SPIN_US = 1000000 };
+
+/** Microseconds from RECSYS_NATIVE_SPIN_US (0 = never spin), else the default. */
+long spinMicrosFromEnv() {
+  const char* v = std::getenv("RECSYS_NATIVE_SPIN_US");
+  if (!v || !*v) return DEFAULT_SPIN_US;
+  char* end = nullptr;
+  const long us = std::strtol(v, &end, 10);
+  return (end && *end == 0 && us >= 0 && us <= MAX_SPIN_US) ? us : DEFAULT_SPIN_US;
+}
+
+/**
+ * One step of a bounded spin: a pause, and from the 1024th step on a sched_yield every 16th, so a spinning thread
+ * that shares a core with the thread it waits for (more runnable threads than free cores) hands it the core.
+ */
+inline void spinStep(unsigned i) {
+  __builtin_ia32_pause();
+  if (i >= 1024 && (i & 15) == 15) sched_yield();
+}
 
 class Pool {
  public:
-  explicit Pool(int threads) : threads_(threads < 1 ? 1 : threads) {
+  Pool(int threads, long spinUs) : threads_(threads < 1 ? 1 : threads), spin_(std::chrono::microseconds(spinUs)) {
     for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { loop(); });
   }
 
   ~Pool() {
     {
       std::lock_guard<std::mutex> lk(m_);
-      stop_ = true;
+      stop_.store(true);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
   }
 
   int threads() const { return threads_; }
+  long spinMicros() const { return static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(spin_).count()); }
+  /** Chunks run by the workers (not the calling thread) since the pool started. */
+  uint64_t workerChunks() const { return workerChunks_.load(std::memory_order_relaxed); }
 
   /** fn(ctx, c) for every chunk; jobs are serialized; returns when every chunk has run. */
   void run(long chunks, ChunkFn fn, void* ctx) {
     std::lock_guard<std::mutex> serial(jobMutex_);
-    Job job;
-    job.fn = fn;
-    job.ctx = ctx;
-    job.chunks = chunks;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      job_ = &job;
-      gen_++;
+    // seq_ is odd and no worker is active: the fields are ours.
+    fn_ = fn;
+    ctx_ = ctx;
+    chunks_ = chunks;
+    next_.store(0, std::memory_order_relaxed);
+    seq_.fetch_add(1);  // even: published
+    if (sleepers_.load() > 0) {
+      { std::lock_guard<std::mutex> lk(m_); }
+      wake_.notify_all();
     }
-    wake_.notify_all();
-    work(job);
-    std::unique_lock<std::mutex> lk(m_);
-    job_ = nullptr;
-    done_.wait(lk, [&] { return job.refs == 0; });
+    work(false);
+    seq_.fetch_add(1);  // odd: no worker starts on it any more
+    // Every chunk is taken; wait for the workers still running theirs.
+    const auto until = std::chrono::steady_clock::now() + spin_;
+    for (unsigned i = 0; active_.load() != 0; i++) {
+      spinStep(i);
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) {
+        std::unique_lock<std::mutex> lk(m_);
+        joinWaiting_.store(true);
+        done_.wait(lk, [&] { return active_.load() == 0; });
+        joinWaiting_.store(false);
+        break;
+      }
+    }
   }
 
   static void trampoline(void* self, long chunks, ChunkFn fn, void* ctx) { static_cast<Pool*>(self)->run(chunks, fn, ctx); }
 
  private:
-  struct Job {
-    ChunkFn fn;
-    void* ctx;
-    long chunks;
-    std::atomic<long> next{0};
-    int refs = 0;
-  };
-
-  static void work(Job& job) {
+  void work(bool worker) {
     for (;;) {
-      long c = job.next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= job.chunks) return;
-      job.fn(job.ctx, c);
+      long c = next_.fetch_add(1, std::memory_order_relaxed);
+      if (c >= chunks_) return;
+      fn_(ctx_, c);
+      if (worker) workerChunks_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
+  /** A job other than `seen` is published. */
+  bool posted(uint64_t seen) const {
+    const uint64_t s = seq_.load();
+    return (s & 1) == 0 && s != seen;
+  }
+
   void loop() {
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lk(m_);
+    uint64_t seen = 1;
     for (;;) {
-      wake_.wait(lk, [&] { return stop_ || gen_ != seen; });
-      if (stop_) return;
-      seen = gen_;
-      Job* job = job_;
-      if (!job) continue;
-      job->refs++;
-      lk.unlock();
-      work(*job);
-      lk.lock();
-      if (--job->refs == 0) done_.notify_all();
+      // Spin a while for the next job, then sleep.
+      const auto until = std::chrono::steady_clock::now() + spin_;
+      bool ready = false;
+      for (unsigned i = 0; !stop_.load(std::memory_order_relaxed); i++) {
+        if (posted(seen)) {
+          ready = true;
+          break;
+        }
+        spinStep(i);
+        if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
+      }
+      if (!ready) {
+        std::unique_lock<std::mutex> lk(m_);
+        sleepers_.fetch_add(1);
+        wake_.wait(lk, [&] { return stop_.load() || posted(seen); });
+        sleepers_.fetch_sub(1);
+      }
+      if (stop_.load()) return;
+      active_.fetch_add(1);
+      const uint64_t s = seq_.load();
+      if ((s & 1) == 0 && s != seen) work(true);
+      seen = s;  // odd: the job was over before we got to it; wait for the next
+      if (active_.fetch_sub(1) == 1 && joinWaiting_.load()) {
+        { std::lock_guard<std::mutex> lk(m_); }
+        done_.notify_all();
+      }
     }
   }
 
   int threads_;
+  std::chrono::steady_clock::duration spin_;
   std::vector<std::thread> workers_;
   std::mutex jobMutex_;
+  // The job: written by the caller only while seq_ is odd and active_ is 0.
+  ChunkFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  long chunks_ = 0;
+  std::atomic<long> next_{0};
+  std::atomic<uint64_t> seq_{1};
+  std::atomic<int> active_{0};
+  // Sleeping.
   std::mutex m_;
   std::condition_variable wake_, done_;
-  uint64_t gen_ = 0;
-  bool stop_ = false;
-  Job* job_ = nullptr;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> joinWaiting_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> workerChunks_{0};
 };
 
 void serialFor(void*, long chunks, ChunkFn fn, void* ctx) {
@@ -223,18 +291,47 @@ Pool* poolOf(napi_env env, napi_value v) {
   return static_cast<Pool*>(p);
 }
 
+/** createPool(threads, spinMicros?): spinMicros defaults to RECSYS_NATIVE_SPIN_US, else 200. */
 napi_value createPool(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t threads = 1;
   if (argc < 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1 || threads > 1024) {
     return throwError(env, "recsys native: createPool(threads) needs a thread count in 1..1024");
   }
-  Pool* pool = new Pool(threads);
+  long spinUs = spinMicrosFromEnv();
+  napi_valuetype spinType = napi_undefined;
+  if (argc >= 2) CHECK(env, napi_typeof(env, argv[1], &spinType));
+  if (spinType != napi_undefined) {
+    double us = -1;
+    if (spinType != napi_number || napi_get_value_double(env, argv[1], &us) != napi_ok || !(us >= 0 && us <= MAX_SPIN_US)) {
+      return throwError(env, "recsys native: createPool(threads, spinMicros) needs spinMicros in 0..1000000");
+    }
+    spinUs = static_cast<long>(us);
+  }
+  Pool* pool = new Pool(threads, spinUs);
   napi_value ext;
   CHECK(env, napi_create_external(env, pool, poolFinalize, nullptr, &ext));
   return ext;
+}
+
+/** poolStats(pool): { threads, spinMicros, workerChunks }. */
+napi_value poolStats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Pool* pool = argc >= 1 ? poolOf(env, argv[0]) : nullptr;
+  if (!pool) return throwError(env, "recsys native: not a pool");
+  napi_value obj, v;
+  CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_int32(env, pool->threads(), &v));
+  CHECK(env, napi_set_named_property(env, obj, "threads", v));
+  CHECK(env, napi_create_double(env, static_cast<double>(pool->spinMicros()), &v));
+  CHECK(env, napi_set_named_property(env, obj, "spinMicros", v));
+  CHECK(env, napi_create_double(env, static_cast<double>(pool->workerChunks()), &v));
+  CHECK(env, napi_set_named_property(env, obj, "workerChunks", v));
+  return obj;
 }
 
 void executeCall(napi_env, void* data) {
@@ -396,7 +493,8 @@ NAPI_MODULE_INIT() {
       {"info", nullptr, getInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"createPool", nullptr, createPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"call", nullptr, callOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolStats", nullptr, poolStats, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }

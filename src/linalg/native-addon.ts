@@ -33,15 +33,29 @@ export interface NativeInfo {
   ops: string[];
 }
 
+/** What a pool reports about itself. */
+export interface NativePoolStats {
+  threads: number;
+  /** How long its workers spin after a job before sleeping. */
+  spinMicros: number;
+  /** Chunks run by the workers (not by the calling threads) since the pool started. */
+  workerChunks: number;
+}
+
 /** The addon's exports (native/src/addon.cpp). */
 export interface NativeAddon {
   info(): NativeInfo;
-  createPool(threads: number): NativePool;
+  /**
+   * A pool of threads − 1 workers (the calling thread is the last one). After a job its workers spin for
+   * `spinMicros` µs (default: RECSYS_NATIVE_SPIN_US, else 200; 0 = sleep at once) before sleeping.
+   */
+  createPool(threads: number, spinMicros?: number): NativePool;
   /**
    * Runs op on the calling thread alone (`false` / 0: returns its status), as async work on the pool (`true` / 1:
    * a promise of it), or on the calling thread joined by the pool's workers (2: returns its status).
    */
   call(pool: NativePool, op: number, buffers: NativeBuffer[], args: Float64Array, mode: boolean | 0 | 1 | 2): number | Promise<number>;
+  poolStats(pool: NativePool): NativePoolStats;
 }
 
 /** Build metadata written next to the addon by scripts/build-native.mjs. */
