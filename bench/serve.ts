@@ -12,7 +12,10 @@
  * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann;
  * 6. with --pg: phase 3 against a server keeping its events in that PostgreSQL database (table recsys_events,
  *    dropped first), then phase 1 on it.
- * Latencies are autocannon's (1 ms resolution; corrected for coordinated omission at a fixed rate).
+ * Fixed-rate phases (1, 2, 5) are open loop (bench/_open-loop.ts: request i sent at t0 + i/R over keep-alive
+ * connections, latency from its scheduled time, 0.01 ms resolution); the as-fast-as-possible phases (3, 4) are
+ * autocannon's (1 ms resolution, C connections closed loop). autocannon's own fixed rate is not used: it sends
+ * each connection's per-second budget at full speed when the second starts, a burst rather than a rate.
  * The server runs with `--log-level warn` (no per-request log lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { openLoop, type OpenLoopResult } from './_open-loop.js';
 import { Rng } from '../src/core/rng.js';
 import { IdMap } from '../src/data/id-map.js';
 import { Interactions } from '../src/data/interactions.js';
@@ -93,6 +97,22 @@ interface Row {
 function rowOf(phase: string, r: autocannon.Result, unit: string): Row {
   const ok = r.requests.total - r.non2xx - r.errors;
   return { phase, requests: r.requests.total, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, rate: `${(ok / r.duration).toFixed(0)} ${unit}`, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+function rowOfOpen(phase: string, r: OpenLoopResult, unit: string): Row {
+  return { phase, requests: r.requests, p50: r.p50, p90: r.p90, p99: r.p99, rate: `${r.rate.toFixed(0)} ${unit}`, errors: r.errors };
+}
+
+/** Open-loop GET recommendations at a fixed rate (bench/_open-loop.ts). */
+function recommendationsAt(base: string, users: number, seconds: number, rate: number, seed: number): Promise<OpenLoopResult> {
+  const rng = new Rng(seed);
+  return openLoop(base, rate, seconds, () => ({ method: 'GET', path: `/v1/recommendations?user=u${rng.int(users)}&k=10` }));
+}
+
+/** Open-loop POST of one event per request at a fixed rate, each with a unique id. */
+function eventsAt(base: string, users: number, items: number, seconds: number, rate: number, seed: number): Promise<OpenLoopResult> {
+  const rng = new Rng(seed);
+  return openLoop(base, rate, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: JSON.stringify({ user: `u${rng.int(users)}`, item: `i${rng.int(items)}`, id: `bench-${seed}-${n}` }) }));
 }
 
 /** One autocannon run: GET recommendations for random users (rate undefined = as fast as possible). */
@@ -180,11 +200,11 @@ export async function run(args: string[]): Promise<void> {
     const exact = await startServer(modelDir, join(root, 'data-exact'), []);
     servers.push(exact.child);
     await recommendations(exact.base, nUsers, 3, connections, undefined, 1); // warm-up: JIT, kernel pool
-    rows.push(rowOf(`GET recommendations k=10, exact, at ${rate} req/s`, await recommendations(exact.base, nUsers, seconds, connections, rate, 2), 'req/s'));
+    rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, await recommendationsAt(exact.base, nUsers, seconds, rate, 2), 'req/s'));
     const before = await logCounters(exact.base);
-    const [recs, evs] = await Promise.all([recommendations(exact.base, nUsers, seconds, connections, rate, 3), events(exact.base, nUsers, nItems, seconds, connections * 4, eventRate, 4)]);
-    rows.push(rowOf(`  … while posting ${eventRate} events/s`, recs, 'req/s'));
-    rows.push(rowOf(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s'));
+    const [recs, evs] = await Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 4)]);
+    rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s'));
+    rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s'));
     const mid = await logCounters(exact.base);
     const burst = await events(exact.base, nUsers, nItems, seconds, connections * 4, undefined, 5);
     rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, burst, 'events/s'));
@@ -200,7 +220,7 @@ export async function run(args: string[]): Promise<void> {
       servers.push(ann.child);
       process.stdout.write(`HNSW index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
       await recommendations(ann.base, nUsers, 3, connections, undefined, 7);
-      rows.push(rowOf(`GET recommendations k=10, HNSW, at ${rate} req/s`, await recommendations(ann.base, nUsers, seconds, connections, rate, 8), 'req/s'));
+      rows.push(rowOfOpen(`GET recommendations k=10, HNSW, at ${rate} req/s`, await recommendationsAt(ann.base, nUsers, seconds, rate, 8), 'req/s'));
       rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await recommendations(ann.base, nUsers, seconds, connections, undefined, 9), 'req/s'));
       await stopServer(ann.child);
       servers = servers.filter((c) => c !== ann.child);
@@ -220,7 +240,7 @@ export async function run(args: string[]): Promise<void> {
       const p0 = await logCounters(shared.base);
       rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await events(shared.base, nUsers, nItems, seconds, connections * 4, undefined, 10), 'events/s'));
       const p1 = await logCounters(shared.base);
-      rows.push(rowOf(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, await recommendations(shared.base, nUsers, seconds, connections, rate, 11), 'req/s'));
+      rows.push(rowOfOpen(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, await recommendationsAt(shared.base, nUsers, seconds, rate, 11), 'req/s'));
       pgNote = `\nPostgreSQL event table (synchronous_commit ${sync.synchronous_commit}, fsync ${sync.fsync}): ${p1.events - p0.events} events in ${p1.fsyncs - p0.fsyncs} commits`;
       await stopServer(shared.child);
       servers = servers.filter((c) => c !== shared.child);
