@@ -32,6 +32,11 @@ export interface HnswParams {
   mips: 'augmented' | 'ip';
 }
 
+/** Whether `v` names an inner-product reduction of {@link HnswParams.mips}. */
+export function isMips(v: unknown): v is HnswParams['mips'] {
+  return v === 'augmented' || v === 'ip';
+}
+
 /** Defaults of {@link HnswParams}. */
 export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 128, ef: 128, mips: 'augmented' };
 

@@ -34,7 +34,7 @@ export interface OpenPipelineOptions {
   /** Rebuild the feature store from the model's data set before opening it. */
   buildStore?: boolean;
   /** Retrieve through HNSW (the index next to the model, built when missing or when `rebuild`). */
-  ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef'>> };
+  ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef' | 'mips'>> };
   /** Searches of concurrent calls share one index call ({@link BatchingIndex}: one kernel call, one usearch batch); the service sets it. */
   batch?: boolean;
   /** Candidates from the primary source (default 100). */
@@ -83,7 +83,8 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
       const path = hnswPathFor(options.model);
       // Parameters given as undefined keep their defaults.
       const params = Object.fromEntries(Object.entries(options.ann.params ?? {}).filter(([, v]) => v !== undefined));
-      const overrides = params.ef !== undefined ? { ef: params.ef } : {};
+      const ef = options.ann.params?.ef;
+      const overrides = ef !== undefined ? { ef } : {};
       if (!options.ann.rebuild && existsSync(path)) {
         index = HnswIndex.load(path, manifest.dataFingerprint, overrides);
       } else {

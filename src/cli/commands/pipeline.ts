@@ -13,7 +13,7 @@ import { IdMap, type ExternalId } from '../../data/id-map.js';
 import { getKernels } from '../../linalg/index.js';
 import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
-import { exploreReport, exploreReportHtml, openPipeline, parseStrategy, type FeatureRow, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
+import { exploreReport, exploreReportHtml, isMips, openPipeline, parseStrategy, type FeatureRow, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
 
 interface PipelineFlags {
@@ -34,6 +34,7 @@ interface PipelineFlags {
   rebuildAnn?: boolean;
   hnswM?: string;
   efConstruction?: string;
+  hnswMips?: string;
   ef?: string;
   store?: string | boolean;
   buildStore?: boolean;
@@ -78,6 +79,7 @@ export function register(program: Command): void {
     .option('--rebuild-ann', 'with --ann: build the index again (after changing --hnsw-m / --ef-construction)')
     .option('--hnsw-m <n>', 'HNSW graph degree M (build; default 16)')
     .option('--ef-construction <n>', 'HNSW efConstruction (build; default 128)')
+    .option('--hnsw-mips <reduction>', 'HNSW inner-product search (build): augmented (default) or ip — ip is faster on trained factors (docs/pipeline.md)')
     .option('--ef <n>', 'HNSW ef at search time (default 128)')
     .option('--store [location]', 'item features from the feature store: a DuckDB file (default DIR.features.duckdb) or postgres://…')
     .option('--build-store', 'with --store: (re)build the store from the model\'s data set first')
@@ -105,7 +107,9 @@ export function register(program: Command): void {
         maxViews: intFlag('max-views', flags.maxViews, 0),
         leastViewedCount: intFlag('least-viewed', flags.leastViewed, 0),
       };
-      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1) };
+      const mips = flags.hnswMips;
+      if (mips !== undefined && !isMips(mips)) throw new UsageError(`--hnsw-mips must be augmented or ip (got ${JSON.stringify(mips)})`);
+      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips };
       const opened = await openModel(flags.model);
       const users = IdMap.fromIds(opened.manifest.users);
       const user = resolveId(users, flags.user, 'user');

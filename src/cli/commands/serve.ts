@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { getKernels } from '../../linalg/index.js';
+import { isMips } from '../../pipeline/index.js';
 import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
 
@@ -16,6 +17,7 @@ interface ServeFlags {
   store?: string | boolean;
   ann?: boolean;
   ef?: string;
+  hnswMips?: string;
   candidates: string;
   popularity?: string;
   host: string;
@@ -45,6 +47,7 @@ export function register(program: Command): void {
     .option('--store [location]', 'feature store for item details: a DuckDB file (default DIR.features.duckdb, built by `recsys pipeline --store --build-store`) or postgres://…')
     .option('--ann', 'retrieve through the HNSW index next to the model (DIR.hnsw; built at start when missing)')
     .option('--ef <n>', 'with --ann: HNSW ef at search time (default 128)')
+    .option('--hnsw-mips <reduction>', 'with --ann, when the index is built at start: augmented (default) or ip (faster on trained factors; docs/pipeline.md)')
     .option('--candidates <n>', 'candidates retrieved per request before ranking', '100')
     .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -60,10 +63,13 @@ export function register(program: Command): void {
       try {
         const ef = positive('ef', flags.ef);
         if (ef !== undefined && !flags.ann) throw new UsageError('--ef needs --ann');
+        const mips = flags.hnswMips;
+        if (mips !== undefined && !flags.ann) throw new UsageError('--hnsw-mips needs --ann');
+        if (mips !== undefined && !isMips(mips)) throw new UsageError(`--hnsw-mips must be augmented or ip (got ${JSON.stringify(mips)})`);
         const pipeline = {
           ranker: flags.ranker,
           store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : (true as const),
-          ann: flags.ann ? { params: ef !== undefined ? { ef } : {} } : undefined,
+          ann: flags.ann ? { params: { ...(ef !== undefined ? { ef } : {}), ...(mips !== undefined ? { mips } : {}) } } : undefined,
           candidates: positive('candidates', flags.candidates),
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
