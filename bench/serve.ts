@@ -103,45 +103,53 @@ function rowOfOpen(phase: string, r: OpenLoopResult, unit: string): Row {
   return { phase, requests: r.requests, p50: r.p50, p90: r.p90, p99: r.p99, rate: `${r.rate.toFixed(0)} ${unit}`, errors: r.errors };
 }
 
+/** The path of a top-10 request for a random trained user. */
+function recommendationPath(rng: Rng, users: number): string {
+  return `/v1/recommendations?user=u${rng.int(users)}&k=10`;
+}
+
+/** The body of one posted event (random user and item) with a unique id. */
+function eventBody(rng: Rng, users: number, items: number, seed: number, n: number): string {
+  return JSON.stringify({ user: `u${rng.int(users)}`, item: `i${rng.int(items)}`, id: `bench-${seed}-${n}` });
+}
+
 /** Open-loop GET recommendations at a fixed rate (bench/_open-loop.ts). */
 function recommendationsAt(base: string, users: number, seconds: number, rate: number, seed: number): Promise<OpenLoopResult> {
   const rng = new Rng(seed);
-  return openLoop(base, rate, seconds, () => ({ method: 'GET', path: `/v1/recommendations?user=u${rng.int(users)}&k=10` }));
+  return openLoop(base, rate, seconds, () => ({ method: 'GET', path: recommendationPath(rng, users) }));
 }
 
-/** Open-loop POST of one event per request at a fixed rate, each with a unique id. */
+/** Open-loop POST of one event per request at a fixed rate. */
 function eventsAt(base: string, users: number, items: number, seconds: number, rate: number, seed: number): Promise<OpenLoopResult> {
   const rng = new Rng(seed);
-  return openLoop(base, rate, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: JSON.stringify({ user: `u${rng.int(users)}`, item: `i${rng.int(items)}`, id: `bench-${seed}-${n}` }) }));
+  return openLoop(base, rate, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: eventBody(rng, users, items, seed, n) }));
 }
 
-/** One autocannon run: GET recommendations for random users (rate undefined = as fast as possible). */
-function recommendations(base: string, users: number, seconds: number, connections: number, rate: number | undefined, seed: number): Promise<autocannon.Result> {
+/** One autocannon run, as fast as possible: GET recommendations for random users. */
+function recommendations(base: string, users: number, seconds: number, connections: number, seed: number): Promise<autocannon.Result> {
   const rng = new Rng(seed);
   return autocannon({
     url: base,
     connections,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/recommendations?user=u${rng.int(users)}&k=10` }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: recommendationPath(rng, users) }) }],
   });
 }
 
-/** One autocannon run: POST one event per request, each with a unique id. */
-function events(base: string, users: number, items: number, seconds: number, connections: number, rate: number | undefined, seed: number): Promise<autocannon.Result> {
+/** One autocannon run, as fast as acknowledged: POST one event per request. */
+function events(base: string, users: number, items: number, seconds: number, connections: number, seed: number): Promise<autocannon.Result> {
   const rng = new Rng(seed);
   let n = 0;
   return autocannon({
     url: base,
     connections,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         method: 'POST',
         path: '/v1/events',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ user: `u${rng.int(users)}`, item: `i${rng.int(items)}`, id: `bench-${seed}-${n++}` }) }),
+        setupRequest: (req) => ({ ...req, body: eventBody(rng, users, items, seed, n++) }),
       },
     ],
   });
@@ -199,17 +207,17 @@ export async function run(args: string[]): Promise<void> {
 
     const exact = await startServer(modelDir, join(root, 'data-exact'), []);
     servers.push(exact.child);
-    await recommendations(exact.base, nUsers, 3, connections, undefined, 1); // warm-up: JIT, kernel pool
+    await recommendations(exact.base, nUsers, 3, connections, 1); // warm-up: JIT, kernel pool
     rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, await recommendationsAt(exact.base, nUsers, seconds, rate, 2), 'req/s'));
     const before = await logCounters(exact.base);
     const [recs, evs] = await Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 4)]);
     rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s'));
     rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s'));
     const mid = await logCounters(exact.base);
-    const burst = await events(exact.base, nUsers, nItems, seconds, connections * 4, undefined, 5);
+    const burst = await events(exact.base, nUsers, nItems, seconds, connections * 4, 5);
     rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, burst, 'events/s'));
     const after = await logCounters(exact.base);
-    rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await recommendations(exact.base, nUsers, seconds, connections, undefined, 6), 'req/s'));
+    rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await recommendations(exact.base, nUsers, seconds, connections, 6), 'req/s'));
     await stopServer(exact.child);
     servers = servers.filter((c) => c !== exact.child);
     const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs at ${eventRate}/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
@@ -219,9 +227,9 @@ export async function run(args: string[]): Promise<void> {
       const ann = await startServer(modelDir, join(root, 'data-ann'), ['--ann']);
       servers.push(ann.child);
       process.stdout.write(`HNSW index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
-      await recommendations(ann.base, nUsers, 3, connections, undefined, 7);
+      await recommendations(ann.base, nUsers, 3, connections, 7);
       rows.push(rowOfOpen(`GET recommendations k=10, HNSW, at ${rate} req/s`, await recommendationsAt(ann.base, nUsers, seconds, rate, 8), 'req/s'));
-      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await recommendations(ann.base, nUsers, seconds, connections, undefined, 9), 'req/s'));
+      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await recommendations(ann.base, nUsers, seconds, connections, 9), 'req/s'));
       await stopServer(ann.child);
       servers = servers.filter((c) => c !== ann.child);
     }
@@ -238,7 +246,7 @@ export async function run(args: string[]): Promise<void> {
       const shared = await startServer(modelDir, pgUrl, []);
       servers.push(shared.child);
       const p0 = await logCounters(shared.base);
-      rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await events(shared.base, nUsers, nItems, seconds, connections * 4, undefined, 10), 'events/s'));
+      rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await events(shared.base, nUsers, nItems, seconds, connections * 4, 10), 'events/s'));
       const p1 = await logCounters(shared.base);
       rows.push(rowOfOpen(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, await recommendationsAt(shared.base, nUsers, seconds, rate, 11), 'req/s'));
       pgNote = `\nPostgreSQL event table (synchronous_commit ${sync.synchronous_commit}, fsync ${sync.fsync}): ${p1.events - p0.events} events in ${p1.fsyncs - p0.fsyncs} commits`;
