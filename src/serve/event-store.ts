@@ -16,14 +16,15 @@ export async function openEventStore(data: string, options: OpenEventStoreOption
 }
 
 /**
- * The events of the store `data` names, read without changing it; `source` names what was read (for messages)
- * and `tornBytes` an incomplete last line of a file log left out (never acknowledged).
+ * The events of the store `data` names, read without changing it: `source` names what was read (for messages),
+ * `file` is the log file (null for a table), `tornBytes` an incomplete last line of a file log left out (never
+ * acknowledged).
  */
-export async function readEventStore(data: string): Promise<{ source: string; events: LoggedEvent[]; tornBytes: number }> {
+export async function readEventStore(data: string): Promise<{ source: string; file: string | null; events: LoggedEvent[]; tornBytes: number }> {
   if (isPostgres(data)) {
     const { location, events } = await readPgEventLog(data);
-    return { source: location, events, tornBytes: 0 };
+    return { source: location, file: null, events, tornBytes: 0 };
   }
   const { path, events, tornBytes } = await readEventLog(data);
-  return { source: path, events, tornBytes };
+  return { source: path, file: path, events, tornBytes };
 }

@@ -13,7 +13,6 @@ import { checkOutputFile, writeFileSafe } from '../core/safe-write.js';
 import { sqlString, withDuck } from '../data/duck.js';
 import type { LoggedEvent } from './event-log.js';
 import { readEventStore } from './event-store.js';
-import { isPostgres } from '../pipeline/feature-store.js';
 
 /** Output formats, chosen by the file's extension. */
 export const EXPORT_FORMATS = ['.csv', '.parquet'] as const;
@@ -46,7 +45,7 @@ export async function exportEvents(dataDir: string, out: string): Promise<{ even
     if (code === 'ENOENT') throw new UsageError(`--data ${dataDir}: no event log there (events.log); give the --data directory of \`recsys serve\``);
     throw e;
   }
-  const inputs = isPostgres(dataDir) ? [] : [log.source];
+  const inputs = log.file ? [log.file] : [];
   checkOutputFile(out, { inputs, what: 'export' });
   const note = log.tornBytes ? `${log.source}: an incomplete last line (${log.tornBytes} bytes, never acknowledged) was left out` : null;
   const csv = eventsCsv(log.events);
