@@ -13,7 +13,7 @@ import { IdMap, type ExternalId } from '../../data/id-map.js';
 import { getKernels } from '../../linalg/index.js';
 import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
-import { exploreReport, exploreReportHtml, isMips, openPipeline, parseStrategy, type FeatureRow, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
+import { exploreReport, exploreReportHtml, isMips, openPipeline, parseStrategy, type FeatureRow, type HnswParams, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
 
 interface PipelineFlags {
@@ -56,6 +56,12 @@ function numFlag(name: string, text: string | undefined, min: number, strict: bo
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || (strict ? v <= min : v < min)) throw new UsageError(`--${name} must be a number ${strict ? '>' : '>='} ${min} (got ${JSON.stringify(text)})`);
   return v;
+}
+
+/** The value of `--hnsw-mips` (`recsys pipeline` and `recsys serve`), or undefined when not given. */
+export function hnswMipsFlag(value: string | undefined): HnswParams['mips'] | undefined {
+  if (value !== undefined && !isMips(value)) throw new UsageError(`--hnsw-mips must be augmented or ip (got ${JSON.stringify(value)})`);
+  return value;
 }
 
 /** Registers `pipeline`. */
@@ -107,9 +113,7 @@ export function register(program: Command): void {
         maxViews: intFlag('max-views', flags.maxViews, 0),
         leastViewedCount: intFlag('least-viewed', flags.leastViewed, 0),
       };
-      const mips = flags.hnswMips;
-      if (mips !== undefined && !isMips(mips)) throw new UsageError(`--hnsw-mips must be augmented or ip (got ${JSON.stringify(mips)})`);
-      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips };
+      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips: hnswMipsFlag(flags.hnswMips) };
       const opened = await openModel(flags.model);
       const users = IdMap.fromIds(opened.manifest.users);
       const user = resolveId(users, flags.user, 'user');

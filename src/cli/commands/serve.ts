@@ -7,9 +7,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { getKernels } from '../../linalg/index.js';
-import { isMips } from '../../pipeline/index.js';
 import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
+import { hnswMipsFlag } from './pipeline.js';
 
 interface ServeFlags {
   model: string;
@@ -63,9 +63,8 @@ export function register(program: Command): void {
       try {
         const ef = positive('ef', flags.ef);
         if (ef !== undefined && !flags.ann) throw new UsageError('--ef needs --ann');
-        const mips = flags.hnswMips;
-        if (mips !== undefined && !flags.ann) throw new UsageError('--hnsw-mips needs --ann');
-        if (mips !== undefined && !isMips(mips)) throw new UsageError(`--hnsw-mips must be augmented or ip (got ${JSON.stringify(mips)})`);
+        if (flags.hnswMips !== undefined && !flags.ann) throw new UsageError('--hnsw-mips needs --ann');
+        const mips = hnswMipsFlag(flags.hnswMips);
         const pipeline = {
           ranker: flags.ranker,
           store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : (true as const),
