@@ -103,7 +103,7 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
       const e = new ExactIndex(space.items, space.itemBias);
       return options.batch ? new BatchingIndex(e) : e;
     };
-    const primary = space ? vectorSource(index ?? exact()) : modelSource(model, train.nItems);
+    const primary = space ? vectorSource(index ?? exact(), { modelVectors: true }) : modelSource(model, train.nItems);
     const sources: SourceQuota[] = [{ source: primary, quota: candidates }];
     if (options.popularity) sources.push({ source: popularitySource(train), quota: options.popularity });
     if (options.store !== undefined) {

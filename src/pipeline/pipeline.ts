@@ -65,6 +65,13 @@ export interface PipelineCallOptions {
   settings?: Partial<ExploreSettings>;
   /** This call's quota of the first (primary) source (default: its quota in `sources`, or `candidates`). */
   candidates?: number;
+  /**
+   * Whether the caller reads the full `retrieved` list (default true). When false and ranking would only re-sort
+   * the retrieval scores (no ranker, no exploration, one source whose scores are the model's, e.g. exact
+   * retrieval), only the top `k` are retrieved, and `retrieved` holds just those; `ranked` and `explored` are the
+   * same either way.
+   */
+  keepRetrieved?: boolean;
 }
 
 /** The lists of one call: every stage, best first, with sources. */
@@ -114,9 +121,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const nCandidates = options.candidates ?? 100;
   if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${nCandidates})`);
   const sources: SourceQuota[] = options.sources ?? [
-    { source: space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias)) : modelSource(model, train.nItems), quota: nCandidates },
+    { source: space ? vectorSource(options.index ?? new ExactIndex(space.items, space.itemBias), { modelVectors: true }) : modelSource(model, train.nItems), quota: nCandidates },
   ];
   if (sources.length === 0) throw new Error('pipeline: at least one retrieval source is needed');
+  // Source names whose candidates already carry the ranking's scores (every source of that name says so).
+  const modelScored = new Set(sources.filter((s) => s.source.modelScores).map((s) => s.source.name));
+  for (const s of sources) if (!s.source.modelScores) modelScored.delete(s.source.name);
   const leastViewedBy = new Map<number, CandidateSource>([[settings.maxViews, leastViewedSource(train, settings.maxViews)]]);
   const leastViewedFor = (maxViews: number): CandidateSource => {
     let s = leastViewedBy.get(maxViews);
@@ -157,10 +167,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       by = scores ? 'ranker' : by;
     }
     if (!scores && space && q.userVector) {
-      scores = dotScores(space, q.userVector, candidates);
       by = 'vectors';
+      // Candidates scored by the kernels on these same vectors keep those scores (identical to the model's recommend).
+      if (!candidates.every((c) => modelScored.has(c.source))) scores = dotScores(space, q.userVector, candidates);
     }
-    if (!scores && q.userIndex !== null && model.score) {
+    if (!scores && by === 'retrieval' && q.userIndex !== null && model.score) {
       scores = await model.score(new Int32Array(candidates.length).fill(q.userIndex), Int32Array.from(candidates, (c) => c.item));
       by = 'model-score';
     }
@@ -205,6 +216,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         const n = call.candidates;
         if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`pipeline: candidates must be a positive integer (got ${n})`);
         base0 = [{ source: sources[0].source, quota: n }, ...sources.slice(1)];
+      }
+      if (call.keepRetrieved === false && !ranker && strategies.size === 0 && base0.length === 1 && base0[0].source.modelScores && base0[0].quota > k) {
+        base0 = [{ source: base0[0].source, quota: k }];
       }
       const vector = await userVectorOf(query);
       const base: RetrievalQuery = { userIndex, history, userVector: vector, exclude, rng };

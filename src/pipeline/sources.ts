@@ -28,12 +28,32 @@ export interface CandidateSource {
   readonly name: string;
   /** Up to `k` candidates, best first, none of them in `query.exclude`. */
   retrieve(query: RetrievalQuery, k: number): Promise<Candidate[]>;
+  /**
+   * True when the scores are exactly the ranking's: the user vector's inner product (+ bias) with the pipeline
+   * model's own item vectors, computed by the kernels. The pipeline then ranks these candidates by their
+   * retrieval scores instead of scoring them again, and, when nothing else ranks or explores, retrieves only the
+   * `k` asked for.
+   */
+  readonly modelScores?: boolean;
+}
+
+/** Options of {@link vectorSource}. */
+export interface VectorSourceOptions {
+  /** Name carried by the candidates (default "ann" for HNSW, "exact" otherwise). */
+  name?: string;
+  /**
+   * The index holds the pipeline model's own item vectors (and biases), as the default index of a pipeline and the one
+   * `openPipeline` builds do. An exact index over them then gives the ranking's scores ({@link CandidateSource.modelScores}).
+   */
+  modelVectors?: boolean;
 }
 
 /** Candidates from a vector index (exact or HNSW) searched with the user's vector. */
-export function vectorSource(index: VectorIndex, name = index.kind === 'hnsw' ? 'ann' : 'exact'): CandidateSource {
+export function vectorSource(index: VectorIndex, options: VectorSourceOptions | string = {}): CandidateSource {
+  const { name = index.kind === 'hnsw' ? 'ann' : 'exact', modelVectors = false } = typeof options === 'string' ? { name: options } : options;
   return {
     name,
+    modelScores: modelVectors && index.kind === 'exact',
     async retrieve(q, k) {
       if (!q.userVector) return [];
       const hits = await index.search({ rows: 1, cols: q.userVector.length, data: q.userVector }, Math.min(k, index.size), q.exclude);

@@ -1,14 +1,15 @@
 /**
  * The durable event log of the service: an append-only file of JSON lines (`events.log` in the data directory),
  * one event per line. {@link EventLog.append} resolves only after the events are written and fsync'd; appends
- * that arrive while a write is in flight are batched into the next write, so concurrent requests share one
- * fsync (group commit). An event with an `id` is stored once: posting it again returns the stored event. On
+ * that arrive while a write is in flight, or within the least commit interval after the last one started, are
+ * batched into the next write, so concurrent requests share one fsync (group commit). An event with an `id` is stored once: posting it again returns the stored event. On
  * open the log is replayed; a last line cut short by a crash (never acknowledged, since the fsync did not
  * return) is cut off, while a damaged line anywhere else stops the start with the file and line named.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { ExternalId } from '../data/id-map.js';
 
 /** File name of the log inside the data directory. */
@@ -73,10 +74,21 @@ export interface EventStoreOptions {
   onStored?: (events: readonly LoggedEvent[]) => void;
 }
 
+/** Default of {@link EventLogOptions.minCommitIntervalMs}. */
+export const DEFAULT_MIN_COMMIT_INTERVAL_MS = 2;
+
 /** Options of {@link EventLog.open}. */
 export interface EventLogOptions extends EventStoreOptions {
   /** Makes the written bytes durable; the default is `fh.sync()` (fsync). Tests count calls through it. */
   fsync?: (fh: FileHandle) => Promise<void>;
+  /**
+   * Least time between the starts of two group commits (default {@link DEFAULT_MIN_COMMIT_INTERVAL_MS} ms; 0 for
+   * none). An event arriving when the log has been idle that long is written at once; under load the events of
+   * the interval share one write and one fsync. An fsync costs about 0.2 ms of CPU here whatever it carries, so
+   * at 2,000 events/s one commit per arrival would take a third of a core; with 2 ms, at most 500 commits a
+   * second, each acknowledgement waits at most that much longer.
+   */
+  minCommitIntervalMs?: number;
 }
 
 interface Pending {
@@ -103,7 +115,11 @@ export class EventLog implements EventStore {
     private size: number,
     private readonly fsync: (fh: FileHandle) => Promise<void>,
     private readonly onStored: (events: readonly LoggedEvent[]) => void,
+    private readonly minCommitIntervalMs: number,
   ) {}
+
+  /** When the last group commit started (performance.now()), −∞ before the first. */
+  private lastCommit = -Infinity;
 
   /** Opens (or creates) the log in `dir` and replays it. */
   static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
@@ -127,7 +143,9 @@ export class EventLog implements EventStore {
         await fh.sync();
         options.warn?.(`${path}: cut off an incomplete last line (${Buffer.byteLength(text) - goodBytes} bytes) left by a crash before it was acknowledged`);
       }
-      const log = new EventLog(path, fh, goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}));
+      const interval = options.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS;
+      if (!(Number.isFinite(interval) && interval >= 0)) throw new RangeError(`event log: minCommitIntervalMs must be a number >= 0 (got ${interval})`);
+      const log = new EventLog(path, fh, goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}), interval);
       for (const e of events) {
         log.events.push(e);
         if (e.id !== null) log.byId.set(e.id, Promise.resolve(e));
@@ -188,12 +206,16 @@ export class EventLog implements EventStore {
 
   private readonly waiters: { event: LoggedEvent; res: (e: LoggedEvent) => void; rej: (e: Error) => void }[] = [];
 
-  /** Writes every queued batch with one write and one fsync, then resolves them; repeats while more arrive. */
+  /** Writes every queued batch with one write and one fsync, then resolves them; repeats (at most once per commit interval) while more arrive. */
   private async drain(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
     try {
       while (this.queue.length) {
+        // Under load, wait out the interval so that the events arriving meanwhile join this commit.
+        const wait = this.lastCommit + this.minCommitIntervalMs - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.lastCommit = performance.now();
         const group = this.queue;
         this.queue = [];
         const written = new Set<LoggedEvent>();

@@ -189,7 +189,7 @@ export const pipelineSource: RecommendSource = {
     const k = Math.min(query.k, served.items.size);
     // A list longer than the retrieval quota asks for that many candidates, so that it is not cut short.
     const quota = pipeline.sources[0].quota;
-    const call = { explore: query.explore?.strategies ?? [], settings: query.explore?.settings, seed: query.explore?.seed, ...(k > quota ? { candidates: k } : {}) };
+    const call = { explore: query.explore?.strategies ?? [], settings: query.explore?.settings, seed: query.explore?.seed, keepRetrieved: query.stages === true, ...(k > quota ? { candidates: k } : {}) };
     const run = async (q: Parameters<typeof pipeline.recommend>[0], exclude: readonly number[], basis: Basis): Promise<Recommendations> => {
       const r = await pipeline.recommend(q, k, { ...call, exclude });
       if (query.explore?.strategies.includes('noise') && !pipeline.vectors) warnings.push(`model ${served.version} has no user vectors: noise exploration is not applied`);

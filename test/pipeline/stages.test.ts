@@ -107,6 +107,54 @@ describe('the pipeline', () => {
     expect(r.retrieved.every((x) => x.source === 'exact')).toBe(true);
   });
 
+  it('exact candidates keep the kernels\' scores through ranking: ranked = the model\'s recommend, scores bit for bit', async () => {
+    const model = await ials();
+    const p = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train });
+    for (const u of [0, 3, 17, 39]) {
+      const r = await p.recommend({ userIndex: u }, 10);
+      const ref = await model.recommend([u], 10);
+      expect(r.ranked.map((x) => x.item)).toEqual(Array.from(ref.items));
+      expect(Float32Array.from(r.ranked, (x) => x.score)).toEqual(ref.scores);
+    }
+  });
+
+  it('keepRetrieved false retrieves only k when ranking would just re-sort retrieval scores; the lists are the same', async () => {
+    const model = await ials();
+    const p = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, candidates: 30 });
+    for (const u of [1, 8, 22]) {
+      const full = await p.recommend({ userIndex: u }, 5);
+      const short = await p.recommend({ userIndex: u }, 5, { keepRetrieved: false });
+      expect(full.retrieved.length).toBe(30);
+      expect(short.retrieved.length).toBe(5);
+      expect(short.ranked).toEqual(full.ranked);
+      expect(short.explored).toEqual(full.explored);
+      expect(short.rankedBy).toBe('vectors');
+    }
+    // Exploration, a second source or a ranker need every candidate: the quota stands.
+    const explored = await p.recommend({ userIndex: 1 }, 5, { keepRetrieved: false, explore: 'sampling', seed: 3 });
+    expect(explored.retrieved.length).toBe(30);
+    const mixed = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, sources: [{ source: p.sources[0].source, quota: 30 }, { source: popularitySource(train), quota: 3 }] });
+    const m = await mixed.recommend({ userIndex: 1 }, 5, { keepRetrieved: false });
+    expect(m.retrieved.length).toBe(33);
+  });
+
+  it('candidates of a source without model scores are scored again by the vectors', async () => {
+    const model = await ials();
+    const base = (await createPipeline({ model, manifest: manifestOf(train, 'ials'), train })).sources[0].source;
+    // The same exact retrieval, but declared as scoring on other vectors (e.g. a separate retrieval tower).
+    const foreign = { name: base.name, retrieve: base.retrieve.bind(base) };
+    const p = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, sources: [{ source: foreign, quota: 20 }] });
+    const r = await p.recommend({ userIndex: 5 }, 20);
+    const space = p.vectors;
+    if (!space) throw new Error('ials has vectors');
+    const u = await space.user(5);
+    for (const x of r.ranked) {
+      let s = 0;
+      for (let j = 0; j < space.items.cols; j++) s += u[j] * space.items.data[x.item * space.items.cols + j];
+      expect(x.score).toBe(Math.fround(s));
+    }
+  });
+
   it('merges sources with quotas and keeps the sources through ranking', async () => {
     const model = await ials();
     const p = await createPipeline({ model, manifest: manifestOf(train, 'ials'), train, candidates: 5, sources: undefined });

@@ -47,6 +47,32 @@ describe('EventLog', () => {
     await log.close();
   });
 
+  it('under load waits out the least commit interval so later arrivals share a commit; after idle writes at once', async () => {
+    const dir = await tempDir();
+    let syncs = 0;
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const log = await EventLog.open(dir, { minCommitIntervalMs: 300, fsync: async (fh) => { syncs++; await fh.sync(); } });
+    const first = log.append([{ user: 'u', item: 0 }]);
+    await first; // the log was idle: written at once
+    expect(syncs).toBe(1);
+    const later: Promise<unknown>[] = [];
+    for (let j = 1; j <= 3; j++) {
+      later.push(log.append([{ user: 'u', item: j }]));
+      await sleep(10);
+    }
+    expect(syncs).toBe(1); // still inside the interval: waiting for company
+    await Promise.all(later);
+    expect(syncs).toBe(2);
+    await sleep(350);
+    const idle = log.append([{ user: 'u', item: 9 }]);
+    const winner = await Promise.race([idle.then(() => 'stored'), sleep(200).then(() => 'waited')]);
+    expect(winner).toBe('stored');
+    expect(syncs).toBe(3);
+    expect(log.events.map((e) => e.item)).toEqual([0, 1, 2, 3, 9]);
+    await log.close();
+    await expect(EventLog.open(dir, { minCommitIntervalMs: -1 })).rejects.toThrow(/minCommitIntervalMs/);
+  });
+
   it('does not acknowledge before the fsync returns', async () => {
     const dir = await tempDir();
     let release: () => void = () => {};
