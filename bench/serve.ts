@@ -16,11 +16,14 @@
  * connections, latency from its scheduled time, 0.01 ms resolution); the as-fast-as-possible phases (3, 4) are
  * autocannon's (1 ms resolution, C connections closed loop). autocannon's own fixed rate is not used: it sends
  * each connection's per-second budget at full speed when the second starts, a burst rather than a rate.
+ * The open-loop client speaks HTTP/1.1 on raw sockets: node:http's client cost as much CPU as the server, and on
+ * two cores the load generator's share comes out of the server's. Each row prints the CPU (in cores) the server
+ * (all its threads, from /proc) and this process used during the phase.
  * The server runs with `--log-level warn` (no per-request log lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,15 +95,44 @@ interface Row {
   p99: number;
   rate: string;
   errors: number;
+  /** "server / load generator" CPU in cores over the phase. */
+  cpu: string;
 }
 
-function rowOf(phase: string, r: autocannon.Result, unit: string): Row {
+/** CPU seconds (user + system, all threads) of process `pid` so far, from /proc; null where there is none. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in USER_HZ (100).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs one phase, measuring the CPU (in cores) of the server and of this process (the load generator) meanwhile. */
+async function measured<T>(server: ChildProcess, phase: () => Promise<T>): Promise<{ result: T; cpu: string }> {
+  const s0 = processCpuSeconds(server.pid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await phase();
+  const wall = (performance.now() - t0) / 1000;
+  const s1 = processCpuSeconds(server.pid);
+  const c = process.cpuUsage(c0);
+  const serverCores = s0 !== null && s1 !== null ? ((s1 - s0) / wall).toFixed(2) : '?';
+  return { result, cpu: `${serverCores} / ${((c.user + c.system) / 1e6 / wall).toFixed(2)}` };
+}
+
+function rowOf(phase: string, m: { result: autocannon.Result; cpu: string }, unit: string): Row {
+  const r = m.result;
   const ok = r.requests.total - r.non2xx - r.errors;
-  return { phase, requests: r.requests.total, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, rate: `${(ok / r.duration).toFixed(0)} ${unit}`, errors: r.non2xx + r.errors + r.timeouts };
+  return { phase, requests: r.requests.total, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, rate: `${(ok / r.duration).toFixed(0)} ${unit}`, errors: r.non2xx + r.errors + r.timeouts, cpu: m.cpu };
 }
 
-function rowOfOpen(phase: string, r: OpenLoopResult, unit: string): Row {
-  return { phase, requests: r.requests, p50: r.p50, p90: r.p90, p99: r.p99, rate: `${r.rate.toFixed(0)} ${unit}`, errors: r.errors };
+function rowOfOpen(phase: string, r: OpenLoopResult, unit: string, cpu: string): Row {
+  return { phase, requests: r.requests, p50: r.p50, p90: r.p90, p99: r.p99, rate: `${r.rate.toFixed(0)} ${unit}`, errors: r.errors, cpu };
 }
 
 /** The path of a top-10 request for a random trained user. */
@@ -203,21 +235,22 @@ export async function run(args: string[]): Promise<void> {
     await (await getKernels()).close();
     process.stdout.write(`cpu: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write(`model: ials (${factors} factors), ${nUsers} users × ${nItems} items, ${train.nnz} interactions (fit + save ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-    process.stdout.write(`load: autocannon in this process, server in a child (log level warn); ${seconds} s per phase\n`);
+    process.stdout.write(`load: this process (open loop on raw sockets at fixed rates, autocannon at full speed), server in a child (log level warn); ${seconds} s per phase; CPU in cores (server: /proc, all threads)\n`);
 
     const exact = await startServer(modelDir, join(root, 'data-exact'), []);
     servers.push(exact.child);
     await recommendations(exact.base, nUsers, 3, connections, 1); // warm-up: JIT, kernel pool
-    rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, await recommendationsAt(exact.base, nUsers, seconds, rate, 2), 'req/s'));
+    const alone = await measured(exact.child, () => recommendationsAt(exact.base, nUsers, seconds, rate, 2));
+    rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, alone.result, 'req/s', alone.cpu));
     const before = await logCounters(exact.base);
-    const [recs, evs] = await Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 4)]);
-    rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s'));
-    rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s'));
+    const mixed = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 4)]));
+    const [recs, evs] = mixed.result;
+    rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s', `${mixed.cpu} (both)`));
+    rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s', `${mixed.cpu} (both)`));
     const mid = await logCounters(exact.base);
-    const burst = await events(exact.base, nUsers, nItems, seconds, connections * 4, 5);
-    rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, burst, 'events/s'));
+    rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, await measured(exact.child, () => events(exact.base, nUsers, nItems, seconds, connections * 4, 5)), 'events/s'));
     const after = await logCounters(exact.base);
-    rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await recommendations(exact.base, nUsers, seconds, connections, 6), 'req/s'));
+    rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await measured(exact.child, () => recommendations(exact.base, nUsers, seconds, connections, 6)), 'req/s'));
     await stopServer(exact.child);
     servers = servers.filter((c) => c !== exact.child);
     const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs at ${eventRate}/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
@@ -228,8 +261,9 @@ export async function run(args: string[]): Promise<void> {
       servers.push(ann.child);
       process.stdout.write(`HNSW index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
       await recommendations(ann.base, nUsers, 3, connections, 7);
-      rows.push(rowOfOpen(`GET recommendations k=10, HNSW, at ${rate} req/s`, await recommendationsAt(ann.base, nUsers, seconds, rate, 8), 'req/s'));
-      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await recommendations(ann.base, nUsers, seconds, connections, 9), 'req/s'));
+      const annAt = await measured(ann.child, () => recommendationsAt(ann.base, nUsers, seconds, rate, 8));
+      rows.push(rowOfOpen(`GET recommendations k=10, HNSW, at ${rate} req/s`, annAt.result, 'req/s', annAt.cpu));
+      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await measured(ann.child, () => recommendations(ann.base, nUsers, seconds, connections, 9)), 'req/s'));
       await stopServer(ann.child);
       servers = servers.filter((c) => c !== ann.child);
     }
@@ -246,16 +280,17 @@ export async function run(args: string[]): Promise<void> {
       const shared = await startServer(modelDir, pgUrl, []);
       servers.push(shared.child);
       const p0 = await logCounters(shared.base);
-      rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await events(shared.base, nUsers, nItems, seconds, connections * 4, 10), 'events/s'));
+      rows.push(rowOf(`POST events, as fast as acknowledged, PostgreSQL table (${connections * 4} connections)`, await measured(shared.child, () => events(shared.base, nUsers, nItems, seconds, connections * 4, 10)), 'events/s'));
       const p1 = await logCounters(shared.base);
-      rows.push(rowOfOpen(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, await recommendationsAt(shared.base, nUsers, seconds, rate, 11), 'req/s'));
+      const pgAt = await measured(shared.child, () => recommendationsAt(shared.base, nUsers, seconds, rate, 11));
+      rows.push(rowOfOpen(`  GET recommendations k=10, exact, at ${rate} req/s (PostgreSQL events)`, pgAt.result, 'req/s', pgAt.cpu));
       pgNote = `\nPostgreSQL event table (synchronous_commit ${sync.synchronous_commit}, fsync ${sync.fsync}): ${p1.events - p0.events} events in ${p1.fsyncs - p0.fsyncs} commits`;
       await stopServer(shared.child);
       servers = servers.filter((c) => c !== shared.child);
     }
 
-    const head = ['phase', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'throughput', 'errors'];
-    const cells = rows.map((r) => [r.phase, String(r.requests), String(r.p50), String(r.p90), String(r.p99), r.rate, String(r.errors)]);
+    const head = ['phase', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'throughput', 'errors', 'CPU server / load'];
+    const cells = rows.map((r) => [r.phase, String(r.requests), String(r.p50), String(r.p90), String(r.p99), r.rate, String(r.errors), r.cpu]);
     const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
     const line = (r: string[]): string => r.map((x, c) => x.padEnd(widths[c])).join('  ');
     process.stdout.write(`${line(head)}\n${cells.map(line).join('\n')}\n${fsyncNote}${pgNote}\n`);
