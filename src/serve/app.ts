@@ -44,6 +44,8 @@ export interface ServiceOptions {
   logger?: FastifyServerOptions['logger'];
   /** The event log's fsync (tests count calls through it). */
   fsync?: (fh: FileHandle) => Promise<void>;
+  /** The file log's least time between group commits under load (`EventLogOptions.minCommitIntervalMs`). */
+  commitIntervalMs?: number;
   /** Also serve the web dashboard at `/` and its `/api` routes (src/serve/dashboard.ts); off when absent. */
   dashboard?: DashboardOptions;
 }
@@ -140,7 +142,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   };
   let log: EventStore;
   try {
-    log = await openEventStore(options.dataDir, { fsync: options.fsync, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
+    log = await openEventStore(options.dataDir, { fsync: options.fsync, minCommitIntervalMs: options.commitIntervalMs, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
   } catch (e) {
     await slot.close();
     throw e;

@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { getKernels } from '../../linalg/index.js';
 import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
+import { DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../../serve/event-log.js';
 import { hnswMipsFlag } from './pipeline.js';
 
 interface ServeFlags {
@@ -23,6 +24,7 @@ interface ServeFlags {
   host: string;
   port: string;
   data: string;
+  commitInterval: string;
   logLevel: string;
   results: string;
 }
@@ -53,12 +55,15 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--data <dir|url>', 'the durable event log: a directory (created when missing), or a postgres:// URL of an event table that replicas share; replayed on start', 'serve-data')
+    .option('--commit-interval <ms>', 'file event log: least time between two group commits under load (0: commit each arrival at once; docs/serving.md)', String(DEFAULT_MIN_COMMIT_INTERVAL_MS))
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, 'info')
     .option('--results <dir>', 'experiment results (JSON) for the dashboard at / (see docs/dashboard.md)', 'out')
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (flags.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in 0..65535 (got ${JSON.stringify(flags.port)})`);
       if (!LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(flags.logLevel)})`);
+      const commitInterval = Number(flags.commitInterval);
+      if (flags.commitInterval.trim() === '' || !Number.isFinite(commitInterval) || commitInterval < 0 || commitInterval > 1000) throw new UsageError(`--commit-interval must be a number of milliseconds in 0..1000 (got ${JSON.stringify(flags.commitInterval)})`);
       let service;
       try {
         const ef = positive('ef', flags.ef);
@@ -73,7 +78,7 @@ export function register(program: Command): void {
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
         };
-        service = await buildService({ model: flags.model, dataDir: flags.data, pipeline, logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
+        service = await buildService({ model: flags.model, dataDir: flags.data, commitIntervalMs: commitInterval, pipeline, logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
       } catch (e) {
         await (await getKernels()).close();
         throw new UsageError(`cannot start the service: ${(e as Error).message}`);
