@@ -291,6 +291,27 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
       await same(scores, 4, { candidates: new Int32Array(0) });
     });
 
+    it('orders that stress the selection (every column admitted, ties everywhere, NaN and ±Infinity), k from 1 to beyond the columns', async () => {
+      const cols = 3000;
+      const rand2 = rng(37);
+      const patterns: ((j: number) => number)[] = [
+        (j) => j, // ascending: every column beats the current k-th
+        (j) => -j,
+        (j) => j % 7,
+        () => 1,
+        (j) => Math.min(j, cols - j), // organ pipe
+        () => Math.floor(rand2() * 5),
+        (j) => (j % 97 === 0 ? NaN : j % 89 === 0 ? -Infinity : j % 83 === 0 ? Infinity : rand2() * 2 - 1),
+        (j) => (j % 2 ? 0 : -0),
+      ];
+      const m = { rows: patterns.length, cols, data: new Float32Array(patterns.length * cols) };
+      patterns.forEach((p, r) => {
+        for (let j = 0; j < cols; j++) m.data[r * cols + j] = p(j);
+      });
+      for (const k of [1, 3, 10, 64, 65, 100, 129, 1000, 2999, 3000, 3005]) await same(m, k);
+      await same(m, 100, { candidates: Int32Array.from({ length: 2000 }, (_, i) => (i * 7) % cols), excludeAll: Int32Array.from([0, 1, 2, 2999]) });
+    });
+
     it('empty shapes, k = 0 and bad options', async () => {
       expect((await K.topk({ rows: 0, cols: 5, data: new Float32Array(0) }, 3)).items.length).toBe(0);
       expect((await K.topk(scores, 0)).items.length).toBe(0);
@@ -311,6 +332,28 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
         const want = await R.scoreTopK(u, v, 12, options);
         expect(Array.from(got.items)).toEqual(Array.from(want.items));
         expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
+      }
+    });
+
+    it('1–4 users over 20,000 items (split over the threads, ties everywhere), k in heap and buffer sizes, packed or not', async () => {
+      const rand = rng(45);
+      const n = 20000;
+      const v = integerDense(n, 128, 1, rand);
+      const packed = await K.packItems(v);
+      const itemBias = Float32Array.from({ length: n }, () => Math.floor(rand() * 3));
+      const candidates = Int32Array.from({ length: 6000 }, () => Math.floor(rand() * n));
+      const excludeAll = Int32Array.from({ length: 300 }, () => Math.floor(rand() * n));
+      for (const users of [1, 2, 4]) {
+        const u = integerDense(users, 128, 1, rand);
+        const exclude = randomCsr(users, n, 0.02, rand);
+        for (const [k, options] of [[10, {}], [100, { itemBias, exclude }], [300, { excludeAll, candidates }], [65, { itemBias, excludeAll, exclude }]] as const) {
+          const want = await R.scoreTopK(u, v, k, options);
+          for (const o of [options, { ...options, packed }]) {
+            const got = await K.scoreTopK(u, v, k, o);
+            expect(Array.from(got.items), `${users} users, k ${k}`).toEqual(Array.from(want.items));
+            expect(Array.from(got.scores), `${users} users, k ${k}`).toEqual(Array.from(want.scores));
+          }
+        }
       }
     });
 
