@@ -27,8 +27,8 @@ export interface VectorIndex {
 /**
  * Exact retrieval through the kernels. The first search packs `items` once (`Kernels.packItems`) and every search
  * scores against that pack: with the native kernels a copy of the item matrix in the GEMM's panel layout, so the
- * index holds **twice the item matrix's memory** (items × dims floats more), in exchange for 1–4 queries scoring
- * ~2.5–3× faster; lists are bit-identical to unpacked scoring. The pack is a snapshot: `items` (and `itemBias`)
+ * index holds **twice the item matrix's memory** (items × dims floats more), in exchange for single queries scoring
+ * 2.5–5× faster (docs/kernels.md); lists are bit-identical to unpacked scoring. The pack is a snapshot: `items`
  * must not change after the first search — build a new index for new vectors (training updates factors in place).
  */
 export class ExactIndex implements VectorIndex {
