@@ -298,7 +298,8 @@ export class NativeKernels implements Kernels {
    * Blocks of ≤ 64 users × 4096-item tiles feeding per-user heaps; the full score matrix never exists. Tiles of
    * 1–4 users are scored by FMA chains over V's rows (transposed in registers, or streamed from `options.packed`'s
    * panels), larger ones by the GEMM (which skips packing V when given the panels); every path computes each score
-   * with the same operations, so the results are bit-identical.
+   * with the same operations, so the results are bit-identical. 1–4 users on several threads split the items over
+   * them instead (one selection per thread, merged by the full order: the same lists).
    */
   async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions = {}): Promise<TopKResult> {
     checkScoreTopK(u, v, k, options);
