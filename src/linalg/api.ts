@@ -1,7 +1,8 @@
 /**
  * The kernel layer's contract: every numeric hot path of recsys goes through a {@link Kernels} object.
- * Two implementations exist: the plain-TypeScript reference (slow, obviously correct, used by tests) and the
- * WebAssembly SIMD one running on a worker-thread pool over shared memory (used everywhere else).
+ * Three implementations exist: the plain-TypeScript reference (slow, obviously correct, used by tests), the
+ * WebAssembly SIMD one running on a worker-thread pool over shared memory, and the native C++ one (the default
+ * where its addon is built).
  *
  * Conventions: dense matrices are row-major float32; sparse matrices are CSR with sorted, unique column
  * indices per row. Arrays may live anywhere; arrays allocated with {@link Kernels.allocF32} live in the shared
@@ -82,6 +83,36 @@ export interface TopKOptions {
   excludeAll?: Int32Array;
   /** When given, only these columns are ranked. */
   candidates?: Int32Array;
+}
+
+/**
+ * An item matrix V (items × f) packed once by {@link Kernels.packItems} for repeated {@link Kernels.scoreTopK} calls
+ * against it (a service's retrieval). Opaque: a backend keeps its layout to itself (the native one holds a copy of
+ * V in its GEMM's panel layout, `bytes` ≈ the size of V; WASM and the reference keep nothing and score V as given).
+ *
+ * The pack is a snapshot: V must not be changed while the pack is used — scores would come from the old values.
+ * Training loops update factors in place, so pack after training, and never cache packs keyed on arrays.
+ */
+export interface PackedItems {
+  /** Items (rows of V). */
+  readonly rows: number;
+  /** Factors (columns of V). */
+  readonly cols: number;
+  /** V's data array at packing time; scoreTopK rejects the pack for any other array. */
+  readonly source: Float32Array;
+  /** Bytes held by the packed copy (0 when the backend keeps none). */
+  readonly bytes: number;
+}
+
+/** Options of {@link Kernels.scoreTopK}. */
+export interface ScoreTopKOptions extends TopKOptions {
+  /** Added to every user's score of item i. */
+  itemBias?: Float32Array;
+  /**
+   * `packItems(v)` of this very V (same array, same shape; anything else is rejected). Results are bit-identical to
+   * scoring without it; the native backend then streams the packed panels instead of transposing V on the fly.
+   */
+  packed?: PackedItems;
 }
 
 /** Result of a top-k selection: rows × k, best first, padded with -1 / -Infinity. */
@@ -172,7 +203,7 @@ export function bprChunkSeed(seed: number, chunk: number): number {
  * callers never choose a fallback.
  */
 export interface Kernels {
-  /** "reference" or "wasm". */
+  /** "reference", "wasm" or "native". */
   readonly kind: string;
   /** Worker threads used. */
   readonly threads: number;
@@ -216,9 +247,15 @@ export interface Kernels {
   topk(scores: DenseMatrix, k: number, options?: TopKOptions): Promise<TopKResult>;
   /**
    * Fused scoring and top-k: scores = U·Vᵀ (+ itemBias) row by row, never storing the full score matrix.
-   * `u` holds one row per user to score; `options.exclude` rows align with `u`'s rows.
+   * `u` holds one row per user to score; `options.exclude` rows align with `u`'s rows. A user's scores (and so its
+   * list) are the same bits whether it is scored alone or with other users, with or without `options.packed`.
    */
-  scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options?: TopKOptions & { itemBias?: Float32Array }): Promise<TopKResult>;
+  scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options?: ScoreTopKOptions): Promise<TopKResult>;
+  /**
+   * Packs the item matrix V once for {@link scoreTopK}'s `packed` option (see {@link PackedItems}: V must not change
+   * afterwards; the native pack costs about V's size in memory and one pass over V).
+   */
+  packItems(v: DenseMatrix): Promise<PackedItems>;
 
   /**
    * One Adam update over whole arrays, in place: g' = g + λw (coupled decay), m = β₁m + (1−β₁)g',

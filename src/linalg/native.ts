@@ -18,14 +18,16 @@ import type {
   GemmOptions,
   IalsOptions,
   Kernels,
+  PackedItems,
+  ScoreTopKOptions,
   SpdInverseOptions,
   TopKOptions,
   TopKResult,
 } from './api.js';
 import { adamConstants } from './adam.js';
 import { loadNativeAddon, type NativeAddon, type NativeBuffer, type NativeInfo, type NativePool } from './native-addon.js';
-import { ReferenceKernels } from './reference.js';
-import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { packWithoutCopy, ReferenceKernels } from './reference.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
 import { defaultThreads } from './wasm.js';
 
 /** Work (≈ flops) below which a call runs synchronously on the calling thread. */
@@ -39,8 +41,22 @@ const SYNC_NATIVE_MIN_LENGTH = 1024;
 const INVERSE_BLOCK = 128;
 
 /** The kernel names of native/src/kernels.inc, in table order. */
-const OPS = ['gemm', 'gram', 'sparseGram', 'csrMatmul', 'denseCsrT', 'choleskySolve', 'spdFactor', 'spdInvertL', 'spdProduct', 'fillUpper', 'als', 'topk', 'scoreTopK', 'adam', 'multinomial', 'dropout', 'tanh', 'bpr', 'rowNorms', 'normalizeRows', 'dot', 'axpy'] as const;
+const OPS = ['gemm', 'gram', 'sparseGram', 'csrMatmul', 'denseCsrT', 'choleskySolve', 'spdFactor', 'spdInvertL', 'spdProduct', 'fillUpper', 'als', 'topk', 'scoreTopK', 'packItems', 'adam', 'multinomial', 'dropout', 'tanh', 'bpr', 'rowNorms', 'normalizeRows', 'dot', 'axpy'] as const;
 type Op = (typeof OPS)[number];
+
+/**
+ * The native copy behind a {@link PackedItems}: V in the GEMM's B-panel layout of this addon's ISA (`nr`-item
+ * slivers, nPad = ⌈items/nr⌉·nr), starting `offset` floats into `buffer` (the first 64-byte boundary).
+ */
+interface NativePanels {
+  buffer: Float32Array;
+  offset: number;
+  nPad: number;
+  nr: number;
+}
+
+/** Panels of the packs made by native kernels (any instance: one addon, one ISA per process). */
+const panelsOf = new WeakMap<PackedItems, NativePanels>();
 
 /** Sorted, de-duplicated copy of a column list. */
 function sortedUnique(values: Int32Array): Int32Array {
@@ -278,19 +294,44 @@ export class NativeKernels implements Kernels {
     return { k, items, scores: out };
   }
 
-  /** Blocks of ≤ 64 users × 4096-item GEMM tiles feeding per-user heaps; the full score matrix never exists. */
-  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: TopKOptions & { itemBias?: Float32Array } = {}): Promise<TopKResult> {
-    checkDense('scoreTopK', 'U', u);
-    checkDense('scoreTopK', 'V', v);
-    if (u.cols !== v.cols) fail('scoreTopK', `U has ${u.cols} columns, V has ${v.cols}`);
-    if (options.itemBias && options.itemBias.length < v.rows) fail('scoreTopK', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
-    checkTopK('scoreTopK', u.rows, v.rows, k, options);
+  /**
+   * Blocks of ≤ 64 users × 4096-item tiles feeding per-user heaps; the full score matrix never exists. Tiles of
+   * 1–4 users are scored by FMA chains over V's rows (transposed in registers, or streamed from `options.packed`'s
+   * panels), larger ones by the GEMM (which skips packing V when given the panels); every path computes each score
+   * with the same operations, so the results are bit-identical. 1–4 users on several threads split the items over
+   * them instead (one selection per thread, merged by the full order: the same lists).
+   */
+  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions = {}): Promise<TopKResult> {
+    checkScoreTopK(u, v, k, options);
     const users = u.rows;
     const items = new Int32Array(users * k);
     const out = new Float32Array(users * k);
     if (users === 0 || k === 0) return { k, items, scores: out };
-    await this.exec('scoreTopK', [u.data, v.data, options.itemBias ?? null, ...this.selection(options), items, out], [users, v.rows, u.cols, k], 2 * users * v.rows * Math.max(u.cols, 1));
+    const panels = options.packed ? panelsOf.get(options.packed) : undefined;
+    const args = [users, v.rows, u.cols, k, panels?.offset ?? 0, panels?.nPad ?? 0, panels?.nr ?? 0];
+    const status = await this.exec('scoreTopK', [u.data, v.data, options.itemBias ?? null, ...this.selection(options), items, out, panels?.buffer ?? null], args, 2 * users * v.rows * Math.max(u.cols, 1));
+    if (status !== 0) fail('scoreTopK', `options.packed does not fit this kernel build (${panels?.nr}-item panels at offset ${panels?.offset}; the ${this.isa} kernels read 64-byte aligned ${this.info.nr}-item panels); pack V again`);
     return { k, items, scores: out };
+  }
+
+  /**
+   * V (items × f) copied into the GEMM's B-panel layout (⌈items/NR⌉·NR × f floats + 64 bytes, i.e. about V's own
+   * size), in parallel. scoreTopK with it streams the panels: no transposes for 1–4 users, no packing of V for more.
+   */
+  async packItems(v: DenseMatrix): Promise<PackedItems> {
+    checkDense('packItems', 'V', v);
+    // Nothing to stream without items or factors: such a pack holds no panels (scoreTopK scores V as given).
+    if (v.rows === 0 || v.cols === 0) return packWithoutCopy(v);
+    const nr = this.info.nr;
+    const nPad = Math.ceil(v.rows / nr) * nr;
+    // 16 floats of slack: the panels start at the buffer's first 64-byte boundary (aligned vector loads).
+    const buffer = new Float32Array(v.cols * nPad + 16);
+    const meta = new Int32Array(1);
+    const status = await this.exec('packItems', [v.data, buffer, meta], [v.rows, v.cols, nPad], 4 * v.rows * v.cols);
+    if (status !== 0) fail('packItems', `the native kernel rejected ${v.rows}×${v.cols} panels of ${nr} items (status ${status})`);
+    const packed: PackedItems = Object.freeze({ rows: v.rows, cols: v.cols, source: v.data, bytes: buffer.byteLength });
+    panelsOf.set(packed, { buffer, offset: meta[0], nPad, nr });
+    return packed;
   }
 
   /** Adam in float32 lanes, element chunks over the threads, in place on the caller's arrays. */

@@ -12,6 +12,8 @@ import type {
   GemmOptions,
   IalsOptions,
   Kernels,
+  PackedItems,
+  ScoreTopKOptions,
   SpdInverseOptions,
   TopKOptions,
   TopKResult,
@@ -19,7 +21,13 @@ import type {
 import { adamConstants, adamRange } from './adam.js';
 import { bprChunkSeed } from './api.js';
 import { choleskyInPlace, choleskySolveInPlace } from './small-dense.js';
-import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
+
+/** A pack that holds no copy (backends that score V as given): shape and source array, for the checks only. */
+export function packWithoutCopy(v: DenseMatrix): PackedItems {
+  checkDense('packItems', 'V', v);
+  return Object.freeze({ rows: v.rows, cols: v.cols, source: v.data, bytes: 0 });
+}
 
 /** Confidence of an implicit observation with value `r`. */
 export function confidence(r: number, options: IalsOptions): number {
@@ -295,12 +303,8 @@ export class ReferenceKernels implements Kernels {
   }
 
   /** Scores each admissible (user, item) pair with a float64 dot product, then selects. */
-  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: TopKOptions & { itemBias?: Float32Array } = {}): Promise<TopKResult> {
-    checkDense('scoreTopK', 'U', u);
-    checkDense('scoreTopK', 'V', v);
-    if (u.cols !== v.cols) fail('scoreTopK', `U has ${u.cols} columns, V has ${v.cols}`);
-    if (options.itemBias && options.itemBias.length < v.rows) fail('scoreTopK', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
-    checkTopK('scoreTopK', u.rows, v.rows, k, options);
+  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions = {}): Promise<TopKResult> {
+    checkScoreTopK(u, v, k, options);
     const f = u.cols;
     const bias = options.itemBias;
     return topkRows(u.rows, v.rows, k, options, (r, c) => {
@@ -308,6 +312,11 @@ export class ReferenceKernels implements Kernels {
       for (let j = 0; j < f; j++) s += u.data[r * f + j] * v.data[c * f + j];
       return s;
     });
+  }
+
+  /** Nothing to pack: the reference scores V as given (the pack only carries V's shape and array for the checks). */
+  async packItems(v: DenseMatrix): Promise<PackedItems> {
+    return packWithoutCopy(v);
   }
 
   /** √(Σ x²) per row in float64. */

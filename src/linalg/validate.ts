@@ -2,7 +2,7 @@
  * Shape and argument checks shared by every {@link Kernels} implementation, so that both the reference and the
  * WebAssembly path reject the same bad input with the same message.
  */
-import type { BprEpochOptions, BprProblem, CsrMatrix, DenseMatrix, GemmOptions, TopKOptions } from './api.js';
+import type { BprEpochOptions, BprProblem, CsrMatrix, DenseMatrix, GemmOptions, PackedItems, ScoreTopKOptions, TopKOptions } from './api.js';
 import { bprBitmapWords } from './api.js';
 
 /** Throws a `RangeError` prefixed with the kernel name. */
@@ -85,6 +85,24 @@ export function checkTopK(kernel: string, rows: number, cols: number, k: number,
   if (options.candidates) {
     for (const c of options.candidates) if (c < 0 || c >= cols) fail(kernel, `candidates holds ${c}, outside 0..${cols - 1}`);
   }
+}
+
+/** Validates the operands of scoreTopK (every backend: same checks, same messages). */
+export function checkScoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions): void {
+  checkDense('scoreTopK', 'U', u);
+  checkDense('scoreTopK', 'V', v);
+  if (u.cols !== v.cols) fail('scoreTopK', `U has ${u.cols} columns, V has ${v.cols}`);
+  if (options.itemBias && options.itemBias.length < v.rows) fail('scoreTopK', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
+  if (options.packed) checkPacked('scoreTopK', options.packed, v);
+  checkTopK('scoreTopK', u.rows, v.rows, k, options);
+}
+
+/** Throws unless `packed` was packed from `v` (same shape, same data array). */
+export function checkPacked(kernel: string, packed: PackedItems, v: DenseMatrix): void {
+  if (packed.rows !== v.rows || packed.cols !== v.cols) {
+    fail(kernel, `options.packed holds ${packed.rows}×${packed.cols} items, V is ${v.rows}×${v.cols} (pack V again with packItems)`);
+  }
+  if (packed.source !== v.data) fail(kernel, 'options.packed was packed from another array than V.data (pack V again with packItems)');
 }
 
 /** Validates the shapes of an ALS half step: R is users × items, Y items × f, X users × f. */

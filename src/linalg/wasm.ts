@@ -18,6 +18,8 @@ import type {
   GemmOptions,
   IalsOptions,
   Kernels,
+  PackedItems,
+  ScoreTopKOptions,
   SpdInverseOptions,
   TopKOptions,
   TopKResult,
@@ -25,8 +27,8 @@ import type {
 import { SharedAllocator } from './allocator.js';
 import { WorkerPool, type Job } from './pool.js';
 import { adamConstants } from './adam.js';
-import { ReferenceKernels } from './reference.js';
-import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkTopK, fail, gemmShape } from './validate.js';
+import { packWithoutCopy, ReferenceKernels } from './reference.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
 import { wasmApi, type WasmExports, type WasmGlobal } from './wasm-api.js';
 import { loadKernelModule } from './wasm-module.js';
 
@@ -590,12 +592,8 @@ export class WasmKernels implements Kernels {
   }
 
   /** Blocks of users × 4096-item GEMM tiles feeding per-user heaps; the full score matrix never exists. */
-  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: TopKOptions & { itemBias?: Float32Array } = {}): Promise<TopKResult> {
-    checkDense('scoreTopK', 'U', u);
-    checkDense('scoreTopK', 'V', v);
-    if (u.cols !== v.cols) fail('scoreTopK', `U has ${u.cols} columns, V has ${v.cols}`);
-    if (options.itemBias && options.itemBias.length < v.rows) fail('scoreTopK', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
-    checkTopK('scoreTopK', u.rows, v.rows, k, options);
+  async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions = {}): Promise<TopKResult> {
+    checkScoreTopK(u, v, k, options);
     const users = u.rows;
     if (users === 0 || k === 0) return { k, items: new Int32Array(users * k), scores: new Float32Array(users * k) };
     const st = new Staging(this.allocator, 'scoreTopK');
@@ -619,6 +617,11 @@ export class WasmKernels implements Kernels {
     } finally {
       st.release();
     }
+  }
+
+  /** Nothing to pack: the WASM kernels score V as given (the pack only carries V's shape and array for the checks). */
+  async packItems(v: DenseMatrix): Promise<PackedItems> {
+    return packWithoutCopy(v);
   }
 
   /** Adam in f32x4 lanes, element chunks over the workers; arrays outside shared memory are copied in and back. */

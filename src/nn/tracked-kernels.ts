@@ -64,6 +64,7 @@ export class TrackedKernels implements Kernels {
   alsExplicitHalfStep: Kernels['alsExplicitHalfStep'] = (r, y, x, o) => this.base.alsExplicitHalfStep(r, y, x, o);
   topk: Kernels['topk'] = (s, k, o) => this.base.topk(s, k, o);
   scoreTopK: Kernels['scoreTopK'] = (u, v, k, o) => this.base.scoreTopK(u, v, k, o);
+  packItems: Kernels['packItems'] = (v) => this.base.packItems(v);
   adamStep: Kernels['adamStep'] = (w, g, m, v, o) => this.base.adamStep(w, g, m, v, o);
   multinomialNll: Kernels['multinomialNll'] = (z, t, g) => this.base.multinomialNll(z, t, g);
   dropoutCsr: Kernels['dropoutCsr'] = (x, p, s) => this.base.dropoutCsr(x, p, s);

@@ -66,3 +66,8 @@ export function randomSpd(n: number, rand: () => number, shift = 1): DenseMatrix
   }
   return { rows: n, cols: n, data };
 }
+
+/** True when both arrays hold the same float32 bit patterns (Object.is per element: -0 ≠ 0, NaN = NaN). */
+export function sameBits(x: Float32Array, y: Float32Array): boolean {
+  return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+}

@@ -43,6 +43,18 @@ describe('reference kernels (hand-computed answers)', () => {
     expect(r2.scores[1]).toBe(-Infinity);
   });
 
+  it('scoreTopK with a pack: the same ranking, and a pack of another V is rejected', async () => {
+    const v = m(3, 2, [1, 0, 0, 1, 1, 1]);
+    const u = m(1, 2, [2, 1]);
+    const packed = await K.packItems(v);
+    expect(packed.bytes).toBe(0);
+    const r = await K.scoreTopK(u, v, 2, { packed, itemBias: Float32Array.from([0, 5, 0]) });
+    expect(Array.from(r.items)).toEqual([1, 2]);
+    expect(Array.from(r.scores)).toEqual([6, 3]);
+    await expect(K.scoreTopK(u, m(4, 2, [1, 0, 0, 1, 1, 1, 2, 2]), 2, { packed })).rejects.toThrow('scoreTopK: options.packed holds 3×2 items, V is 4×2');
+    await expect(K.scoreTopK(u, m(3, 2, [1, 0, 0, 1, 1, 1]), 2, { packed })).rejects.toThrow(/packed from another array than V\.data/);
+  });
+
   it('explicit ALS step solves the 1-factor normal equation', async () => {
     const r = { rows: 2, cols: 2, rowPtr: Int32Array.from([0, 2, 2]), colIdx: Int32Array.from([0, 1]), values: Float32Array.from([2, 4]) };
     const y = m(2, 1, [1, 2]);

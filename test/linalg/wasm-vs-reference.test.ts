@@ -1,9 +1,9 @@
 // The WebAssembly kernels against the float64 reference on random shapes (tails not multiples of the 6×8 tile,
 // the 128-block or the 4096-item block, empty shapes, transposes) with the error bound stated per kernel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CsrMatrix, DenseMatrix, Kernels } from '../../src/linalg/api.js';
+import type { CsrMatrix, DenseMatrix, Kernels, ScoreTopKOptions } from '../../src/linalg/api.js';
 import { referenceKernels as R } from '../../src/linalg/reference.js';
-import { integerDense, randomCsr, randomDense, randomSpd, relError, rng } from './helpers.js';
+import { integerDense, randomCsr, randomDense, randomSpd, relError, rng, sameBits } from './helpers.js';
 import { BACKENDS, backendTitle } from './setup.js';
 
 for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(backendTitle(backend), () => {
@@ -291,6 +291,27 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
       await same(scores, 4, { candidates: new Int32Array(0) });
     });
 
+    it('orders that stress the selection (every column admitted, ties everywhere, NaN and ±Infinity), k from 1 to beyond the columns', async () => {
+      const cols = 3000;
+      const rand2 = rng(37);
+      const patterns: ((j: number) => number)[] = [
+        (j) => j, // ascending: every column beats the current k-th
+        (j) => -j,
+        (j) => j % 7,
+        () => 1,
+        (j) => Math.min(j, cols - j), // organ pipe
+        () => Math.floor(rand2() * 5),
+        (j) => (j % 97 === 0 ? NaN : j % 89 === 0 ? -Infinity : j % 83 === 0 ? Infinity : rand2() * 2 - 1),
+        (j) => (j % 2 ? 0 : -0),
+      ];
+      const m = { rows: patterns.length, cols, data: new Float32Array(patterns.length * cols) };
+      patterns.forEach((p, r) => {
+        for (let j = 0; j < cols; j++) m.data[r * cols + j] = p(j);
+      });
+      for (const k of [1, 3, 10, 64, 65, 100, 129, 1000, 2999, 3000, 3005]) await same(m, k);
+      await same(m, 100, { candidates: Int32Array.from({ length: 2000 }, (_, i) => (i * 7) % cols), excludeAll: Int32Array.from([0, 1, 2, 2999]) });
+    });
+
     it('empty shapes, k = 0 and bad options', async () => {
       expect((await K.topk({ rows: 0, cols: 5, data: new Float32Array(0) }, 3)).items.length).toBe(0);
       expect((await K.topk(scores, 0)).items.length).toBe(0);
@@ -311,6 +332,28 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
         const want = await R.scoreTopK(u, v, 12, options);
         expect(Array.from(got.items)).toEqual(Array.from(want.items));
         expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
+      }
+    });
+
+    it('1–4 users over 20,000 items (split over the threads, ties everywhere), k in heap and buffer sizes, packed or not', async () => {
+      const rand = rng(45);
+      const n = 20000;
+      const v = integerDense(n, 128, 1, rand);
+      const packed = await K.packItems(v);
+      const itemBias = Float32Array.from({ length: n }, () => Math.floor(rand() * 3));
+      const candidates = Int32Array.from({ length: 6000 }, () => Math.floor(rand() * n));
+      const excludeAll = Int32Array.from({ length: 300 }, () => Math.floor(rand() * n));
+      for (const users of [1, 2, 4]) {
+        const u = integerDense(users, 128, 1, rand);
+        const exclude = randomCsr(users, n, 0.02, rand);
+        for (const [k, options] of [[10, {}], [100, { itemBias, exclude }], [300, { excludeAll, candidates }], [65, { itemBias, excludeAll, exclude }]] as const) {
+          const want = await R.scoreTopK(u, v, k, options);
+          for (const o of [options, { ...options, packed }]) {
+            const got = await K.scoreTopK(u, v, k, o);
+            expect(Array.from(got.items), `${users} users, k ${k}`).toEqual(Array.from(want.items));
+            expect(Array.from(got.scores), `${users} users, k ${k}`).toEqual(Array.from(want.scores));
+          }
+        }
       }
     });
 
@@ -341,6 +384,111 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
       const full = await K.topk(await K.gemm(u, v, { transB: true }), 5);
       expect(Array.from(got.items)).toEqual(Array.from(full.items));
       expect(relError(got.scores, full.scores)).toBeLessThan(1e-6);
+    });
+  });
+
+  describe('scoreTopK with packed items (packItems): the same bits as without', () => {
+    it('packed items score bit for bit as unpacked: 1–6, 9, 16 and 70 users, f across the KC block, tails of the panel width', async () => {
+      // 1 thread: a chunk holds every user (5, 6 users take the GEMM path on the packed panels); 2 threads: chunks
+      // of ⌈users/2⌉ (up to 6 users stay on the few-user path, 9 and more take the GEMM).
+      const one = await backend.create(1);
+      try {
+        for (const f of [1, 7, 8, 31, 32, 33, 64, 300]) {
+          const rand = rng(1000 + f);
+          const n = f === 300 ? 1037 : 4133; // not multiples of 16 or 32; 4133 crosses the 4096-item tile
+          const v = randomDense(n, f, rand);
+          const packed = await K.packItems(v);
+          expect(packed.rows).toBe(n);
+          expect(packed.cols).toBe(f);
+          const itemBias = Float32Array.from({ length: n }, () => rand() * 2 - 1);
+          const excludeAll = Int32Array.from({ length: 40 }, () => Math.floor(rand() * n));
+          const candidates = Int32Array.from({ length: 700 }, () => Math.floor(rand() * n));
+          for (const users of [1, 2, 3, 4, 5, 6, 9, 16, 70]) {
+            if (f === 300 && users > 9) continue;
+            const u = randomDense(users, f, rand);
+            const exclude = randomCsr(users, n, 0.01, rand);
+            const cases: [string, number, ScoreTopKOptions][] = [
+              ['plain', 10, {}],
+              ['bias + excludeAll', 100, { itemBias, excludeAll }],
+              ['bias + per-row exclusions', 25, { itemBias, exclude }],
+              ['candidates + both exclusions', 30, { candidates, exclude, excludeAll }],
+              ['k > items', n + 3, { itemBias, exclude }],
+            ];
+            for (const [name, k, options] of cases) {
+              if (k > 200 && users > 4) continue;
+              for (const [kn, label] of [[K, '2 threads'], [one, '1 thread']] as const) {
+                const want = await kn.scoreTopK(u, v, k, options);
+                const got = await kn.scoreTopK(u, v, k, { ...options, packed });
+                const where = `f ${f}, ${users} users, ${name}, ${label}`;
+                expect(Array.from(got.items), where).toEqual(Array.from(want.items));
+                expect(sameBits(got.scores, want.scores), where).toBe(true);
+              }
+            }
+          }
+        }
+      } finally {
+        await one.close();
+      }
+    });
+
+    it('packed 1–4 users equal their rows of a 16-user batch bit for bit, and the reference to float rounding', async () => {
+      for (const [n, f] of [[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300]] as const) {
+        const rand = rng(n * 11 + f);
+        const batch = randomDense(16, f, rand);
+        const v = randomDense(n, f, rand);
+        const packed = await K.packItems(v);
+        const itemBias = Float32Array.from({ length: n }, () => rand());
+        const k = Math.min(n, 9);
+        const all = await K.scoreTopK(batch, v, k, { itemBias });
+        const allPacked = await K.scoreTopK(batch, v, k, { itemBias, packed });
+        expect(sameBits(allPacked.scores, all.scores), `${n}×${f}, 16 users`).toBe(true);
+        for (const rows of [1, 2, 3, 4]) {
+          const first = { rows, cols: f, data: batch.data.slice(0, rows * f) };
+          const few = await K.scoreTopK(first, v, k, { itemBias, packed });
+          expect(Array.from(few.items), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.items.subarray(0, rows * k)));
+          expect(sameBits(few.scores, all.scores.subarray(0, rows * k)), `${n}×${f}, ${rows} users`).toBe(true);
+          const want = await R.scoreTopK(first, v, k, { itemBias });
+          expect(relError(few.scores, want.scores)).toBeLessThan(1e-5);
+        }
+      }
+    });
+
+    it('rejects a pack of another shape or another array, names both shapes', async () => {
+      const rand = rng(47);
+      const v = randomDense(50, 8, rand);
+      const u = randomDense(1, 8, rand);
+      const packed = await K.packItems(v);
+      const longer = randomDense(51, 8, rand);
+      await expect(K.scoreTopK(u, longer, 5, { packed })).rejects.toThrow('scoreTopK: options.packed holds 50×8 items, V is 51×8 (pack V again with packItems)');
+      const wider = randomDense(50, 9, rand);
+      await expect(K.scoreTopK(randomDense(1, 9, rand), wider, 5, { packed })).rejects.toThrow(/options\.packed holds 50×8 items, V is 50×9/);
+      await expect(K.scoreTopK(u, { ...v, data: v.data.slice() }, 5, { packed })).rejects.toThrow(/options\.packed was packed from another array than V\.data/);
+      // Empty shapes pack too, and score as without the pack.
+      const empty = { rows: 0, cols: 8, data: new Float32Array(0) };
+      const none = await K.scoreTopK(u, empty, 3, { packed: await K.packItems(empty) });
+      expect(Array.from(none.items)).toEqual([-1, -1, -1]);
+      const flat = { rows: 5, cols: 0, data: new Float32Array(0) };
+      const zero = await K.scoreTopK({ rows: 2, cols: 0, data: new Float32Array(0) }, flat, 2, { packed: await K.packItems(flat), itemBias: Float32Array.of(0, 3, 1, 3, 2) });
+      expect(Array.from(zero.items)).toEqual([1, 3, 1, 3]);
+    });
+
+    it.skipIf(backend.name !== 'native')('native: the pack is a copy in panels (scores come from V at packing time)', async () => {
+      const rand = rng(53);
+      const v = integerDense(1000, 16, 3, rand);
+      const u = integerDense(2, 16, 3, rand);
+      const packed = await K.packItems(v);
+      expect(packed.bytes).toBeGreaterThanOrEqual(1000 * 16 * 4);
+      const before = await K.scoreTopK(u, v, 5);
+      v.data.fill(0);
+      // The few-user path and the GEMM path (16 users) both read the panels, not V.
+      const stale = await K.scoreTopK(u, v, 5, { packed });
+      expect(Array.from(stale.items)).toEqual(Array.from(before.items));
+      expect(Array.from(stale.scores)).toEqual(Array.from(before.scores));
+      const many = { rows: 16, cols: 16, data: new Float32Array(256).fill(1) };
+      const fresh = await K.scoreTopK(many, v, 3);
+      expect(Array.from(fresh.scores.subarray(0, 3))).toEqual([0, 0, 0]);
+      const old = await K.scoreTopK(many, v, 3, { packed });
+      expect(old.scores[0]).toBeGreaterThan(0);
     });
   });
 

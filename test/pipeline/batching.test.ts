@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
+import { getKernels } from '../../src/linalg/index.js';
+import { TrackedKernels } from '../../src/nn/tracked-kernels.js';
 import { BatchingIndex } from '../../src/pipeline/batching.js';
 import { ExactIndex } from '../../src/pipeline/exact.js';
 
@@ -28,6 +30,29 @@ describe('BatchingIndex', () => {
       expect(Array.from(hits.scores)).toEqual(Array.from(alone[j].scores));
       for (const i of hits.items) expect(excludes[j].has(i)).toBe(false);
     });
+  });
+
+  it('the exact index packs its items once; its lists equal unpacked scoreTopK bit for bit, alone and batched', async () => {
+    const base = await getKernels();
+    const kn = new TrackedKernels(base);
+    let packs = 0;
+    kn.packItems = (v) => {
+      packs++;
+      return base.packItems(v);
+    };
+    const exact = new ExactIndex(items, bias, kn);
+    const batched = new BatchingIndex(exact);
+    const queries = Array.from({ length: 5 }, (_, q) => ({ rows: 1, cols: 8, data: vectors(1, 8, 400 + q).data }));
+    const together = await Promise.all(queries.map((query, q) => batched.search(query, 20, new Set([q, 7]))));
+    for (const [q, query] of queries.entries()) {
+      const want = await base.scoreTopK(query, items, 20, { itemBias: bias, excludeAll: Int32Array.of(q, 7) });
+      const alone = await exact.search(query, 20, new Set([q, 7]));
+      for (const hits of [alone, together[q]]) {
+        expect(Array.from(hits.items), `query ${q}, ${hits === alone ? "alone" : "batched"}`).toEqual(Array.from(want.items));
+        expect(hits.scores.every((s, i) => Object.is(s, want.scores[i]))).toBe(true);
+      }
+    }
+    expect(packs).toBe(1);
   });
 
   it('splits more than maxBatch queries into several calls; a lone search resolves', async () => {
