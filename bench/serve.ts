@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- serve [--items N] [--users N] [--factors F] [--rate R] [--seconds S] [--event-rate E]
- * [--connections C] [--skip-ann] [--pg postgres://…]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
+ * [--event-batch B] [--connections C] [--skip-ann] [--pg postgres://…]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
  * with autocannon (its own event loop, so the server's figures are not shared with the client's).
  *
  * The model: iALS (32 factors by default) on a generated power-law matrix of 20,000 users × 20,000 items.
  * Phases, each S seconds (default 10):
  * 1. top-10 recommendations for random trained users at a fixed R req/s (default 1,000), exact retrieval;
- * 2. the same while events are posted at E events/s (default 2,000), one per request, fsync'd;
+ * 2. the same while events are posted at E events/s (default 2,000), one per request, fsync'd; then again with
+ *    the events posted in batches of B per request (`--event-batch`, default 10), as a tracking pipeline would;
  * 3. events alone, as fast as they are acknowledged (C × 4 connections): durable events/s and fsyncs;
  * 4. recommendations as fast as possible (C connections): the ceiling in req/s;
  * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann;
@@ -157,6 +158,12 @@ function eventsAt(base: string, users: number, items: number, seconds: number, r
   return openLoop(base, rate, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: eventBody(rng, users, items, seed, n) }));
 }
 
+/** Open-loop POST of `batch` events per request (a JSON array) at `rate` events/s, i.e. rate / batch requests/s. */
+function eventBatchesAt(base: string, users: number, items: number, seconds: number, rate: number, batch: number, seed: number): Promise<OpenLoopResult> {
+  const rng = new Rng(seed);
+  return openLoop(base, rate / batch, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: `[${Array.from({ length: batch }, (_, j) => eventBody(rng, users, items, seed, n * batch + j)).join(',')}]` }));
+}
+
 /** One autocannon run, as fast as possible: GET recommendations for random users. */
 function recommendations(base: string, users: number, seconds: number, connections: number, seed: number): Promise<autocannon.Result> {
   const rng = new Rng(seed);
@@ -205,6 +212,7 @@ export async function run(args: string[]): Promise<void> {
   const eventRate = flag(args, 'event-rate', 2000);
   const seconds = flag(args, 'seconds', 10);
   const connections = flag(args, 'connections', 16);
+  const eventBatch = flag(args, 'event-batch', 10);
   const skipAnn = args.includes('--skip-ann');
   const pgAt = args.indexOf('--pg');
   const pgUrl = pgAt >= 0 ? args[pgAt + 1] : undefined;
@@ -239,7 +247,9 @@ export async function run(args: string[]): Promise<void> {
 
     const exact = await startServer(modelDir, join(root, 'data-exact'), []);
     servers.push(exact.child);
-    await recommendations(exact.base, nUsers, 3, connections, 1); // warm-up: JIT, kernel pool
+    // Warm-up: JIT of both routes, kernel pool, the log's first writes (a cold server's first second is an outlier).
+    await recommendations(exact.base, nUsers, 3, connections, 1);
+    await Promise.all([recommendationsAt(exact.base, nUsers, 3, rate, 14), eventsAt(exact.base, nUsers, nItems, 3, eventRate, 15)]);
     const alone = await measured(exact.child, () => recommendationsAt(exact.base, nUsers, seconds, rate, 2));
     rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, alone.result, 'req/s', alone.cpu));
     const before = await logCounters(exact.base);
@@ -247,13 +257,16 @@ export async function run(args: string[]): Promise<void> {
     const [recs, evs] = mixed.result;
     rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s', `${mixed.cpu} (both)`));
     rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s', `${mixed.cpu} (both)`));
+    const batched = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 12), eventBatchesAt(exact.base, nUsers, nItems, seconds, eventRate, eventBatch, 13)]));
+    rows.push(rowOfOpen(`  … while posting ${eventRate} events/s in batches of ${eventBatch}`, batched.result[0], 'req/s', `${batched.cpu} (both)`));
+    rows.push(rowOfOpen(`POST ${eventBatch} events per request at ${eventRate} events/s (with the above)`, batched.result[1], 'req/s', `${batched.cpu} (both)`));
     const mid = await logCounters(exact.base);
     rows.push(rowOf(`POST events, as fast as acknowledged (${connections * 4} connections)`, await measured(exact.child, () => events(exact.base, nUsers, nItems, seconds, connections * 4, 5)), 'events/s'));
     const after = await logCounters(exact.base);
     rows.push(rowOf(`GET recommendations k=10, exact, max (${connections} connections)`, await measured(exact.child, () => recommendations(exact.base, nUsers, seconds, connections, 6)), 'req/s'));
     await stopServer(exact.child);
     servers = servers.filter((c) => c !== exact.child);
-    const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs at ${eventRate}/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
+    const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs in the two phases at ${eventRate} events/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
 
     if (!skipAnn) {
       const t1 = performance.now();
