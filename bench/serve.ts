@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- serve [--items N] [--users N] [--factors F] [--rate R] [--seconds S] [--event-rate E]
- * [--event-batch B] [--connections C] [--skip-ann] [--pg postgres://…]`: `recsys serve` in a child process on 127.0.0.1, loaded from this process
- * with autocannon (its own event loop, so the server's figures are not shared with the client's).
+ * [--event-batch B] [--connections C] [--skip-ann] [--pg postgres://…]`: `recsys serve` in a child process on
+ * 127.0.0.1, loaded from this process (its own event loop, so the server's figures are not shared with the
+ * client's): an open-loop generator at fixed rates, autocannon at full speed.
  *
  * The model: iALS (32 factors by default) on a generated power-law matrix of 20,000 users × 20,000 items.
  * Phases, each S seconds (default 10):
@@ -152,16 +153,14 @@ function recommendationsAt(base: string, users: number, seconds: number, rate: n
   return openLoop(base, rate, seconds, () => ({ method: 'GET', path: recommendationPath(rng, users) }));
 }
 
-/** Open-loop POST of one event per request at a fixed rate. */
-function eventsAt(base: string, users: number, items: number, seconds: number, rate: number, seed: number): Promise<OpenLoopResult> {
+/**
+ * Open-loop POST of events at `rate` events/s: one event object per request (`batch` 1), else `batch` of them as a
+ * JSON array per request, i.e. rate / batch requests/s.
+ */
+function eventsAt(base: string, users: number, items: number, seconds: number, rate: number, batch: number, seed: number): Promise<OpenLoopResult> {
   const rng = new Rng(seed);
-  return openLoop(base, rate, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: eventBody(rng, users, items, seed, n) }));
-}
-
-/** Open-loop POST of `batch` events per request (a JSON array) at `rate` events/s, i.e. rate / batch requests/s. */
-function eventBatchesAt(base: string, users: number, items: number, seconds: number, rate: number, batch: number, seed: number): Promise<OpenLoopResult> {
-  const rng = new Rng(seed);
-  return openLoop(base, rate / batch, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: `[${Array.from({ length: batch }, (_, j) => eventBody(rng, users, items, seed, n * batch + j)).join(',')}]` }));
+  const body = (n: number): string => (batch === 1 ? eventBody(rng, users, items, seed, n) : `[${Array.from({ length: batch }, (_, j) => eventBody(rng, users, items, seed, n * batch + j)).join(',')}]`);
+  return openLoop(base, rate / batch, seconds, (n) => ({ method: 'POST', path: '/v1/events', body: body(n) }));
 }
 
 /** One autocannon run, as fast as possible: GET recommendations for random users. */
@@ -249,15 +248,15 @@ export async function run(args: string[]): Promise<void> {
     servers.push(exact.child);
     // Warm-up: JIT of both routes, kernel pool, the log's first writes (a cold server's first second is an outlier).
     await recommendations(exact.base, nUsers, 3, connections, 1);
-    await Promise.all([recommendationsAt(exact.base, nUsers, 3, rate, 14), eventsAt(exact.base, nUsers, nItems, 3, eventRate, 15)]);
+    await Promise.all([recommendationsAt(exact.base, nUsers, 3, rate, 14), eventsAt(exact.base, nUsers, nItems, 3, eventRate, 1, 15)]);
     const alone = await measured(exact.child, () => recommendationsAt(exact.base, nUsers, seconds, rate, 2));
     rows.push(rowOfOpen(`GET recommendations k=10, exact, at ${rate} req/s`, alone.result, 'req/s', alone.cpu));
     const before = await logCounters(exact.base);
-    const mixed = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 4)]));
+    const mixed = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 3), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, 1, 4)]));
     const [recs, evs] = mixed.result;
     rows.push(rowOfOpen(`  … while posting ${eventRate} events/s`, recs, 'req/s', `${mixed.cpu} (both)`));
     rows.push(rowOfOpen(`POST events at ${eventRate}/s (with the above)`, evs, 'events/s', `${mixed.cpu} (both)`));
-    const batched = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 12), eventBatchesAt(exact.base, nUsers, nItems, seconds, eventRate, eventBatch, 13)]));
+    const batched = await measured(exact.child, () => Promise.all([recommendationsAt(exact.base, nUsers, seconds, rate, 12), eventsAt(exact.base, nUsers, nItems, seconds, eventRate, eventBatch, 13)]));
     rows.push(rowOfOpen(`  … while posting ${eventRate} events/s in batches of ${eventBatch}`, batched.result[0], 'req/s', `${batched.cpu} (both)`));
     rows.push(rowOfOpen(`POST ${eventBatch} events per request at ${eventRate} events/s (with the above)`, batched.result[1], 'req/s', `${batched.cpu} (both)`));
     const mid = await logCounters(exact.base);

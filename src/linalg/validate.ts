@@ -98,7 +98,7 @@ export function checkScoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, option
 }
 
 /** Throws unless `packed` was packed from `v` (same shape, same data array). */
-export function checkPacked(kernel: string, packed: PackedItems, v: DenseMatrix): void {
+function checkPacked(kernel: string, packed: PackedItems, v: DenseMatrix): void {
   if (packed.rows !== v.rows || packed.cols !== v.cols) {
     fail(kernel, `options.packed holds ${packed.rows}×${packed.cols} items, V is ${v.rows}×${v.cols} (pack V again with packItems)`);
   }

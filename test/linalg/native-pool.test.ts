@@ -8,7 +8,7 @@ import type { DenseMatrix, GemmOptions } from '../../src/linalg/api.js';
 import { loadNativeAddon, type NativePool } from '../../src/linalg/native-addon.js';
 import { NATIVE_PARALLEL_MIN_WORK, NATIVE_SYNC_MAX_WORK, NativeKernels } from '../../src/linalg/native.js';
 import { referenceKernels as R } from '../../src/linalg/reference.js';
-import { randomDense, relError, rng } from './helpers.js';
+import { randomDense, relError, rng, sameBits } from './helpers.js';
 import { BACKENDS } from './setup.js';
 
 const skip = BACKENDS[1].skip;
@@ -22,10 +22,6 @@ function withPool(threads: number, spinMicros?: number): { kernels: NativeKernel
   const addon = loadNativeAddon();
   const pool = addon.createPool(threads, spinMicros);
   return { kernels: new NativeKernels(addon, pool, threads, addon.info()), pool };
-}
-
-function sameBits(x: Float32Array, y: Float32Array): boolean {
-  return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

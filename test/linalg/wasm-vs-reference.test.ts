@@ -319,6 +319,34 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
     });
   });
 
+  /**
+   * For each shape: the first 1–4 users of a 16-user batch, scored alone (with `packed` when asked), must give
+   * their rows of the batch bit for bit, and the reference's scores to float rounding.
+   */
+  const fewUsersMatchBatch = async (shapes: readonly (readonly [number, number])[], seed: number, packed: boolean): Promise<void> => {
+    for (const [n, f] of shapes) {
+      const rand = rng(n * seed + f);
+      const batch = randomDense(16, f, rand);
+      const v = randomDense(n, f, rand);
+      const pack = packed ? await K.packItems(v) : undefined;
+      const itemBias = Float32Array.from({ length: n }, () => rand());
+      const k = Math.min(n, 9);
+      const all = await K.scoreTopK(batch, v, k, { itemBias });
+      if (pack) {
+        const allPacked = await K.scoreTopK(batch, v, k, { itemBias, packed: pack });
+        expect(sameBits(allPacked.scores, all.scores), `${n}×${f}, 16 users`).toBe(true);
+      }
+      for (const rows of [1, 2, 3, 4]) {
+        const first = { rows, cols: f, data: batch.data.slice(0, rows * f) };
+        const few = await K.scoreTopK(first, v, k, pack ? { itemBias, packed: pack } : { itemBias });
+        expect(Array.from(few.items), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.items.subarray(0, rows * k)));
+        expect(sameBits(few.scores, all.scores.subarray(0, rows * k)), `${n}×${f}, ${rows} users`).toBe(true);
+        const want = await R.scoreTopK(first, v, k, { itemBias });
+        expect(relError(few.scores, want.scores)).toBeLessThan(1e-5);
+      }
+    }
+  };
+
   describe('scoreTopK (integer factors: exact scores, so exactly the reference ranking)', () => {
     it('crosses the 4096-item tile, with bias, exclusions and candidates', async () => {
       const rand = rng(41);
@@ -358,22 +386,7 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
     });
 
     it('one to four users score bit for bit as they do inside a batch (the service asks one user at a time)', async () => {
-      for (const [n, f] of [[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300], [20, 0]] as const) {
-        const rand = rng(n * 7 + f);
-        const batch = randomDense(16, f, rand);
-        const v = randomDense(n, f, rand);
-        const itemBias = Float32Array.from({ length: n }, () => rand());
-        const k = Math.min(n, 9);
-        const all = await K.scoreTopK(batch, v, k, { itemBias });
-        for (const rows of [1, 2, 3, 4]) {
-          const first = { rows, cols: f, data: batch.data.slice(0, rows * f) };
-          const few = await K.scoreTopK(first, v, k, { itemBias });
-          expect(Array.from(few.items), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.items.subarray(0, rows * k)));
-          expect(Array.from(few.scores), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.scores.subarray(0, rows * k)));
-          const want = await R.scoreTopK(first, v, k, { itemBias });
-          expect(relError(few.scores, want.scores)).toBeLessThan(1e-5);
-        }
-      }
+      await fewUsersMatchBatch([[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300], [20, 0]], 7, false);
     });
 
     it('equals gemm + topk on random floats up to near-ties', async () => {
@@ -432,25 +445,7 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip !== undefined)(back
     });
 
     it('packed 1–4 users equal their rows of a 16-user batch bit for bit, and the reference to float rounding', async () => {
-      for (const [n, f] of [[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300]] as const) {
-        const rand = rng(n * 11 + f);
-        const batch = randomDense(16, f, rand);
-        const v = randomDense(n, f, rand);
-        const packed = await K.packItems(v);
-        const itemBias = Float32Array.from({ length: n }, () => rand());
-        const k = Math.min(n, 9);
-        const all = await K.scoreTopK(batch, v, k, { itemBias });
-        const allPacked = await K.scoreTopK(batch, v, k, { itemBias, packed });
-        expect(sameBits(allPacked.scores, all.scores), `${n}×${f}, 16 users`).toBe(true);
-        for (const rows of [1, 2, 3, 4]) {
-          const first = { rows, cols: f, data: batch.data.slice(0, rows * f) };
-          const few = await K.scoreTopK(first, v, k, { itemBias, packed });
-          expect(Array.from(few.items), `${n}×${f}, ${rows} users`).toEqual(Array.from(all.items.subarray(0, rows * k)));
-          expect(sameBits(few.scores, all.scores.subarray(0, rows * k)), `${n}×${f}, ${rows} users`).toBe(true);
-          const want = await R.scoreTopK(first, v, k, { itemBias });
-          expect(relError(few.scores, want.scores)).toBeLessThan(1e-5);
-        }
-      }
+      await fewUsersMatchBatch([[5, 1], [37, 7], [37, 8], [4100, 13], [300, 300]], 11, true);
     });
 
     it('rejects a pack of another shape or another array, names both shapes', async () => {
