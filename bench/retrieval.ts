@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- retrieval [--sizes 100000,1000000] [--data clustered|ials] [--dims 64] [--queries 500]
- * [--M 16] [--ef-construction 128] [--ef 128,256] [--mips augmented|ip] [--mode serial,batch] [--repeat 3]
+ * [--M 16] [--ef-construction 128] [--ef 128,256] [--mips augmented|ip] [--quant f32,f16] [--mode serial,batch] [--repeat 3]
  * [--clusters 1000] [--spread 1] [--decay 0] [--exclude 0] [--users 30000] [--per-user 40] [--iterations 5]`:
  * recall@100 of HNSW retrieval (usearch, through HnswIndex as the service uses it) against exact retrieval (the
  * kernels' fused scoreTopK), and queries/s of both on the same vectors and exclusions.
@@ -12,9 +12,11 @@
  * (`--users` users, `--per-user` events each, drawn from a few topics per user with Zipf popularity inside a topic);
  * queries are user vectors and each excludes that user's training items, as the service does.
  *
+ * `--quant f32,f16` builds one index per vector type (usearch f32 or f16 storage) over the same workload.
+ *
  * Modes: "serial" searches one query at a time (the service's regime: one request, one query) through
  * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. Each timing
- * is the best of `--repeat` runs; "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
+ * is the best of `--repeat` runs (exact is timed again after each HNSW build, next to the rows it is compared with); "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
  * (all its threads), which is steadier on a shared machine. The load average is printed with the figures.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -178,6 +180,8 @@ export async function run(args: string[]): Promise<void> {
   const efConstruction = Number(flag(args, 'ef-construction', '128'));
   const efs = flag(args, 'ef', '128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
+  const quants = flag(args, 'quant', 'f32').split(',');
+  if (!quants.every((x): x is HnswParams['quantization'] => x === 'f32' || x === 'f16')) throw new Error(`--quant takes f32 and/or f16 (got ${quants.join(',')})`);
   const modes = args.includes('--serial') ? ['serial'] : flag(args, 'mode', 'serial,batch').split(',');
   const repeat = Number(flag(args, 'repeat', '3'));
   const data = flag(args, 'data', 'clustered');
@@ -185,7 +189,7 @@ export async function run(args: string[]): Promise<void> {
   if (!modes.every((m) => m === 'serial' || m === 'batch')) throw new Error(`--mode takes serial and/or batch (got ${modes.join(',')})`);
   const kn = await getKernels();
   const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (f32, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (${quants.join(', ')}, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
   const rows: string[] = [];
   const line = (cells: (string | number)[]): void => {
     const s = `| ${cells.join(' | ')} |`;
@@ -198,28 +202,32 @@ export async function run(args: string[]): Promise<void> {
     const w = data === 'ials' ? await ialsWorkload(n, d, nq, args) : await clusteredWorkload(n, d, nq, args, (items) => new ExactIndex(items, null, kn));
     const exact = new ExactIndex(w.items, w.itemBias, kn);
     const truth = await exact.searchRows(w.queries, k, w.exclude);
-    const exactQps = new Map<string, { qps: number; cpuQps: number }>();
-    for (const mode of modes) exactQps.set(mode, await timed(exact, w, k, mode, repeat));
-    const t = performance.now();
-    const built = HnswIndex.build(w.items, w.itemBias, { M, efConstruction, ef: efs[0], mips } satisfies Partial<HnswParams>);
-    const buildS = (performance.now() - t) / 1000;
-    const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
-    built.save(path, 'bench');
-    try {
-      for (const ef of efs) {
-        const index = HnswIndex.load(path, 'bench', { ef });
-        for (const mode of modes) {
-          const ex = exactQps.get(mode) ?? { qps: NaN, cpuQps: NaN };
-          const before = { ...index.stats };
-          const h = await timed(index, w, k, mode, repeat);
-          const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
-          const recall = recallAt(h.hits, truth.items, k, nq);
-          line([n, w.label, M, efConstruction, ef, 'f32', mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+    for (const quantization of quants) {
+      const t = performance.now();
+      const built = HnswIndex.build(w.items, w.itemBias, { M, efConstruction, ef: efs[0], mips, quantization } satisfies Partial<HnswParams>);
+      const buildS = (performance.now() - t) / 1000;
+      // Exact is timed after each build, next to the HNSW rows it is compared with (a long build can outlast a quiet spell).
+      const exactQps = new Map<string, { qps: number; cpuQps: number }>();
+      for (const mode of modes) exactQps.set(mode, await timed(exact, w, k, mode, repeat));
+      const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
+      built.save(path, 'bench');
+      try {
+        for (const ef of efs) {
+          const index = HnswIndex.load(path, 'bench', { ef });
+          for (const mode of modes) {
+            const ex = exactQps.get(mode) ?? { qps: NaN, cpuQps: NaN };
+            const before = { ...index.stats };
+            const h = await timed(index, w, k, mode, repeat);
+            const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
+            const recall = recallAt(h.hits, truth.items, k, nq);
+            line([n, w.label, M, efConstruction, ef, quantization, mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+          }
         }
+      } finally {
+        rmSync(path, { force: true });
+        rmSync(`${path}.json`, { force: true });
+        for (let j = 1; j < 8; j++) rmSync(`${path}.${j}`, { force: true });
       }
-    } finally {
-      rmSync(path, { force: true });
-      rmSync(`${path}.json`, { force: true });
     }
   }
   process.stdout.write(`\nload average at the end: ${load()}\n`);

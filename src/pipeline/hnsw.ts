@@ -30,6 +30,11 @@ export interface HnswParams {
    * and iALS factors, augmented on clusters with a decaying spectrum and on tight low-dimensional clusters.
    */
   mips: 'augmented' | 'ip';
+  /**
+   * How usearch stores the vectors (build-time): "f32" (default) or "f16", half the memory per vector; distances
+   * are then computed on the rounded vectors, so scores carry a relative error of about 1e-3.
+   */
+  quantization: 'f32' | 'f16';
 }
 
 /** Whether `v` names an inner-product reduction of {@link HnswParams.mips}. */
@@ -38,7 +43,7 @@ export function isMips(v: unknown): v is HnswParams['mips'] {
 }
 
 /** Defaults of {@link HnswParams}. */
-export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 128, ef: 128, mips: 'augmented' };
+export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 128, ef: 128, mips: 'augmented', quantization: 'f32' };
 
 /**
  * Items are split by norm into at most this many ranges, each with its own graph (see {@link HnswIndex}); a range
@@ -308,7 +313,7 @@ export function hnswPathFor(modelDir: string): string {
 }
 
 function newIndex(dims: number, p: HnswParams): Index {
-  return new Index({ dimensions: dims, metric: p.mips === 'augmented' ? MetricKind.Cos : MetricKind.IP, quantization: ScalarKind.F32, connectivity: p.M, expansion_add: p.efConstruction, expansion_search: p.ef, multi: false });
+  return new Index({ dimensions: dims, metric: p.mips === 'augmented' ? MetricKind.Cos : MetricKind.IP, quantization: p.quantization === 'f16' ? ScalarKind.F16 : ScalarKind.F32, connectivity: p.M, expansion_add: p.efConstruction, expansion_search: p.ef, multi: false });
 }
 
 function checkParams(p: HnswParams): HnswParams {
@@ -317,7 +322,8 @@ function checkParams(p: HnswParams): HnswParams {
     if (!(Number.isInteger(v) && v >= min && v <= 4096)) throw new RangeError(`HNSW ${key} must be an integer in [${min}, 4096] (got ${v})`);
   }
   if (p.mips !== 'augmented' && p.mips !== 'ip') throw new RangeError(`HNSW mips must be "augmented" or "ip" (got ${String(p.mips)})`);
-  return { M: p.M, efConstruction: p.efConstruction, ef: p.ef, mips: p.mips };
+  if (p.quantization !== 'f32' && p.quantization !== 'f16') throw new RangeError(`HNSW quantization must be "f32" or "f16" (got ${String(p.quantization)})`);
+  return { M: p.M, efConstruction: p.efConstruction, ef: p.ef, mips: p.mips, quantization: p.quantization };
 }
 
 /** Squared norms of the item rows [v, b?]. */
@@ -410,6 +416,8 @@ function parseMeta(v: unknown, file: string): HnswMeta {
   const pp: Record<string, unknown> = { ...p };
   for (const f of ['M', 'efConstruction', 'ef']) if (typeof pp[f] !== 'number') bad(`params.${f}`);
   if (pp.mips !== 'augmented' && pp.mips !== 'ip') bad('params.mips');
+  // Absent in indexes saved before quantization was a parameter: those are f32.
+  if (pp.quantization !== undefined && pp.quantization !== 'f32' && pp.quantization !== 'f16') bad('params.quantization');
   const size = Number(o.size);
   const phi = Number(o.phi);
   let buckets = [{ phi, size }];
@@ -426,6 +434,6 @@ function parseMeta(v: unknown, file: string): HnswMeta {
   }
   return {
     format: 'recsys-hnsw', version: o.version === 2 ? 2 : 1, dims: Number(o.dims), size, bias: Boolean(o.bias), phi, buckets, dataFingerprint: String(o.dataFingerprint),
-    params: { M: Number(pp.M), efConstruction: Number(pp.efConstruction), ef: Number(pp.ef), mips: pp.mips === 'ip' ? 'ip' : 'augmented' },
+    params: { M: Number(pp.M), efConstruction: Number(pp.efConstruction), ef: Number(pp.ef), mips: pp.mips === 'ip' ? 'ip' : 'augmented', quantization: pp.quantization === 'f16' ? 'f16' : 'f32' },
   };
 }

@@ -34,7 +34,7 @@ export interface OpenPipelineOptions {
   /** Rebuild the feature store from the model's data set before opening it. */
   buildStore?: boolean;
   /** Retrieve through HNSW (the index next to the model, built when missing or when `rebuild`). */
-  ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef' | 'mips'>> };
+  ann?: { rebuild?: boolean; params?: Partial<Pick<HnswParams, 'M' | 'efConstruction' | 'ef' | 'mips' | 'quantization'>> };
   /** Searches of concurrent calls share one index call ({@link BatchingIndex}: one kernel call, one usearch batch); the service sets it. */
   batch?: boolean;
   /** Candidates from the primary source (default 100). */

@@ -48,17 +48,22 @@ describe('recsys pipeline', () => {
     const b = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann']);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).not.toMatch(/built HNSW index/);
-    const meta = (): { params: { mips: string } } => JSON.parse(readFileSync(`${model}.hnsw.json`, 'utf8')) as { params: { mips: string } };
+    const meta = (): { params: { mips: string; quantization: string } } => JSON.parse(readFileSync(`${model}.hnsw.json`, 'utf8')) as { params: { mips: string; quantization: string } };
     expect(meta().params.mips).toBe('augmented');
-    const c = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', '--rebuild-ann', '--hnsw-mips', 'ip', '--json']);
+    expect(meta().params.quantization).toBe('f32');
+    const c = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', '--rebuild-ann', '--hnsw-mips', 'ip', '--hnsw-quant', 'f16', '--json']);
     expect(c.code, c.stderr).toBe(0);
     expect(meta().params.mips).toBe('ip');
+    expect(meta().params.quantization).toBe('f16');
     const exact = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--json']);
     const itemsOf = (text: string): unknown[] => (JSON.parse(text) as { ranked: Item[] }).ranked.map((x) => x.item);
     expect(itemsOf(c.stdout)).toEqual(itemsOf(exact.stdout));
     const bad = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--hnsw-mips', 'cos']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--hnsw-mips must be augmented or ip \(got "cos"\)/);
+    const badQuant = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--hnsw-quant', 'i8']);
+    expect(badQuant.code).toBe(2);
+    expect(badQuant.stderr).toMatch(/--hnsw-quant must be f32 or f16 \(got "i8"\)/);
   }, 90_000);
 
   it('--store --build-store shows item features from the store', async () => {

@@ -117,7 +117,7 @@ describe('HNSW retrieval', () => {
     const p = join(dir, 'model.hnsw');
     h.save(p, 'abc');
     const back = HnswIndex.load(p, 'abc');
-    expect(back.params).toEqual({ M: 8, efConstruction: 32, ef: 40, mips: 'augmented' });
+    expect(back.params).toEqual({ M: 8, efConstruction: 32, ef: 40, mips: 'augmented', quantization: 'f32' });
     const a = await h.search(queries, 10);
     const b = await back.search(queries, 10);
     expect(Array.from(b.items)).toEqual(Array.from(a.items));

@@ -35,6 +35,7 @@ interface PipelineFlags {
   hnswM?: string;
   efConstruction?: string;
   hnswMips?: string;
+  hnswQuant?: string;
   ef?: string;
   store?: string | boolean;
   buildStore?: boolean;
@@ -64,6 +65,12 @@ export function hnswMipsFlag(value: string | undefined): HnswParams['mips'] | un
   return value;
 }
 
+/** The value of `--hnsw-quant` (`recsys pipeline` and `recsys serve`), or undefined when not given. */
+export function hnswQuantFlag(value: string | undefined): HnswParams['quantization'] | undefined {
+  if (value !== undefined && value !== 'f32' && value !== 'f16') throw new UsageError(`--hnsw-quant must be f32 or f16 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
 /** Registers `pipeline`. */
 export function register(program: Command): void {
   program
@@ -82,10 +89,11 @@ export function register(program: Command): void {
     .option('--max-views <n>', 'least-viewed: items with at most this many training users (default 1)')
     .option('--least-viewed <n>', 'least-viewed: how many such items join the candidates (default 10)')
     .option('--ann', 'retrieve with the HNSW index next to the model (DIR.hnsw), building it when missing')
-    .option('--rebuild-ann', 'with --ann: build the index again (after changing --hnsw-m / --ef-construction)')
+    .option('--rebuild-ann', 'with --ann: build the index again (after changing --hnsw-m / --ef-construction / --hnsw-mips / --hnsw-quant)')
     .option('--hnsw-m <n>', 'HNSW graph degree M (build; default 16)')
     .option('--ef-construction <n>', 'HNSW efConstruction (build; default 128)')
     .option('--hnsw-mips <reduction>', 'HNSW inner-product search (build): augmented (default) or ip — ip is faster on trained factors (docs/pipeline.md)')
+    .option('--hnsw-quant <type>', 'HNSW vector storage (build): f32 (default) or f16 (half the memory; docs/pipeline.md)')
     .option('--ef <n>', 'HNSW ef at search time (default 128)')
     .option('--store [location]', 'item features from the feature store: a DuckDB file (default DIR.features.duckdb) or postgres://…')
     .option('--build-store', 'with --store: (re)build the store from the model\'s data set first')
@@ -113,7 +121,7 @@ export function register(program: Command): void {
         maxViews: intFlag('max-views', flags.maxViews, 0),
         leastViewedCount: intFlag('least-viewed', flags.leastViewed, 0),
       };
-      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips: hnswMipsFlag(flags.hnswMips) };
+      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips: hnswMipsFlag(flags.hnswMips), quantization: hnswQuantFlag(flags.hnswQuant) };
       const opened = await openModel(flags.model);
       const users = IdMap.fromIds(opened.manifest.users);
       const user = resolveId(users, flags.user, 'user');

@@ -10,7 +10,7 @@ import { getKernels } from '../../linalg/index.js';
 import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
 import { DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../../serve/event-log.js';
-import { hnswMipsFlag } from './pipeline.js';
+import { hnswMipsFlag, hnswQuantFlag } from './pipeline.js';
 
 interface ServeFlags {
   model: string;
@@ -19,6 +19,7 @@ interface ServeFlags {
   ann?: boolean;
   ef?: string;
   hnswMips?: string;
+  hnswQuant?: string;
   candidates: string;
   popularity?: string;
   host: string;
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--ann', 'retrieve through the HNSW index next to the model (DIR.hnsw; built at start when missing)')
     .option('--ef <n>', 'with --ann: HNSW ef at search time (default 128)')
     .option('--hnsw-mips <reduction>', 'with --ann, when the index is built at start: augmented (default) or ip (faster on trained factors; docs/pipeline.md)')
+    .option('--hnsw-quant <type>', 'with --ann, when the index is built at start: f32 (default) or f16 (half the memory)')
     .option('--candidates <n>', 'candidates retrieved per request before ranking', '100')
     .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -70,10 +72,12 @@ export function register(program: Command): void {
         if (ef !== undefined && !flags.ann) throw new UsageError('--ef needs --ann');
         if (flags.hnswMips !== undefined && !flags.ann) throw new UsageError('--hnsw-mips needs --ann');
         const mips = hnswMipsFlag(flags.hnswMips);
+        if (flags.hnswQuant !== undefined && !flags.ann) throw new UsageError('--hnsw-quant needs --ann');
+        const quantization = hnswQuantFlag(flags.hnswQuant);
         const pipeline = {
           ranker: flags.ranker,
           store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : (true as const),
-          ann: flags.ann ? { params: { ...(ef !== undefined ? { ef } : {}), ...(mips !== undefined ? { mips } : {}) } } : undefined,
+          ann: flags.ann ? { params: { ...(ef !== undefined ? { ef } : {}), ...(mips !== undefined ? { mips } : {}), ...(quantization !== undefined ? { quantization } : {}) } } : undefined,
           candidates: positive('candidates', flags.candidates),
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
