@@ -20,7 +20,6 @@
  * (all its threads), which is steadier on a shared machine. The load average is printed with the figures.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { rmSync } from 'node:fs';
 import { drawCumulative, Rng } from '../src/core/rng.js';
 import { IdMap } from '../src/data/id-map.js';
 import { Interactions } from '../src/data/interactions.js';
@@ -28,7 +27,7 @@ import type { CsrMatrix, DenseMatrix } from '../src/linalg/api.js';
 import { getKernels } from '../src/linalg/index.js';
 import { createModel } from '../src/models/index.js';
 import { ExactIndex, type VectorHits } from '../src/pipeline/exact.js';
-import { HnswIndex, type HnswParams } from '../src/pipeline/hnsw.js';
+import { HnswIndex, isQuantization, removeHnswFiles, type HnswParams } from '../src/pipeline/hnsw.js';
 import { vectorSpaceOf } from '../src/pipeline/vectors.js';
 
 function flag(args: string[], name: string, fallback: string): string {
@@ -181,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
   const efs = flag(args, 'ef', '128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
   const quants = flag(args, 'quant', 'f32').split(',');
-  if (!quants.every((x): x is HnswParams['quantization'] => x === 'f32' || x === 'f16')) throw new Error(`--quant takes f32 and/or f16 (got ${quants.join(',')})`);
+  if (!quants.every(isQuantization)) throw new Error(`--quant takes f32 and/or f16 (got ${quants.join(',')})`);
   const modes = args.includes('--serial') ? ['serial'] : flag(args, 'mode', 'serial,batch').split(',');
   const repeat = Number(flag(args, 'repeat', '3'));
   const data = flag(args, 'data', 'clustered');
@@ -224,9 +223,7 @@ export async function run(args: string[]): Promise<void> {
           }
         }
       } finally {
-        rmSync(path, { force: true });
-        rmSync(`${path}.json`, { force: true });
-        for (let j = 1; j < 8; j++) rmSync(`${path}.${j}`, { force: true });
+        removeHnswFiles(path);
       }
     }
   }

@@ -42,6 +42,11 @@ export function isMips(v: unknown): v is HnswParams['mips'] {
   return v === 'augmented' || v === 'ip';
 }
 
+/** Whether `v` names a vector storage of {@link HnswParams.quantization}. */
+export function isQuantization(v: unknown): v is HnswParams['quantization'] {
+  return v === 'f32' || v === 'f16';
+}
+
 /** Defaults of {@link HnswParams}. */
 export const HNSW_DEFAULTS: HnswParams = { M: 16, efConstruction: 128, ef: 128, mips: 'augmented', quantization: 'f32' };
 
@@ -307,6 +312,13 @@ export class HnswIndex implements VectorIndex {
   }
 }
 
+/** Removes an index saved at `path` by {@link HnswIndex.save}: its graphs and its description (missing files are fine). */
+export function removeHnswFiles(path: string): void {
+  const file = resolve(path);
+  for (let j = 0; j < MAX_BUCKETS; j++) rmSync(bucketFile(file, j), { force: true });
+  rmSync(`${file}.json`, { force: true });
+}
+
 /** Where the HNSW index of the model in `modelDir` lives: a sibling file `DIR.hnsw`. */
 export function hnswPathFor(modelDir: string): string {
   return `${resolve(modelDir).replace(/\/+$/, '')}.hnsw`;
@@ -322,7 +334,7 @@ function checkParams(p: HnswParams): HnswParams {
     if (!(Number.isInteger(v) && v >= min && v <= 4096)) throw new RangeError(`HNSW ${key} must be an integer in [${min}, 4096] (got ${v})`);
   }
   if (p.mips !== 'augmented' && p.mips !== 'ip') throw new RangeError(`HNSW mips must be "augmented" or "ip" (got ${String(p.mips)})`);
-  if (p.quantization !== 'f32' && p.quantization !== 'f16') throw new RangeError(`HNSW quantization must be "f32" or "f16" (got ${String(p.quantization)})`);
+  if (!isQuantization(p.quantization)) throw new RangeError(`HNSW quantization must be "f32" or "f16" (got ${String(p.quantization)})`);
   return { M: p.M, efConstruction: p.efConstruction, ef: p.ef, mips: p.mips, quantization: p.quantization };
 }
 
@@ -417,7 +429,7 @@ function parseMeta(v: unknown, file: string): HnswMeta {
   for (const f of ['M', 'efConstruction', 'ef']) if (typeof pp[f] !== 'number') bad(`params.${f}`);
   if (pp.mips !== 'augmented' && pp.mips !== 'ip') bad('params.mips');
   // Absent in indexes saved before quantization was a parameter: those are f32.
-  if (pp.quantization !== undefined && pp.quantization !== 'f32' && pp.quantization !== 'f16') bad('params.quantization');
+  if (pp.quantization !== undefined && !isQuantization(pp.quantization)) bad('params.quantization');
   const size = Number(o.size);
   const phi = Number(o.phi);
   let buckets = [{ phi, size }];

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import type { CsrMatrix, DenseMatrix } from '../../src/linalg/api.js';
 import { ExactIndex } from '../../src/pipeline/exact.js';
-import { HnswIndex } from '../../src/pipeline/hnsw.js';
+import { HnswIndex, removeHnswFiles } from '../../src/pipeline/hnsw.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-hnsw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -245,5 +245,12 @@ describe('HnswIndex norm ranges', () => {
     expect(Array.from((await v1.search(queries, 5)).items)).toEqual(Array.from((await one.search(queries, 5)).items));
     writeFileSync(`${p}.json`, JSON.stringify({ ...meta, version: 2, buckets: [{ phi: 1, size: 499 }] }));
     expect(() => HnswIndex.load(p, 'fp2')).toThrow(/buckets.*do not add up/);
+    // removeHnswFiles takes every range's graph and the description.
+    const q = join(dir, 'gone.hnsw');
+    h.save(q, 'fp');
+    const files = [q, `${q}.json`, ...Array.from({ length: h.ranges - 1 }, (_, j) => `${q}.${j + 1}`)];
+    expect(files.every((f) => existsSync(f))).toBe(true);
+    removeHnswFiles(q);
+    expect(files.filter((f) => existsSync(f))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { IdMap, type ExternalId } from '../../data/id-map.js';
 import { getKernels } from '../../linalg/index.js';
 import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
-import { exploreReport, exploreReportHtml, isMips, openPipeline, parseStrategy, type FeatureRow, type HnswParams, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
+import { exploreReport, exploreReportHtml, isMips, isQuantization, openPipeline, parseStrategy, type FeatureRow, type HnswParams, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
 
 interface PipelineFlags {
@@ -67,7 +67,7 @@ export function hnswMipsFlag(value: string | undefined): HnswParams['mips'] | un
 
 /** The value of `--hnsw-quant` (`recsys pipeline` and `recsys serve`), or undefined when not given. */
 export function hnswQuantFlag(value: string | undefined): HnswParams['quantization'] | undefined {
-  if (value !== undefined && value !== 'f32' && value !== 'f16') throw new UsageError(`--hnsw-quant must be f32 or f16 (got ${JSON.stringify(value)})`);
+  if (value !== undefined && !isQuantization(value)) throw new UsageError(`--hnsw-quant must be f32 or f16 (got ${JSON.stringify(value)})`);
   return value;
 }
 
