@@ -245,6 +245,14 @@ function bytesOf(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
+/** Content to write: all at once, or chunks produced while writing (so that it need not fit one string). */
+export type FileContent = string | Uint8Array | Iterable<string | Uint8Array>;
+
+function writeContent(fd: number, data: FileContent): void {
+  if (typeof data === 'string' || data instanceof Uint8Array) writeAll(fd, bytesOf(data));
+  else for (const chunk of data) writeAll(fd, bytesOf(chunk));
+}
+
 /** fsyncs every regular file under `dir`, then `dir` itself. */
 function syncTree(dir: string): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -286,9 +294,9 @@ export function checkOutputFile(path: string, options: OutputFileOptions = {}): 
 
 /**
  * Writes `data` to `path` atomically (see the module comment): afterwards the file holds either its old
- * content or all of `data`. An existing file keeps its permission bits. Returns the path written.
+ * content or all of `data` (an iterable of chunks that throws leaves the old content). An existing file keeps its permission bits. Returns the path written.
  */
-export function writeFileSafe(path: string, data: string | Uint8Array, options: OutputFileOptions = {}): string {
+export function writeFileSafe(path: string, data: FileContent, options: OutputFileOptions = {}): string {
   const target = checkOutputFile(path, options);
   const name = `the ${options.what ?? 'output'} ${shown(path, target)}`;
   const made = makeParents(missingParents(dirname(target), name), name);
@@ -302,7 +310,7 @@ export function writeFileSafe(path: string, data: string | Uint8Array, options: 
     const old = statOrNull(target, true, name);
     if (old) fchmodSync(fd, old.mode & 0o7777);
     doing = `cannot write ${name}`;
-    writeAll(fd, bytesOf(data));
+    writeContent(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

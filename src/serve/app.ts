@@ -17,7 +17,7 @@ import { Metrics } from './metrics.js';
 import { openApiDocument, type JsonSchema, type RouteDoc, type RouteSchema } from './openapi.js';
 import { pipelineSource, type ExploreQuery, type RecommendSource, type Recommendations, type ScoredItem } from './recommend-source.js';
 import { EXPLORE_STRATEGIES, parseStrategy, type ExploreStrategy } from '../pipeline/index.js';
-import { eventsSchema, healthSchema, historySchema, itemsSchema, LIMITS, metricsSchema, openApiSchema, readySchema, recommendationsSchema, reloadSchema, similarSchema } from './schemas.js';
+import { compactSchema, eventsSchema, healthSchema, historySchema, itemsSchema, LIMITS, metricsSchema, openApiSchema, readySchema, recommendationsSchema, reloadSchema, similarSchema } from './schemas.js';
 import { loadServedModel, lookupId, ModelSlot, userKey, type ServedModel, type ServePipelineOptions } from './served-model.js';
 
 /** A refusal with its HTTP status (4xx) and a message naming the field. */
@@ -322,14 +322,38 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
     }
   });
 
+  app.post<{ Body: { through: number } }>('/v1/admin/compact', { schema: compactSchema }, async (req) => {
+    if (!log.compact) throw new HttpError(422, `the event store ${log.location} is not compacted by the service (a PostgreSQL table: archive its old rows with SQL)`);
+    const { through } = req.body;
+    if (through > log.lastSeq) throw new HttpError(422, `body/through: ${through} is past the last stored event (seq ${log.lastSeq})`);
+    let r;
+    try {
+      r = await log.compact(through);
+    } catch (e) {
+      if (e instanceof RangeError) throw new HttpError(422, `body/through: ${e.message}`);
+      req.log.error({ err: e }, 'event log compaction failed');
+      throw new HttpError(503, `compaction failed, the log is as it was: ${(e as Error).message}`);
+    }
+    if (r.archived > 0) {
+      for (const [key, list] of byUser) {
+        const kept = list.filter((e) => e.seq > r.archivedThrough);
+        if (kept.length) byUser.set(key, kept);
+        else byUser.delete(key);
+      }
+      metrics.compactions++;
+      req.log.info({ ...r }, 'event log compacted');
+    }
+    return r;
+  });
+
   app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: readySchema }, async (_req, reply) => {
     if (closing) return reply.status(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down' });
-    return { status: 'ready', model: slot.served.version, events: log.events.length };
+    return { status: 'ready', model: slot.served.version, events: log.events.length, lastSeq: log.lastSeq, archivedThrough: log.archivedThrough };
   });
   app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => {
     const m = slot.served;
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render({ type: m.manifest.modelType, version: m.version, generation: m.generation, dir: m.dir }, log.fsyncCount, log.events.length));
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render({ type: m.manifest.modelType, version: m.version, generation: m.generation, dir: m.dir }, log));
   });
   app.get('/openapi.json', { schema: openApiSchema }, async () =>
     openApiDocument(routes, { title: 'recsys service', version: '0.1.0', description: 'Recommendations, similar items and durable events over the model in service.' }),

@@ -169,6 +169,15 @@ export class PgEventLog implements EventStore {
   }
 
   /** Transactions committed by this replica's appends. */
+  get lastSeq(): number {
+    return this.events.length ? this.events[this.events.length - 1].seq : 0;
+  }
+
+  /** The table is not compacted: 0. */
+  get archivedThrough(): number {
+    return 0;
+  }
+
   get fsyncCount(): number {
     return this.commits;
   }

@@ -1,19 +1,26 @@
 /**
- * The durable event log of the service: an append-only file of JSON lines (`events.log` in the data directory),
- * one event per line. {@link EventLog.append} resolves only after the events are written and fsync'd; appends
- * that arrive while a write is in flight, or within the least commit interval after the last one started, are
- * batched into the next write, so concurrent requests share one fsync (group commit). An event with an `id` is stored once: posting it again returns the stored event. On
- * open the log is replayed; a last line cut short by a crash (never acknowledged, since the fsync did not
- * return) is cut off, while a damaged line anywhere else stops the start with the file and line named.
+ * The durable event log of the service: an append-only file of JSON lines (`events.log` in the data directory,
+ * format in log-format.ts), one event per line. {@link EventLog.append} resolves only after the events are
+ * written and fsync'd; appends that arrive while a write is in flight, or within the least commit interval after
+ * the last one started, are batched into the next write, so concurrent requests share one fsync (group commit).
+ * An event with an `id` is stored once: posting it again returns the stored event. On open the log is replayed;
+ * a last line cut short by a crash (never acknowledged, since the fsync did not return) is cut off, while a
+ * damaged line anywhere else stops the start with the file and line named. {@link EventLog.compact} moves the
+ * events a retrained model has absorbed to the archive, so the live log (and the memory holding it) stays as
+ * large as the events since the last retrain. One process holds a data directory at a time (`events.lock`).
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ExternalId } from '../data/id-map.js';
+import { ARCHIVE_DIR, archiveName, EVENT_LOG_FILE, eventLine, headerLine, listArchive, scanLog, type LoggedEvent, type ScanState } from './log-format.js';
 
-/** File name of the log inside the data directory. */
-export const EVENT_LOG_FILE = 'events.log';
+export { EVENT_LOG_FILE, type LoggedEvent } from './log-format.js';
+
+/** File (inside the data directory) naming the process that holds the log. */
+export const LOCK_FILE = 'events.lock';
 
 /** An event as posted. */
 export interface EventInput {
@@ -25,17 +32,6 @@ export interface EventInput {
   time?: number;
   /** Idempotency key: an event with an id already in the log is not stored again. */
   id?: string;
-}
-
-/** An event as stored: numbered in log order. */
-export interface LoggedEvent {
-  /** Position in the log, from 1. */
-  seq: number;
-  user: ExternalId;
-  item: ExternalId;
-  value: number;
-  time: number;
-  id: string | null;
 }
 
 /** The outcome of one posted event. */
@@ -53,14 +49,38 @@ export interface AppendResult {
 export interface EventStore {
   /** The file's path, or the connection string without its password. */
   readonly location: string;
-  /** Every stored event in log order (replayed, appended here and, when shared, by other replicas). */
+  /**
+   * The live events in log order (replayed, appended here and, when shared, by other replicas): every event after
+   * {@link EventStore.archivedThrough}.
+   */
   readonly events: readonly LoggedEvent[];
+  /** Seq of the last stored event (0 for none). */
+  readonly lastSeq: number;
+  /** Events 1…this were compacted into the archive (0: none); they are no longer in `events`. */
+  readonly archivedThrough: number;
+  /**
+   * Moves the events through seq `through` to the archive and drops them from `events` (and from the ids posting
+   * is idempotent over); absent where the store cannot compact.
+   */
+  compact?(through: number): Promise<CompactResult>;
   /** Durable writes made by appends so far: fsyncs of the file, commits of the database. */
   readonly fsyncCount: number;
   /** Stores `inputs` in order; resolves once they are durable. */
   append(inputs: readonly EventInput[], now?: number): Promise<AppendResult[]>;
   /** Closes the store (pending appends finish first). */
   close(): Promise<void>;
+}
+
+/** What {@link EventStore.compact} did. */
+export interface CompactResult {
+  /** Events 1…this are archived now. */
+  archivedThrough: number;
+  /** Events this call archived (0 when `through` was archived already). */
+  archived: number;
+  /** The archive file written, null when nothing was archived. */
+  archive: string | null;
+  /** Events left in the live log. */
+  live: number;
 }
 
 /** Options common to the event stores. */
@@ -97,21 +117,34 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+interface Compaction {
+  through: number;
+  time: number;
+  resolve: (r: CompactResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** Events per string handed to one write when a whole log is rewritten. */
+const LINES_PER_WRITE = 16_384;
+
 /** See the module comment. */
 export class EventLog implements EventStore {
-  /** Events in log order (replayed and appended). */
-  readonly events: LoggedEvent[] = [];
+  private live: LoggedEvent[] = [];
   private readonly byId = new Map<string, Promise<LoggedEvent>>();
   private queue: Pending[] = [];
+  private compactions: Compaction[] = [];
   private writing = false;
   private failure: Error | null = null;
   private closed = false;
   private syncs = 0;
+  private through = 0;
+  private last = 0;
 
   private constructor(
     /** Path of the log file. */
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly root: string,
+    private fh: FileHandle,
     private size: number,
     private readonly fsync: (fh: FileHandle) => Promise<void>,
     private readonly onStored: (events: readonly LoggedEvent[]) => void,
@@ -121,44 +154,70 @@ export class EventLog implements EventStore {
   /** When the last group commit started (performance.now()), −∞ before the first. */
   private lastCommit = -Infinity;
 
-  /** Opens (or creates) the log in `dir` and replays it. */
+  /**
+   * Opens (or creates) the log in `dir` and replays it. Refuses a directory another live process holds (its
+   * `events.lock`); a lock left by a process that died is taken over.
+   */
   static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
+    const interval = options.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS;
+    if (!(Number.isFinite(interval) && interval >= 0)) throw new RangeError(`event log: minCommitIntervalMs must be a number >= 0 (got ${interval})`);
     const root = resolve(dir);
     await mkdir(root, { recursive: true });
+    await takeLock(root);
     const path = join(root, EVENT_LOG_FILE);
-    const existed = await stat(path).then(
-      (s) => {
-        if (!s.isFile()) throw new Error(`${path}: exists and is not a regular file`);
-        return true;
-      },
-      () => false,
-    );
-    const fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o644);
+    let fh: FileHandle | null = null;
     try {
+      const existed = await stat(path).then(
+        (s) => {
+          if (!s.isFile()) throw new Error(`${path}: exists and is not a regular file`);
+          return true;
+        },
+        () => false,
+      );
+      fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o644);
       if (!existed) await syncDir(root);
-      const text = (await fh.readFile()).toString('utf8');
-      const { events, goodBytes } = parseLog(path, text);
-      if (goodBytes < Buffer.byteLength(text)) {
-        await fh.truncate(goodBytes);
+      const state: ScanState = { through: 0, lastSeq: 0, goodBytes: 0, totalBytes: 0 };
+      const events = [...scanLog(fh.fd, path, state)];
+      if (state.goodBytes < state.totalBytes) {
+        await fh.truncate(state.goodBytes);
         await fh.sync();
-        options.warn?.(`${path}: cut off an incomplete last line (${Buffer.byteLength(text) - goodBytes} bytes) left by a crash before it was acknowledged`);
+        options.warn?.(`${path}: cut off an incomplete last line (${state.totalBytes - state.goodBytes} bytes) left by a crash before it was acknowledged`);
       }
-      const interval = options.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS;
-      if (!(Number.isFinite(interval) && interval >= 0)) throw new RangeError(`event log: minCommitIntervalMs must be a number >= 0 (got ${interval})`);
-      const log = new EventLog(path, fh, goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}), interval);
-      for (const e of events) {
-        log.events.push(e);
-        if (e.id !== null) log.byId.set(e.id, Promise.resolve(e));
+      try {
+        for (const f of listArchive(root, state.through).stale) {
+          await rm(f.path, { force: true });
+          options.warn?.(`${f.path}: removed, left by a compaction that a crash interrupted (${path} still holds events ${f.from}–${f.to})`);
+        }
+      } catch (e) {
+        options.warn?.(`${(e as Error).message}; \`recsys events export\` will refuse until it is repaired`);
       }
+      const log = new EventLog(path, root, fh, state.goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}), interval);
+      log.through = state.through;
+      log.last = state.lastSeq;
+      log.live = events;
+      for (const e of events) if (e.id !== null) log.byId.set(e.id, Promise.resolve(e));
       return log;
     } catch (e) {
-      await fh.close();
+      await fh?.close();
+      await releaseLock(root);
       throw e;
     }
   }
 
   get location(): string {
     return this.path;
+  }
+
+  get events(): readonly LoggedEvent[] {
+    return this.live;
+  }
+
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  get archivedThrough(): number {
+    return this.through;
   }
 
   /** Number of fsyncs done by appends so far. */
@@ -172,8 +231,7 @@ export class EventLog implements EventStore {
    * fails nothing of this call is kept and it rejects.
    */
   async append(inputs: readonly EventInput[], now: number = Date.now() / 1000): Promise<AppendResult[]> {
-    if (this.closed) throw new Error(`${this.path}: the event log is closed`);
-    if (this.failure) throw new Error(`${this.path}: the event log failed earlier and accepts no more events (${this.failure.message})`);
+    this.checkOpen();
     const results: (AppendResult | Promise<LoggedEvent>)[] = [];
     const fresh: LoggedEvent[] = [];
     for (const input of inputs) {
@@ -204,14 +262,44 @@ export class EventLog implements EventStore {
     return out;
   }
 
+  /**
+   * Moves the events through seq `through` to `archive/events-<from>-<to>.log` and starts the live log after
+   * them (a header line records `through`); both files are written in full and fsync'd before the live log is
+   * replaced by a rename, so a crash at any point leaves every event exactly once in archive + live log. Appends
+   * wait meanwhile (a rewrite of the live log: ≈ 1 s per million events kept). Ids of archived events are
+   * forgotten: posting one again stores it again. Compact only through events the model in service was trained
+   * on — those users' recommendations stop folding them in.
+   */
+  compact(through: number, time: number = Date.now() / 1000): Promise<CompactResult> {
+    this.checkOpen();
+    if (!Number.isInteger(through) || through < 0) throw new RangeError(`compact: through must be an integer >= 0 (got ${through})`);
+    return new Promise<CompactResult>((resolve, reject) => {
+      this.compactions.push({ through, time, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`${this.path}: the event log is closed`);
+    if (this.failure) throw new Error(`${this.path}: the event log failed earlier and accepts no more events (${this.failure.message})`);
+  }
+
   private readonly waiters: { event: LoggedEvent; res: (e: LoggedEvent) => void; rej: (e: Error) => void }[] = [];
 
-  /** Writes every queued batch with one write and one fsync, then resolves them; repeats (at most once per commit interval) while more arrive. */
+  /**
+   * Writes every queued batch with one write and one fsync, then resolves them; repeats (at most once per commit
+   * interval) while more arrive. Compactions run between commits.
+   */
   private async drain(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
     try {
-      while (this.queue.length) {
+      while (this.queue.length || this.compactions.length) {
+        const c = this.compactions.shift();
+        if (c) {
+          await this.compactNow(c).then(c.resolve, c.reject);
+          continue;
+        }
         // Under load, wait out the interval so that the events arriving meanwhile join this commit.
         const wait = this.lastCommit + this.minCommitIntervalMs - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -219,13 +307,13 @@ export class EventLog implements EventStore {
         const group = this.queue;
         this.queue = [];
         const written = new Set<LoggedEvent>();
-        let seq = this.events.length;
+        let seq = this.last;
         let text = '';
         for (const p of group) {
           for (const e of p.events) {
             e.seq = ++seq;
             written.add(e);
-            text += `${JSON.stringify(e)}\n`;
+            text += eventLine(e);
           }
         }
         const bytes = Buffer.from(text, 'utf8');
@@ -253,7 +341,8 @@ export class EventLog implements EventStore {
           continue;
         }
         const stored = group.flatMap((p) => p.events);
-        for (const e of stored) this.events.push(e);
+        for (const e of stored) this.live.push(e);
+        this.last = seq;
         this.onStored(stored);
         settleWaiters(true);
         for (const p of group) p.resolve();
@@ -263,24 +352,148 @@ export class EventLog implements EventStore {
     }
   }
 
-  /** Closes the file (pending appends finish first). */
+  /** One compaction (see {@link compact}); runs inside drain, so no commit overlaps it. */
+  private async compactNow(c: Compaction): Promise<CompactResult> {
+    if (c.through > this.last) throw new RangeError(`compact: through ${c.through} is past the last stored event (seq ${this.last})`);
+    if (c.through <= this.through) return { archivedThrough: this.through, archived: 0, archive: null, live: this.live.length };
+    const cut = c.through - this.through;
+    const moved = this.live.slice(0, cut);
+    const kept = this.live.slice(cut);
+    const archiveDir = join(this.root, ARCHIVE_DIR);
+    const madeDir = await mkdir(archiveDir, { recursive: true });
+    if (madeDir) await syncDir(this.root);
+    const archive = join(archiveDir, archiveName(this.through + 1, c.through));
+    const a = await writeWhole(archive, '', moved);
+    await a.close();
+    await syncDir(archiveDir);
+    // The new live log is written through the handle that then serves appends: once renamed it is the log.
+    const fresh = await writeWhole(this.path, headerLine(c.through, c.time), kept);
+    await syncDir(this.root);
+    const old = this.fh;
+    this.fh = fresh;
+    this.size = (await fresh.stat()).size;
+    await old.close().catch(() => {});
+    for (const e of moved) if (e.id !== null) this.byId.delete(e.id);
+    this.live = kept;
+    this.through = c.through;
+    return { archivedThrough: c.through, archived: moved.length, archive, live: kept.length };
+  }
+
+  /** Closes the file (pending appends finish first) and releases the directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.writing || this.queue.length) await new Promise((r) => setTimeout(r, 1));
+    while (this.writing || this.queue.length || this.compactions.length) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close();
+    await releaseLock(this.root);
   }
 }
 
 /**
- * Reads the log in `dir` without changing it (for export): the events and whether an incomplete last line (a
- * crash before acknowledgement) was left out. A damaged inner line throws naming file and line.
+ * Writes `head` and the lines of `events` to a temporary file beside `path`, fsyncs it and renames it to `path`;
+ * returns the handle (open for appending) of the file now at `path`. On failure the temporary file is removed
+ * and `path` is untouched.
  */
-export async function readEventLog(dir: string): Promise<{ path: string; events: LoggedEvent[]; tornBytes: number }> {
-  const path = join(resolve(dir), EVENT_LOG_FILE);
-  const text = (await readFile(path)).toString('utf8');
-  const { events, goodBytes } = parseLog(path, text);
-  return { path, events, tornBytes: Buffer.byteLength(text) - goodBytes };
+async function writeWhole(path: string, head: string, events: readonly LoggedEvent[]): Promise<FileHandle> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o644);
+  try {
+    if (head) await fh.write(head);
+    for (let i = 0; i < events.length; i += LINES_PER_WRITE) {
+      let text = '';
+      for (const e of events.slice(i, i + LINES_PER_WRITE)) text += eventLine(e);
+      await fh.write(text);
+    }
+    await fh.sync();
+    await rename(tmp, path);
+    return fh;
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The directories this process holds (a second open in the same process is refused too). */
+const held = new Set<string>();
+
+/** Whether process `pid` is alive (EPERM: alive, another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `root`'s lock file, or throws naming the process that holds it. */
+async function takeLock(root: string): Promise<void> {
+  const path = join(root, LOCK_FILE);
+  if (held.has(root)) throw new Error(`${root}: the event log is open already in this process; close it first`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+      held.add(root);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot lock the event log (${(e as Error).message})`);
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new Error(`${root}: the event log is in use by process ${pid} (another \`recsys serve\`?); stop it, or give another --data directory`);
+    }
+    await rm(path, { force: true }); // left by a process that died (or by this pid before a restart)
+  }
+  throw new Error(`${path}: cannot lock the event log (another process keeps taking it)`);
+}
+
+async function releaseLock(root: string): Promise<void> {
+  if (!held.delete(root)) return;
+  await rm(join(root, LOCK_FILE), { force: true });
+}
+
+/**
+ * The events of the file log in `dir`, archive first, read without changing anything (for export): a generator,
+ * so that a log larger than memory streams. `state` is filled as it goes: `tornBytes` is an incomplete last line
+ * of the live log left out (never acknowledged). Throws naming the file for a damaged archive or line.
+ */
+export function* readEventLog(dir: string, state: { path: string; tornBytes: number; archived: number }): Generator<LoggedEvent> {
+  const root = resolve(dir);
+  const path = join(root, EVENT_LOG_FILE);
+  state.path = path;
+  // Opened first: a compaction meanwhile replaces the file but not what this descriptor reads.
+  const fd = openSync(path, 'r');
+  try {
+    const through = headerThrough(fd, path);
+    const { files } = listArchive(root, through);
+    for (const f of files) {
+      const afd = openSync(f.path, 'r');
+      try {
+        const s: ScanState = { through: 0, lastSeq: 0, goodBytes: 0, totalBytes: 0 };
+        yield* scanLog(afd, f.path, s, { firstSeq: f.from });
+        if (s.goodBytes < s.totalBytes || s.lastSeq !== f.to) throw new Error(`${f.path}: holds events ${f.from}–${s.lastSeq} of ${f.from}–${f.to}; the archive is damaged`);
+      } finally {
+        closeSync(afd);
+      }
+    }
+    state.archived = through;
+    const s: ScanState = { through: 0, lastSeq: 0, goodBytes: 0, totalBytes: 0 };
+    yield* scanLog(fd, path, s);
+    state.tornBytes = s.totalBytes - s.goodBytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The compaction header's `through` of the log open at `fd` (0 without a header). */
+function headerThrough(fd: number, path: string): number {
+  const s: ScanState = { through: 0, lastSeq: 0, goodBytes: 0, totalBytes: 0 };
+  // A header is the first line: the scan has read it by the time it yields the first event (or ends).
+  const it = scanLog(fd, path, s);
+  it.next();
+  it.return(undefined);
+  return s.through;
 }
 
 /** fsync of a directory, so that a newly created file's entry is durable. */
@@ -291,52 +504,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await d.close();
   }
-}
-
-/** The events of a log's text and the byte length of its complete lines; a damaged inner line throws. */
-export function parseLog(path: string, text: string): { events: LoggedEvent[]; goodBytes: number } {
-  const events: LoggedEvent[] = [];
-  let pos = 0;
-  let line = 0;
-  let goodBytes = 0;
-  while (pos < text.length) {
-    const end = text.indexOf('\n', pos);
-    line++;
-    if (end < 0) break; // a torn last line: never fsync'd completely, so never acknowledged
-    const raw = text.slice(pos, end);
-    pos = end + 1;
-    const e = parseEvent(raw);
-    if (typeof e === 'string') {
-      // A bad last line may still be a torn write (the crash cut it after a newline of an earlier line).
-      if (pos >= text.length) break;
-      throw new Error(`${path}:${line}: ${e}; the event log is damaged (fix or remove that line to start)`);
-    }
-    if (e.seq !== events.length + 1) throw new Error(`${path}:${line}: event seq ${e.seq} where ${events.length + 1} was expected; the event log is damaged`);
-    events.push(e);
-    goodBytes += Buffer.byteLength(raw, 'utf8') + 1;
-  }
-  return { events, goodBytes };
-}
-
-function isId(v: unknown): v is ExternalId {
-  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
-}
-
-/** One stored line as an event, or the reason it is not one. */
-function parseEvent(raw: string): LoggedEvent | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return 'not valid JSON';
-  }
-  if (typeof v !== 'object' || v === null) return 'not a JSON object';
-  const o = v as Record<string, unknown>;
-  if (typeof o.seq !== 'number' || !Number.isInteger(o.seq)) return 'field "seq" missing or not an integer';
-  if (!isId(o.user)) return 'field "user" missing or not a string or number';
-  if (!isId(o.item)) return 'field "item" missing or not a string or number';
-  if (typeof o.value !== 'number' || !Number.isFinite(o.value)) return 'field "value" missing or not a number';
-  if (typeof o.time !== 'number' || !Number.isFinite(o.time)) return 'field "time" missing or not a number';
-  if (o.id !== null && typeof o.id !== 'string') return 'field "id" is neither null nor a string';
-  return { seq: o.seq, user: o.user, item: o.item, value: o.value, time: o.time, id: o.id };
 }

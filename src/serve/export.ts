@@ -4,7 +4,7 @@
  * --value-col value --time-col time`. Ids are written as text (a log may mix numeric and text ids). The output
  * is written atomically through core's safe writer; Parquet is encoded by DuckDB.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,18 +23,32 @@ function csvField(v: string | number | null): string {
   return /[",\r\n]/.test(t) || t !== t.trim() ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
-/** The events as CSV text with a header line. */
-export function eventsCsv(events: readonly LoggedEvent[]): string {
+/** Events per CSV chunk of {@link eventsCsv}. */
+const CSV_CHUNK_EVENTS = 16_384;
+
+/** The events as CSV text with a header line, in chunks (a log may be larger than one string can be). */
+export function* eventsCsv(events: Iterable<LoggedEvent>, counter: { events: number; lastSeq: number } = { events: 0, lastSeq: 0 }): Generator<string> {
   let out = 'seq,user,item,value,time,id\n';
-  for (const e of events) out += `${e.seq},${csvField(e.user)},${csvField(e.item)},${e.value},${e.time},${csvField(e.id)}\n`;
-  return out;
+  let n = 0;
+  for (const e of events) {
+    out += `${e.seq},${csvField(e.user)},${csvField(e.item)},${e.value},${e.time},${csvField(e.id)}\n`;
+    counter.events++;
+    counter.lastSeq = e.seq;
+    if (++n === CSV_CHUNK_EVENTS) {
+      yield out;
+      out = '';
+      n = 0;
+    }
+  }
+  yield out;
 }
 
 /**
  * Writes the event store `dataDir` names (a `recsys serve --data` directory or `postgres://` URL) to `out` (.csv or
- * .parquet); returns the number of events and the note for a torn tail.
+ * .parquet): a file log's archive (compacted events) and then its live log, streamed. Returns the number of events,
+ * the last seq and the note for a torn tail.
  */
-export async function exportEvents(dataDir: string, out: string): Promise<{ events: number; note: string | null }> {
+export async function exportEvents(dataDir: string, out: string): Promise<{ events: number; lastSeq: number; note: string | null }> {
   const ext = extname(out).toLowerCase();
   if (!(EXPORT_FORMATS as readonly string[]).includes(ext)) throw new UsageError(`--out ${out}: give a file ending in ${EXPORT_FORMATS.join(' or ')}`);
   let log;
@@ -47,16 +61,17 @@ export async function exportEvents(dataDir: string, out: string): Promise<{ even
   }
   const inputs = log.file ? [log.file] : [];
   checkOutputFile(out, { inputs, what: 'export' });
-  const note = log.tornBytes ? `${log.source}: an incomplete last line (${log.tornBytes} bytes, never acknowledged) was left out` : null;
-  const csv = eventsCsv(log.events);
+  const counter = { events: 0, lastSeq: 0 };
+  const csv = eventsCsv(log.events, counter);
+  const note = (): string | null => (log.tornBytes() ? `${log.source}: an incomplete last line (${log.tornBytes()} bytes, never acknowledged) was left out` : null);
   if (ext === '.csv') {
     writeFileSafe(out, csv, { inputs, what: 'export' });
-    return { events: log.events.length, note };
+    return { events: counter.events, lastSeq: counter.lastSeq, note: note() };
   }
   const scratch = join(tmpdir(), `recsys-export-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(scratch);
-    await writeFile(join(scratch, 'events.csv'), csv);
+    writeFileSafe(join(scratch, 'events.csv'), csv);
     const parquet = join(scratch, 'events.parquet');
     await withDuck(async (db) => {
       const columns = "{'seq': 'BIGINT', 'user': 'VARCHAR', 'item': 'VARCHAR', 'value': 'DOUBLE', 'time': 'DOUBLE', 'id': 'VARCHAR'}";
@@ -66,5 +81,5 @@ export async function exportEvents(dataDir: string, out: string): Promise<{ even
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  return { events: log.events.length, note };
+  return { events: counter.events, lastSeq: counter.lastSeq, note: note() };
 }

@@ -26,6 +26,8 @@ export class Metrics {
   eventsDuplicate = 0;
   reloads = 0;
   reloadFailures = 0;
+  /** Compactions of the event log that archived events. */
+  compactions = 0;
 
   /** Records one finished request. `route` is the route pattern (e.g. `/v1/users/:user/history`), not the URL. */
   observe(method: string, route: string, status: number, seconds: number): void {
@@ -39,8 +41,8 @@ export class Metrics {
     h.count++;
   }
 
-  /** The exposition text; `model` labels the info gauge, `fsyncs` is the event log's count. */
-  render(model: { type: string; version: string; generation: number; dir: string }, fsyncs: number, events: number): string {
+  /** The exposition text; `model` labels the info gauge, `log` is the event store's state. */
+  render(model: { type: string; version: string; generation: number; dir: string }, log: { fsyncCount: number; events: { length: number }; lastSeq: number; archivedThrough: number }): string {
     const lines: string[] = [];
     const head = (name: string, type: string, help: string): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -58,10 +60,16 @@ export class Metrics {
     lines.push(`recsys_events_accepted_total ${this.eventsAccepted}`);
     head('recsys_events_duplicate_total', 'counter', 'Posted events whose id was already stored (not stored again).');
     lines.push(`recsys_events_duplicate_total ${this.eventsDuplicate}`);
-    head('recsys_event_log_events', 'gauge', 'Events in the durable log (replayed and new).');
-    lines.push(`recsys_event_log_events ${events}`);
+    head('recsys_event_log_events', 'gauge', 'Events in the live log (replayed and new, since the last compaction), held in memory.');
+    lines.push(`recsys_event_log_events ${log.events.length}`);
+    head('recsys_event_log_last_seq', 'gauge', 'Seq of the last stored event (all events ever stored, archived included).');
+    lines.push(`recsys_event_log_last_seq ${log.lastSeq}`);
+    head('recsys_event_log_archived_through', 'gauge', 'Events 1 to this were compacted into the archive.');
+    lines.push(`recsys_event_log_archived_through ${log.archivedThrough}`);
     head('recsys_event_log_fsyncs_total', 'counter', 'fsyncs of the event log (one per group commit).');
-    lines.push(`recsys_event_log_fsyncs_total ${fsyncs}`);
+    lines.push(`recsys_event_log_fsyncs_total ${log.fsyncCount}`);
+    head('recsys_event_log_compactions_total', 'counter', 'Compactions of the event log that archived events.');
+    lines.push(`recsys_event_log_compactions_total ${this.compactions}`);
     head('recsys_model_reloads_total', 'counter', 'Successful model reloads.');
     lines.push(`recsys_model_reloads_total ${this.reloads}`);
     head('recsys_model_reload_failures_total', 'counter', 'Model reloads that failed (the old model stayed in service).');

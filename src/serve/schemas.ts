@@ -224,6 +224,28 @@ export const reloadSchema: RouteSchema = {
   },
 };
 
+export const compactSchema: RouteSchema = {
+  summary: 'move the events a retrained model has absorbed to the archive',
+  description:
+    'Events 1…through leave the live log (and memory) for DIR/archive/; `recsys events export` still writes them. Compact only through the last event the model in service was trained on: those users stop folding the archived events in. Ids of archived events are forgotten (posting one again stores it again). 422 when through is past the last event or the store cannot compact (PostgreSQL).',
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['through'],
+    properties: { through: { type: 'integer', minimum: 0, description: 'last seq to archive (see `recsys events export`, or lastSeq in /readyz)' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: { archivedThrough: { type: 'integer' }, archived: { type: 'integer' }, archive: { type: ['string', 'null'] }, live: { type: 'integer' } },
+      required: ['archivedThrough', 'archived', 'archive', 'live'],
+    },
+    400: error,
+    422: error,
+    503: error,
+  },
+};
+
 export const healthSchema: RouteSchema = {
   summary: 'liveness',
   response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } },
@@ -232,7 +254,17 @@ export const healthSchema: RouteSchema = {
 export const readySchema: RouteSchema = {
   summary: 'readiness: the model is loaded and the event log replayed',
   response: {
-    200: { type: 'object', properties: { status: { type: 'string' }, model: { type: 'string' }, events: { type: 'integer' } }, required: ['status', 'model', 'events'] },
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        model: { type: 'string' },
+        events: { type: 'integer', description: 'events in the live log (since the last compaction)' },
+        lastSeq: { type: 'integer', description: 'seq of the last stored event' },
+        archivedThrough: { type: 'integer', description: 'events 1…this are in the archive' },
+      },
+      required: ['status', 'model', 'events', 'lastSeq', 'archivedThrough'],
+    },
     503: error,
   },
 };

@@ -1,11 +1,13 @@
 /**
  * Durability over a real socket: a child `recsys serve` takes concurrent posts, is killed with SIGKILL at a
  * random moment of a 10,000-event run, and is started again on the same data directory. Every
- * acknowledged event id must be in the log exactly once, and re-posting them stores nothing.
+ * acknowledged event id must be in the log exactly once, and re-posting them stores nothing. The second run
+ * compacts the log all the while, so the kill often lands inside a compaction: every acknowledged id must then
+ * be in the archive and the live log together exactly once.
  */
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { EventLog } from '../../src/serve/event-log.js';
+import { EventLog, readEventLog } from '../../src/serve/event-log.js';
 import { spawnCli } from '../cli/helpers.js';
 import { savedModel, tempDir } from './fixtures.js';
 
@@ -31,6 +33,37 @@ async function postEvents(url: string, events: unknown[]): Promise<{ status: num
   return { status: r.status, body: (await r.json()) as { events?: { id: string; duplicate: boolean }[] } };
 }
 
+/**
+ * `clients` concurrent clients post batches of 1–5 events (ids e0, e1, …, `total` in all) until every one is sent
+ * or the server is killed: `child` gets SIGKILL once `killAfter` events are acknowledged. Returns the acknowledged
+ * ids and a flag that turns true at the kill.
+ */
+async function postUntilKilled(url: string, child: ChildProcess, total: number, clients: number, killAfter: number, alongside: (killed: () => boolean) => Promise<void> = async () => {}): Promise<Set<string>> {
+  const acked = new Set<string>();
+  let killed = false;
+  let next = 0;
+  const client = async (c: number): Promise<void> => {
+    while (next < total && !killed) {
+      const batch = Array.from({ length: 1 + ((next + c) % 5) }, () => {
+        const j = next++;
+        return { user: `u${j % 20}`, item: `i${j % 30}`, id: `e${j}` };
+      });
+      try {
+        const r = await postEvents(url, batch);
+        if (r.status === 200) for (const e of r.body.events ?? []) acked.add(e.id);
+      } catch {
+        return; // the connection died with the server: these were not acknowledged
+      }
+      if (!killed && acked.size >= killAfter) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    }
+  };
+  await Promise.all([...Array.from({ length: clients }, (_, c) => client(c)), alongside(() => killed)]);
+  return acked;
+}
+
 describe('crash safety', () => {
   it('kill -9 after acknowledgements loses none and repeats none after restart', async () => {
     const model = await savedModel('ials', { factors: 4, iterations: 3 });
@@ -39,33 +72,9 @@ describe('crash safety', () => {
     const { url, child } = await first.ready;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    const acked = new Set<string>();
-    // a random moment of a 10,000-event run: after 500 to 8,500 acknowledgements
+    // a random moment of a 10,000-event run: after 500 to 8,500 acknowledgements, 16 concurrent clients
     const killAfter = 500 + Math.floor(Math.random() * 8000);
-    let killed = false;
-    let next = 0;
-    const total = 10_000;
-    // 16 concurrent clients, batches of 1-5 events, until the server dies or all are sent
-    const client = async (c: number): Promise<void> => {
-      while (next < total && !killed) {
-        const n = 1 + ((next + c) % 5);
-        const batch = Array.from({ length: n }, () => {
-          const j = next++;
-          return { user: `u${j % 20}`, item: `i${j % 30}`, id: `e${j}` };
-        });
-        try {
-          const r = await postEvents(url, batch);
-          if (r.status === 200) for (const e of r.body.events ?? []) acked.add(e.id);
-        } catch {
-          return; // the connection died with the server: these were not acknowledged
-        }
-        if (!killed && acked.size >= killAfter) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, (_, c) => client(c)));
+    const acked = await postUntilKilled(url, child, 10_000, 16, killAfter);
     const ended = await first.done;
     expect(ended.signal).toBe('SIGKILL');
     expect(acked.size).toBeGreaterThanOrEqual(killAfter);
@@ -95,5 +104,45 @@ describe('crash safety', () => {
     again.child.kill('SIGTERM');
     const stop = await second.done;
     expect(stop.code).toBe(0);
+  }, 180_000);
+
+  it('kill -9 while the log is being compacted over and over: archive + live log hold every acknowledged id once', async () => {
+    const model = await savedModel('ials', { factors: 4, iterations: 3 });
+    const data = await tempDir();
+    const first = serve(model, data);
+    const { url, child } = await first.ready;
+    const killAfter = 1000 + Math.floor(Math.random() * 3000);
+    let compactions = 0;
+    // Alongside 8 posting clients: compacts through the last stored event, again and again, until the kill.
+    const compactor = async (killed: () => boolean): Promise<void> => {
+      while (!killed()) {
+        try {
+          const { lastSeq } = (await (await fetch(`${url}/readyz`)).json()) as { lastSeq: number };
+          const r = await fetch(`${url}/v1/admin/compact`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ through: lastSeq }) });
+          if (r.status === 200) compactions++;
+          else expect(r.status, await r.text()).toBe(200);
+        } catch {
+          return;
+        }
+      }
+    };
+    const acked = await postUntilKilled(url, child, 5000, 8, killAfter, compactor);
+    expect((await first.done).signal).toBe('SIGKILL');
+    expect(compactions).toBeGreaterThan(0);
+
+    // Restarted: it replays the live log (removing an interrupted compaction's archive file).
+    const second = serve(model, data);
+    const again = await second.ready;
+    const ready = (await (await fetch(`${again.url}/readyz`)).json()) as { lastSeq: number; archivedThrough: number };
+    again.child.kill('SIGTERM');
+    expect((await second.done).code).toBe(0);
+    const state = { path: '', tornBytes: 0, archived: 0 };
+    const all = [...readEventLog(data, state)];
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: ready.lastSeq }, (_, j) => j + 1));
+    expect(state.archived).toBe(ready.archivedThrough);
+    const counts = new Map<string, number>();
+    for (const e of all) counts.set(e.id ?? '', (counts.get(e.id ?? '') ?? 0) + 1);
+    for (const id of acked) expect(counts.get(id), id).toBe(1);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
   }, 180_000);
 });

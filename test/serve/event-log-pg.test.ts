@@ -169,7 +169,7 @@ describe('PostgreSQL event log', () => {
       await s2.close();
     }
     const out = join(await tempDir(), 'events.csv');
-    expect(await exportEvents(url, out)).toEqual({ events: 1, note: null });
+    expect(await exportEvents(url, out)).toEqual({ events: 1, lastSeq: 1, note: null });
     expect((await readFile(out, 'utf8')).split('\n')[1]).toMatch(/^1,u0,i\d+,1,[\d.]+,p1$/);
   });
 });

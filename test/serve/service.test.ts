@@ -283,6 +283,36 @@ describe('reload', () => {
   });
 });
 
+describe('event log compaction', () => {
+  it('archives events through a seq: their users stop folding them in, later events stay, a restart keeps it', async () => {
+    const dataDir = await tempDir();
+    const s = await buildService({ model: ials, dataDir });
+    await post(s, '/v1/events', [{ user: 'u0', item: 'i1' }, { user: 'newbie', item: 'i3' }, { user: 'u0', item: 'i5' }]);
+    expect((await get(s, '/v1/recommendations?user=u0&k=3')).body.basis).toBe('fold-in');
+    expect(await get(s, '/readyz')).toMatchObject({ body: { events: 3, lastSeq: 3, archivedThrough: 0 } });
+    const bad = await post(s, '/v1/admin/compact', { through: 4 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toMatch(/body\/through: 4 is past the last stored event \(seq 3\)/);
+    expect((await post(s, '/v1/admin/compact', {})).status).toBe(400);
+    expect((await post(s, '/v1/admin/compact', { through: 'x' })).body.message).toMatch(/body\/through must be integer/);
+    const r = await post(s, '/v1/admin/compact', { through: 2 });
+    expect(r).toMatchObject({ status: 200, body: { archivedThrough: 2, archived: 2, live: 1, archive: expect.stringMatching(/archive\/events-000000000001-000000000002\.log$/) } });
+    expect((await get(s, '/v1/users/u0/history')).body.events).toEqual([expect.objectContaining({ seq: 3, item: 'i5' })]);
+    // newbie's only event is archived: unknown again, served by the fallback.
+    expect((await get(s, '/v1/users/newbie/history')).status).toBe(404);
+    expect((await get(s, '/v1/recommendations?user=newbie&k=3')).body.basis).toBe('fallback');
+    expect((await get(s, '/readyz')).body).toMatchObject({ events: 1, lastSeq: 3, archivedThrough: 2 });
+    const metrics = (await s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^recsys_event_log_compactions_total 1$/m);
+    expect(metrics).toMatch(/^recsys_event_log_archived_through 2$/m);
+    await s.close();
+    const again = await buildService({ model: ials, dataDir });
+    expect((await get(again, '/readyz')).body).toMatchObject({ events: 1, lastSeq: 3, archivedThrough: 2 });
+    expect((await post(again, '/v1/events', { user: 'u0', item: 'i7' })).body.events).toEqual([{ seq: 4, id: null, duplicate: false }]);
+    await again.close();
+  });
+});
+
 describe('health, metrics, OpenAPI', () => {
   let s: Service;
   beforeAll(async () => (s = await start(ials)));
@@ -321,7 +351,7 @@ describe('health, metrics, OpenAPI', () => {
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
     const registered = s.app.printRoutes({ commonPrefix: false });
     expect(listed).toEqual(
-      ['GET /v1/recommendations', 'GET /v1/similar', 'GET /v1/items', 'POST /v1/events', 'GET /v1/users/{user}/history', 'POST /v1/admin/reload', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'].sort(),
+      ['GET /v1/recommendations', 'GET /v1/similar', 'GET /v1/items', 'POST /v1/events', 'GET /v1/users/{user}/history', 'POST /v1/admin/reload', 'POST /v1/admin/compact', 'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json'].sort(),
     );
     expect(registered).toContain('history');
     expect(doc.paths['/v1/recommendations'].get.parameters?.map((p) => p.name)).toEqual(['user', 'k', 'exclude', 'explore', 'temperature', 'sigma', 'leastViewed', 'maxViews', 'seed', 'stages']);

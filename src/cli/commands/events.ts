@@ -1,5 +1,12 @@
-/** `recsys events export --data DIR --out FILE.csv|.parquet`: the service's event log for the next `recsys train`. */
+/**
+ * `recsys events export --data DIR --out FILE.csv|.parquet`: the service's event log (archive included) for the
+ * next `recsys train`; `recsys events compact --data DIR --through SEQ`: move the events a retrained model has
+ * absorbed out of the live log, with the server stopped (a running one: `POST /v1/admin/compact`).
+ */
 import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { isPostgres } from '../../pipeline/feature-store.js';
+import { EventLog } from '../../serve/event-log.js';
 import { exportEvents } from '../../serve/export.js';
 
 /** Registers `events`. */
@@ -7,12 +14,33 @@ export function register(program: Command): void {
   const events = program.command('events').description("the service's durable event log");
   events
     .command('export')
-    .description('write the event log as CSV or Parquet (columns seq,user,item,value,time,id) for `recsys train --input`')
+    .description('write the event log, archive included, as CSV or Parquet (columns seq,user,item,value,time,id) for `recsys train --input`')
     .requiredOption('--data <dir|url>', 'the --data of `recsys serve`: its directory or postgres:// URL')
     .requiredOption('--out <file>', 'output file ending in .csv or .parquet')
     .action(async (flags: { data: string; out: string }) => {
-      const { events: n, note } = await exportEvents(flags.data, flags.out);
+      const { events: n, lastSeq, note } = await exportEvents(flags.data, flags.out);
       if (note) process.stderr.write(`${note}\n`);
-      process.stderr.write(`wrote ${n} event${n === 1 ? '' : 's'} to ${flags.out} (train on it: recsys train --input ${flags.out} --user-col user --item-col item --value-col value --time-col time …)\n`);
+      const range = n ? ` (seq 1–${lastSeq})` : '';
+      process.stderr.write(`wrote ${n} event${n === 1 ? '' : 's'}${range} to ${flags.out} (train on it: recsys train --input ${flags.out} --user-col user --item-col item --value-col value --time-col time …)\n`);
+      if (n) process.stderr.write(`once a model trained on them is in service: recsys events compact --data ${flags.data} --through ${lastSeq} (or POST /v1/admin/compact {"through": ${lastSeq}})\n`);
+    });
+  events
+    .command('compact')
+    .description('move events 1…SEQ from the live log to DIR/archive/ (export still writes them); the server must be stopped')
+    .requiredOption('--data <dir>', 'the --data directory of `recsys serve`')
+    .requiredOption('--through <seq>', 'last seq to archive: the last event the model in service was trained on')
+    .action(async (flags: { data: string; through: string }) => {
+      if (isPostgres(flags.data)) throw new UsageError('--data: a PostgreSQL event table is not compacted by recsys (archive its old rows with SQL)');
+      const through = Number(flags.through);
+      if (!/^\d+$/.test(flags.through.trim()) || !Number.isSafeInteger(through)) throw new UsageError(`--through ${flags.through}: give an event seq (an integer >= 0)`);
+      const log = await EventLog.open(flags.data, { warn: (m) => process.stderr.write(`recsys events: ${m}\n`) });
+      try {
+        if (through > log.lastSeq) throw new UsageError(`--through ${through}: past the last stored event (seq ${log.lastSeq}) in ${log.path}`);
+        const r = await log.compact(through);
+        if (r.archived === 0) process.stderr.write(`nothing to do: events 1–${r.archivedThrough} are archived already; ${r.live} in ${log.path}\n`);
+        else process.stderr.write(`archived ${r.archived} event${r.archived === 1 ? '' : 's'} to ${r.archive}; ${r.live} stay in ${log.path} (events 1–${r.archivedThrough} archived)\n`);
+      } finally {
+        await log.close();
+      }
     });
 }
