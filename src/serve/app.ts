@@ -7,6 +7,7 @@
  * oversized bodies 413. `/openapi.json` is generated from the same schemas, `/metrics` is Prometheus text.
  */
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FileHandle } from 'node:fs/promises';
 import type { ExternalId } from '../data/id-map.js';
@@ -335,10 +336,15 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       throw new HttpError(503, `compaction failed, the log is as it was: ${(e as Error).message}`);
     }
     if (r.archived > 0) {
-      for (const [key, list] of byUser) {
-        const kept = list.filter((e) => e.seq > r.archivedThrough);
-        if (kept.length) byUser.set(key, kept);
-        else byUser.delete(key);
+      // In turns of the event loop: until a user's turn comes, their archived events still count (as before).
+      let n = 0;
+      for (const [key, list] of [...byUser]) {
+        if (list[0].seq <= r.archivedThrough) {
+          const kept = list.filter((e) => e.seq > r.archivedThrough);
+          if (kept.length) byUser.set(key, kept);
+          else byUser.delete(key);
+        }
+        if (++n % 16_384 === 0) await setImmediate();
       }
       metrics.compactions++;
       req.log.info({ ...r }, 'event log compacted');

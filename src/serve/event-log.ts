@@ -14,6 +14,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } f
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
 import type { ExternalId } from '../data/id-map.js';
 import { ARCHIVE_DIR, archiveName, EVENT_LOG_FILE, eventLine, headerLine, listArchive, scanLog, type LoggedEvent, type ScanState } from './log-format.js';
 
@@ -117,15 +118,17 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** The part of a compaction that runs between two commits (see {@link EventLog.compact}). */
 interface Compaction {
-  through: number;
-  time: number;
-  resolve: (r: CompactResult) => void;
+  run: () => Promise<void>;
+  resolve: () => void;
   reject: (e: Error) => void;
 }
 
-/** Events per string handed to one write when a whole log is rewritten. */
-const LINES_PER_WRITE = 16_384;
+/** Bytes per read when copying a byte range of the log. */
+const COPY_BYTES = 1 << 20;
+/** Archived ids forgotten between two turns of the event loop. */
+const FORGET_PER_TURN = 16_384;
 
 /** See the module comment. */
 export class EventLog implements EventStore {
@@ -133,6 +136,8 @@ export class EventLog implements EventStore {
   private readonly byId = new Map<string, Promise<LoggedEvent>>();
   private queue: Pending[] = [];
   private compactions: Compaction[] = [];
+  /** The compaction running (compactions run one at a time). */
+  private compacting: Promise<unknown> = Promise.resolve();
   private writing = false;
   private failure: Error | null = null;
   private closed = false;
@@ -265,18 +270,18 @@ export class EventLog implements EventStore {
   /**
    * Moves the events through seq `through` to `archive/events-<from>-<to>.log` and starts the live log after
    * them (a header line records `through`); both files are written in full and fsync'd before the live log is
-   * replaced by a rename, so a crash at any point leaves every event exactly once in archive + live log. Appends
-   * wait meanwhile (a rewrite of the live log: ≈ 1 s per million events kept). Ids of archived events are
-   * forgotten: posting one again stores it again. Compact only through events the model in service was trained
-   * on — those users' recommendations stop folding them in.
+   * replaced by a rename, so a crash at any point leaves every event exactly once in archive + live log. The
+   * bytes are copied, not re-encoded, and alongside commits: only the lines committed during the copy, the
+   * fsync and the rename hold appends up. Ids of archived events are forgotten: posting one again stores it
+   * again. Compact only through events the model in service was trained on — those users' recommendations stop
+   * folding them in.
    */
   compact(through: number, time: number = Date.now() / 1000): Promise<CompactResult> {
     this.checkOpen();
     if (!Number.isInteger(through) || through < 0) throw new RangeError(`compact: through must be an integer >= 0 (got ${through})`);
-    return new Promise<CompactResult>((resolve, reject) => {
-      this.compactions.push({ through, time, resolve, reject });
-      void this.drain();
-    });
+    const run = this.compacting.then(() => this.compactRun(through, time));
+    this.compacting = run.catch(() => {});
+    return run;
   }
 
   private checkOpen(): void {
@@ -297,7 +302,7 @@ export class EventLog implements EventStore {
       while (this.queue.length || this.compactions.length) {
         const c = this.compactions.shift();
         if (c) {
-          await this.compactNow(c).then(c.resolve, c.reject);
+          await c.run().then(c.resolve, c.reject);
           continue;
         }
         // Under load, wait out the interval so that the events arriving meanwhile join this commit.
@@ -352,66 +357,119 @@ export class EventLog implements EventStore {
     }
   }
 
-  /** One compaction (see {@link compact}); runs inside drain, so no commit overlaps it. */
-  private async compactNow(c: Compaction): Promise<CompactResult> {
-    if (c.through > this.last) throw new RangeError(`compact: through ${c.through} is past the last stored event (seq ${this.last})`);
-    if (c.through <= this.through) return { archivedThrough: this.through, archived: 0, archive: null, live: this.live.length };
-    const cut = c.through - this.through;
-    const moved = this.live.slice(0, cut);
-    const kept = this.live.slice(cut);
+  /** One compaction (see {@link compact}); compactions run one at a time. */
+  private async compactRun(through: number, time: number): Promise<CompactResult> {
+    this.checkOpen();
+    if (through > this.last) throw new RangeError(`compact: through ${through} is past the last stored event (seq ${this.last})`);
+    if (through <= this.through) return { archivedThrough: this.through, archived: 0, archive: null, live: this.live.length };
+    // Phase 1, alongside commits: the file up to `size0` is final, line k after the header being live[k − 1].
+    const src = this.fh;
+    const size0 = this.size;
+    const before = this.live; // its first `cut` events are the ones archived
+    const cut = through - this.through;
+    const headerEnd = this.through > 0 ? await offsetAfterLines(src, 0, 1, size0, this.path) : 0;
+    const cutAt = await offsetAfterLines(src, headerEnd, cut, size0, this.path);
     const archiveDir = join(this.root, ARCHIVE_DIR);
-    const madeDir = await mkdir(archiveDir, { recursive: true });
-    if (madeDir) await syncDir(this.root);
-    const archive = join(archiveDir, archiveName(this.through + 1, c.through));
-    const a = await writeWhole(archive, '', moved);
-    await a.close();
+    if (await mkdir(archiveDir, { recursive: true })) await syncDir(this.root);
+    const archive = join(archiveDir, archiveName(this.through + 1, through));
+    const a = await startFile(archive);
+    try {
+      await copyRange(src, headerEnd, cutAt, a.fh);
+      await a.fh.sync();
+      await rename(a.tmp, archive);
+    } catch (e) {
+      await a.abandon();
+      throw e;
+    }
+    await a.fh.close();
     await syncDir(archiveDir);
-    // The new live log is written through the handle that then serves appends: once renamed it is the log.
-    const fresh = await writeWhole(this.path, headerLine(c.through, c.time), kept);
-    await syncDir(this.root);
-    const old = this.fh;
-    this.fh = fresh;
-    this.size = (await fresh.stat()).size;
-    await old.close().catch(() => {});
-    for (const e of moved) if (e.id !== null) this.byId.delete(e.id);
-    this.live = kept;
-    this.through = c.through;
-    return { archivedThrough: c.through, archived: moved.length, archive, live: kept.length };
+    const next = await startFile(this.path);
+    try {
+      await next.fh.write(headerLine(through, time));
+      await copyRange(src, cutAt, size0, next.fh);
+      // Phase 2, between two commits: the lines committed meanwhile, then the swap.
+      await new Promise<void>((resolve, reject) => {
+        const run = async (): Promise<void> => {
+          await copyRange(src, size0, this.size, next.fh);
+          await next.fh.sync();
+          const size = (await next.fh.stat()).size;
+          await rename(next.tmp, this.path);
+          // The handle written through is now the log's: appends go on through it.
+          this.fh = next.fh;
+          this.size = size;
+          this.live = this.live.slice(cut);
+          this.through = through;
+          try {
+            await syncDir(this.root);
+          } catch (e) {
+            // The rename may not survive a crash, the appends after it would then be lost: accept no more.
+            this.failure = e instanceof Error ? e : new Error(String(e));
+            throw e;
+          }
+        };
+        this.compactions.push({ run, resolve, reject });
+        void this.drain();
+      });
+    } catch (e) {
+      if (this.fh !== next.fh) await next.abandon();
+      throw e;
+    }
+    await src.close().catch(() => {});
+    for (let j = 0; j < cut; j++) {
+      const id = before[j].id;
+      if (id !== null) this.byId.delete(id);
+      if ((j + 1) % FORGET_PER_TURN === 0) await setImmediate();
+    }
+    return { archivedThrough: through, archived: cut, archive, live: this.live.length };
   }
 
   /** Closes the file (pending appends finish first) and releases the directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compacting;
     while (this.writing || this.queue.length || this.compactions.length) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close();
     await releaseLock(this.root);
   }
 }
 
-/**
- * Writes `head` and the lines of `events` to a temporary file beside `path`, fsyncs it and renames it to `path`;
- * returns the handle (open for appending) of the file now at `path`. On failure the temporary file is removed
- * and `path` is untouched.
- */
-async function writeWhole(path: string, head: string, events: readonly LoggedEvent[]): Promise<FileHandle> {
+/** A temporary file beside `path`, open for appending, to be renamed to `path` once complete. */
+async function startFile(path: string): Promise<{ tmp: string; fh: FileHandle; abandon: () => Promise<void> }> {
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o644);
-  try {
-    if (head) await fh.write(head);
-    for (let i = 0; i < events.length; i += LINES_PER_WRITE) {
-      let text = '';
-      for (const e of events.slice(i, i + LINES_PER_WRITE)) text += eventLine(e);
-      await fh.write(text);
-    }
-    await fh.sync();
-    await rename(tmp, path);
-    return fh;
-  } catch (e) {
+  const abandon = async (): Promise<void> => {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
-    throw e;
+  };
+  return { tmp, fh, abandon };
+}
+
+/** Appends bytes `from`…`to` of `src` to `dst`. */
+async function copyRange(src: FileHandle, from: number, to: number, dst: FileHandle): Promise<void> {
+  const buf = Buffer.allocUnsafe(COPY_BYTES);
+  for (let pos = from; pos < to; ) {
+    const { bytesRead } = await src.read(buf, 0, Math.min(COPY_BYTES, to - pos), pos);
+    if (bytesRead === 0) throw new Error(`ended at byte ${pos} of ${to} while copying`);
+    await dst.write(buf, 0, bytesRead);
+    pos += bytesRead;
   }
+}
+
+/** The offset just after the `lines`-th newline from `from` (≤ `end`) of `fh`. */
+async function offsetAfterLines(fh: FileHandle, from: number, lines: number, end: number, path: string): Promise<number> {
+  const buf = Buffer.allocUnsafe(COPY_BYTES);
+  let left = lines;
+  for (let pos = from; left > 0 && pos < end; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(COPY_BYTES, end - pos), pos);
+    if (bytesRead === 0) break;
+    for (let j = buf.indexOf(10); j >= 0 && j < bytesRead; j = buf.indexOf(10, j + 1)) {
+      if (--left === 0) return pos + j + 1;
+    }
+    pos += bytesRead;
+  }
+  if (lines === 0) return from;
+  throw new Error(`${path}: fewer lines than the ${lines} expected after byte ${from}; the log changed under the service`);
 }
 
 /** The directories this process holds (a second open in the same process is refused too). */
