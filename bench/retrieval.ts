@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- retrieval [--sizes 100000,1000000] [--data clustered|ials] [--dims 64] [--queries 500]
- * [--M 16] [--ef-construction 128] [--ef 128,256] [--mips augmented|ip] [--quant f32,f16] [--mode serial,batch] [--repeat 3]
+ * [--M 16|32] [--ef-construction 128] [--ef 128,256] [--mips augmented|ip] [--quant f32,f16] [--mode serial,batch] [--repeat 3]
  * [--clusters 1000] [--spread 1] [--decay 0] [--exclude 0] [--users 30000] [--per-user 40] [--iterations 5]`:
  * recall@100 of HNSW retrieval (usearch, through HnswIndex as the service uses it) against exact retrieval (the
  * kernels' fused scoreTopK), and queries/s of both on the same vectors and exclusions.
@@ -12,7 +12,9 @@
  * (`--users` users, `--per-user` events each, drawn from a few topics per user with Zipf popularity inside a topic);
  * queries are user vectors and each excludes that user's training items, as the service does.
  *
- * `--quant f32,f16` builds one index per vector type (usearch f32 or f16 storage) over the same workload.
+ * `--quant f32,f16` builds one index per vector type (usearch f32 or f16 storage) over the same workload. Without
+ * `--M` / `--quant` each size gets the library's defaults for it (`hnswDefaultsFor`: M 16 + f32 below 500,000
+ * items, M 32 + f16 from there); the table prints what was built.
  *
  * Modes: "serial" searches one query at a time (the service's regime: one request, one query) through
  * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. Each timing
@@ -175,12 +177,15 @@ export async function run(args: string[]): Promise<void> {
   const d = Number(flag(args, 'dims', '64'));
   const nq = Number(flag(args, 'queries', '500'));
   const k = 100;
-  const M = Number(flag(args, 'M', '16'));
+  // Absent --M / --quant: the library's defaults for each size (hnswDefaultsFor).
+  const M = args.includes('--M') ? Number(flag(args, 'M', '16')) : undefined;
   const efConstruction = Number(flag(args, 'ef-construction', '128'));
   const efs = flag(args, 'ef', '128,256').split(',').map(Number);
   const mips = flag(args, 'mips', 'augmented') === 'ip' ? 'ip' : 'augmented';
-  const quants = flag(args, 'quant', 'f32').split(',');
-  if (!quants.every(isQuantization)) throw new Error(`--quant takes f32 and/or f16 (got ${quants.join(',')})`);
+  const quants: (HnswParams['quantization'] | undefined)[] = args.includes('--quant') ? flag(args, 'quant', 'f32').split(',').map((q) => {
+    if (!isQuantization(q)) throw new Error(`--quant takes f32 and/or f16 (got ${q})`);
+    return q;
+  }) : [undefined];
   const modes = args.includes('--serial') ? ['serial'] : flag(args, 'mode', 'serial,batch').split(',');
   const repeat = Number(flag(args, 'repeat', '3'));
   const data = flag(args, 'data', 'clustered');
@@ -188,7 +193,7 @@ export async function run(args: string[]): Promise<void> {
   if (!modes.every((m) => m === 'serial' || m === 'batch')) throw new Error(`--mode takes serial and/or batch (got ${modes.join(',')})`);
   const kn = await getKernels();
   const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (${quants.join(', ')}, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (${quants.map((q) => q ?? 'default').join(', ')}, M ${M ?? 'default'}, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
   const rows: string[] = [];
   const line = (cells: (string | number)[]): void => {
     const s = `| ${cells.join(' | ')} |`;
@@ -219,7 +224,7 @@ export async function run(args: string[]): Promise<void> {
             const h = await timed(index, w, k, mode, repeat);
             const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
             const recall = recallAt(h.hits, truth.items, k, nq);
-            line([n, w.label, M, efConstruction, ef, quantization, mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+            line([n, w.label, built.params.M, efConstruction, ef, built.params.quantization, mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
           }
         }
       } finally {

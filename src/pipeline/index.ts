@@ -8,7 +8,7 @@ export type { Candidate, RankedCandidate } from './types.js';
 export { vectorSpaceOf, type VectorSpace } from './vectors.js';
 export { ExactIndex, type VectorHits, type VectorIndex } from './exact.js';
 export { BatchingIndex, type BatchingOptions, type RowExcludingIndex } from './batching.js';
-export { HnswIndex, HNSW_DEFAULTS, hnswPathFor, isMips, isQuantization, removeHnswFiles, type HnswParams } from './hnsw.js';
+export { HnswIndex, HNSW_DEFAULTS, hnswDefaultsFor, hnswPathFor, LARGE_CATALOGUE, isMips, isQuantization, removeHnswFiles, type HnswParams } from './hnsw.js';
 export { itemUserCounts, leastViewedSource, modelSource, popularitySource, vectorSource, type CandidateSource, type RetrievalQuery } from './sources.js';
 export { mergeCandidates, type QuotaList } from './merge.js';
 export { EXPLORE_DEFAULTS, EXPLORE_STRATEGIES, exploreSettings, parseStrategy, perturb, plackettLuce, type ExploreSettings, type ExploreStrategy } from './explore.js';

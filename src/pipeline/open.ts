@@ -81,8 +81,6 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
     if (options.ann) {
       if (!space) throw new UsageError(`ANN retrieval: model "${model.name}" has no item vectors (it ranks through its own recommend); use exact retrieval`);
       const path = hnswPathFor(options.model);
-      // Parameters given as undefined keep their defaults.
-      const params = Object.fromEntries(Object.entries(options.ann.params ?? {}).filter(([, v]) => v !== undefined));
       const ef = options.ann.params?.ef;
       const overrides = ef !== undefined ? { ef } : {};
       if (!options.ann.rebuild && existsSync(path)) {
@@ -90,7 +88,7 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
       } else {
         const started = Date.now();
         log(`building the HNSW index over ${space.items.rows} items …`);
-        const built = HnswIndex.build(space.items, space.itemBias, params);
+        const built = HnswIndex.build(space.items, space.itemBias, options.ann.params ?? {}); // undefined: the defaults for its size
         built.save(path, manifest.dataFingerprint);
         log(`built HNSW index in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path}`);
         index = built;

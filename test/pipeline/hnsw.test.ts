@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import type { CsrMatrix, DenseMatrix } from '../../src/linalg/api.js';
 import { ExactIndex } from '../../src/pipeline/exact.js';
-import { HnswIndex, removeHnswFiles } from '../../src/pipeline/hnsw.js';
+import { HNSW_DEFAULTS, HnswIndex, hnswDefaultsFor, LARGE_CATALOGUE, removeHnswFiles } from '../../src/pipeline/hnsw.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-hnsw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,6 +98,17 @@ describe('HnswIndex exclusions', () => {
       for (let c = 0; c < 4; c++) dot += small.data[c] * small.data[i * 4 + c];
       expect(r.scores[j]).toBeCloseTo(dot, 4);
     }
+  });
+});
+
+describe('HNSW defaults by catalogue size', () => {
+  it('M 16 + f32 below 500,000 items, M 32 + f16 from there; a parameter given as undefined keeps its default', () => {
+    expect(LARGE_CATALOGUE).toBe(500_000);
+    expect(hnswDefaultsFor(499_999)).toEqual({ M: 16, efConstruction: 128, ef: 128, mips: 'augmented', quantization: 'f32' });
+    expect(hnswDefaultsFor(500_000)).toEqual({ M: 32, efConstruction: 128, ef: 128, mips: 'augmented', quantization: 'f16' });
+    expect(HNSW_DEFAULTS).toEqual(hnswDefaultsFor(1));
+    const h = HnswIndex.build(vectors(300, 8, 5, 3), null, { M: undefined, ef: 40, quantization: undefined });
+    expect(h.params).toEqual({ ...HNSW_DEFAULTS, ef: 40 });
   });
 });
 

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--ann', 'retrieve through the HNSW index next to the model (DIR.hnsw; built at start when missing)')
     .option('--ef <n>', 'with --ann: HNSW ef at search time (default 128)')
     .option('--hnsw-mips <reduction>', 'with --ann, when the index is built at start: augmented (default) or ip (faster on trained factors; docs/pipeline.md)')
-    .option('--hnsw-quant <type>', 'with --ann, when the index is built at start: f32 (default) or f16 (half the memory)')
+    .option('--hnsw-quant <type>', 'with --ann, when the index is built at start: f32 (default below 500,000 items) or f16 (half the memory; the default from 500,000)')
     .option('--candidates <n>', 'candidates retrieved per request before ranking', '100')
     .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
