@@ -141,9 +141,27 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       else byUser.set(key, [e]);
     }
   };
+  /** Drops each user's events through `through` (compacted), in turns of the event loop. */
+  const prune = async (through: number): Promise<void> => {
+    // Until a user's turn comes their compacted events still count, as before the compaction.
+    let n = 0;
+    for (const [key, list] of [...byUser]) {
+      if (list[0].seq <= through) {
+        const kept = list.filter((e) => e.seq > through);
+        if (kept.length) byUser.set(key, kept);
+        else byUser.delete(key);
+      }
+      if (++n % 16_384 === 0) await setImmediate();
+    }
+  };
+  let pruning: Promise<void> = Promise.resolve();
+  const compacted = (through: number): void => {
+    metrics.compactions++;
+    pruning = pruning.then(() => prune(through));
+  };
   let log: EventStore;
   try {
-    log = await openEventStore(options.dataDir, { fsync: options.fsync, minCommitIntervalMs: options.commitIntervalMs, onStored: file, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
+    log = await openEventStore(options.dataDir, { fsync: options.fsync, minCommitIntervalMs: options.commitIntervalMs, onStored: file, onCompacted: compacted, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
   } catch (e) {
     await slot.close();
     throw e;
@@ -324,7 +342,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   });
 
   app.post<{ Body: { through: number } }>('/v1/admin/compact', { schema: compactSchema }, async (req) => {
-    if (!log.compact) throw new HttpError(422, `the event store ${log.location} is not compacted by the service (a PostgreSQL table: archive its old rows with SQL)`);
+    if (!log.compact) throw new HttpError(422, `the event store ${log.location} cannot be compacted`);
     const { through } = req.body;
     if (through > log.lastSeq) throw new HttpError(422, `body/through: ${through} is past the last stored event (seq ${log.lastSeq})`);
     let r;
@@ -335,20 +353,8 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
       req.log.error({ err: e }, 'event log compaction failed');
       throw new HttpError(503, `compaction failed, the log is as it was: ${(e as Error).message}`);
     }
-    if (r.archived > 0) {
-      // In turns of the event loop: until a user's turn comes, their archived events still count (as before).
-      let n = 0;
-      for (const [key, list] of [...byUser]) {
-        if (list[0].seq <= r.archivedThrough) {
-          const kept = list.filter((e) => e.seq > r.archivedThrough);
-          if (kept.length) byUser.set(key, kept);
-          else byUser.delete(key);
-        }
-        if (++n % 16_384 === 0) await setImmediate();
-      }
-      metrics.compactions++;
-      req.log.info({ ...r }, 'event log compacted');
-    }
+    await pruning;
+    if (r.archived > 0) req.log.info({ ...r }, 'event log compacted');
     return r;
   });
 

@@ -13,17 +13,24 @@
  * - Live: a commit notifies (`NOTIFY recsys_events`); each replica listens and reads what it has not applied
  *   (also every `pollMs`, should a notification be lost with a connection).
  *
- * Table `recsys_events(seq, id, user_id, item_id, value, time)` and function `recsys_events_append`, created when
- * missing; ids are jsonb, so numeric and text ids keep their type as in the file log.
+ * - Compacted: {@link PgEventLog.compact} records in `recsys_events_meta` that events through a seq are absorbed
+ *   by the model; every replica (told by the notification) drops them from memory, and a start replays only the
+ *   events after it. The rows stay in the table — export still reads them, and an id stays stored once.
+ *
+ * Tables `recsys_events(seq, id, user_id, item_id, value, time)` and `recsys_events_meta(key, value)`, function
+ * `recsys_events_append`, created when missing; ids are jsonb, so numeric and text ids keep their type as in the
+ * file log.
  */
 import pg from 'pg';
 import { UsageError } from '../core/errors.js';
 import type { ExternalId } from '../data/id-map.js';
 import { redact } from '../pipeline/feature-store.js';
-import type { AppendResult, EventInput, EventStore, EventStoreOptions, LoggedEvent } from './event-log.js';
+import type { AppendResult, CompactResult, EventInput, EventStore, EventStoreOptions, LoggedEvent } from './event-log.js';
 
 /** The table every replica shares. */
 export const EVENT_TABLE = 'recsys_events';
+/** Its companion: `archived_through`, the seq through which events are compacted. */
+export const META_TABLE = 'recsys_events_meta';
 /** The advisory lock key of appends (any constant; shared by the replicas). */
 const APPEND_LOCK = 7_301_994_211;
 /** The advisory lock key of creating the table and function (replicas may start at once). */
@@ -35,12 +42,14 @@ export const APPEND_FUNCTION = 'recsys_events_append';
  * Table and append function. The function runs in the caller's (autocommit) transaction: it takes the append
  * lock, then — each statement of a volatile PL/pgSQL function sees what committed before it, so after the lock
  * the maximum seq is final — numbers the batch after it, skipping ids already stored, notifies, and returns
- * every event after `after` with `mine` marking this batch's.
+ * every event after `after` with `mine` marking this batch's, and the stored events (seq ≤ `after`, compacted
+ * out of the replicas' memory) whose ids the batch repeats.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${EVENT_TABLE} (
   seq BIGINT PRIMARY KEY, id TEXT UNIQUE, user_id JSONB NOT NULL, item_id JSONB NOT NULL,
   value DOUBLE PRECISION NOT NULL, time DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS ${META_TABLE} (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 CREATE OR REPLACE FUNCTION ${APPEND_FUNCTION}(after BIGINT, batch JSONB)
 RETURNS TABLE (seq BIGINT, id TEXT, user_id JSONB, item_id JSONB, value DOUBLE PRECISION, "time" DOUBLE PRECISION, mine BOOLEAN)
 LANGUAGE plpgsql VOLATILE AS $fn$
@@ -54,7 +63,9 @@ BEGIN
     FROM jsonb_to_recordset(batch) AS b(ord BIGINT, id TEXT, u JSONB, i JSONB, v DOUBLE PRECISION, t DOUBLE PRECISION)
     WHERE b.id IS NULL OR NOT EXISTS (SELECT 1 FROM ${EVENT_TABLE} o WHERE o.id = b.id);
   PERFORM pg_notify('${EVENT_TABLE}', n::TEXT);
-  RETURN QUERY SELECT e.seq, e.id, e.user_id, e.item_id, e.value, e.time, e.seq > n FROM ${EVENT_TABLE} e WHERE e.seq > after ORDER BY e.seq;
+  RETURN QUERY SELECT e.seq, e.id, e.user_id, e.item_id, e.value, e.time, e.seq > n FROM ${EVENT_TABLE} e
+    WHERE e.seq > after OR e.id IN (SELECT b.id FROM jsonb_to_recordset(batch) AS b(id TEXT) WHERE b.id IS NOT NULL)
+    ORDER BY e.seq;
 END
 $fn$;`;
 
@@ -66,7 +77,14 @@ export interface PgEventLogOptions extends EventStoreOptions {
 
 interface Pending {
   events: LoggedEvent[];
-  resolve: () => void;
+  /** Resolved with the compacted events whose ids the batch repeated. */
+  resolve: (archived: Map<string, LoggedEvent>) => void;
+  reject: (e: Error) => void;
+}
+
+interface Compaction {
+  through: number;
+  resolve: (r: CompactResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -87,10 +105,13 @@ const COLUMNS = 'seq, id, user_id, item_id, value, time';
 
 /** See the module comment. */
 export class PgEventLog implements EventStore {
-  /** Events in log order: this replica's and the others'. */
-  readonly events: LoggedEvent[] = [];
+  /** Events after {@link archivedThrough} in log order: this replica's and the others'. */
+  private live: LoggedEvent[] = [];
+  /** Events 1…this are compacted (dropped from memory). */
+  private base = 0;
   private readonly byId = new Map<string, LoggedEvent>();
   private queue: Pending[] = [];
+  private compactions: Compaction[] = [];
   private working = false;
   /** Another replica's commit was announced (or the poll came due) while a transaction ran. */
   private catchUpAsked = false;
@@ -108,6 +129,7 @@ export class PgEventLog implements EventStore {
     private client: pg.Client,
     private readonly listener: pg.Client,
     private readonly onStored: (events: readonly LoggedEvent[]) => void,
+    private readonly onCompacted: (through: number) => void,
     private readonly warn: (message: string) => void,
   ) {}
 
@@ -123,7 +145,7 @@ export class PgEventLog implements EventStore {
       await Promise.allSettled([client.end(), listener.end()]);
       throw new Error(`cannot connect to the PostgreSQL event log ${location}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const log = new PgEventLog(location, url, client, listener, options.onStored ?? (() => {}), options.warn ?? (() => {}));
+    const log = new PgEventLog(location, url, client, listener, options.onStored ?? (() => {}), options.onCompacted ?? (() => {}), options.warn ?? (() => {}));
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
       try {
@@ -131,7 +153,8 @@ export class PgEventLog implements EventStore {
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
       }
-      const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} ORDER BY seq`);
+      log.base = await archivedThrough(client);
+      const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [log.base]);
       for (const r of rows) log.push(eventOf(r), `${location}: table ${EVENT_TABLE}`);
       listener.on('notification', () => log.askCatchUp());
       const lost = (e: Error): void => log.warn(`${location}: the event listener's connection failed (${e.message}); other replicas' events now arrive by polling`);
@@ -168,14 +191,17 @@ export class PgEventLog implements EventStore {
     this.broken = false;
   }
 
-  /** Transactions committed by this replica's appends. */
-  get lastSeq(): number {
-    return this.events.length ? this.events[this.events.length - 1].seq : 0;
+  get events(): readonly LoggedEvent[] {
+    return this.live;
   }
 
-  /** The table is not compacted: 0. */
+  /** Seq of the last event applied here. */
+  get lastSeq(): number {
+    return this.base + this.live.length;
+  }
+
   get archivedThrough(): number {
-    return 0;
+    return this.base;
   }
 
   get fsyncCount(): number {
@@ -204,18 +230,75 @@ export class PgEventLog implements EventStore {
       fresh.push(event);
       results.push({ event, duplicate: false });
     }
+    let archived = new Map<string, LoggedEvent>();
     if (fresh.length) {
-      await new Promise<void>((resolve, reject) => {
+      archived = await new Promise<Map<string, LoggedEvent>>((resolve, reject) => {
         this.queue.push({ events: fresh, resolve, reject });
         void this.work();
       });
     }
-    // An event another replica (or a concurrent call) stored first: the stored one, marked duplicate.
+    // An event another replica (or a concurrent call) stored first, or stored before a compaction: the stored
+    // one, marked duplicate.
     return results.map((r) => {
       if (r.duplicate || r.event.id === null) return r;
-      const stored = this.byId.get(r.event.id);
+      const stored = this.byId.get(r.event.id) ?? archived.get(r.event.id);
       return stored && stored !== r.event ? { event: stored, duplicate: true } : r;
     });
+  }
+
+  /**
+   * Records that events 1…`through` are absorbed by the model (in `recsys_events_meta`, under the append lock, so
+   * `through` is checked against every replica's events) and notifies; each replica then drops them from memory
+   * and from the ids it checks locally (the table still refuses a repeated id). The rows stay in the table.
+   */
+  compact(through: number): Promise<CompactResult> {
+    if (this.closed) throw new Error(`${this.location}: the event log is closed`);
+    if (!Number.isInteger(through) || through < 0) throw new RangeError(`compact: through must be an integer >= 0 (got ${through})`);
+    return new Promise<CompactResult>((resolve, reject) => {
+      this.compactions.push({ through, resolve, reject });
+      void this.work();
+    });
+  }
+
+  private async compactNow(through: number): Promise<CompactResult> {
+    if (this.broken) await this.reconnect();
+    const c = this.client;
+    let recorded: number;
+    await c.query('BEGIN');
+    try {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      const { rows } = await c.query<{ last: string }>(`SELECT coalesce(max(seq), 0) AS last FROM ${EVENT_TABLE}`);
+      const last = Number(rows[0].last);
+      if (through > last) throw new RangeError(`compact: through ${through} is past the last stored event (seq ${last})`);
+      const up = await c.query<{ value: string }>(
+        `INSERT INTO ${META_TABLE} (key, value) VALUES ('archived_through', $1) ON CONFLICT (key) DO UPDATE SET value = greatest(${META_TABLE}.value, excluded.value) RETURNING value`,
+        [through],
+      );
+      recorded = Number(up.rows[0].value);
+      await c.query(`SELECT pg_notify('${EVENT_TABLE}', 'compacted')`);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+    this.apply((await this.transaction([])).events);
+    const before = this.base;
+    const kept = this.dropThrough(recorded);
+    return { archivedThrough: this.base, archived: this.base - before, archive: kept ? `${this.location}: table ${EVENT_TABLE} (the rows stay; replicas no longer hold them)` : null, live: this.live.length };
+  }
+
+  /** Drops the events through `through` from memory (when past the current base); whether it dropped any. */
+  private dropThrough(through: number): boolean {
+    if (through <= this.base) return false;
+    const cut = Math.min(through - this.base, this.live.length);
+    for (let j = 0; j < cut; j++) {
+      const id = this.live[j].id;
+      if (id !== null) this.byId.delete(id);
+    }
+    this.live = this.live.slice(cut);
+    this.base += cut;
+    this.onCompacted(this.base);
+    return true;
   }
 
   private askCatchUp(): void {
@@ -229,13 +312,20 @@ export class PgEventLog implements EventStore {
     if (this.working) return;
     this.working = true;
     try {
-      while (!this.closed && (this.queue.length || this.catchUpAsked)) {
+      while (!this.closed && (this.queue.length || this.catchUpAsked || this.compactions.length)) {
+        const c = this.compactions.shift();
+        if (c) {
+          await this.compactNow(c.through).then(c.resolve, (e: unknown) => c.reject(e instanceof Error ? e : new Error(String(e))));
+          continue;
+        }
         const group = this.queue;
         this.queue = [];
         this.catchUpAsked = false;
         try {
-          this.apply(await this.transaction(group.flatMap((p) => p.events)));
-          for (const p of group) p.resolve();
+          const { events, archived } = await this.transaction(group.flatMap((p) => p.events));
+          this.apply(events);
+          if (!group.length) this.dropThrough(await archivedThrough(this.client));
+          for (const p of group) p.resolve(archived);
         } catch (e) {
           const error = new Error(`${this.location}: could not store the events (${e instanceof Error ? e.message : String(e)})`);
           for (const p of group) for (const ev of p.events) ev.seq = 0;
@@ -250,15 +340,17 @@ export class PgEventLog implements EventStore {
 
   /**
    * One transaction, one round trip: {@link APPEND_FUNCTION} stores `mine` (less the ids stored meanwhile) after
-   * every event committed so far, and returns the events after `this.events.length` — the other replicas' and ours.
+   * every event committed so far, and returns the events after {@link lastSeq} — the other replicas' and ours —
+   * and, by id, the compacted events the batch repeated.
    */
-  private async transaction(mine: LoggedEvent[]): Promise<LoggedEvent[]> {
+  private async transaction(mine: LoggedEvent[]): Promise<{ events: LoggedEvent[]; archived: Map<string, LoggedEvent> }> {
     if (this.broken) await this.reconnect();
     const c = this.client;
-    const last = this.events.length;
+    const last = this.lastSeq;
+    const archived = new Map<string, LoggedEvent>();
     if (!mine.length) {
       const { rows } = await c.query<Row>(`SELECT ${COLUMNS} FROM ${EVENT_TABLE} WHERE seq > $1 ORDER BY seq`, [last]);
-      return rows.map(eventOf);
+      return { events: rows.map(eventOf), archived };
     }
     // Ids applied since the append was called, and the same id twice in one group (concurrent posts), go once.
     const batch: LoggedEvent[] = [];
@@ -273,21 +365,22 @@ export class PgEventLog implements EventStore {
     const payload = JSON.stringify(batch.map((e, ord) => ({ ord, id: e.id, u: e.user, i: e.item, v: e.value, t: e.time })));
     const { rows } = await c.query<Row & { mine: boolean }>(`SELECT ${COLUMNS}, mine FROM ${APPEND_FUNCTION}($1, $2::jsonb)`, [last, payload]);
     this.commits++;
-    const others = rows.filter((r) => !r.mine).map(eventOf);
+    for (const r of rows) if (Number(r.seq) <= last && r.id !== null) archived.set(r.id, eventOf(r));
+    const others = rows.filter((r) => !r.mine && Number(r.seq) > last).map(eventOf);
     const ours = rows.filter((r) => r.mine);
-    // The function skipped the ids that another replica stored after `last`: they are among `others`.
-    const taken = new Set(others.flatMap((e) => (e.id === null ? [] : [e.id])));
+    // The function skipped the ids that another replica stored after `last` (among `others`) or before (compacted).
+    const taken = new Set([...others.flatMap((e) => (e.id === null ? [] : [e.id])), ...archived.keys()]);
     const stored = batch.filter((e) => e.id === null || !taken.has(e.id));
     if (stored.length !== ours.length) throw new Error(`stored ${ours.length} events where ${stored.length} were expected; the event table was changed by something other than recsys`);
     stored.forEach((e, j) => (e.seq = Number(ours[j].seq)));
-    return [...others, ...stored];
+    return { events: [...others, ...stored], archived };
   }
 
   /** Applies committed events in seq order. */
   private apply(events: LoggedEvent[]): void {
     const fresh: LoggedEvent[] = [];
     for (const e of events) {
-      if (e.seq <= this.events.length) continue;
+      if (e.seq <= this.lastSeq) continue;
       this.push(e, this.location);
       fresh.push(e);
     }
@@ -295,22 +388,28 @@ export class PgEventLog implements EventStore {
   }
 
   private push(e: LoggedEvent, where: string): void {
-    if (e.seq !== this.events.length + 1) throw new Error(`${where}: event seq ${e.seq} where ${this.events.length + 1} was expected; the event table is damaged`);
-    this.events.push(e);
+    if (e.seq !== this.lastSeq + 1) throw new Error(`${where}: event seq ${e.seq} where ${this.lastSeq + 1} was expected; the event table is damaged`);
+    this.live.push(e);
     if (e.id !== null) this.byId.set(e.id, e);
   }
 
   /** Stops listening and closes the connections (pending appends finish first). */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.working || this.queue.length) await new Promise((r) => setTimeout(r, 1));
+    while (this.working || this.queue.length || this.compactions.length) await new Promise((r) => setTimeout(r, 1));
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([this.client.end(), this.listener.end()]);
   }
 }
 
-/** Reads the shared event table without changing it (for export). */
+/** The `archived_through` of the meta table (0 before any compaction). */
+async function archivedThrough(c: pg.Client): Promise<number> {
+  const { rows } = await c.query<{ value: string }>(`SELECT value FROM ${META_TABLE} WHERE key = 'archived_through'`);
+  return rows.length ? Number(rows[0].value) : 0;
+}
+
+/** Reads the shared event table without changing it (for export): every row, compacted ones included. */
 export async function readPgEventLog(url: string): Promise<{ location: string; events: LoggedEvent[] }> {
   const location = redact(url);
   const client = new pg.Client({ connectionString: url });

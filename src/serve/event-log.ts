@@ -93,6 +93,11 @@ export interface EventStoreOptions {
    * resolve; a shared store calls it for other replicas' events too.
    */
   onStored?: (events: readonly LoggedEvent[]) => void;
+  /**
+   * Called when the events through `through` have left `events` (a compaction here or, when shared, by another
+   * replica), before the compaction resolves.
+   */
+  onCompacted?: (through: number) => void;
 }
 
 /** Default of {@link EventLogOptions.minCommitIntervalMs}. */
@@ -153,6 +158,7 @@ export class EventLog implements EventStore {
     private size: number,
     private readonly fsync: (fh: FileHandle) => Promise<void>,
     private readonly onStored: (events: readonly LoggedEvent[]) => void,
+    private readonly onCompacted: (through: number) => void,
     private readonly minCommitIntervalMs: number,
   ) {}
 
@@ -196,7 +202,7 @@ export class EventLog implements EventStore {
       } catch (e) {
         options.warn?.(`${(e as Error).message}; \`recsys events export\` will refuse until it is repaired`);
       }
-      const log = new EventLog(path, root, fh, state.goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}), interval);
+      const log = new EventLog(path, root, fh, state.goodBytes, options.fsync ?? ((f) => f.sync()), options.onStored ?? (() => {}), options.onCompacted ?? (() => {}), interval);
       log.through = state.through;
       log.last = state.lastSeq;
       log.live = events;
@@ -399,6 +405,7 @@ export class EventLog implements EventStore {
           this.size = size;
           this.live = this.live.slice(cut);
           this.through = through;
+          this.onCompacted(through);
           try {
             await syncDir(this.root);
           } catch (e) {

@@ -227,7 +227,7 @@ export const reloadSchema: RouteSchema = {
 export const compactSchema: RouteSchema = {
   summary: 'move the events a retrained model has absorbed to the archive',
   description:
-    'Events 1…through leave the live log (and memory) for DIR/archive/; `recsys events export` still writes them. Compact only through the last event the model in service was trained on: those users stop folding the archived events in. Ids of archived events are forgotten (posting one again stores it again). 422 when through is past the last event or the store cannot compact (PostgreSQL).',
+    'Events 1…through leave the live log (and memory) for DIR/archive/; `recsys events export` still writes them. Compact only through the last event the model in service was trained on: those users stop folding the archived events in. Ids of archived events are forgotten (posting one again stores it again). With PostgreSQL the rows stay in the table (and their ids stored once); every replica drops them from memory. 422 when through is past the last event.',
   body: {
     type: 'object',
     additionalProperties: false,

@@ -8,6 +8,7 @@ import { buildService } from '../../src/serve/app.js';
 import type { LoggedEvent } from '../../src/serve/event-log.js';
 import { EVENT_TABLE, PgEventLog } from '../../src/serve/event-log-pg.js';
 import { exportEvents } from '../../src/serve/export.js';
+import { runCli } from '../cli/helpers.js';
 import { startTestPg, type TestPg } from '../pipeline/pg-server.js';
 import { savedModel, tempDir } from './fixtures.js';
 
@@ -171,5 +172,53 @@ describe('PostgreSQL event log', () => {
     const out = join(await tempDir(), 'events.csv');
     expect(await exportEvents(url, out)).toEqual({ events: 1, lastSeq: 1, note: null });
     expect((await readFile(out, 'utf8')).split('\n')[1]).toMatch(/^1,u0,i\d+,1,[\d.]+,p1$/);
+  });
+
+  it('compaction: every replica drops the events from memory, the rows and their ids stay, a start replays the rest', async (ctx) => {
+    if (!server) return ctx.skip();
+    const url = await freshDb();
+    const dropped: Record<string, number[]> = { a: [], b: [] };
+    const a = await PgEventLog.open(url, { onCompacted: (t) => dropped.a.push(t) });
+    const b = await PgEventLog.open(url, { onCompacted: (t) => dropped.b.push(t) });
+    await a.append(Array.from({ length: 6 }, (_, j) => ({ user: `u${j % 2}`, item: j, id: `e${j + 1}` })));
+    await b.append([{ user: 'v', item: 9, id: 'b1' }]);
+    await until('a to apply b\'s event', () => a.lastSeq === 7);
+    await expect(a.compact(8)).rejects.toThrow(/past the last stored event \(seq 7\)/);
+    const r = await a.compact(4);
+    expect(r).toMatchObject({ archivedThrough: 4, archived: 4, live: 3, archive: expect.stringMatching(/table recsys_events/) });
+    expect(a.events.map((e) => e.seq)).toEqual([5, 6, 7]);
+    await until('b to drop the compacted events', () => b.archivedThrough === 4);
+    expect(b.events.map((e) => e.seq)).toEqual([5, 6, 7]);
+    expect([dropped.a, dropped.b]).toEqual([[4], [4]]);
+    // A compacted id is still stored once: posting it again, to either replica, returns the stored event.
+    const again = await b.append([{ user: 'x', item: 0, id: 'e2' }, { user: 'x', item: 1, id: 'n1' }]);
+    expect(again.map((x) => [x.event.seq, x.duplicate])).toEqual([[2, true], [8, false]]);
+    expect(again[0].event).toMatchObject({ user: 'u1', item: 1 });
+    expect(await a.compact(3)).toMatchObject({ archivedThrough: 4, archived: 0, archive: null });
+    await Promise.all([a.close(), b.close()]);
+    const c = await PgEventLog.open(url, { pollMs: 0 });
+    expect([c.archivedThrough, c.lastSeq, c.events.map((e) => e.seq)]).toEqual([4, 8, [5, 6, 7, 8]]);
+    await c.close();
+    // The rows stay: export writes all eight.
+    const out = join(await tempDir(), 'all.csv');
+    expect(await exportEvents(url, out)).toEqual({ events: 8, lastSeq: 8, note: null });
+    // Over HTTP on a replica: the users' compacted events leave their history.
+    const model = await savedModel('ials', { factors: 4, iterations: 8 });
+    const s = await buildService({ model, dataDir: url });
+    try {
+      await s.app.inject({ method: 'POST', url: '/v1/events', payload: { user: 'u0', item: 'i3' } });
+      const res = await s.app.inject({ method: 'POST', url: '/v1/admin/compact', payload: { through: 8 } });
+      expect(res.statusCode, res.body).toBe(200);
+      const hist = (await s.app.inject({ url: '/v1/users/u0/history' })).json() as { events: { seq: number }[] };
+      expect(hist.events.map((e) => e.seq)).toEqual([9]);
+      // The CLI on the table while a replica serves: the replica is told.
+      const cli = await runCli(['events', 'compact', '--data', url, '--through', '9']);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stderr).toMatch(/archived 1 event to .*table recsys_events/);
+      await until('the serving replica to drop it', () => s.log.archivedThrough === 9);
+      expect((await s.app.inject({ url: '/v1/users/u0/history' })).json()).toMatchObject({ events: [] });
+    } finally {
+      await s.close();
+    }
   });
 });

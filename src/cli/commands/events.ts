@@ -1,12 +1,14 @@
 /**
  * `recsys events export --data DIR --out FILE.csv|.parquet`: the service's event log (archive included) for the
- * next `recsys train`; `recsys events compact --data DIR --through SEQ`: move the events a retrained model has
- * absorbed out of the live log, with the server stopped (a running one: `POST /v1/admin/compact`).
+ * next `recsys train`; `recsys events compact --data DIR|URL --through SEQ`: drop the events a retrained model has
+ * absorbed from the live log — a directory with its server stopped (a running one: `POST /v1/admin/compact`), a
+ * PostgreSQL table at any time (the replicas are told).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { isPostgres } from '../../pipeline/feature-store.js';
-import { EventLog } from '../../serve/event-log.js';
+import { EventLog, type EventStore } from '../../serve/event-log.js';
+import { PgEventLog } from '../../serve/event-log-pg.js';
 import { exportEvents } from '../../serve/export.js';
 
 /** Registers `events`. */
@@ -26,19 +28,20 @@ export function register(program: Command): void {
     });
   events
     .command('compact')
-    .description('move events 1…SEQ from the live log to DIR/archive/ (export still writes them); the server must be stopped')
-    .requiredOption('--data <dir>', 'the --data directory of `recsys serve`')
+    .description('drop events 1…SEQ from the live log: to DIR/archive/ (the server must be stopped), or marked in a PostgreSQL table (replicas drop them too); export still writes them')
+    .requiredOption('--data <dir|url>', 'the --data of `recsys serve`: its directory or postgres:// URL')
     .requiredOption('--through <seq>', 'last seq to archive: the last event the model in service was trained on')
     .action(async (flags: { data: string; through: string }) => {
-      if (isPostgres(flags.data)) throw new UsageError('--data: a PostgreSQL event table is not compacted by recsys (archive its old rows with SQL)');
       const through = Number(flags.through);
       if (!/^\d+$/.test(flags.through.trim()) || !Number.isSafeInteger(through)) throw new UsageError(`--through ${flags.through}: give an event seq (an integer >= 0)`);
-      const log = await EventLog.open(flags.data, { warn: (m) => process.stderr.write(`recsys events: ${m}\n`) });
+      const warn = (m: string): boolean => process.stderr.write(`recsys events: ${m}\n`);
+      const log: EventStore = isPostgres(flags.data) ? await PgEventLog.open(flags.data, { pollMs: 0, warn }) : await EventLog.open(flags.data, { warn });
       try {
-        if (through > log.lastSeq) throw new UsageError(`--through ${through}: past the last stored event (seq ${log.lastSeq}) in ${log.path}`);
+        if (!log.compact) throw new UsageError(`--data: ${log.location} cannot be compacted`);
+        if (through > log.lastSeq) throw new UsageError(`--through ${through}: past the last stored event (seq ${log.lastSeq}) in ${log.location}`);
         const r = await log.compact(through);
-        if (r.archived === 0) process.stderr.write(`nothing to do: events 1–${r.archivedThrough} are archived already; ${r.live} in ${log.path}\n`);
-        else process.stderr.write(`archived ${r.archived} event${r.archived === 1 ? '' : 's'} to ${r.archive}; ${r.live} stay in ${log.path} (events 1–${r.archivedThrough} archived)\n`);
+        if (r.archived === 0) process.stderr.write(`nothing to do: events 1–${r.archivedThrough} are archived already; ${r.live} in ${log.location}\n`);
+        else process.stderr.write(`archived ${r.archived} event${r.archived === 1 ? '' : 's'} to ${r.archive}; ${r.live} stay in ${log.location} (events 1–${r.archivedThrough} archived)\n`);
       } finally {
         await log.close();
       }
