@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FileHandle } from 'node:fs/promises';
+import type { Progress } from '../core/progress.js';
 import type { ExternalId } from '../data/id-map.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
 import type { EventInput, EventStore, LoggedEvent } from './event-log.js';
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   fsync?: (fh: FileHandle) => Promise<void>;
   /** The file log's least time between group commits under load (`EventLogOptions.minCommitIntervalMs`). */
   commitIntervalMs?: number;
+  /** Reports the replay of a large event log at start (`EventStoreOptions.progress`). */
+  replayProgress?: (p: Progress) => void;
   /** Also serve the web dashboard at `/` and its `/api` routes (src/serve/dashboard.ts); off when absent. */
   dashboard?: DashboardOptions;
 }
@@ -161,7 +164,7 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   };
   let log: EventStore;
   try {
-    log = await openEventStore(options.dataDir, { fsync: options.fsync, minCommitIntervalMs: options.commitIntervalMs, onStored: file, onCompacted: compacted, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
+    log = await openEventStore(options.dataDir, { fsync: options.fsync, minCommitIntervalMs: options.commitIntervalMs, onStored: file, onCompacted: compacted, progress: options.replayProgress, warn: (m) => process.stderr.write(`recsys serve: ${m}\n`) });
   } catch (e) {
     await slot.close();
     throw e;

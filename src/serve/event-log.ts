@@ -15,6 +15,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
+import type { Progress } from '../core/progress.js';
 import type { ExternalId } from '../data/id-map.js';
 import { ARCHIVE_DIR, archiveName, EVENT_LOG_FILE, eventLine, headerLine, listArchive, scanLog, type LoggedEvent, type ScanState } from './log-format.js';
 
@@ -98,6 +99,8 @@ export interface EventStoreOptions {
    * replica), before the compaction resolves.
    */
   onCompacted?: (through: number) => void;
+  /** Reports the replay at open of a large log (≥ 64 MiB): MiB read of MiB in all. */
+  progress?: (p: Progress) => void;
 }
 
 /** Default of {@link EventLogOptions.minCommitIntervalMs}. */
@@ -129,6 +132,9 @@ interface Compaction {
   resolve: () => void;
   reject: (e: Error) => void;
 }
+
+/** Logs from this size report their replay ({@link EventStoreOptions.progress}). */
+const REPORT_REPLAY_BYTES = 64 * 2 ** 20;
 
 /** Bytes per read when copying a byte range of the log. */
 const COPY_BYTES = 1 << 20;
@@ -188,7 +194,14 @@ export class EventLog implements EventStore {
       fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o644);
       if (!existed) await syncDir(root);
       const state: ScanState = { through: 0, lastSeq: 0, goodBytes: 0, totalBytes: 0 };
-      const events = [...scanLog(fh.fd, path, state)];
+      const events: LoggedEvent[] = [];
+      const report = options.progress;
+      const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+      for (const e of scanLog(fh.fd, path, state)) {
+        events.push(e);
+        if (report && (events.length & 0xffff) === 0 && state.totalBytes >= REPORT_REPLAY_BYTES) report({ phase: 'MiB', done: mib(state.goodBytes), total: mib(state.totalBytes) });
+      }
+      if (report && state.totalBytes >= REPORT_REPLAY_BYTES) report({ phase: 'MiB', done: mib(state.totalBytes), total: mib(state.totalBytes) });
       if (state.goodBytes < state.totalBytes) {
         await fh.truncate(state.goodBytes);
         await fh.sync();

@@ -51,6 +51,28 @@ describe('log format: chunked scan', () => {
   });
 });
 
+describe('EventLog replay progress', () => {
+  it('a log of 64 MiB or more reports its replay in MiB, ending at the total; a small one reports nothing', async () => {
+    const dir = await tempDir();
+    const pad = 'x'.repeat(1000);
+    const lines: string[] = [];
+    for (let s = 1; s <= 70_000; s++) lines.push(eventLine({ seq: s, user: `u${s % 7}-${pad}`, item: s, value: 1, time: s, id: null }));
+    await writeFile(join(dir, EVENT_LOG_FILE), lines.join(''));
+    const reports: { done: number; total: number }[] = [];
+    const log = await EventLog.open(dir, { progress: (p) => reports.push({ done: p.done, total: p.total }) });
+    expect(log.events).toHaveLength(70_000);
+    await log.close();
+    expect(reports.length).toBe(2); // after 65,536 events, and at the end
+    expect(reports[0].done).toBeLessThan(reports[0].total);
+    expect(reports[1]).toEqual({ done: 72, total: 72 }); // 70,000 lines of ≈ 1,075 bytes
+    const small = await logOf(3);
+    await small.log.close();
+    const none: unknown[] = [];
+    await (await EventLog.open(small.dir, { progress: (p) => none.push(p) })).close();
+    expect(none).toEqual([]);
+  });
+});
+
 describe('EventLog compaction', () => {
   it('moves events 1…through to the archive; the live log, memory and ids keep the rest; export still has all', async () => {
     const { dir, log } = await logOf(10);

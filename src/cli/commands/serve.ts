@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { getKernels } from '../../linalg/index.js';
 import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
+import { ProgressBar } from '../progress.js';
 import { DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../../serve/event-log.js';
 import { hnswMipsFlag, hnswQuantFlag } from './pipeline.js';
 
@@ -82,7 +83,8 @@ export function register(program: Command): void {
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
         };
-        service = await buildService({ model: flags.model, dataDir: flags.data, commitIntervalMs: commitInterval, pipeline, logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
+        const replay = new ProgressBar('recsys serve: replaying the event log');
+        service = await buildService({ model: flags.model, dataDir: flags.data, commitIntervalMs: commitInterval, pipeline, replayProgress: (p) => replay.update(p), logger: { level: flags.logLevel, stream: process.stderr }, dashboard: { resultsDir: flags.results } });
       } catch (e) {
         await (await getKernels()).close();
         throw new UsageError(`cannot start the service: ${(e as Error).message}`);
