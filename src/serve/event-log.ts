@@ -10,7 +10,7 @@
  * large as the events since the last retrain. One process holds a data directory at a time (`events.lock`).
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -206,6 +206,14 @@ export class EventLog implements EventStore {
         await fh.truncate(state.goodBytes);
         await fh.sync();
         options.warn?.(`${path}: cut off an incomplete last line (${state.totalBytes - state.goodBytes} bytes) left by a crash before it was acknowledged`);
+      }
+      // Temporary files of a compaction a crash interrupted (this process holds the lock: none is being written).
+      for (const where of [root, join(root, ARCHIVE_DIR)]) {
+        for (const name of await readdir(where).catch(() => [] as string[])) {
+          if (!/^(events\.log|events-\d{12}-\d{12}\.log)\.tmp-\d+$/.test(name)) continue;
+          await rm(join(where, name), { force: true });
+          options.warn?.(`${join(where, name)}: removed, a temporary file of a compaction that a crash interrupted`);
+        }
       }
       try {
         for (const f of listArchive(root, state.through).stale) {

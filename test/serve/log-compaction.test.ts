@@ -125,12 +125,16 @@ describe('EventLog compaction', () => {
     await mkdir(join(dir, ARCHIVE_DIR));
     const stale = join(dir, ARCHIVE_DIR, archiveName(1, 3));
     await writeFile(stale, events.slice(0, 3).map(eventLine).join(''));
+    await writeFile(`${join(dir, EVENT_LOG_FILE)}.tmp-4242`, 'half a new live log');
+    await writeFile(`${stale}.tmp-4242`, 'half an archive file');
     expect(exported(dir).events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const warnings: string[] = [];
     const again = await EventLog.open(dir, { warn: (m) => warnings.push(m) });
     expect(again.events).toHaveLength(6);
     expect(warnings.join('\n')).toMatch(/removed, left by a compaction that a crash interrupted/);
+    expect(warnings.join('\n')).toMatch(/events\.log\.tmp-4242: removed, a temporary file/);
     expect(await readdir(join(dir, ARCHIVE_DIR))).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual([ARCHIVE_DIR, LOCK_FILE, EVENT_LOG_FILE].sort());
     await again.close();
   });
 
