@@ -61,10 +61,10 @@ export interface EventStore {
   /** Events 1…this were compacted into the archive (0: none); they are no longer in `events`. */
   readonly archivedThrough: number;
   /**
-   * Moves the events through seq `through` to the archive and drops them from `events` (and from the ids posting
-   * is idempotent over); absent where the store cannot compact.
+   * Drops the events through seq `through` from `events` (and from the ids checked in memory), keeping them for
+   * export: moved to the archive (file log) or left in the table (PostgreSQL).
    */
-  compact?(through: number): Promise<CompactResult>;
+  compact(through: number): Promise<CompactResult>;
   /** Durable writes made by appends so far: fsyncs of the file, commits of the database. */
   readonly fsyncCount: number;
   /** Stores `inputs` in order; resolves once they are durable. */
@@ -79,7 +79,7 @@ export interface CompactResult {
   archivedThrough: number;
   /** Events this call archived (0 when `through` was archived already). */
   archived: number;
-  /** The archive file written, null when nothing was archived. */
+  /** Where the events went (the archive file written; for PostgreSQL the table), null when nothing was archived. */
   archive: string | null;
   /** Events left in the live log. */
   live: number;
@@ -544,10 +544,9 @@ async function releaseLock(root: string): Promise<void> {
  * so that a log larger than memory streams. `state` is filled as it goes: `tornBytes` is an incomplete last line
  * of the live log left out (never acknowledged). Throws naming the file for a damaged archive or line.
  */
-export function* readEventLog(dir: string, state: { path: string; tornBytes: number; archived: number }): Generator<LoggedEvent> {
+export function* readEventLog(dir: string, state: { tornBytes: number; archived: number }): Generator<LoggedEvent> {
   const root = resolve(dir);
   const path = join(root, EVENT_LOG_FILE);
-  state.path = path;
   // Opened first: a compaction meanwhile replaces the file but not what this descriptor reads.
   const fd = openSync(path, 'r');
   try {

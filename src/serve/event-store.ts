@@ -35,10 +35,10 @@ export async function readEventStore(data: string): Promise<StoredEvents> {
     const { location, events } = await readPgEventLog(data);
     return { source: location, file: null, events, tornBytes: () => 0 };
   }
-  const state = { path: '', tornBytes: 0, archived: 0 };
+  const state = { tornBytes: 0, archived: 0 };
   const events = readEventLog(data, state);
   const file = join(resolve(data), EVENT_LOG_FILE);
-  // Open the log now, so that a missing one is reported before anything is written.
+  // A missing log is reported now, before anything is written.
   await access(file);
   return { source: file, file, events, tornBytes: () => state.tornBytes };
 }

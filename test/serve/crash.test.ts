@@ -136,7 +136,7 @@ describe('crash safety', () => {
     const ready = (await (await fetch(`${again.url}/readyz`)).json()) as { lastSeq: number; archivedThrough: number };
     again.child.kill('SIGTERM');
     expect((await second.done).code).toBe(0);
-    const state = { path: '', tornBytes: 0, archived: 0 };
+    const state = { tornBytes: 0, archived: 0 };
     const all = [...readEventLog(data, state)];
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: ready.lastSeq }, (_, j) => j + 1));
     expect(state.archived).toBe(ready.archivedThrough);

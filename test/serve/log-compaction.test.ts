@@ -8,8 +8,8 @@ import { runCli } from '../cli/helpers.js';
 import { tempDir } from './fixtures.js';
 
 /** Every event of the data directory, archive first (what export reads). */
-function exported(dir: string): { events: LoggedEvent[]; state: { path: string; tornBytes: number; archived: number } } {
-  const state = { path: '', tornBytes: 0, archived: 0 };
+function exported(dir: string): { events: LoggedEvent[]; state: { tornBytes: number; archived: number } } {
+  const state = { tornBytes: 0, archived: 0 };
   return { events: [...readEventLog(dir, state)], state };
 }
 

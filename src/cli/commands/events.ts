@@ -37,7 +37,6 @@ export function register(program: Command): void {
       const warn = (m: string): boolean => process.stderr.write(`recsys events: ${m}\n`);
       const log: EventStore = isPostgres(flags.data) ? await PgEventLog.open(flags.data, { pollMs: 0, warn }) : await EventLog.open(flags.data, { warn });
       try {
-        if (!log.compact) throw new UsageError(`--data: ${log.location} cannot be compacted`);
         if (through > log.lastSeq) throw new UsageError(`--through ${through}: past the last stored event (seq ${log.lastSeq}) in ${log.location}`);
         const r = await log.compact(through);
         if (r.archived === 0) process.stderr.write(`nothing to do: events 1–${r.archivedThrough} are archived already; ${r.live} in ${log.location}\n`);
