@@ -283,8 +283,8 @@ export class PgEventLog implements EventStore {
     }
     this.apply((await this.transaction([])).events);
     const before = this.base;
-    const kept = this.dropThrough(recorded);
-    return { archivedThrough: this.base, archived: this.base - before, archive: kept ? `${this.location}: table ${EVENT_TABLE} (the rows stay; replicas no longer hold them)` : null, live: this.live.length };
+    const dropped = this.dropThrough(recorded);
+    return { archivedThrough: this.base, archived: this.base - before, archive: dropped ? `${this.location}: table ${EVENT_TABLE} (the rows stay; replicas no longer hold them)` : null, live: this.live.length };
   }
 
   /** Drops the events through `through` from memory (when past the current base); whether it dropped any. */

@@ -37,8 +37,10 @@ export function register(program: Command): void {
       const warn = (m: string): boolean => process.stderr.write(`recsys events: ${m}\n`);
       const log: EventStore = isPostgres(flags.data) ? await PgEventLog.open(flags.data, { pollMs: 0, warn }) : await EventLog.open(flags.data, { warn });
       try {
-        if (through > log.lastSeq) throw new UsageError(`--through ${through}: past the last stored event (seq ${log.lastSeq}) in ${log.location}`);
-        const r = await log.compact(through);
+        // The store checks `through` against its last event (a shared table: every replica's).
+        const r = await log.compact(through).catch((e: unknown) => {
+          throw e instanceof RangeError ? new UsageError(`--through ${e.message.replace(/^compact: through /, '')} in ${log.location}`) : e;
+        });
         if (r.archived === 0) process.stderr.write(`nothing to do: events 1–${r.archivedThrough} are archived already; ${r.live} in ${log.location}\n`);
         else process.stderr.write(`archived ${r.archived} event${r.archived === 1 ? '' : 's'} to ${r.archive}; ${r.live} stay in ${log.location} (events 1–${r.archivedThrough} archived)\n`);
       } finally {
