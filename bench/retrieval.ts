@@ -16,12 +16,16 @@
  * `--M` / `--quant` each size gets the library's defaults for it (`hnswDefaultsFor`: M 16 + f32 below 500,000
  * items, M 32 + f16 from there); the table prints what was built.
  *
+ * `--index hnsw,ivf` (both by default) with `--lists L --nprobe 32,64 --rerank 1.5` for IVF (absent: `ivfDefaultsFor`
+ * the size). Exact and ANN passes alternate (exact, ANN, exact, …), best of `--repeat` each, so a ratio compares
+ * passes of the same spell on a shared machine.
+ *
  * Modes: "serial" searches one query at a time (the service's regime: one request, one query) through
- * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. Each timing
- * is the best of `--repeat` runs (exact is timed again after each HNSW build, next to the rows it is compared with); "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
+ * `search(q, k, excludeSet)`; "batch" searches all queries in one `searchRows` call on all threads. For HNSW,
+ * "ranges" is the norm ranges searched per query / the ranges of the index. QPS is wall-clock; "CPU ratio" divides queries per CPU-second of the process
  * (all its threads), which is steadier on a shared machine. The load average is printed with the figures.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { drawCumulative, Rng } from '../src/core/rng.js';
 import { IdMap } from '../src/data/id-map.js';
 import { Interactions } from '../src/data/interactions.js';
@@ -30,6 +34,7 @@ import { getKernels } from '../src/linalg/index.js';
 import { createModel } from '../src/models/index.js';
 import { ExactIndex, type VectorHits } from '../src/pipeline/exact.js';
 import { HnswIndex, isQuantization, removeHnswFiles, type HnswParams } from '../src/pipeline/hnsw.js';
+import { IvfIndex } from '../src/pipeline/ivf.js';
 import { vectorSpaceOf } from '../src/pipeline/vectors.js';
 
 function flag(args: string[], name: string, fallback: string): string {
@@ -147,29 +152,41 @@ interface Searcher {
   searchRows(q: DenseMatrix, k: number, exclude: CsrMatrix | null): Promise<VectorHits>;
 }
 
-/** Best-of-`repeat` wall and CPU queries/s of `index` over the workload in `mode`; the hits of the last run. */
-async function timed(index: Searcher, w: Workload, k: number, mode: string, repeat: number): Promise<{ qps: number; cpuQps: number; hits: Int32Array }> {
+/** Wall and CPU queries/s of one pass of `index` over the workload in `mode`, and its hits. */
+async function onePass(index: Searcher, w: Workload, sets: Set<number>[] | null, k: number, mode: string): Promise<{ qps: number; cpuQps: number; hits: Int32Array }> {
   const { queries, exclude } = w;
   const d = queries.cols;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let hits: Int32Array;
+  if (mode === 'serial') {
+    hits = new Int32Array(queries.rows * k);
+    for (let r = 0; r < queries.rows; r++) {
+      const got = await index.search({ rows: 1, cols: d, data: queries.data.subarray(r * d, (r + 1) * d) }, k, sets?.[r]);
+      hits.set(got.items, r * k);
+    }
+  } else hits = (await index.searchRows(queries, k, exclude)).items;
+  const c = process.cpuUsage(c0);
+  return { qps: queries.rows / ((performance.now() - t0) / 1000), cpuQps: queries.rows / ((c.user + c.system) / 1e6), hits };
+}
+
+/**
+ * Best-of-`repeat` queries/s of `ann` and of `exact` over the workload in `mode`, measured in alternation (exact
+ * pass, ANN pass, …) so that both see the same spells of a shared machine; the ANN's hits of its last pass.
+ */
+async function paired(ann: Searcher, exact: Searcher, w: Workload, k: number, mode: string, repeat: number): Promise<{ ann: { qps: number; cpuQps: number }; exact: { qps: number; cpuQps: number }; hits: Int32Array }> {
+  const { queries, exclude } = w;
   const sets = exclude ? Array.from({ length: queries.rows }, (_, r) => new Set(exclude.colIdx.subarray(exclude.rowPtr[r], exclude.rowPtr[r + 1]))) : null;
-  let qps = 0;
-  let cpuQps = 0;
+  const best = { ann: { qps: 0, cpuQps: 0 }, exact: { qps: 0, cpuQps: 0 } };
   let hits: Int32Array = new Int32Array(0);
   for (let rep = 0; rep < repeat; rep++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    if (mode === 'serial') {
-      hits = new Int32Array(queries.rows * k);
-      for (let r = 0; r < queries.rows; r++) {
-        const got = await index.search({ rows: 1, cols: d, data: queries.data.subarray(r * d, (r + 1) * d) }, k, sets?.[r]);
-        hits.set(got.items, r * k);
-      }
-    } else hits = (await index.searchRows(queries, k, exclude)).items;
-    const c = process.cpuUsage(c0);
-    qps = Math.max(qps, queries.rows / ((performance.now() - t0) / 1000));
-    cpuQps = Math.max(cpuQps, queries.rows / ((c.user + c.system) / 1e6));
+    const e = await onePass(exact, w, sets, k, mode);
+    const a = await onePass(ann, w, sets, k, mode);
+    hits = a.hits;
+    best.exact = { qps: Math.max(best.exact.qps, e.qps), cpuQps: Math.max(best.exact.cpuQps, e.cpuQps) };
+    best.ann = { qps: Math.max(best.ann.qps, a.qps), cpuQps: Math.max(best.ann.cpuQps, a.cpuQps) };
   }
-  return { qps, cpuQps, hits };
+  return { ...best, hits };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -177,6 +194,8 @@ export async function run(args: string[]): Promise<void> {
   const d = Number(flag(args, 'dims', '64'));
   const nq = Number(flag(args, 'queries', '500'));
   const k = 100;
+  const indexes = flag(args, 'index', 'hnsw,ivf').split(',');
+  if (!indexes.every((x) => x === 'hnsw' || x === 'ivf')) throw new Error(`--index takes hnsw and/or ivf (got ${indexes.join(',')})`);
   // Absent --M / --quant: the library's defaults for each size (hnswDefaultsFor).
   const M = args.includes('--M') ? Number(flag(args, 'M', '16')) : undefined;
   const efConstruction = Number(flag(args, 'ef-construction', '128'));
@@ -186,6 +205,10 @@ export async function run(args: string[]): Promise<void> {
     if (!isQuantization(q)) throw new Error(`--quant takes f32 and/or f16 (got ${q})`);
     return q;
   }) : [undefined];
+  // Absent --lists / --nprobe / --rerank: ivfDefaultsFor each size.
+  const lists = args.includes('--lists') ? Number(flag(args, 'lists', '0')) : undefined;
+  const nprobes: (number | undefined)[] = args.includes('--nprobe') ? flag(args, 'nprobe', '').split(',').map(Number) : [undefined];
+  const rerank = args.includes('--rerank') ? Number(flag(args, 'rerank', '1.5')) : undefined;
   const modes = args.includes('--serial') ? ['serial'] : flag(args, 'mode', 'serial,batch').split(',');
   const repeat = Number(flag(args, 'repeat', '3'));
   const data = flag(args, 'data', 'clustered');
@@ -193,42 +216,51 @@ export async function run(args: string[]): Promise<void> {
   if (!modes.every((m) => m === 'serial' || m === 'batch')) throw new Error(`--mode takes serial and/or batch (got ${modes.join(',')})`);
   const kn = await getKernels();
   const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, HNSW through HnswIndex (${quants.map((q) => q ?? 'default').join(', ')}, M ${M ?? 'default'}, mips ${mips}); best of ${repeat}; ${availableParallelism()} cores, load average ${load()} (shared machine)\n\n`);
-  const rows: string[] = [];
+  process.stdout.write(`retrieval benchmark: ${d} dims, ${nq} queries, top ${k}, ${indexes.join(' and ')} against exact retrieval (kernels: ${kn.kind}); exact and ANN timed in alternation, best of ${repeat} each; ${availableParallelism()} cores, CPU ${cpus()[0]?.model ?? '?'}, load average ${load()} (shared machine)\n\n`);
   const line = (cells: (string | number)[]): void => {
-    const s = `| ${cells.join(' | ')} |`;
-    rows.push(s);
-    process.stdout.write(`${s}\n`);
+    process.stdout.write(`| ${cells.join(' | ')} |\n`);
   };
-  line(['n', 'data', 'M', 'efC', 'ef', 'quant.', 'mode', 'recall@100', 'QPS HNSW', 'QPS exact', 'ratio', 'CPU ratio', 'ranges', 'build s', 'load']);
-  line(Array(15).fill('---'));
+  line(['n', 'data', 'index', 'parameters', 'mode', 'recall@100', 'QPS ANN', 'QPS exact', 'ratio', 'CPU ratio', 'build s', 'load']);
+  line(Array(12).fill('---'));
   for (const n of sizes) {
     const w = data === 'ials' ? await ialsWorkload(n, d, nq, args) : await clusteredWorkload(n, d, nq, args, (items) => new ExactIndex(items, null, kn));
     const exact = new ExactIndex(w.items, w.itemBias, kn);
     const truth = await exact.searchRows(w.queries, k, w.exclude);
-    for (const quantization of quants) {
-      const t = performance.now();
-      const built = HnswIndex.build(w.items, w.itemBias, { M, efConstruction, ef: efs[0], mips, quantization } satisfies Partial<HnswParams>);
-      const buildS = (performance.now() - t) / 1000;
-      // Exact is timed after each build, next to the HNSW rows it is compared with (a long build can outlast a quiet spell).
-      const exactQps = new Map<string, { qps: number; cpuQps: number }>();
-      for (const mode of modes) exactQps.set(mode, await timed(exact, w, k, mode, repeat));
-      const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
-      built.save(path, 'bench');
-      try {
-        for (const ef of efs) {
-          const index = HnswIndex.load(path, 'bench', { ef });
-          for (const mode of modes) {
-            const ex = exactQps.get(mode) ?? { qps: NaN, cpuQps: NaN };
-            const before = { ...index.stats };
-            const h = await timed(index, w, k, mode, repeat);
-            const perQuery = (index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries);
-            const recall = recallAt(h.hits, truth.items, k, nq);
-            line([n, w.label, built.params.M, efConstruction, ef, built.params.quantization, mode, recall.toFixed(3), h.qps.toFixed(0), ex.qps.toFixed(0), `${(h.qps / ex.qps).toFixed(1)}×`, `${(h.cpuQps / ex.cpuQps).toFixed(1)}×`, `${perQuery.toFixed(1)} / ${index.ranges}`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+    const report = async (ann: Searcher, kind: string, params: string, buildS: number, mode: string, after: () => string = () => ''): Promise<void> => {
+      const r = await paired(ann, exact, w, k, mode, repeat);
+      const recall = recallAt(r.hits, truth.items, k, nq);
+      line([n, w.label, kind, params + after(), mode, recall.toFixed(3), r.ann.qps.toFixed(0), r.exact.qps.toFixed(0), `${(r.ann.qps / r.exact.qps).toFixed(1)}×`, `${(r.ann.cpuQps / r.exact.cpuQps).toFixed(1)}×`, buildS.toFixed(0), loadavg()[0].toFixed(2)]);
+    };
+    if (indexes.includes('hnsw')) {
+      for (const quantization of quants) {
+        const t = performance.now();
+        const built = HnswIndex.build(w.items, w.itemBias, { M, efConstruction, ef: efs[0], mips, quantization } satisfies Partial<HnswParams>);
+        const buildS = (performance.now() - t) / 1000;
+        const path = `${process.env.TMPDIR ?? '/tmp'}/recsys-bench-${process.pid}.hnsw`;
+        built.save(path, 'bench');
+        try {
+          for (const ef of efs) {
+            const index = HnswIndex.load(path, 'bench', { ef });
+            for (const mode of modes) {
+              const before = { ...index.stats };
+              const params = `M ${built.params.M}, efC ${efConstruction}, ef ${ef}, ${built.params.quantization}, ${mips}`;
+              // "ranges": norm ranges searched per query / ranges of the index.
+              const ranges = (): string => `; ranges ${((index.stats.rangeSearches - before.rangeSearches) / (index.stats.queries - before.queries)).toFixed(1)} / ${index.ranges}`;
+              await report(index, 'HNSW', params, buildS, mode, ranges);
+            }
           }
+        } finally {
+          removeHnswFiles(path);
         }
-      } finally {
-        removeHnswFiles(path);
+      }
+    }
+    if (indexes.includes('ivf')) {
+      const t = performance.now();
+      const built = await IvfIndex.build(w.items, w.itemBias, { lists, rerank }, { kernels: kn });
+      const buildS = (performance.now() - t) / 1000;
+      for (const nprobe of nprobes) {
+        const index = nprobe === undefined ? built : built.with({ nprobe });
+        for (const mode of modes) await report(index, 'IVF', `${index.listCount} lists, nprobe ${index.params.nprobe}, rerank ${index.params.rerank}`, buildS, mode);
       }
     }
   }

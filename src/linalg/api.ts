@@ -115,6 +115,54 @@ export interface ScoreTopKOptions extends TopKOptions {
   packed?: PackedItems;
 }
 
+/**
+ * The arrays of an inverted-file index over item vectors V (built by src/pipeline/ivf.ts), read by
+ * {@link Kernels.ivfSearch}. Centroids and codes are rows of width w: V's columns, plus one for the item bias when
+ * the index was built with one (the query's coordinate there is 1). Every array is read as given, never copied.
+ */
+export interface IvfLists {
+  /** Width w of centroids and codes (V's columns, or V's columns + 1 with a bias column). */
+  readonly width: number;
+  /** Lists L (≥ 1). */
+  readonly lists: number;
+  /**
+   * The list centroids as 7-bit codes, laid out like `codes` (centroid l in slot l; ⌈L/8⌉·8·wp bytes): scored like
+   * the items, against the same 8-bit query, so choosing the lists reads a quarter of what float centroids take.
+   */
+  readonly centroidCodes: Uint8Array;
+  /** List l holds the slots [listStart[l], listStart[l + 1]); every boundary a multiple of 8 (L + 1 entries). */
+  readonly listStart: Int32Array;
+  /** The item index in each slot, −1 for padding. */
+  readonly slotItems: Int32Array;
+  /**
+   * 7-bit codes (0…127) in blocks of 8 slots: slot s's coordinate j at (s >> 3)·8·wp + (j >> 2)·32 + (s & 7)·4 +
+   * (j & 3), wp = ⌈w/4⌉·4 (padding coordinates 0).
+   */
+  readonly codes: Uint8Array;
+  /** Coordinate j of a slot's item ≈ codeOffset[j] + codeScale[j] · code (w values each). */
+  readonly codeOffset: Float32Array;
+  readonly codeScale: Float32Array;
+}
+
+/** Options of {@link Kernels.ivfSearch}. */
+export interface IvfSearchOptions {
+  /** Lists searched per query, those with the highest centroid score (≥ 1; more than L means all). */
+  nprobe: number;
+  /** Items with the best approximate (code) scores that are scored exactly (at least k of them are). */
+  rerank: number;
+  /**
+   * false: no exact pass — the best k by code score are returned with their code scores (an approximation of the
+   * inner product; V's rows are not read). Default true.
+   */
+  exact?: boolean;
+  /** Added to item i's exact score (the index must then have its bias column). */
+  itemBias?: Float32Array;
+  /** Items never returned to query r: row r's sorted column indices. */
+  exclude?: CsrMatrix;
+  /** Items never returned to any query. */
+  excludeAll?: Int32Array;
+}
+
 /** Result of a top-k selection: rows × k, best first, padded with -1 / -Infinity. */
 export interface TopKResult {
   k: number;
@@ -256,6 +304,19 @@ export interface Kernels {
    * afterwards; the native pack costs about V's size in memory and one pass over V).
    */
   packItems(v: DenseMatrix): Promise<PackedItems>;
+  /**
+   * Approximate top-k by inner product (+ itemBias) through an inverted-file index over V's rows: per query row,
+   * the query rounded to 8 bits, the `nprobe` lists whose centroid codes score best (ties: lower list), their
+   * items' 7-bit codes scored against it, the best `rerank` of those scored exactly on V (float32), the best k of them best first (ties: lower
+   * item; padded with −1 / −∞). Excluded items never enter. Scores are exact inner products (unless
+   * `options.exact` is false); only the candidate set is approximate.
+   */
+  ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult>;
+  /**
+   * A hint that `arrays` are read at random for a long time (an index's rows): the native backend asks the OS to
+   * back them with 2 MiB pages, so row reads miss the TLB far less (docs/pipeline.md); the others do nothing.
+   */
+  adviseHugePages(arrays: readonly (Float32Array | Int32Array | Uint8Array)[]): void;
 
   /**
    * One Adam update over whole arrays, in place: g' = g + λw (coupled decay), m = β₁m + (1−β₁)g',

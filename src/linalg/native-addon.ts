@@ -10,7 +10,7 @@ import { buildPath } from './build-path.js';
 export type NativePool = { readonly __nativePool: unique symbol };
 
 /** A typed array handed to a kernel without copying, or null for an absent optional operand. */
-export type NativeBuffer = Float32Array | Int32Array | Uint32Array | Float64Array | null;
+export type NativeBuffer = Float32Array | Int32Array | Uint32Array | Float64Array | Uint8Array | null;
 
 /** What the addon reports about itself and the CPU. */
 export interface NativeInfo {

@@ -17,6 +17,8 @@ import type {
   DenseMatrix,
   GemmOptions,
   IalsOptions,
+  IvfLists,
+  IvfSearchOptions,
   Kernels,
   PackedItems,
   ScoreTopKOptions,
@@ -27,7 +29,7 @@ import type {
 import { adamConstants } from './adam.js';
 import { loadNativeAddon, type NativeAddon, type NativeBuffer, type NativeInfo, type NativePool } from './native-addon.js';
 import { packWithoutCopy, ReferenceKernels } from './reference.js';
-import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkIvfSearch, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
 import { defaultThreads } from './wasm.js';
 
 /** Work (≈ flops) below which a call runs synchronously on the calling thread. */
@@ -41,7 +43,7 @@ const SYNC_NATIVE_MIN_LENGTH = 1024;
 const INVERSE_BLOCK = 128;
 
 /** The kernel names of native/src/kernels.inc, in table order. */
-const OPS = ['gemm', 'gram', 'sparseGram', 'csrMatmul', 'denseCsrT', 'choleskySolve', 'spdFactor', 'spdInvertL', 'spdProduct', 'fillUpper', 'als', 'topk', 'scoreTopK', 'packItems', 'adam', 'multinomial', 'dropout', 'tanh', 'bpr', 'rowNorms', 'normalizeRows', 'dot', 'axpy'] as const;
+const OPS = ['gemm', 'gram', 'sparseGram', 'csrMatmul', 'denseCsrT', 'choleskySolve', 'spdFactor', 'spdInvertL', 'spdProduct', 'fillUpper', 'als', 'topk', 'scoreTopK', 'packItems', 'ivfSearch', 'adviseHugePages', 'adam', 'multinomial', 'dropout', 'tanh', 'bpr', 'rowNorms', 'normalizeRows', 'dot', 'axpy'] as const;
 type Op = (typeof OPS)[number];
 
 /**
@@ -58,11 +60,29 @@ interface NativePanels {
 /** Panels of the packs made by native kernels (any instance: one addon, one ISA per process). */
 const panelsOf = new WeakMap<PackedItems, NativePanels>();
 
-/** Sorted, de-duplicated copy of a column list. */
+/** The column list sorted and de-duplicated: the list itself when it already is (read-only, as every operand). */
 function sortedUnique(values: Int32Array): Int32Array {
-  const out = Int32Array.from(new Set(values));
+  let sorted = true;
+  for (let i = 1; i < values.length && sorted; i++) sorted = values[i] > values[i - 1];
+  if (sorted) return values;
+  const out = offHeapI32(values.length);
+  out.set(values);
   out.sort();
-  return out;
+  let m = 0;
+  for (let i = 0; i < out.length; i++) if (m === 0 || out[i] !== out[m - 1]) out[m++] = out[i];
+  return out.subarray(0, m);
+}
+
+/**
+ * Zeroed result arrays never placed on V8's heap: typed arrays of ≤ 64 bytes are, and handing one to native code
+ * makes V8 move it to a backing store of its own first (a malloc and a later sweep, microseconds per call).
+ */
+function offHeapI32(n: number): Int32Array {
+  return n > 16 ? new Int32Array(n) : new Int32Array(17).subarray(0, n);
+}
+
+function offHeapF32(n: number): Float32Array {
+  return n > 16 ? new Float32Array(n) : new Float32Array(17).subarray(0, n);
 }
 
 /** The native kernels. Create with {@link createNativeKernels}. */
@@ -71,6 +91,8 @@ export class NativeKernels implements Kernels {
   readonly kind = 'native';
   private readonly reference = new ReferenceKernels();
   private readonly opIndex = new Map<Op, number>();
+  /** Reused by {@link argsOf} (48 values: the addon's maximum). */
+  private readonly argScratch = new Float64Array(48);
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private closed_ = false;
@@ -118,10 +140,10 @@ export class NativeKernels implements Kernels {
   private exec(op: Op, buffers: NativeBuffer[], args: number[], work: number): Promise<number> {
     if (this.closed_) return Promise.reject(new Error('linalg: the kernels were closed'));
     const index = this.opIndex.get(op) as number;
-    const a = Float64Array.from(args);
     // 0: this thread alone; 2: this thread joined by the pool; 1: async work on the pool.
     const mode = work < NATIVE_PARALLEL_MIN_WORK ? 0 : work <= NATIVE_SYNC_MAX_WORK ? (this.threads > 1 ? 2 : 0) : 1;
-    if (mode !== 1 && this.queued === 0) return Promise.resolve(this.addon.call(this.pool, index, buffers, a, mode));
+    if (mode !== 1 && this.queued === 0) return Promise.resolve(this.addon.call(this.pool, index, buffers, this.argsOf(args), mode));
+    const a = Float64Array.from(args);
     this.queued++;
     const run = this.tail.then(() => this.addon.call(this.pool, index, buffers, a, mode));
     this.tail = run.catch(() => undefined);
@@ -130,10 +152,21 @@ export class NativeKernels implements Kernels {
     });
   }
 
+  /**
+   * The arguments of a call made now, in one reused array: the addon copies them before it returns. A fresh
+   * Float64Array of ≤ 8 values would live on V8's heap, and handing it to native code makes V8 move it to a
+   * backing store of its own (a malloc and a later sweep: a few microseconds a call).
+   */
+  private argsOf(args: readonly number[]): Float64Array {
+    const a = this.argScratch.subarray(0, args.length);
+    a.set(args);
+    return a;
+  }
+
   /** Synchronous call (the vector helpers, dropout): runs at once on the calling thread. */
   private now(op: Op, buffers: NativeBuffer[], args: number[]): number {
     if (this.closed_) throw new Error('linalg: the kernels were closed');
-    const result = this.addon.call(this.pool, this.opIndex.get(op) as number, buffers, Float64Array.from(args), false);
+    const result = this.addon.call(this.pool, this.opIndex.get(op) as number, buffers, this.argsOf(args), false);
     if (typeof result !== 'number') throw new Error(`linalg: native ${op} did not run synchronously`);
     return result;
   }
@@ -287,8 +320,8 @@ export class NativeKernels implements Kernels {
     checkDense('topk', 'scores', scores);
     checkTopK('topk', scores.rows, scores.cols, k, options);
     const rows = scores.rows;
-    const items = new Int32Array(rows * k);
-    const out = new Float32Array(rows * k);
+    const items = offHeapI32(rows * k);
+    const out = offHeapF32(rows * k);
     if (rows === 0 || k === 0) return { k, items, scores: out };
     await this.exec('topk', [scores.data, ...this.selection(options), items, out], [rows, scores.cols, k], rows * scores.cols * 4);
     return { k, items, scores: out };
@@ -304,8 +337,8 @@ export class NativeKernels implements Kernels {
   async scoreTopK(u: DenseMatrix, v: DenseMatrix, k: number, options: ScoreTopKOptions = {}): Promise<TopKResult> {
     checkScoreTopK(u, v, k, options);
     const users = u.rows;
-    const items = new Int32Array(users * k);
-    const out = new Float32Array(users * k);
+    const items = offHeapI32(users * k);
+    const out = offHeapF32(users * k);
     if (users === 0 || k === 0) return { k, items, scores: out };
     const panels = options.packed ? panelsOf.get(options.packed) : undefined;
     const args = [users, v.rows, u.cols, k, panels?.offset ?? 0, panels?.nPad ?? 0, panels?.nr ?? 0];
@@ -332,6 +365,34 @@ export class NativeKernels implements Kernels {
     const packed: PackedItems = Object.freeze({ rows: v.rows, cols: v.cols, source: v.data, bytes: buffer.byteLength });
     panelsOf.set(packed, { buffer, offset: meta[0], nPad, nr });
     return packed;
+  }
+
+  /**
+   * One query per thread task (one query: on the calling thread): centroid panels scored with FMA, 8 slots' codes
+   * at a time with vpmaddubsw (7-bit codes × the 8-bit query), candidates kept by the shared selection, their rows
+   * prefetched and scored exactly.
+   */
+  async ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult> {
+    checkIvfSearch(queries, v, lists, k, options);
+    const rows = queries.rows;
+    const items = offHeapI32(rows * k);
+    const out = offHeapF32(rows * k);
+    if (rows === 0 || k === 0) return { k, items, scores: out };
+    const [, exclRowPtr, exclColIdx, exclAll] = this.selection(options);
+    const buffers: NativeBuffer[] = [queries.data, v.data, options.itemBias ?? null, lists.centroidCodes, lists.listStart, lists.slotItems, lists.codes, lists.codeOffset, lists.codeScale, exclRowPtr, exclColIdx, exclAll, items, out];
+    const exact = options.exact ?? true;
+    const args = [rows, v.rows, v.cols, lists.width, lists.lists, k, options.nprobe, exact ? Math.max(options.rerank, k) : k, exact ? 1 : 0];
+    // Work: the probed share of the codes, per query.
+    const work = rows * (lists.lists * lists.width + (lists.listStart[lists.lists] * Math.min(options.nprobe, lists.lists) / lists.lists) * lists.width) * 2;
+    const status = await this.exec('ivfSearch', buffers, args, work);
+    if (status !== 0) fail('ivfSearch', 'the native kernel rejected the index arrays (shorter than their layout)');
+    return { k, items, scores: out };
+  }
+
+  /** madvise(MADV_HUGEPAGE, then MADV_COLLAPSE) on each array's 2 MiB-aligned interior; refusals are ignored (a hint). */
+  adviseHugePages(arrays: readonly (Float32Array | Int32Array | Uint8Array)[]): void {
+    if (arrays.length === 0) return;
+    this.now('adviseHugePages', [...arrays], arrays.map((a) => a.byteLength));
   }
 
   /** Adam in float32 lanes, element chunks over the threads, in place on the caller's arrays. */

@@ -11,6 +11,8 @@ import type {
   DenseMatrix,
   GemmOptions,
   IalsOptions,
+  IvfLists,
+  IvfSearchOptions,
   Kernels,
   PackedItems,
   ScoreTopKOptions,
@@ -21,7 +23,7 @@ import type {
 import { adamConstants, adamRange } from './adam.js';
 import { bprChunkSeed } from './api.js';
 import { choleskyInPlace, choleskySolveInPlace } from './small-dense.js';
-import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
+import { checkAdam, checkBpr, checkCsr, checkDense, checkDropout, checkElementwise, checkGram, checkHalfStep, checkIvfSearch, checkMultinomial, checkScoreTopK, checkTopK, fail, gemmShape } from './validate.js';
 
 /** A pack that holds no copy (backends that score V as given): shape and source array, for the checks only. */
 export function packWithoutCopy(v: DenseMatrix): PackedItems {
@@ -318,6 +320,86 @@ export class ReferenceKernels implements Kernels {
   async packItems(v: DenseMatrix): Promise<PackedItems> {
     return packWithoutCopy(v);
   }
+
+  /**
+   * The inverted-file search written out plainly: the code scores (centroids' and items') as the native kernel
+   * rounds them, exact scores in float64, selections by sorting.
+   */
+  async ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult> {
+    checkIvfSearch(queries, v, lists, k, options);
+    const { width: w, lists: L } = lists;
+    const d = v.cols;
+    const wp = Math.ceil(w / 4) * 4;
+    const nprobe = Math.min(options.nprobe, L);
+    const exact = options.exact ?? true;
+    const rerank = exact ? Math.max(options.rerank, k) : k;
+    const items = new Int32Array(queries.rows * k);
+    const scores = new Float32Array(queries.rows * k);
+    const excludedAll = new Set<number>(options.excludeAll ?? []);
+    for (let r = 0; r < queries.rows; r++) {
+      const qx = Float32Array.from({ length: w }, (_, j) => (j < d ? queries.data[r * d + j] : 1));
+      const excluded = new Set<number>(excludedAll);
+      if (options.exclude) for (let p = options.exclude.rowPtr[r]; p < options.exclude.rowPtr[r + 1]; p++) excluded.add(options.exclude.colIdx[p]);
+      // The query in 8 bits.
+      let base = 0;
+      let most = 0;
+      for (let j = 0; j < w; j++) {
+        base += qx[j] * lists.codeOffset[j];
+        const t = Math.abs(Math.fround(qx[j] * lists.codeScale[j]));
+        if (t > most || Number.isNaN(t)) most = t;
+      }
+      const sigma = most > 0 && Number.isFinite(most) ? Math.fround(most / 127) : 0;
+      const e = new Int32Array(wp);
+      for (let j = 0; j < w; j++) e[j] = sigma > 0 ? Math.max(-127, Math.min(127, Math.floor(Math.fround(Math.fround(qx[j] * lists.codeScale[j]) / sigma) + 0.5))) : 0;
+      const baseF = Math.fround(base);
+      /** The code score of slot s in `codes` (the kernel's rounding: an exact integer sum, then σ·sum + base in float32). */
+      const codeScore = (codes: Uint8Array, s: number): number => {
+        const block = (s >> 3) * 8 * wp;
+        let acc = 0;
+        for (let j = 0; j < wp; j++) acc += e[j] * codes[block + (j >> 2) * 32 + (s & 7) * 4 + (j & 3)];
+        return Math.fround(Math.fround(acc) * sigma + baseF);
+      };
+      // Lists by centroid code score.
+      const cScores: number[] = [];
+      const cIds: number[] = [];
+      for (let l = 0; l < L; l++) {
+        cScores.push(codeScore(lists.centroidCodes, l));
+        cIds.push(l);
+      }
+      const probe = new Int32Array(nprobe);
+      selectTopK(cScores, cIds, nprobe, probe, new Float32Array(nprobe), 0);
+      const aScores: number[] = [];
+      const aIds: number[] = [];
+      for (const l of probe) {
+        for (let s = lists.listStart[l]; s < lists.listStart[l + 1]; s++) {
+          const item = lists.slotItems[s];
+          if (item < 0 || excluded.has(item)) continue;
+          aScores.push(codeScore(lists.codes, s));
+          aIds.push(item);
+        }
+      }
+      if (!exact) {
+        selectTopK(aScores, aIds, k, items, scores, r * k);
+        continue;
+      }
+      const cand = new Int32Array(rerank);
+      selectTopK(aScores, aIds, rerank, cand, new Float32Array(rerank), 0);
+      const eScores: number[] = [];
+      const eIds: number[] = [];
+      for (const item of cand) {
+        if (item < 0) break;
+        let s = 0;
+        for (let j = 0; j < d; j++) s += queries.data[r * d + j] * v.data[item * d + j];
+        eScores.push(Math.fround(s + (options.itemBias ? options.itemBias[item] : 0)));
+        eIds.push(item);
+      }
+      selectTopK(eScores, eIds, k, items, scores, r * k);
+    }
+    return { k, items, scores };
+  }
+
+  /** Nothing to do: a hint for the native backend. */
+  adviseHugePages(_arrays: readonly (Float32Array | Int32Array | Uint8Array)[]): void {}
 
   /** √(Σ x²) per row in float64. */
   rowNorms(x: DenseMatrix): Float32Array {

@@ -2,7 +2,7 @@
  * Shape and argument checks shared by every {@link Kernels} implementation, so that both the reference and the
  * WebAssembly path reject the same bad input with the same message.
  */
-import type { BprEpochOptions, BprProblem, CsrMatrix, DenseMatrix, GemmOptions, PackedItems, ScoreTopKOptions, TopKOptions } from './api.js';
+import type { BprEpochOptions, BprProblem, CsrMatrix, DenseMatrix, GemmOptions, IvfLists, IvfSearchOptions, PackedItems, ScoreTopKOptions, TopKOptions } from './api.js';
 import { bprBitmapWords } from './api.js';
 
 /** Throws a `RangeError` prefixed with the kernel name. */
@@ -171,3 +171,36 @@ export function checkBpr(problem: BprProblem, userF: DenseMatrix, itemF: DenseMa
   if (!Number.isInteger(chunks) || chunks < 1) fail('bprEpoch', `chunks must be a positive integer, got ${chunks}`);
   return [nnz, userF.cols, chunks];
 }
+
+/** IvfLists whose slots were checked, with the V height they were checked against. */
+const checkedLists = new WeakMap<IvfLists, number>();
+
+/** Validates the operands of ivfSearch (every backend: same checks, same messages). */
+export function checkIvfSearch(q: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): void {
+  checkDense('ivfSearch', 'queries', q);
+  checkDense('ivfSearch', 'V', v);
+  if (q.cols !== v.cols) fail('ivfSearch', `queries have ${q.cols} columns, V has ${v.cols}`);
+  const w = lists.width;
+  const bias = options.itemBias !== undefined;
+  if (w !== v.cols + (bias ? 1 : 0)) fail('ivfSearch', `the index is ${w} wide; V has ${v.cols} columns${bias ? ' + a bias column' : ' and no itemBias was given'}`);
+  if (options.itemBias && options.itemBias.length < v.rows) fail('ivfSearch', `itemBias has ${options.itemBias.length} values, V has ${v.rows} rows`);
+  const L = lists.lists;
+  if (!Number.isInteger(L) || L < 1) fail('ivfSearch', `lists must be a positive integer, got ${L}`);
+  const wp = Math.ceil(w / 4) * 4;
+  const slots = lists.listStart[L];
+  if (lists.listStart.length !== L + 1 || lists.listStart[0] !== 0) fail('ivfSearch', `listStart must hold ${L + 1} offsets from 0`);
+  if (lists.centroidCodes.length < Math.ceil(L / 8) * 8 * wp) fail('ivfSearch', `centroidCodes hold ${lists.centroidCodes.length} bytes, ${L} lists of width ${wp} need ${Math.ceil(L / 8) * 8 * wp}`);
+  if (lists.slotItems.length < slots) fail('ivfSearch', `slotItems holds ${lists.slotItems.length} entries, the lists ${slots}`);
+  if (lists.codes.length < slots * wp) fail('ivfSearch', `codes hold ${lists.codes.length} bytes, ${slots} slots of width ${wp} need ${slots * wp}`);
+  if (lists.codeOffset.length < w || lists.codeScale.length < w) fail('ivfSearch', `codeOffset / codeScale need ${w} values`);
+  // The offsets and slots are read on every search: checked once per lists object (and V height), not per call.
+  if (checkedLists.get(lists) !== v.rows) {
+    for (let l = 0; l < L; l++) if (lists.listStart[l + 1] < lists.listStart[l] || lists.listStart[l + 1] % 8 !== 0) fail('ivfSearch', `listStart[${l + 1}] = ${lists.listStart[l + 1]}: offsets must ascend in multiples of 8`);
+    for (let s = 0; s < slots; s++) if (lists.slotItems[s] >= v.rows || lists.slotItems[s] < -1) fail('ivfSearch', `slotItems[${s}] = ${lists.slotItems[s]}, outside −1..${v.rows - 1}`);
+    checkedLists.set(lists, v.rows);
+  }
+  for (const [name, x] of [['nprobe', options.nprobe], ['rerank', options.rerank]] as const) if (!Number.isInteger(x) || x < 1) fail('ivfSearch', `${name} must be a positive integer, got ${x}`);
+  if (options.exact !== undefined && typeof options.exact !== 'boolean') fail('ivfSearch', `exact must be a boolean, got ${String(options.exact)}`);
+  checkTopK('ivfSearch', q.rows, v.rows, k, options);
+}
+

@@ -17,6 +17,8 @@ import type {
   DenseMatrix,
   GemmOptions,
   IalsOptions,
+  IvfLists,
+  IvfSearchOptions,
   Kernels,
   PackedItems,
   ScoreTopKOptions,
@@ -622,6 +624,14 @@ export class WasmKernels implements Kernels {
   /** Nothing to pack: the WASM kernels score V as given (the pack only carries V's shape and array for the checks). */
   async packItems(v: DenseMatrix): Promise<PackedItems> {
     return packWithoutCopy(v);
+  }
+
+  /** Nothing to do: WebAssembly memory is not the process's to advise. */
+  adviseHugePages(_arrays: readonly (Float32Array | Int32Array | Uint8Array)[]): void {}
+
+  /** No WebAssembly kernel: the reference search (correct, about 50× slower than the native one). */
+  async ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult> {
+    return this.reference.ivfSearch(queries, v, lists, k, options);
   }
 
   /** Adam in f32x4 lanes, element chunks over the workers; arrays outside shared memory are copied in and back. */

@@ -65,6 +65,8 @@ export class TrackedKernels implements Kernels {
   topk: Kernels['topk'] = (s, k, o) => this.base.topk(s, k, o);
   scoreTopK: Kernels['scoreTopK'] = (u, v, k, o) => this.base.scoreTopK(u, v, k, o);
   packItems: Kernels['packItems'] = (v) => this.base.packItems(v);
+  ivfSearch: Kernels['ivfSearch'] = (q, v, l, k, o) => this.base.ivfSearch(q, v, l, k, o);
+  adviseHugePages: Kernels['adviseHugePages'] = (a) => this.base.adviseHugePages(a);
   adamStep: Kernels['adamStep'] = (w, g, m, v, o) => this.base.adamStep(w, g, m, v, o);
   multinomialNll: Kernels['multinomialNll'] = (z, t, g) => this.base.multinomialNll(z, t, g);
   dropoutCsr: Kernels['dropoutCsr'] = (x, p, s) => this.base.dropoutCsr(x, p, s);

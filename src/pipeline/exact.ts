@@ -14,7 +14,7 @@ export interface VectorHits {
 
 /** A searchable set of item vectors. */
 export interface VectorIndex {
-  /** "exact" or "hnsw". */
+  /** "exact", "ivf" or "hnsw". */
   readonly kind: string;
   /** Vector dimensions of a query. */
   readonly dims: number;

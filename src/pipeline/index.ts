@@ -1,6 +1,6 @@
 /**
- * The recommendation pipeline (above models, eval and report; below cli and serve): retrieval (exact or HNSW on
- * item vectors, or a model's own recommend) from several sources merged under quotas → ranking → exploration,
+ * The recommendation pipeline (above models, eval and report; below cli and serve): retrieval (exact, IVF or HNSW
+ * on item vectors, or a model's own recommend) from several sources merged under quotas → ranking → exploration,
  * plus the feature store. Entry point: {@link createPipeline}; see docs/pipeline.md.
  */
 export { createPipeline, type Pipeline, type PipelineCallOptions, type PipelineModel, type PipelineOptions, type PipelineQuery, type PipelineResult, type SourceQuota } from './pipeline.js';
@@ -8,6 +8,7 @@ export type { Candidate, RankedCandidate } from './types.js';
 export { vectorSpaceOf, type VectorSpace } from './vectors.js';
 export { ExactIndex, type VectorHits, type VectorIndex } from './exact.js';
 export { BatchingIndex, type BatchingOptions, type RowExcludingIndex } from './batching.js';
+export { IvfIndex, ivfDefaultsFor, ivfPathFor, type IvfParams, type IvfSearchParams } from './ivf.js';
 export { HnswIndex, HNSW_DEFAULTS, hnswDefaultsFor, hnswPathFor, LARGE_CATALOGUE, isMips, isQuantization, removeHnswFiles, type HnswParams } from './hnsw.js';
 export { itemUserCounts, leastViewedSource, modelSource, popularitySource, vectorSource, type CandidateSource, type RetrievalQuery } from './sources.js';
 export { mergeCandidates, type QuotaList } from './merge.js';
@@ -17,4 +18,4 @@ export {
   AGGREGATE_COLUMNS, featureStorePathFor, isPostgres, materializeFeatures, openFeatureStore,
   type ColumnKind, type FeatureRow, type FeatureStore, type FeatureValue, type MaterializeInput, type StoreLocation, type StoreVersion,
 } from './feature-store.js';
-export { openPipeline, type OpenedPipeline, type OpenPipelineOptions, type RetrievalKind } from './open.js';
+export { ANN_INDEXES, DEFAULT_ANN_INDEX, isAnnIndex, openPipeline, type AnnIndexKind, type OpenedPipeline, type OpenPipelineOptions, type RetrievalKind } from './open.js';

@@ -50,7 +50,7 @@ export interface VectorSourceOptions {
 
 /** Candidates from a vector index (exact or HNSW) searched with the user's vector. */
 export function vectorSource(index: VectorIndex, options: VectorSourceOptions | string = {}): CandidateSource {
-  const { name = index.kind === 'hnsw' ? 'ann' : 'exact', modelVectors = false } = typeof options === 'string' ? { name: options } : options;
+  const { name = index.kind === 'exact' ? 'exact' : 'ann', modelVectors = false } = typeof options === 'string' ? { name: options } : options;
   return {
     name,
     modelScores: modelVectors && index.kind === 'exact',

@@ -1,8 +1,8 @@
 /**
  * `recsys pipeline --model DIR --user ID`: one user's recommendations through the whole pipeline — the
  * retrieved candidates (with their sources), the ranked top k, and the explored top k — from a saved model,
- * optionally re-ranked by a second model (`--ranker DIR`), retrieved through an HNSW index saved next to the
- * model (`--ann`, built on first use), with item features from the feature store (`--store`, built from the
+ * optionally re-ranked by a second model (`--ranker DIR`), retrieved through an approximate index saved next to
+ * the model (`--ann [ivf|hnsw]`, built on first use), with item features from the feature store (`--store`, built from the
  * model's data set with `--build-store`), and an exploration report (`--explore-report FILE.html`, plus
  * FILE.json).
  */
@@ -13,10 +13,25 @@ import { IdMap, type ExternalId } from '../../data/id-map.js';
 import { getKernels } from '../../linalg/index.js';
 import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
-import { exploreReport, exploreReportHtml, isMips, isQuantization, openPipeline, parseStrategy, type FeatureRow, type HnswParams, type PipelineResult, type RankedCandidate } from '../../pipeline/index.js';
+import {
+  ANN_INDEXES, DEFAULT_ANN_INDEX, exploreReport, exploreReportHtml, isAnnIndex, isMips, isQuantization, openPipeline, parseStrategy,
+  type FeatureRow, type HnswParams, type OpenPipelineOptions, type PipelineResult, type RankedCandidate,
+} from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
 
-interface PipelineFlags {
+/** The `--ann [index]` family of flags (`recsys pipeline` and `recsys serve`). */
+export interface AnnFlags {
+  ann?: boolean | string;
+  hnswM?: string;
+  efConstruction?: string;
+  hnswMips?: string;
+  hnswQuant?: string;
+  ef?: string;
+  nprobe?: string;
+  ivfLists?: string;
+}
+
+interface PipelineFlags extends AnnFlags {
   model: string;
   ranker?: string;
   user: string;
@@ -30,13 +45,7 @@ interface PipelineFlags {
   maxViews?: string;
   leastViewed?: string;
   popularity?: string;
-  ann?: boolean;
   rebuildAnn?: boolean;
-  hnswM?: string;
-  efConstruction?: string;
-  hnswMips?: string;
-  hnswQuant?: string;
-  ef?: string;
   store?: string | boolean;
   buildStore?: boolean;
   exploreReport?: string;
@@ -71,6 +80,40 @@ export function hnswQuantFlag(value: string | undefined): HnswParams['quantizati
   return value;
 }
 
+/**
+ * openPipeline's `ann` from the `--ann [index]` flags (undefined without `--ann`): "ivf" (the default) or "hnsw",
+ * with that index's settings; a setting of the other index, or one without `--ann`, is a usage error.
+ */
+export function annOption(flags: AnnFlags, rebuild: boolean): OpenPipelineOptions['ann'] {
+  const hnswFlags = { hnswM: '--hnsw-m', efConstruction: '--ef-construction', hnswMips: '--hnsw-mips', hnswQuant: '--hnsw-quant', ef: '--ef' } as const;
+  const ivfFlags = { nprobe: '--nprobe', ivfLists: '--ivf-lists' } as const;
+  const given = (names: Record<string, string>): string[] => Object.entries(names).filter(([key]) => flags[key as keyof AnnFlags] !== undefined).map(([, flag]) => flag);
+  if (flags.ann === undefined || flags.ann === false) {
+    const stray = [...given(hnswFlags), ...given(ivfFlags)];
+    if (stray.length > 0) throw new UsageError(`${stray[0]} needs --ann`);
+    if (rebuild) throw new UsageError('--rebuild-ann needs --ann');
+    return undefined;
+  }
+  const index = flags.ann === true ? DEFAULT_ANN_INDEX : flags.ann;
+  if (!isAnnIndex(index)) throw new UsageError(`--ann takes ${ANN_INDEXES.join(' or ')} (got ${JSON.stringify(index)})`);
+  if (index === 'ivf') {
+    const stray = given(hnswFlags);
+    if (stray.length > 0) throw new UsageError(`${stray[0]} is an HNSW setting (--ann hnsw); the IVF index takes --nprobe and --ivf-lists`);
+    const nprobe = intFlag('nprobe', flags.nprobe, 1);
+    const lists = intFlag('ivf-lists', flags.ivfLists, 1);
+    return { index, rebuild, ivf: { ...(nprobe !== undefined ? { nprobe } : {}), ...(lists !== undefined ? { lists } : {}) } };
+  }
+  const stray = given(ivfFlags);
+  if (stray.length > 0) throw new UsageError(`${stray[0]} is an IVF setting (--ann ivf); HNSW takes --ef, --hnsw-m, --ef-construction, --hnsw-mips and --hnsw-quant`);
+  const M = intFlag('hnsw-m', flags.hnswM, 2);
+  const efConstruction = intFlag('ef-construction', flags.efConstruction, 1);
+  const ef = intFlag('ef', flags.ef, 1);
+  const mips = hnswMipsFlag(flags.hnswMips);
+  const quantization = hnswQuantFlag(flags.hnswQuant);
+  const params = Object.fromEntries(Object.entries({ M, efConstruction, ef, mips, quantization }).filter(([, v]) => v !== undefined));
+  return { index, rebuild, params };
+}
+
 /** Registers `pipeline`. */
 export function register(program: Command): void {
   program
@@ -88,8 +131,10 @@ export function register(program: Command): void {
     .option('--sigma <s>', 'noise: standard deviation added to the user vector (default 0.1)')
     .option('--max-views <n>', 'least-viewed: items with at most this many training users (default 1)')
     .option('--least-viewed <n>', 'least-viewed: how many such items join the candidates (default 10)')
-    .option('--ann', 'retrieve with the HNSW index next to the model (DIR.hnsw), building it when missing')
-    .option('--rebuild-ann', 'with --ann: build the index again (after changing --hnsw-m / --ef-construction / --hnsw-mips / --hnsw-quant)')
+    .option('--ann [index]', 'retrieve through an approximate index next to the model, built when missing: ivf (the default; DIR.ivf) or hnsw (DIR.hnsw)')
+    .option('--rebuild-ann', 'with --ann: build the index again (after changing --ivf-lists, or --hnsw-m / --ef-construction / --hnsw-mips / --hnsw-quant)')
+    .option('--nprobe <n>', 'IVF lists searched per query (default about 3·√lists)')
+    .option('--ivf-lists <n>', 'IVF lists (build; default about 3.2·√items)')
     .option('--hnsw-m <n>', 'HNSW graph degree M (build; default 16, 32 from 500,000 items)')
     .option('--ef-construction <n>', 'HNSW efConstruction (build; default 128)')
     .option('--hnsw-mips <reduction>', 'HNSW inner-product search (build): augmented (default) or ip — ip is faster on trained factors (docs/pipeline.md)')
@@ -121,7 +166,7 @@ export function register(program: Command): void {
         maxViews: intFlag('max-views', flags.maxViews, 0),
         leastViewedCount: intFlag('least-viewed', flags.leastViewed, 0),
       };
-      const hnsw = { M: intFlag('hnsw-m', flags.hnswM, 2), efConstruction: intFlag('ef-construction', flags.efConstruction, 1), ef: intFlag('ef', flags.ef, 1), mips: hnswMipsFlag(flags.hnswMips), quantization: hnswQuantFlag(flags.hnswQuant) };
+      const ann = annOption(flags, flags.rebuildAnn === true);
       const opened = await openModel(flags.model);
       const users = IdMap.fromIds(opened.manifest.users);
       const user = resolveId(users, flags.user, 'user');
@@ -132,7 +177,7 @@ export function register(program: Command): void {
         ranker: flags.ranker,
         store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : true,
         buildStore: flags.buildStore === true,
-        ann: flags.ann ? { rebuild: flags.rebuildAnn === true, params: hnsw } : undefined,
+        ann,
         candidates,
         popularity: intFlag('popularity', flags.popularity, 0),
         explore,

@@ -11,16 +11,12 @@ import '../../models/index.js';
 import { buildService } from '../../serve/app.js';
 import { ProgressBar } from '../progress.js';
 import { DEFAULT_MIN_COMMIT_INTERVAL_MS } from '../../serve/event-log.js';
-import { hnswMipsFlag, hnswQuantFlag } from './pipeline.js';
+import { annOption, type AnnFlags } from './pipeline.js';
 
-interface ServeFlags {
+interface ServeFlags extends AnnFlags {
   model: string;
   ranker?: string;
   store?: string | boolean;
-  ann?: boolean;
-  ef?: string;
-  hnswMips?: string;
-  hnswQuant?: string;
   candidates: string;
   popularity?: string;
   host: string;
@@ -49,10 +45,12 @@ export function register(program: Command): void {
     .requiredOption('--model <dir>', 'model directory written by `recsys train` (the retrieval model)')
     .option('--ranker <dir>', 're-rank the candidates with this model\'s score (e.g. mlp-ranker; ids matched by external id)')
     .option('--store [location]', 'feature store for item details: a DuckDB file (default DIR.features.duckdb, built by `recsys pipeline --store --build-store`) or postgres://…')
-    .option('--ann', 'retrieve through the HNSW index next to the model (DIR.hnsw; built at start when missing)')
-    .option('--ef <n>', 'with --ann: HNSW ef at search time (default 128)')
-    .option('--hnsw-mips <reduction>', 'with --ann, when the index is built at start: augmented (default) or ip (faster on trained factors; docs/pipeline.md)')
-    .option('--hnsw-quant <type>', 'with --ann, when the index is built at start: f32 (default below 500,000 items) or f16 (half the memory; the default from 500,000)')
+    .option('--ann [index]', 'retrieve through an approximate index next to the model, built at start when missing: ivf (the default; DIR.ivf) or hnsw (DIR.hnsw)')
+    .option('--nprobe <n>', 'with --ann ivf: lists searched per query (default about 3·√lists)')
+    .option('--ivf-lists <n>', 'with --ann ivf, when the index is built at start: lists (default about 3.2·√items)')
+    .option('--ef <n>', 'with --ann hnsw: HNSW ef at search time (default 128)')
+    .option('--hnsw-mips <reduction>', 'with --ann hnsw, when the index is built at start: augmented (default) or ip (faster on trained factors; docs/pipeline.md)')
+    .option('--hnsw-quant <type>', 'with --ann hnsw, when the index is built at start: f32 (default below 500,000 items) or f16 (half the memory; the default from 500,000)')
     .option('--candidates <n>', 'candidates retrieved per request before ranking', '100')
     .option('--popularity <n>', 'also merge this many popular items into the candidates (source "popularity")')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -69,16 +67,11 @@ export function register(program: Command): void {
       if (flags.commitInterval.trim() === '' || !Number.isFinite(commitInterval) || commitInterval < 0 || commitInterval > 1000) throw new UsageError(`--commit-interval must be a number of milliseconds in 0..1000 (got ${JSON.stringify(flags.commitInterval)})`);
       let service;
       try {
-        const ef = positive('ef', flags.ef);
-        if (ef !== undefined && !flags.ann) throw new UsageError('--ef needs --ann');
-        if (flags.hnswMips !== undefined && !flags.ann) throw new UsageError('--hnsw-mips needs --ann');
-        const mips = hnswMipsFlag(flags.hnswMips);
-        if (flags.hnswQuant !== undefined && !flags.ann) throw new UsageError('--hnsw-quant needs --ann');
-        const quantization = hnswQuantFlag(flags.hnswQuant);
+        const ann = annOption(flags, false);
         const pipeline = {
           ranker: flags.ranker,
           store: flags.store === undefined ? undefined : typeof flags.store === 'string' ? flags.store : (true as const),
-          ann: flags.ann ? { params: { ...(ef !== undefined ? { ef } : {}), ...(mips !== undefined ? { mips } : {}), ...(quantization !== undefined ? { quantization } : {}) } } : undefined,
+          ann,
           candidates: positive('candidates', flags.candidates),
           popularity: positive('popularity', flags.popularity),
           log: (line: string) => void process.stderr.write(`recsys serve: ${line}\n`),
