@@ -11,7 +11,7 @@
  *    the events posted in batches of B per request (`--event-batch`, default 10), as a tracking pipeline would;
  * 3. events alone, as fast as they are acknowledged (C × 4 connections): durable events/s and fsyncs;
  * 4. recommendations as fast as possible (C connections): the ceiling in req/s;
- * 5. phase 1 again with HNSW retrieval (`--ann`), unless --skip-ann;
+ * 5. phases 1 and 4 again with IVF retrieval (`--ann ivf`), then with HNSW (`--ann hnsw`), unless --skip-ann;
  * 6. with --pg: phase 3 against a server keeping its events in that PostgreSQL database (table recsys_events,
  *    dropped first), then phase 1 on it.
  * Fixed-rate phases (1, 2, 5) are open loop (bench/_open-loop.ts: request i sent at t0 + i/R over keep-alive
@@ -268,16 +268,18 @@ export async function run(args: string[]): Promise<void> {
     const fsyncNote = `event log: ${mid.events - before.events} events in ${mid.fsyncs - before.fsyncs} fsyncs in the two phases at ${eventRate} events/s; ${after.events - mid.events} events in ${after.fsyncs - mid.fsyncs} fsyncs at full speed`;
 
     if (!skipAnn) {
-      const t1 = performance.now();
-      const ann = await startServer(modelDir, join(root, 'data-ann'), ['--ann']);
-      servers.push(ann.child);
-      process.stdout.write(`HNSW index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
-      await recommendations(ann.base, nUsers, 3, connections, 7);
-      const annAt = await measured(ann.child, () => recommendationsAt(ann.base, nUsers, seconds, rate, 8));
-      rows.push(rowOfOpen(`GET recommendations k=10, HNSW, at ${rate} req/s`, annAt.result, 'req/s', annAt.cpu));
-      rows.push(rowOf(`GET recommendations k=10, HNSW, max (${connections} connections)`, await measured(ann.child, () => recommendations(ann.base, nUsers, seconds, connections, 9)), 'req/s'));
-      await stopServer(ann.child);
-      servers = servers.filter((c) => c !== ann.child);
+      for (const [kind, label] of [['ivf', 'IVF'], ['hnsw', 'HNSW']] as const) {
+        const t1 = performance.now();
+        const ann = await startServer(modelDir, join(root, `data-${kind}`), ['--ann', kind]);
+        servers.push(ann.child);
+        process.stdout.write(`${label} index built and loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+        await recommendations(ann.base, nUsers, 3, connections, 7);
+        const annAt = await measured(ann.child, () => recommendationsAt(ann.base, nUsers, seconds, rate, 8));
+        rows.push(rowOfOpen(`GET recommendations k=10, ${label}, at ${rate} req/s`, annAt.result, 'req/s', annAt.cpu));
+        rows.push(rowOf(`GET recommendations k=10, ${label}, max (${connections} connections)`, await measured(ann.child, () => recommendations(ann.base, nUsers, seconds, connections, 9)), 'req/s'));
+        await stopServer(ann.child);
+        servers = servers.filter((c) => c !== ann.child);
+      }
     }
 
     let pgNote = '';

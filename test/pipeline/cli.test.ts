@@ -33,9 +33,34 @@ describe('recsys pipeline', () => {
     expect(out.ranked.map((x) => x.item)).toEqual(ref.items.map((x) => x.item));
   }, 60_000);
 
-  it('--ann builds the index next to the model, then loads it; --explore-report writes HTML and JSON', async () => {
+  it('--ann builds the IVF index next to the model, then loads it; every list probed, the lists are exact', async () => {
+    const a = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', '--nprobe', '4096', '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/built IVF index \(\d+ lists\)/);
+    expect(existsSync(`${model}.ivf`)).toBe(true);
+    const out = JSON.parse(a.stdout) as { retrieval: string; retrieved: Item[]; ranked: Item[] };
+    expect(out.retrieval).toBe('ivf');
+    expect(out.retrieved.every((x) => x.source === 'ann')).toBe(true);
+    const exact = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--json']);
+    expect(out.ranked.map((x) => x.item)).toEqual((JSON.parse(exact.stdout) as { ranked: Item[] }).ranked.map((x) => x.item));
+    const b = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', 'ivf']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).not.toMatch(/built IVF index/);
+    expect(b.stdout).toMatch(/ivf retrieval/);
+    const wrong = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--ef', '64']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--ef is an HNSW setting \(--ann hnsw\)/);
+    const kind = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'faiss']);
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toMatch(/--ann takes ivf or hnsw \(got "faiss"\)/);
+    const stray = await runCli(['pipeline', '--model', model, '--user', '0', '--nprobe', '8']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/--nprobe needs --ann/);
+  }, 90_000);
+
+  it('--ann hnsw builds the HNSW index next to the model, then loads it; --explore-report writes HTML and JSON', async () => {
     const report = join(dir, 'explore.html');
-    const a = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', '--explore', 'sampling', '--temperature', '0.05', '--explore-report', report, '--runs', '5']);
+    const a = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', 'hnsw', '--explore', 'sampling', '--temperature', '0.05', '--explore-report', report, '--runs', '5']);
     expect(a.code, a.stderr).toBe(0);
     expect(a.stderr).toMatch(/built HNSW index/);
     expect(existsSync(`${model}.hnsw`)).toBe(true);
@@ -45,23 +70,23 @@ describe('recsys pipeline', () => {
     const data = JSON.parse(readFileSync(join(dir, 'explore.json'), 'utf8')) as { runs: number; items: unknown[]; with: { coverage: number } };
     expect(data.runs).toBe(5);
     expect(data.items.length).toBeGreaterThan(0);
-    const b = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann']);
+    const b = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', 'hnsw']);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).not.toMatch(/built HNSW index/);
     const meta = (): { params: { mips: string; quantization: string } } => JSON.parse(readFileSync(`${model}.hnsw.json`, 'utf8')) as { params: { mips: string; quantization: string } };
     expect(meta().params.mips).toBe('augmented');
     expect(meta().params.quantization).toBe('f32');
-    const c = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', '--rebuild-ann', '--hnsw-mips', 'ip', '--hnsw-quant', 'f16', '--json']);
+    const c = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--ann', 'hnsw', '--rebuild-ann', '--hnsw-mips', 'ip', '--hnsw-quant', 'f16', '--json']);
     expect(c.code, c.stderr).toBe(0);
     expect(meta().params.mips).toBe('ip');
     expect(meta().params.quantization).toBe('f16');
     const exact = await runCli(['pipeline', '--model', model, '--user', '0', '-k', '5', '--json']);
     const itemsOf = (text: string): unknown[] => (JSON.parse(text) as { ranked: Item[] }).ranked.map((x) => x.item);
     expect(itemsOf(c.stdout)).toEqual(itemsOf(exact.stdout));
-    const bad = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--hnsw-mips', 'cos']);
+    const bad = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'hnsw', '--hnsw-mips', 'cos']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--hnsw-mips must be augmented or ip \(got "cos"\)/);
-    const badQuant = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--hnsw-quant', 'i8']);
+    const badQuant = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'hnsw', '--hnsw-quant', 'i8']);
     expect(badQuant.code).toBe(2);
     expect(badQuant.stderr).toMatch(/--hnsw-quant must be f32 or f16 \(got "i8"\)/);
   }, 90_000);

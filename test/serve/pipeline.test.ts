@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemUserCounts } from '../../src/pipeline/index.js';
 import { hnswPathFor } from '../../src/pipeline/hnsw.js';
+import { ivfPathFor } from '../../src/pipeline/ivf.js';
 import { openModel } from '../../src/models/index.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { blockData, savedModel, tempDir } from './fixtures.js';
@@ -136,13 +137,13 @@ describe('recommendations through the pipeline', () => {
 });
 
 describe('serve options: ANN retrieval, a ranker, extra sources', () => {
-  it('ann builds the HNSW index next to the model and retrieves through it', async () => {
+  it('ann builds the HNSW or the IVF index next to the model and retrieves through it', async () => {
     const dir = await tempDir();
     const model = await savedModel('ials', { factors: 4, iterations: 8 }, dir);
     const exact = await buildService({ model, dataDir: await tempDir() });
     const want = ids((await get(exact, '/v1/recommendations?user=u2&k=5')).body.items);
     await exact.close();
-    const s = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { params: { ef: 64 } } } });
+    const s = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { index: 'hnsw', params: { ef: 64 } } } });
     try {
       expect(existsSync(hnswPathFor(model))).toBe(true);
       const { body } = await get(s, '/v1/recommendations?user=u2&k=5');
@@ -151,6 +152,16 @@ describe('serve options: ANN retrieval, a ranker, extra sources', () => {
       expect(ids(body.items)).toEqual(want);
     } finally {
       await s.close();
+    }
+    // The default index: the inverted file (every list probed: exhaustive too).
+    const v = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { ivf: { nprobe: 4096 } } } });
+    try {
+      expect(existsSync(ivfPathFor(model))).toBe(true);
+      const { body } = await get(v, '/v1/recommendations?user=u2&k=5');
+      expect(body.items.every((x) => x.source === 'ann')).toBe(true);
+      expect(ids(body.items)).toEqual(want);
+    } finally {
+      await v.close();
     }
   });
 
