@@ -74,7 +74,7 @@ type SectionName = (typeof SECTIONS)[number];
 /** An inverted-file index over item vectors; results are dense item indices. */
 export class IvfIndex implements VectorIndex {
   readonly kind = 'ivf';
-  /** The default kernels, once looked up. */
+  /** The kernels searched with, once looked up (see kernelsToUse). */
   private resolved: Kernels | null = null;
 
   private constructor(
@@ -125,7 +125,6 @@ export class IvfIndex implements VectorIndex {
     const centroids = await kMeans(kn, rows, L, p, options.progress);
     const assign = await nearest(kn, rows, centroids);
     const lists = layout(rows, centroids, assign);
-    kn.adviseHugePages([items.data, lists.codes, lists.slotItems]);
     return new IvfIndex(items, itemBias, lists, { ...p, lists: L, nprobe: Math.min(p.nprobe, L) }, options.kernels);
   }
 
@@ -196,7 +195,7 @@ export class IvfIndex implements VectorIndex {
 
   async search(queries: DenseMatrix, k: number, exclude?: ReadonlySet<number>): Promise<VectorHits> {
     checkQueries(queries, this.dims, k);
-    const kn = this.kernels ?? (this.resolved ??= await getKernels());
+    const kn = await this.kernelsToUse();
     const options = this.searchOptions(k);
     if (exclude && exclude.size > 0) options.excludeAll = Int32Array.from(exclude);
     const r = await kn.ivfSearch(queries, this.items, this.lists, k, options);
@@ -207,11 +206,20 @@ export class IvfIndex implements VectorIndex {
   async searchRows(queries: DenseMatrix, k: number, exclude: CsrMatrix | null): Promise<VectorHits> {
     checkQueries(queries, this.dims, k);
     if (exclude && exclude.rows !== queries.rows) throw new RangeError(`searchRows: ${exclude.rows} exclusion rows for ${queries.rows} queries`);
-    const kn = this.kernels ?? (this.resolved ??= await getKernels());
+    const kn = await this.kernelsToUse();
     const options = this.searchOptions(k);
     if (exclude && exclude.colIdx.length > 0) options.exclude = exclude;
     const r = await kn.ivfSearch(queries, this.items, this.lists, k, options);
     return { k, items: r.items, scores: r.scores };
+  }
+
+  /** The kernels given at construction, else the default ones; the first time, the random-read arrays are advised. */
+  private async kernelsToUse(): Promise<Kernels> {
+    if (this.resolved) return this.resolved;
+    const kn = this.kernels ?? (await getKernels());
+    kn.adviseHugePages([this.items.data, this.lists.codes, this.lists.slotItems]);
+    this.resolved = kn;
+    return kn;
   }
 
   private searchOptions(k: number): IvfSearchOptions {

@@ -1,6 +1,6 @@
 /**
  * The last section of `recsys demo`: one user's recommendations through the two-stage pipeline, as the service
- * serves them — iALS item vectors in an HNSW index (retrieval, plus a popularity quota), EASE re-ranking the
+ * serves them with `--ann` — iALS item vectors in an IVF index (retrieval, plus a popularity quota), EASE re-ranking the
  * candidates, least-viewed injection and Plackett–Luce sampling (exploration), item details from a feature store
  * materialised in a temporary DuckDB file. Printed as the three lists with sources, and as a report table.
  */
@@ -12,7 +12,7 @@ import type { Interactions } from '../../data/interactions.js';
 import { createModel } from '../../models/index.js';
 import { dataFingerprint } from '../../models/persistence.js';
 import {
-  createPipeline, HnswIndex, materializeFeatures, openFeatureStore, popularitySource, vectorSource, vectorSpaceOf,
+  createPipeline, IvfIndex, materializeFeatures, openFeatureStore, popularitySource, vectorSource, vectorSpaceOf,
   type FeatureRow, type RankedCandidate,
 } from '../../pipeline/index.js';
 import { htmlTable, paragraph, type ReportSection } from '../../report/html.js';
@@ -56,7 +56,7 @@ export const pipelineBuilder: SectionBuilder = {
       try {
         const space = await vectorSpaceOf(retrieval);
         if (!space) throw new Error('ials exposes no item vectors');
-        const index = HnswIndex.build(space.items, space.itemBias);
+        const index = await IvfIndex.build(space.items, space.itemBias);
         const pipeline = await createPipeline({
           model: retrieval,
           manifest,
@@ -73,7 +73,7 @@ export const pipelineBuilder: SectionBuilder = {
         const rows = await store.items([...new Set([...ids(result.retrieved.slice(0, 20)), ...ids(result.ranked), ...ids(result.explored)])]);
         const features = new Map<ExternalId, FeatureRow>(rows.filter((f): f is FeatureRow => f !== null).map((f) => [f.id, f]));
         const userId = train.users.idOf(user);
-        const text = pipelineText(result, userId, pipeline.itemId, features, { model: 'ials (HNSW index)', ranker: 'ease', strategies: [...strategies], retrieval: 'hnsw + popularity' });
+        const text = pipelineText(result, userId, pipeline.itemId, features, { model: 'ials (IVF index)', ranker: 'ease', strategies: [...strategies], retrieval: 'ivf + popularity' });
         ctx.print(`\nThe pipeline for user ${String(userId)} (what \`recsys serve\` answers at /v1/recommendations?user=${String(userId)}&explore=least-viewed,sampling&stages=true):\n${text}`);
         const describe = (c: RankedCandidate): string => {
           const f = features.get(pipeline.itemId(c.item));
@@ -87,7 +87,7 @@ export const pipelineBuilder: SectionBuilder = {
             id: 'pipeline',
             title: `${ctx.synthetic ? '[SYNTHETIC] ' : ''}The two-stage pipeline for one user`,
             html: [
-              paragraph(`User ${String(userId)} (${train.rowPtr[user + 1] - train.rowPtr[user]} items in training). Retrieval: iALS item vectors in an HNSW index (100 candidates) plus the 10 most popular items; ranking: EASE's score of each candidate; exploration: 5 items seen by at most one user joined the candidates, then Plackett–Luce sampling at temperature 0.5 (seed 42). Item details come from the feature store.`),
+              paragraph(`User ${String(userId)} (${train.rowPtr[user + 1] - train.rowPtr[user]} items in training). Retrieval: iALS item vectors in an IVF index (100 candidates) plus the 10 most popular items; ranking: EASE's score of each candidate; exploration: 5 items seen by at most one user joined the candidates, then Plackett–Luce sampling at temperature 0.5 (seed 42). Item details come from the feature store.`),
               `<h3>Retrieved (first 20 of ${result.retrieved.length})</h3>`,
               table(result.retrieved.slice(0, 20)),
               `<h3>Ranked by ${result.rankedBy}</h3>`,
