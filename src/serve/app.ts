@@ -40,7 +40,7 @@ export interface ServiceOptions {
   dataDir: string;
   /** Where recommendations come from (default: the model's pipeline). */
   source?: RecommendSource;
-  /** How each loaded model's pipeline is assembled (ranker, feature store, HNSW retrieval, candidates). */
+  /** How each loaded model's pipeline is assembled (ranker, feature store, ANN retrieval, candidates). */
   pipeline?: ServePipelineOptions;
   /** fastify's logger: false (tests), true (pino JSON to stdout) or pino options. */
   logger?: FastifyServerOptions['logger'];
@@ -362,11 +362,11 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: readySchema }, async (_req, reply) => {
     if (closing) return reply.status(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down' });
-    return { status: 'ready', model: slot.served.version, events: log.events.length, lastSeq: log.lastSeq, archivedThrough: log.archivedThrough };
+    return { status: 'ready', model: slot.served.version, retrieval: slot.served.pipeline?.retrieval ?? 'model', events: log.events.length, lastSeq: log.lastSeq, archivedThrough: log.archivedThrough };
   });
   app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => {
     const m = slot.served;
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render({ type: m.manifest.modelType, version: m.version, generation: m.generation, dir: m.dir }, log));
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render({ type: m.manifest.modelType, version: m.version, generation: m.generation, dir: m.dir, retrieval: m.pipeline?.retrieval ?? 'model' }, log));
   });
   app.get('/openapi.json', { schema: openApiSchema }, async () =>
     openApiDocument(routes, { title: 'recsys service', version: '0.1.0', description: 'Recommendations, similar items and durable events over the model in service.' }),

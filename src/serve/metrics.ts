@@ -42,7 +42,7 @@ export class Metrics {
   }
 
   /** The exposition text; `model` labels the info gauge, `log` is the event store's state. */
-  render(model: { type: string; version: string; generation: number; dir: string }, log: { fsyncCount: number; events: { length: number }; lastSeq: number; archivedThrough: number }): string {
+  render(model: { type: string; version: string; generation: number; dir: string; retrieval: string }, log: { fsyncCount: number; events: { length: number }; lastSeq: number; archivedThrough: number }): string {
     const lines: string[] = [];
     const head = (name: string, type: string, help: string): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -75,7 +75,7 @@ export class Metrics {
     head('recsys_model_reload_failures_total', 'counter', 'Model reloads that failed (the old model stayed in service).');
     lines.push(`recsys_model_reload_failures_total ${this.reloadFailures}`);
     head('recsys_model_info', 'gauge', 'The model in service (value 1).');
-    lines.push(`recsys_model_info{type="${esc(model.type)}",version="${esc(model.version)}",generation="${model.generation}",dir="${esc(model.dir)}"} 1`);
+    lines.push(`recsys_model_info{type="${esc(model.type)}",version="${esc(model.version)}",generation="${model.generation}",dir="${esc(model.dir)}",retrieval="${esc(model.retrieval)}"} 1`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -259,11 +259,12 @@ export const readySchema: RouteSchema = {
       properties: {
         status: { type: 'string' },
         model: { type: 'string' },
+        retrieval: { type: 'string', enum: ['exact', 'ivf', 'hnsw', 'model'], description: 'how candidates are retrieved: exact on the item vectors, the IVF or HNSW index (--ann), or the model\'s own ranking' },
         events: { type: 'integer', description: 'events in the live log (since the last compaction)' },
         lastSeq: { type: 'integer', description: 'seq of the last stored event' },
         archivedThrough: { type: 'integer', description: 'events 1…this are in the archive' },
       },
-      required: ['status', 'model', 'events', 'lastSeq', 'archivedThrough'],
+      required: ['status', 'model', 'retrieval', 'events', 'lastSeq', 'archivedThrough'],
     },
     503: error,
   },

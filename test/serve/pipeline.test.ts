@@ -157,6 +157,8 @@ describe('serve options: ANN retrieval, a ranker, extra sources', () => {
     const v = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { ivf: { nprobe: 4096 } } } });
     try {
       expect(existsSync(ivfPathFor(model))).toBe(true);
+      expect((await v.app.inject({ url: '/readyz' })).json()).toMatchObject({ retrieval: 'ivf' });
+      expect((await v.app.inject({ url: '/metrics' })).body).toMatch(/recsys_model_info\{[^}]*retrieval="ivf"\} 1/);
       const { body } = await get(v, '/v1/recommendations?user=u2&k=5');
       expect(body.items.every((x) => x.source === 'ann')).toBe(true);
       expect(ids(body.items)).toEqual(want);

@@ -320,7 +320,7 @@ describe('health, metrics, OpenAPI', () => {
 
   it('healthz and readyz', async () => {
     expect((await get(s, '/healthz')).body).toEqual({ status: 'ok' });
-    expect((await get(s, '/readyz')).body).toMatchObject({ status: 'ready', events: 0 });
+    expect((await get(s, '/readyz')).body).toMatchObject({ status: 'ready', events: 0, retrieval: 'exact' });
   });
 
   it('metrics parse as Prometheus text with per-route counts and histograms', async () => {
