@@ -307,9 +307,9 @@ export interface Kernels {
   /**
    * Approximate top-k by inner product (+ itemBias) through an inverted-file index over V's rows: per query row,
    * the query rounded to 8 bits, the `nprobe` lists whose centroid codes score best (ties: lower list), their
-   * items' 7-bit codes scored against it, the best `rerank` of those scored exactly on V (float32), the best k of them best first (ties: lower
-   * item; padded with −1 / −∞). Excluded items never enter. Scores are exact inner products (unless
-   * `options.exact` is false); only the candidate set is approximate.
+   * items' 7-bit codes scored against it, the best `rerank` of those scored exactly on V (float32), and the best k
+   * of those best first (ties: lower item; padded with −1 / −∞). Excluded items never enter. Scores are exact
+   * inner products (unless `options.exact` is false); only the candidate set is approximate.
    */
   ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult>;
   /**

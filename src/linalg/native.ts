@@ -368,9 +368,9 @@ export class NativeKernels implements Kernels {
   }
 
   /**
-   * One query per thread task (one query: on the calling thread): centroid panels scored with FMA, 8 slots' codes
-   * at a time with vpmaddubsw (7-bit codes × the 8-bit query), candidates kept by the shared selection, their rows
-   * prefetched and scored exactly.
+   * One query per thread task (one query: on the calling thread): centroid and item codes scored 8 slots at a time
+   * with vpmaddubsw (7-bit codes × the 8-bit query), candidates in a heap, their rows prefetched as they enter and
+   * scored exactly (docs/kernels.md).
    */
   async ivfSearch(queries: DenseMatrix, v: DenseMatrix, lists: IvfLists, k: number, options: IvfSearchOptions): Promise<TopKResult> {
     checkIvfSearch(queries, v, lists, k, options);

@@ -2,8 +2,8 @@
  * Approximate maximum-inner-product retrieval with an inverted file and quantised scoring (the structure of
  * ScaNN and Faiss' IVF-SQ, in the native kernels): the items are clustered by k-means into lists; a query scores
  * the list centroids and visits the `nprobe` best lists, scoring centroids and items on 7-bit codes against the
- * query rounded to 8 bits, and scores the best `rerank` of those exactly. Where HNSW walks a graph (one dependent memory access
- * after another), this streams a few contiguous lists, so at 100k items a query costs tens of microseconds
+ * query rounded to 8 bits, and scores the best `rerank` of those exactly. Where HNSW walks a graph (one dependent
+ * memory access after another), this streams a few contiguous lists, so at 100k items a query costs about 20 µs
  * (docs/pipeline.md: the figures against exact retrieval and HNSW).
  *
  * The index holds the lists, the codes (one byte per coordinate: a quarter of the vectors) and a reference to the
