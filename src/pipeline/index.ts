@@ -18,4 +18,4 @@ export {
   AGGREGATE_COLUMNS, featureStorePathFor, isPostgres, materializeFeatures, openFeatureStore,
   type ColumnKind, type FeatureRow, type FeatureStore, type FeatureValue, type MaterializeInput, type StoreLocation, type StoreVersion,
 } from './feature-store.js';
-export { ANN_INDEXES, DEFAULT_ANN_INDEX, isAnnIndex, openPipeline, type AnnIndexKind, type OpenedPipeline, type OpenPipelineOptions, type RetrievalKind } from './open.js';
+export { ANN_INDEXES, defaultAnnIndex, isAnnIndex, openPipeline, type AnnIndexKind, type OpenedPipeline, type OpenPipelineOptions, type RetrievalKind } from './open.js';

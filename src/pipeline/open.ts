@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+import type { Kernels } from '../linalg/api.js';
+import { getKernels } from '../linalg/index.js';
 import { loadDataset } from '../data/datasets/registry.js';
 import { Interactions } from '../data/interactions.js';
 import { openModel, type OpenedModel } from '../models/index.js';
@@ -33,9 +35,13 @@ export function isAnnIndex(v: unknown): v is AnnIndexKind {
 
 /**
  * The index `--ann` builds when none is named: the inverted file, which at 100k items answered recall@100 ≥ 0.95
- * 4–9× faster than HNSW here (docs/pipeline.md).
+ * 4–9× faster than HNSW here (docs/pipeline.md) — with the native kernels. Without them (the WebAssembly or the
+ * reference backend) its search runs in the reference implementation, ≈ 4 ms a query at 100k × 64, slower than
+ * exact retrieval; HNSW (usearch, its own native code) is the default there.
  */
-export const DEFAULT_ANN_INDEX: AnnIndexKind = 'ivf';
+export async function defaultAnnIndex(kernels?: Kernels): Promise<AnnIndexKind> {
+  return (kernels ?? (await getKernels())).kind === 'native' ? 'ivf' : 'hnsw';
+}
 
 /** What {@link openPipeline} assembles. */
 export interface OpenPipelineOptions {
@@ -51,7 +57,7 @@ export interface OpenPipelineOptions {
   buildStore?: boolean;
   /**
    * Retrieve through an approximate index next to the model (built when missing or when `rebuild`): `index` "ivf"
-   * ({@link DEFAULT_ANN_INDEX}; `DIR.ivf`, parameters `ivf`) or "hnsw" (`DIR.hnsw`, parameters `params`). Search-time
+   * (`DIR.ivf`, parameters `ivf`) or "hnsw" (`DIR.hnsw`, parameters `params`); absent, {@link defaultAnnIndex}. Search-time
    * parameters (ef, nprobe) apply to a loaded index too; build-time ones only when it is built.
    */
   ann?: {
@@ -103,7 +109,7 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
     }
     const space = await vectorSpaceOf(model);
     let index: VectorIndex | null = null;
-    const annKind = options.ann ? (options.ann.index ?? DEFAULT_ANN_INDEX) : null;
+    const annKind = options.ann ? (options.ann.index ?? (await defaultAnnIndex())) : null;
     if (options.ann && annKind === 'ivf') {
       if (!space) throw new UsageError(`ANN retrieval: model "${model.name}" has no item vectors (it ranks through its own recommend); use exact retrieval`);
       const path = ivfPathFor(options.model);

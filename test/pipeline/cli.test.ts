@@ -47,9 +47,15 @@ describe('recsys pipeline', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).not.toMatch(/built IVF index/);
     expect(b.stdout).toMatch(/ivf retrieval/);
-    const wrong = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--ef', '64']);
+    const wrong = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'ivf', '--ef', '64']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--ef is an HNSW setting \(--ann hnsw\)/);
+    const both = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', '--nprobe', '8', '--hnsw-m', '8']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--hnsw-m is an HNSW setting/);
+    const other = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'hnsw', '--nprobe', '8']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--nprobe is an IVF setting \(--ann ivf\)/);
     const kind = await runCli(['pipeline', '--model', model, '--user', '0', '--ann', 'faiss']);
     expect(kind.code).toBe(2);
     expect(kind.stderr).toMatch(/--ann takes ivf or hnsw \(got "faiss"\)/);

@@ -11,6 +11,7 @@ import type { CsrMatrix, DenseMatrix, IvfLists, Kernels } from '../../src/linalg
 import { referenceKernels } from '../../src/linalg/reference.js';
 import { ExactIndex } from '../../src/pipeline/exact.js';
 import { IvfIndex, ivfDefaultsFor } from '../../src/pipeline/ivf.js';
+import { defaultAnnIndex } from '../../src/pipeline/open.js';
 import { BACKENDS, backendTitle } from '../linalg/setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-ivf-'));
@@ -99,6 +100,11 @@ for (const backend of BACKENDS.filter((b) => b.name === 'native')) describe.skip
     expect(Array.from(got.items)).toEqual(Array.from(want.items));
     expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
     for (const x of [3, 5, 9]) expect(got.items).not.toContain(x);
+  });
+
+  it('is the default ANN index with these kernels; without them (reference, WASM: no IVF kernel) HNSW is', async () => {
+    expect(await defaultAnnIndex(kn)).toBe('ivf');
+    expect(await defaultAnnIndex(referenceKernels)).toBe('hnsw');
   });
 
   it('one query at a time gives the rows of the batch', async () => {

@@ -153,8 +153,8 @@ describe('serve options: ANN retrieval, a ranker, extra sources', () => {
     } finally {
       await s.close();
     }
-    // The default index: the inverted file (every list probed: exhaustive too).
-    const v = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { ivf: { nprobe: 4096 } } } });
+    // The inverted file (every list probed: exhaustive too).
+    const v = await buildService({ model, dataDir: await tempDir(), pipeline: { ann: { index: 'ivf', ivf: { nprobe: 4096 } } } });
     try {
       expect(existsSync(ivfPathFor(model))).toBe(true);
       expect((await v.app.inject({ url: '/readyz' })).json()).toMatchObject({ retrieval: 'ivf' });

@@ -14,7 +14,7 @@ import { getKernels } from '../../linalg/index.js';
 import { openModel } from '../../models/index.js';
 import { writeReport } from '../../report/html.js';
 import {
-  ANN_INDEXES, DEFAULT_ANN_INDEX, exploreReport, exploreReportHtml, isAnnIndex, isMips, isQuantization, openPipeline, parseStrategy,
+  ANN_INDEXES, exploreReport, exploreReportHtml, isAnnIndex, isMips, isQuantization, openPipeline, parseStrategy,
   type FeatureRow, type HnswParams, type OpenPipelineOptions, type PipelineResult, type RankedCandidate,
 } from '../../pipeline/index.js';
 import { resolveId } from './recommend.js';
@@ -81,10 +81,12 @@ export function hnswQuantFlag(value: string | undefined): HnswParams['quantizati
 }
 
 /**
- * openPipeline's `ann` from the `--ann [index]` flags (undefined without `--ann`): "ivf" (the default) or "hnsw",
- * with that index's settings; a setting of the other index, or one without `--ann`, is a usage error.
+ * openPipeline's `ann` from the `--ann [index]` flags (undefined without `--ann`): "ivf" or "hnsw" with that
+ * index's settings; a bare `--ann` takes the index its settings belong to, else the default. A setting of the
+ * other index, settings of both, or any without `--ann`, is a usage error.
  */
 export function annOption(flags: AnnFlags, rebuild: boolean): OpenPipelineOptions['ann'] {
+  // A bare --ann leaves the index to openPipeline (defaultAnnIndex: IVF with the native kernels, else HNSW).
   const hnswFlags = { hnswM: '--hnsw-m', efConstruction: '--ef-construction', hnswMips: '--hnsw-mips', hnswQuant: '--hnsw-quant', ef: '--ef' } as const;
   const ivfFlags = { nprobe: '--nprobe', ivfLists: '--ivf-lists' } as const;
   const given = (names: Record<string, string>): string[] => Object.entries(names).filter(([key]) => flags[key as keyof AnnFlags] !== undefined).map(([, flag]) => flag);
@@ -94,17 +96,20 @@ export function annOption(flags: AnnFlags, rebuild: boolean): OpenPipelineOption
     if (rebuild) throw new UsageError('--rebuild-ann needs --ann');
     return undefined;
   }
-  const index = flags.ann === true ? DEFAULT_ANN_INDEX : flags.ann;
-  if (!isAnnIndex(index)) throw new UsageError(`--ann takes ${ANN_INDEXES.join(' or ')} (got ${JSON.stringify(index)})`);
+  const named = flags.ann === true ? undefined : flags.ann;
+  if (named !== undefined && !isAnnIndex(named)) throw new UsageError(`--ann takes ${ANN_INDEXES.join(' or ')} (got ${JSON.stringify(named)})`);
+  const hnswGiven = given(hnswFlags);
+  const ivfGiven = given(ivfFlags);
+  // Unnamed: the settings given choose the index (HNSW ones → hnsw, IVF ones → ivf), else openPipeline's default.
+  const index = named ?? (hnswGiven.length > 0 && ivfGiven.length === 0 ? 'hnsw' : ivfGiven.length > 0 ? 'ivf' : undefined);
+  if (index === undefined) return { rebuild };
   if (index === 'ivf') {
-    const stray = given(hnswFlags);
-    if (stray.length > 0) throw new UsageError(`${stray[0]} is an HNSW setting (--ann hnsw); the IVF index takes --nprobe and --ivf-lists`);
+    if (hnswGiven.length > 0) throw new UsageError(`${hnswGiven[0]} is an HNSW setting (--ann hnsw); the IVF index takes --nprobe and --ivf-lists`);
     const nprobe = intFlag('nprobe', flags.nprobe, 1);
     const lists = intFlag('ivf-lists', flags.ivfLists, 1);
     return { index, rebuild, ivf: { ...(nprobe !== undefined ? { nprobe } : {}), ...(lists !== undefined ? { lists } : {}) } };
   }
-  const stray = given(ivfFlags);
-  if (stray.length > 0) throw new UsageError(`${stray[0]} is an IVF setting (--ann ivf); HNSW takes --ef, --hnsw-m, --ef-construction, --hnsw-mips and --hnsw-quant`);
+  if (ivfGiven.length > 0) throw new UsageError(`${ivfGiven[0]} is an IVF setting (--ann ivf); HNSW takes --ef, --hnsw-m, --ef-construction, --hnsw-mips and --hnsw-quant`);
   const M = intFlag('hnsw-m', flags.hnswM, 2);
   const efConstruction = intFlag('ef-construction', flags.efConstruction, 1);
   const ef = intFlag('ef', flags.ef, 1);
@@ -131,7 +136,7 @@ export function register(program: Command): void {
     .option('--sigma <s>', 'noise: standard deviation added to the user vector (default 0.1)')
     .option('--max-views <n>', 'least-viewed: items with at most this many training users (default 1)')
     .option('--least-viewed <n>', 'least-viewed: how many such items join the candidates (default 10)')
-    .option('--ann [index]', 'retrieve through an approximate index next to the model, built when missing: ivf (the default; DIR.ivf) or hnsw (DIR.hnsw)')
+    .option('--ann [index]', 'retrieve through an approximate index next to the model, built when missing: ivf (DIR.ivf; the default with the native kernels) or hnsw (DIR.hnsw; the default without them)')
     .option('--rebuild-ann', 'with --ann: build the index again (after changing --ivf-lists, or --hnsw-m / --ef-construction / --hnsw-mips / --hnsw-quant)')
     .option('--nprobe <n>', 'IVF lists searched per query (default about 3·√lists)')
     .option('--ivf-lists <n>', 'IVF lists (build; default about 3.2·√items)')

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .requiredOption('--model <dir>', 'model directory written by `recsys train` (the retrieval model)')
     .option('--ranker <dir>', 're-rank the candidates with this model\'s score (e.g. mlp-ranker; ids matched by external id)')
     .option('--store [location]', 'feature store for item details: a DuckDB file (default DIR.features.duckdb, built by `recsys pipeline --store --build-store`) or postgres://…')
-    .option('--ann [index]', 'retrieve through an approximate index next to the model, built at start when missing: ivf (the default; DIR.ivf) or hnsw (DIR.hnsw)')
+    .option('--ann [index]', 'retrieve through an approximate index next to the model, built at start when missing: ivf (DIR.ivf; the default with the native kernels) or hnsw (DIR.hnsw; the default without them)')
     .option('--nprobe <n>', 'with --ann ivf: lists searched per query (default about 3·√lists)')
     .option('--ivf-lists <n>', 'with --ann ivf, when the index is built at start: lists (default about 3.2·√items)')
     .option('--ef <n>', 'with --ann hnsw: HNSW ef at search time (default 128)')
