@@ -3,43 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
-import type { CsrMatrix, DenseMatrix } from '../../src/linalg/api.js';
+import type { DenseMatrix } from '../../src/linalg/api.js';
 import { ExactIndex } from '../../src/pipeline/exact.js';
 import { HNSW_DEFAULTS, HnswIndex, hnswDefaultsFor, LARGE_CATALOGUE, removeHnswFiles } from '../../src/pipeline/hnsw.js';
+import { clustered as vectors, csr, recall, row } from './vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-hnsw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `n` Gaussian vectors of `d` dims around `clusters` centres, seeded. */
-function vectors(n: number, d: number, clusters: number, seed: number): DenseMatrix {
-  const rng = new Rng(seed);
-  const centres = Float32Array.from({ length: clusters * d }, () => rng.normal());
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = rng.int(clusters);
-    for (let j = 0; j < d; j++) data[i * d + j] = centres[c * d + j] + 0.5 * rng.normal();
-  }
-  return { rows: n, cols: d, data };
-}
-
-const row = (m: DenseMatrix, r: number): DenseMatrix => ({ rows: 1, cols: m.cols, data: m.data.slice(r * m.cols, (r + 1) * m.cols) });
 const hitsOf = (items: Int32Array, r: number, k: number): number[] => Array.from(items.subarray(r * k, r * k + k));
-
-function recall(got: Int32Array, truth: Int32Array, k: number, rows: number): number {
-  let hit = 0;
-  for (let r = 0; r < rows; r++) {
-    const t = new Set(truth.subarray(r * k, r * k + k));
-    for (const x of got.subarray(r * k, r * k + k)) if (t.has(x)) hit++;
-  }
-  return hit / (rows * k);
-}
-
-/** CSR rows from per-row item lists. */
-function csr(rows: number[][], cols: number): CsrMatrix {
-  const rowPtr = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => (rowPtr[i + 1] = rowPtr[i] + r.length));
-  return { rows: rows.length, cols, rowPtr, colIdx: Int32Array.from(rows.flatMap((r) => [...r].sort((a, b) => a - b))), values: new Float32Array(rowPtr[rows.length]).fill(1) };
-}
 
 describe('HnswIndex exclusions', () => {
   const items = vectors(2000, 8, 20, 3);

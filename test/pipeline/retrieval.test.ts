@@ -11,30 +11,13 @@ import { HnswIndex } from '../../src/pipeline/hnsw.js';
 import { modelSource, vectorSource } from '../../src/pipeline/sources.js';
 import { vectorSpaceOf } from '../../src/pipeline/vectors.js';
 import { plantedBlocks } from '../models/fixtures.js';
+import { clustered, recall } from './vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-retrieval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `n` vectors around `clusters` random centres (structure like real embeddings), dims `d`. */
-function planted(n: number, d: number, clusters: number, seed: number): DenseMatrix {
-  const rng = new Rng(seed);
-  const centres = Float32Array.from({ length: clusters * d }, () => rng.normal());
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = rng.int(clusters);
-    for (let j = 0; j < d; j++) data[i * d + j] = centres[c * d + j] + 0.3 * rng.normal();
-  }
-  return { rows: n, cols: d, data };
-}
-
-function recall(a: Int32Array, b: Int32Array, k: number, rows: number): number {
-  let hit = 0;
-  for (let r = 0; r < rows; r++) {
-    const truth = new Set(b.subarray(r * k, r * k + k));
-    for (const x of a.subarray(r * k, r * k + k)) if (truth.has(x)) hit++;
-  }
-  return hit / (rows * k);
-}
+const planted = (n: number, d: number, clusters: number, seed: number): DenseMatrix => clustered(n, d, clusters, seed, 0.3);
 
 describe('exact retrieval', () => {
   for (const name of ['ials', 'bpr', 'pure-svd', 'biased-mf']) {
