@@ -53,16 +53,20 @@ export function selectTopK(scores: ArrayLike<number>, columns: ArrayLike<number>
   }
 }
 
+/** Row r's excluded columns: `all` (every row's) plus row r of `options.exclude`. */
+function rowExclusions(options: TopKOptions, all: ReadonlySet<number>, r: number): Set<number> {
+  const excluded = new Set<number>(all);
+  if (options.exclude) for (let p = options.exclude.rowPtr[r]; p < options.exclude.rowPtr[r + 1]; p++) excluded.add(options.exclude.colIdx[p]);
+  return excluded;
+}
+
 /** Top-k over each row of a score function, honouring exclusions and candidates. */
 function topkRows(rows: number, cols: number, k: number, options: TopKOptions, score: (row: number, col: number) => number): TopKResult {
   const items = new Int32Array(rows * k);
   const scores = new Float32Array(rows * k);
   const excludedAll = new Set<number>(options.excludeAll ?? []);
   for (let r = 0; r < rows; r++) {
-    const excluded = new Set<number>(excludedAll);
-    if (options.exclude) {
-      for (let p = options.exclude.rowPtr[r]; p < options.exclude.rowPtr[r + 1]; p++) excluded.add(options.exclude.colIdx[p]);
-    }
+    const excluded = rowExclusions(options, excludedAll, r);
     const cols0: number[] = [];
     const vals: number[] = [];
     const consider = (c: number): void => {
@@ -338,8 +342,7 @@ export class ReferenceKernels implements Kernels {
     const excludedAll = new Set<number>(options.excludeAll ?? []);
     for (let r = 0; r < queries.rows; r++) {
       const qx = Float32Array.from({ length: w }, (_, j) => (j < d ? queries.data[r * d + j] : 1));
-      const excluded = new Set<number>(excludedAll);
-      if (options.exclude) for (let p = options.exclude.rowPtr[r]; p < options.exclude.rowPtr[r + 1]; p++) excluded.add(options.exclude.colIdx[p]);
+      const excluded = rowExclusions(options, excludedAll, r);
       // The query in 8 bits.
       let base = 0;
       let most = 0;

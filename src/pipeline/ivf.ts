@@ -280,11 +280,10 @@ async function kMeans(kn: Kernels, rows: DenseMatrix, L: number, p: IvfParams, p
   const w = rows.cols;
   const rng = new Rng(p.seed);
   const S = Math.min(n, Math.max(L, p.samplePerList * L));
-  const picked = S === n ? Int32Array.from({ length: n }, (_, i) => i) : rng.sample(n, S);
   let sample = rows;
   if (S < n) {
     const data = new Float32Array(S * w);
-    picked.forEach((i, r) => data.set(rows.data.subarray(i * w, i * w + w), r * w));
+    rng.sample(n, S).forEach((i, r) => data.set(rows.data.subarray(i * w, i * w + w), r * w));
     sample = { rows: S, cols: w, data };
   }
   const centroids: DenseMatrix = { rows: L, cols: w, data: new Float32Array(L * w) };

@@ -30,7 +30,7 @@ export type AnnIndexKind = (typeof ANN_INDEXES)[number];
 
 /** Whether `v` names an index of {@link ANN_INDEXES}. */
 export function isAnnIndex(v: unknown): v is AnnIndexKind {
-  return v === 'ivf' || v === 'hnsw';
+  return (ANN_INDEXES as readonly unknown[]).includes(v);
 }
 
 /**
@@ -110,8 +110,8 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
     const space = await vectorSpaceOf(model);
     let index: VectorIndex | null = null;
     const annKind = options.ann ? (options.ann.index ?? (await defaultAnnIndex())) : null;
-    if (options.ann && annKind === 'ivf') {
-      if (!space) throw new UsageError(`ANN retrieval: model "${model.name}" has no item vectors (it ranks through its own recommend); use exact retrieval`);
+    if (options.ann && !space) throw new UsageError(`ANN retrieval: model "${model.name}" has no item vectors (it ranks through its own recommend); use exact retrieval`);
+    if (options.ann && space && annKind === 'ivf') {
       const path = ivfPathFor(options.model);
       const { nprobe, rerank } = options.ann.ivf ?? {};
       let ivf: IvfIndex;
@@ -130,8 +130,7 @@ export async function openPipeline(options: OpenPipelineOptions): Promise<Opened
         log(`built IVF index (${ivf.listCount} lists) in ${((Date.now() - started) / 1000).toFixed(1)} s: ${path}`);
       }
       index = options.batch ? new BatchingIndex(ivf) : ivf;
-    } else if (options.ann) {
-      if (!space) throw new UsageError(`ANN retrieval: model "${model.name}" has no item vectors (it ranks through its own recommend); use exact retrieval`);
+    } else if (options.ann && space) {
       const path = hnswPathFor(options.model);
       const ef = options.ann.params?.ef;
       const overrides = ef !== undefined ? { ef } : {};
